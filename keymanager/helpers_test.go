@@ -1,0 +1,178 @@
+package keymanager
+
+import (
+	"context"
+
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/signet-id/signet/jwk"
+	"github.com/signet-id/signet/jws"
+	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/seal"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// clock is a fake clock safe for concurrent reads.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: t0} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+func testSealer(t testing.TB, secrets ...string) *seal.Sealer {
+	t.Helper()
+	if len(secrets) == 0 {
+		secrets = []string{"test secret one, long enough"}
+	}
+	var bs [][]byte
+	for _, s := range secrets {
+		bs = append(bs, []byte(s))
+	}
+	s, err := seal.New(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func opts(algs ...key.Algorithm) key.Options {
+	o := key.DefaultOptions()
+	o.SigningAlgorithms = nil
+	for _, a := range algs {
+		o.SigningAlgorithms = append(o.SigningAlgorithms, key.AlgorithmOptions{Algorithm: a})
+	}
+	return o
+}
+
+func newManager(t testing.TB, cfg Config) *Manager {
+	t.Helper()
+	if cfg.Sealer == nil && cfg.Options.ProtectKeys {
+		cfg.Sealer = testSealer(t)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func start(t testing.TB, m *Manager) {
+	t.Helper()
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func staticKey(t testing.TB, alg key.Algorithm, kid string) *StaticKey {
+	t.Helper()
+	s, err := jwk.Generate(alg, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &StaticKey{KID: kid, Algorithm: alg, Signer: s}
+}
+
+// relyingParty validates tokens against a cached copy of the JWKS.
+type relyingParty struct {
+	name        string
+	refresh     time.Duration // periodic refresh; 0 = only on unknown kid
+	fetch       func() []byte
+	cache       jose.JSONWebKeySet
+	lastRefresh time.Time
+	refetches   int
+}
+
+func (rp *relyingParty) load(now time.Time) error {
+	rp.lastRefresh = now
+	rp.cache = jose.JSONWebKeySet{}
+	return json.Unmarshal(rp.fetch(), &rp.cache)
+}
+
+var allAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA}
+
+// validate verifies token at now.
+func (rp *relyingParty) validate(now time.Time, token string) error {
+	if rp.lastRefresh.IsZero() || (rp.refresh > 0 && now.Sub(rp.lastRefresh) >= rp.refresh) {
+		if err := rp.load(now); err != nil {
+			return err
+		}
+	}
+	sig, err := jose.ParseSigned(token, allAlgs)
+	if err != nil {
+		return err
+	}
+	kid := sig.Signatures[0].Header.KeyID
+	keys := rp.cache.Key(kid)
+	if len(keys) == 0 && rp.refresh == 0 {
+		rp.refetches++
+		if err := rp.load(now); err != nil {
+			return err
+		}
+		keys = rp.cache.Key(kid)
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("%s: kid %s not in its cached JWKS (refreshed %s)", rp.name, kid, rp.lastRefresh)
+	}
+	if _, err := sig.Verify(keys[0].Key); err != nil {
+		return fmt.Errorf("%s: kid %s: %w", rp.name, kid, err)
+	}
+	return nil
+}
+
+func sign(t testing.TB, k *jws.Key, payload string) string {
+	t.Helper()
+	tok, err := k.Sign(jws.TypeAccessToken, []byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func publishedKIDs(t testing.TB, m *Manager) []string {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(m.JWKS().Body, &set); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range set.Keys {
+		out = append(out, k.KeyID)
+	}
+	return out
+}
+
+func countKeys(t testing.TB, s keystore.Store) map[key.Algorithm]int {
+	t.Helper()
+	recs, err := s.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[key.Algorithm]int{}
+	for _, r := range recs {
+		out[r.Algorithm]++
+	}
+	return out
+}
