@@ -63,10 +63,16 @@ func (m *Manager) Rotate(ctx context.Context, alg key.Algorithm, now bool) (KeyI
 		if !r.RetiresAt.After(rec.SignsFrom) || r.SignsFrom.After(rec.SignsFrom) {
 			continue
 		}
-		r.RetiresAt = rec.SignsFrom
-		if r.RetiresAt.Before(r.SignsFrom.Add(1)) {
-			r.RetiresAt = r.SignsFrom.Add(1)
+		if r.SignsFrom.Equal(rec.SignsFrom) {
+			// It would start signing the very moment the new key does;
+			// it has been published since Created, so it retires as
+			// having been allowed to sign from then.
+			if !r.Created.Before(r.SignsFrom) {
+				continue
+			}
+			r.SignsFrom = r.Created
 		}
+		r.RetiresAt = rec.SignsFrom
 		r.DeleteAfter = r.RetiresAt.Add(m.opts.RetentionDuration)
 		if err := m.store.UpdateKey(ctx, r); err != nil {
 			return KeyInfo{}, fmt.Errorf("keymanager: retire key %s: %w", kid, err)
