@@ -152,6 +152,9 @@ type Manager struct {
 	valid    []staticPublic
 
 	snap atomic.Pointer[snapshot]
+	// staticUsed is set when the static credential is handed out to sign;
+	// the loop records it in the store (the token path never writes).
+	staticUsed atomic.Bool
 
 	mu         sync.Mutex // serializes reconciles and guards the fields below
 	records    []key.Record
@@ -160,6 +163,8 @@ type Manager struct {
 	storeErr   error
 	revision   string
 	lastPlan   *key.Plan
+	// staticRecorded is when MetaStaticLastSigned was last written.
+	staticRecorded time.Time
 }
 
 type staticPublic struct {
@@ -281,14 +286,22 @@ func (m *Manager) SigningKey(allowed []key.Algorithm) (*jws.Key, error) {
 		if s.defaultKey == nil {
 			return nil, fmt.Errorf("%w: %w", ErrNotReady, s.ready)
 		}
+		m.noteStatic(s.defaultKey)
 		return s.defaultKey, nil
 	}
 	for _, k := range s.order {
 		if slices.Contains(allowed, k.Algorithm()) {
+			m.noteStatic(k)
 			return k, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: allowed %v, signing with %v", ErrNoAllowedAlgorithm, allowed, s.algs)
+}
+
+func (m *Manager) noteStatic(k *jws.Key) {
+	if k == m.static && !m.staticUsed.Load() {
+		m.staticUsed.Store(true)
+	}
 }
 
 // JWKS returns the current JWK set. Never nil after Start.
@@ -361,6 +374,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	defer m.mu.Unlock()
 	err := m.reconcileLocked(ctx)
 	m.publishLocked()
+	m.recordMigrationLocked(ctx)
 	return err
 }
 

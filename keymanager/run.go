@@ -74,6 +74,11 @@ func (m *Manager) Run(ctx context.Context) error {
 			}
 		}
 		if !reload {
+			if m.staticUsed.Load() {
+				m.mu.Lock()
+				m.recordMigrationLocked(ctx)
+				m.mu.Unlock()
+			}
 			continue
 		}
 		if err := m.Reconcile(ctx); err != nil {
