@@ -163,6 +163,14 @@ func TestSimulationMigration(t *testing.T) {
 		t.Fatalf("phase 1 signs with %s, want the static credential", k.KID())
 	}
 	tok1 := sign(t, k, `{"phase":1}`)
+	clk.Add(StaticRecordInterval)
+	if err := m1.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mig, err := ReadMigration(ctx, store)
+	if err != nil || !mig.ManagedAnnounced.Equal(t0.Add(time.Hour)) || !mig.StaticLastSigned.Equal(clk.Now()) || !mig.Phase2Started.IsZero() {
+		t.Fatalf("phase 1 recorded %+v, %v", mig, err)
+	}
 	if err := rp.validate(clk.Now(), tok0); err != nil {
 		t.Fatalf("phase 0 token in phase 1: %v", err)
 	}
@@ -185,6 +193,9 @@ func TestSimulationMigration(t *testing.T) {
 		t.Fatalf("phase 2 signs with %s, want managed %s", k.KID(), managed[0])
 	}
 	tok2 := sign(t, k, `{"phase":2}`)
+	if mig, _ := ReadMigration(ctx, store); !mig.Phase2Started.Equal(clk.Now()) {
+		t.Fatalf("phase 2 start not recorded: %+v", mig)
+	}
 	if err := rp.validate(clk.Now(), tok1); err != nil {
 		t.Fatalf("phase 1 token in phase 2 (within its lifetime): %v", err)
 	}
@@ -206,5 +217,4 @@ func TestSimulationMigration(t *testing.T) {
 	if n := countKeys(t, store)[key.RS256]; n != 1 {
 		t.Fatalf("restarts created %d managed keys, want 1", n)
 	}
-	_ = ctx
 }
