@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
 )
@@ -26,6 +27,7 @@ type Store struct {
 	meta     map[string]string
 	revision uint64
 	watchers map[chan struct{}]struct{}
+	grants   map[string]grant.Grant
 }
 
 // New returns an empty store.

@@ -1,0 +1,144 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/signet-id/signet/grant"
+)
+
+var _ grant.Store = (*Store)(nil)
+
+func cloneGrant(g grant.Grant) grant.Grant {
+	g.Data = slices.Clone(g.Data)
+	return g
+}
+
+// CreateGrant stores g; grant.ErrExists if its id is taken.
+func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("memstore: create grant: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grants == nil {
+		s.grants = make(map[string]grant.Grant)
+	}
+	if _, ok := s.grants[g.ID]; ok {
+		return fmt.Errorf("memstore: grant: %w", grant.ErrExists)
+	}
+	s.grants[g.ID] = cloneGrant(g)
+	return nil
+}
+
+// Grant returns a grant by id.
+func (s *Store) Grant(ctx context.Context, id string) (grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return grant.Grant{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok {
+		return grant.Grant{}, fmt.Errorf("memstore: grant: %w", grant.ErrNotFound)
+	}
+	return cloneGrant(g), nil
+}
+
+// ConsumeGrant marks a grant used, once.
+func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return grant.Grant{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok {
+		return grant.Grant{}, fmt.Errorf("memstore: grant: %w", grant.ErrNotFound)
+	}
+	out := cloneGrant(g)
+	switch {
+	case !g.Revoked.IsZero():
+		return out, fmt.Errorf("memstore: grant: %w", grant.ErrRevoked)
+	case !g.Consumed.IsZero():
+		return out, fmt.Errorf("memstore: grant: %w", grant.ErrConsumed)
+	case !now.Before(g.Expires):
+		return out, fmt.Errorf("memstore: grant: %w", grant.ErrExpired)
+	}
+	g.Consumed = now
+	s.grants[id] = g
+	return out, nil
+}
+
+// RevokeGrant marks one grant revoked.
+func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok {
+		return fmt.Errorf("memstore: grant: %w", grant.ErrNotFound)
+	}
+	if g.Revoked.IsZero() {
+		g.Revoked = now
+		s.grants[id] = g
+	}
+	return nil
+}
+
+func (s *Store) revokeWhere(ctx context.Context, match func(grant.Grant) bool, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, g := range s.grants {
+		if match(g) && g.Revoked.IsZero() {
+			g.Revoked = now
+			s.grants[id] = g
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RevokeFamily revokes every grant of a refresh-token family.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error) {
+	if familyID == "" {
+		return 0, nil
+	}
+	return s.revokeWhere(ctx, func(g grant.Grant) bool { return g.FamilyID == familyID }, now)
+}
+
+// RevokeSession revokes every grant of a login session.
+func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Time) (int, error) {
+	if sessionID == "" {
+		return 0, nil
+	}
+	return s.revokeWhere(ctx, func(g grant.Grant) bool { return g.SessionID == sessionID }, now)
+}
+
+// DeleteExpired deletes grants that expired before t.
+func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, g := range s.grants {
+		if g.Expires.Before(t) {
+			delete(s.grants, id)
+			n++
+		}
+	}
+	return n, nil
+}
