@@ -1,0 +1,477 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/keystore/sqlschema"
+)
+
+// busyTimeout is how long a statement waits for another writer before it
+// fails with SQLITE_BUSY (keystore.ErrUnavailable).
+const busyTimeout = 10 * time.Second
+
+// Store is a key store in a SQLite database. It is safe for concurrent
+// use; Close it when done.
+type Store struct {
+	db       *sql.DB
+	path     string // the database file
+	lockPath string // the flock file of Lock
+
+	// writeMu queues this handle's writers in the process rather than in
+	// SQLite's busy handler, which polls. Other handles and processes
+	// queue on the busy timeout.
+	writeMu sync.Mutex
+}
+
+var (
+	_ keystore.Store      = (*Store)(nil)
+	_ keystore.Locker     = (*Store)(nil)
+	_ keystore.Revisioner = (*Store)(nil)
+	_ keystore.MetaStore  = (*Store)(nil)
+)
+
+// Open opens (creating if needed) the database at dsn and migrates it.
+//
+// dsn is a file path, optionally as a "file:" URI, optionally followed by
+// "?" and modernc.org/sqlite parameters (_pragma=..., _busy_timeout=...).
+// Open sets _foreign_keys=1 and _txlock=immediate itself, and
+// _busy_timeout=10000 unless dsn sets it; it drops _journal_mode and puts
+// the database in WAL mode once. In-memory databases are refused: every
+// connection would get its own.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	path, driverDSN, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if err := createFile(path); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", driverDSN)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(2)
+	s := &Store{db: db, path: path, lockPath: path + ".lock"}
+	ms, err := sqlschema.Migrations(sqlschema.SQLite)
+	if err != nil {
+		err = fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if err == nil {
+		err = s.enableWAL(ctx)
+	}
+	if err == nil {
+		err = s.migrate(ctx, ms)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseDSN returns the database file named by dsn and the DSN to give the
+// driver.
+func parseDSN(dsn string) (path, driverDSN string, err error) {
+	rest, query, _ := strings.Cut(dsn, "?")
+	if p, ok := strings.CutPrefix(rest, "file:"); ok {
+		p = strings.TrimPrefix(p, "//localhost")
+		if strings.HasPrefix(p, "//") {
+			p = p[2:] // file:///abs/path
+		}
+		if rest, err = url.PathUnescape(p); err != nil {
+			return "", "", fmt.Errorf("sqlitestore: dsn %q: %w", dsn, err)
+		}
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", fmt.Errorf("sqlitestore: dsn %q: %w", dsn, err)
+	}
+	switch {
+	case rest == "":
+		return "", "", fmt.Errorf("sqlitestore: dsn %q names no database file: give a path such as /var/lib/signet/signet.db", dsn)
+	case rest == ":memory:" || q.Get("mode") == "memory" || strings.HasPrefix(q.Get("vfs"), "mem"):
+		return "", "", fmt.Errorf("sqlitestore: dsn %q is an in-memory database, which every connection would see empty: give a file path, or use memstore", dsn)
+	case strings.ContainsAny(rest, "?#"):
+		return "", "", fmt.Errorf("sqlitestore: database path %q contains '?' or '#': choose another file name", rest)
+	}
+	if q.Get("_busy_timeout") == "" && q.Get("_timeout") == "" {
+		q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
+	}
+	// WAL is set once by Open (it is kept in the file): switching a
+	// connection's journal mode needs an exclusive lock, and a process
+	// opening a connection while another writes would fail.
+	q.Del("_journal_mode")
+	q.Del("_journal")
+	q.Set("_foreign_keys", "1")
+	q.Del("_fk")
+	q.Set("_txlock", "immediate")
+	return rest, rest + "?" + q.Encode(), nil
+}
+
+// createFile creates the database file (0600) and its directory (0700) if
+// they do not exist, so SQLite does not create them with looser modes.
+// SQLite gives the -wal and -shm files the database file's mode.
+func createFile(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil // another process created it
+	}
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	return f.Close()
+}
+
+// enableWAL puts the database in WAL mode if it is not yet. The switch
+// needs an exclusive lock that SQLite does not wait for, so it is retried
+// while other processes hold the database, up to the busy timeout.
+func (s *Store) enableWAL(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return s.wrap(ctx, "open "+s.path, err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(busyTimeout)
+	delay := 2 * time.Millisecond
+	for {
+		var mode string
+		err := conn.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode)
+		switch {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			return fmt.Errorf("sqlitestore: open %s: journal mode stays %q, want wal: use a local file", s.path, mode)
+		case !isBusy(err) || time.Now().After(deadline):
+			return s.wrap(ctx, "open "+s.path+": set WAL mode", err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sqlitestore: open %s: set WAL mode: %w", s.path, ctx.Err())
+		case <-t.C:
+		}
+		delay = min(2*delay, 100*time.Millisecond)
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
+}
+
+const createSchemaVersion = `CREATE TABLE IF NOT EXISTS schema_version (
+    version    INTEGER NOT NULL PRIMARY KEY,
+    applied_us INTEGER NOT NULL
+) STRICT`
+
+// migrate applies the migrations the database lacks, in one IMMEDIATE
+// transaction: concurrent Opens of a new database queue, and the first
+// migrates it.
+func (s *Store) migrate(ctx context.Context, ms []sqlschema.Migration) (err error) {
+	known := ms[len(ms)-1].Version
+	fail := func(what string, err error) error {
+		return s.wrap(ctx, "open "+s.path+": "+what, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail("begin migration", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, createSchemaVersion); err != nil {
+		return fail("create schema_version", err)
+	}
+	var found int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&found); err != nil {
+		return fail("read schema version", err)
+	}
+	if found > known {
+		return fmt.Errorf("sqlitestore: open %s: %w", s.path, &sqlschema.TooNewError{Found: found, Known: known})
+	}
+	for _, m := range ms[found:] {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fail("apply migration "+m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_us) VALUES (?, ?)`, m.Version, time.Now().UnixMicro()); err != nil {
+			return fail("record migration "+m.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail("commit migration", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the database file.
+func (s *Store) Path() string { return s.path }
+
+// wrap prefixes err with the package and op. A done ctx is reported as
+// such; a database that is locked past the busy timeout or cannot be
+// opened or read wraps keystore.ErrUnavailable.
+func (s *Store) wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, cerr)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff { // the primary result code
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY:
+			return fmt.Errorf("sqlitestore: %s: %w: %w", op, keystore.ErrUnavailable, err)
+		}
+	}
+	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
+
+// Times are stored as microseconds since the Unix epoch; NULL is zero.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+const keyColumns = `kid, algorithm, created_us, signs_from_us, retires_at_us, delete_after_us, revoked_us, x509, certificate, protection, private_key`
+
+// Keys returns every stored record.
+func (s *Store) Keys(ctx context.Context) ([]key.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: keys: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY kid`)
+	if err != nil {
+		return nil, s.wrap(ctx, "keys", err)
+	}
+	defer rows.Close()
+	var out []key.Record
+	for rows.Next() {
+		var (
+			r                                   key.Record
+			alg                                 string
+			created, signsFrom, retires, delete int64
+			revoked                             sql.NullInt64
+		)
+		if err := rows.Scan(&r.KID, &alg, &created, &signsFrom, &retires, &delete, &revoked, &r.X509, &r.Certificate, &r.Protection, &r.PrivateKey); err != nil {
+			return nil, fmt.Errorf("sqlitestore: keys: key %q: %w: %w", r.KID, keystore.ErrCorrupt, err)
+		}
+		r.Algorithm = key.Algorithm(alg)
+		r.Created, r.SignsFrom, r.RetiresAt, r.DeleteAfter = fromMicros(created), fromMicros(signsFrom), fromMicros(retires), fromMicros(delete)
+		if revoked.Valid {
+			r.Revoked = fromMicros(revoked.Int64)
+		}
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("sqlitestore: keys: key %q in %s: %w: %w", r.KID, s.path, keystore.ErrCorrupt, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "keys", err)
+	}
+	return out, nil
+}
+
+// errNoChange makes a write roll back with the sentinel it carries.
+type errNoChange struct{ sentinel error }
+
+func (e errNoChange) Error() string { return e.sentinel.Error() }
+func (e errNoChange) Unwrap() error { return e.sentinel }
+
+// write runs change in an IMMEDIATE transaction that also bumps the
+// revision. change reports a refused write (ErrExists, ErrNotFound) by
+// returning errNoChange.
+func (s *Store) write(ctx context.Context, op string, change func(*sql.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := change(tx); err != nil {
+		if nc, ok := err.(errNoChange); ok {
+			return fmt.Errorf("sqlitestore: %s: %w", op, nc.sentinel)
+		}
+		return s.wrap(ctx, op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE store_revision SET revision = revision + 1 WHERE id = 1`); err != nil {
+		return s.wrap(ctx, op+": bump revision", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(ctx, op+": commit", err)
+	}
+	return nil
+}
+
+// affected returns errNoChange{sentinel} if res changed no row.
+func affected(res sql.Result, sentinel error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errNoChange{sentinel}
+	}
+	return nil
+}
+
+func keyArgs(r key.Record) []any {
+	x509 := 0
+	if r.X509 {
+		x509 = 1
+	}
+	return []any{r.KID, string(r.Algorithm), micros(r.Created), micros(r.SignsFrom), micros(r.RetiresAt), micros(r.DeleteAfter),
+		nullMicros(r.Revoked), x509, r.Certificate, r.Protection, r.PrivateKey}
+}
+
+// CreateKey inserts r; keystore.ErrExists if its kid is taken.
+func (s *Store) CreateKey(ctx context.Context, r key.Record) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("sqlitestore: create: %w", err)
+	}
+	return s.write(ctx, "create "+strconv.Quote(r.KID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (kid) DO NOTHING`, keyArgs(r)...)
+		if err != nil {
+			return err
+		}
+		return affected(res, keystore.ErrExists)
+	})
+}
+
+// UpdateKey replaces the record with r's kid; keystore.ErrNotFound if none.
+func (s *Store) UpdateKey(ctx context.Context, r key.Record) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("sqlitestore: update: %w", err)
+	}
+	return s.write(ctx, "update "+strconv.Quote(r.KID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE signing_keys SET algorithm = ?2, created_us = ?3, signs_from_us = ?4,
+			retires_at_us = ?5, delete_after_us = ?6, revoked_us = ?7, x509 = ?8, certificate = ?9, protection = ?10,
+			private_key = ?11 WHERE kid = ?1`, keyArgs(r)...)
+		if err != nil {
+			return err
+		}
+		return affected(res, keystore.ErrNotFound)
+	})
+}
+
+// DeleteKey removes kid; keystore.ErrNotFound if none.
+func (s *Store) DeleteKey(ctx context.Context, kid string) error {
+	return s.write(ctx, "delete "+strconv.Quote(kid), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE kid = ?`, kid)
+		if err != nil {
+			return err
+		}
+		return affected(res, keystore.ErrNotFound)
+	})
+}
+
+// Lock takes an exclusive flock on "<database>.lock", waiting until it is
+// free or ctx is done. Each call holds its own open file, so goroutines of
+// one process exclude each other as processes do.
+func (s *Store) Lock(ctx context.Context) (func() error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: lock: %w", err)
+	}
+	l, err := lockPath(ctx, s.lockPath)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: lock %s: %w", s.lockPath, err)
+	}
+	var once sync.Once
+	return func() error {
+		err := errors.New("sqlitestore: unlock: already unlocked")
+		once.Do(func() {
+			err = l.unlock()
+			if err != nil {
+				err = fmt.Errorf("sqlitestore: unlock %s: %w", s.lockPath, err)
+			}
+		})
+		return err
+	}, nil
+}
+
+// Revision returns the write counter.
+func (s *Store) Revision(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("sqlitestore: revision: %w", err)
+	}
+	var rev int64
+	if err := s.db.QueryRowContext(ctx, `SELECT revision FROM store_revision WHERE id = 1`).Scan(&rev); err != nil {
+		return "", s.wrap(ctx, "revision", err)
+	}
+	return strconv.FormatInt(rev, 10), nil
+}
+
+// Meta returns a named value; keystore.ErrNotFound if unset.
+func (s *Store) Meta(ctx context.Context, name string) (string, error) {
+	op := "meta " + strconv.Quote(name)
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM store_meta WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("sqlitestore: %s: %w", op, keystore.ErrNotFound)
+	}
+	if err != nil {
+		return "", s.wrap(ctx, op, err)
+	}
+	return v, nil
+}
+
+// SetMeta sets a named value.
+func (s *Store) SetMeta(ctx context.Context, name, value string) error {
+	return s.write(ctx, "set meta "+strconv.Quote(name), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO store_meta (name, value) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+		return err
+	})
+}
