@@ -13,6 +13,8 @@
 // [ErrNotFound] for a kid it does not hold, [ErrExists] when creating a kid
 // it already holds. A Store never returns (nil, nil) for something missing.
 // Records go in and come out whole: a reader never sees a half-written
-// record. Stores hold records as given (sealed private keys); they never
+// record. Times are kept to the microsecond at least; stores that persist
+// return them in UTC. A Locker's ctx bounds only the wait for the lock, not
+// how long it is held: the lock is held until the returned unlock is called. Stores hold records as given (sealed private keys); they never
 // decrypt or generate keys.
 package keystore

@@ -121,6 +121,9 @@ func (s *Store) DeleteKey(ctx context.Context, kid string) error {
 
 // Lock takes the store-wide creation lock.
 func (s *Store) Lock(ctx context.Context) (func() error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	select {
 	case s.lock <- struct{}{}:
 	case <-ctx.Done():
