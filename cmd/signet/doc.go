@@ -1,0 +1,19 @@
+// Command signet is Signet's command line: an OpenID Connect / OAuth 2.0
+// token server whose signing keys manage themselves.
+//
+//	signet serve --config signet.yaml   run the server
+//	signet serve --dev                  run a development server with a demo client, no config file
+//	signet hash-secret                  hash a client secret read from stdin (sha256:, or --argon2id)
+//	signet version                      print the version
+//
+// Exit codes: 0 success (including a graceful shutdown on SIGTERM or
+// SIGINT), 1 an error (configuration, listen address, key store), 2 a
+// usage error (unknown command or flag). Errors are printed on one line,
+// prefixed "signet: ".
+//
+// Each subcommand lives in its own file and is registered in root.go, so
+// new ones (keys, config check) are one file and one line each. Helpers
+// they can share: config.Load with env.lookupEnv for --config, and
+// openStore, newSealer and managerConfig (store.go) to reach the
+// configured key store the way serve does.
+package main

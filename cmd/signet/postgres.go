@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/keystore/pgstore"
+)
+
+// openPostgres opens the PostgreSQL key store.
+func openPostgres(ctx context.Context, cfg *config.Config) (keystore.Store, func() error, error) {
+	s, err := pgstore.Open(ctx, cfg.Storage.DSN)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the PostgreSQL key store: %w", err)
+	}
+	return s, s.Close, nil
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// newRootCmd builds the command tree. Subcommands are added here, one
+// constructor per file.
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "signet",
+		Short: "An OpenID Connect / OAuth 2.0 token server whose signing keys manage themselves",
+		Long: `Signet issues OAuth 2.0 access tokens (RFC 9068 JWTs) and publishes its
+signing keys through OpenID Connect discovery. Its signing keys are created,
+announced, rotated, retired and deleted on a schedule, without downtime.
+
+Start a development server:   signet serve --dev
+Run with a configuration:     signet serve --config signet.yaml`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(
+		newServeCmd(e),
+		newHashSecretCmd(e),
+		newVersionCmd(e),
+	)
+	return root
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/server"
+)
+
+type serveOptions struct {
+	configPath      string
+	dev             bool
+	listen          string
+	logFormat       string
+	logLevel        string
+	shutdownTimeout time.Duration
+}
+
+func newServeCmd(e *env) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the token server",
+		Long: `serve runs the token server: OpenID Connect discovery, the JWKS, the
+token endpoint (client_credentials), /healthz, /readyz and /metrics.
+
+With --config it reads a YAML configuration (see signet.example.yaml and
+docs/configuration.md). With --dev it needs no file: it keeps its data under
+./signet-data, creates a demo client and API, and prints a curl command that
+gets a token.
+
+SIGTERM or SIGINT shut it down gracefully (exit code 0). SIGHUP reloads the
+clients and API resources from the configuration file; other changes need a
+restart.`,
+		Example: `  signet serve --dev
+  signet serve --config signet.yaml
+  signet serve --config signet.yaml --listen :8443 --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			return serve(ctx, o, e, hup)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.configPath, "config", "c", "", "the configuration file")
+	f.BoolVar(&o.dev, "dev", false, "run a development server: no configuration file, data under ./signet-data, a demo client")
+	f.StringVar(&o.listen, "listen", "", "the address to listen on, overriding the configuration (e.g. 127.0.0.1:8080, :8080)")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
+	return cmd
+}
+
+func listenError(addr string, err error) error {
+	return fmt.Errorf("listen on %s: %w; free the port or choose another address with listen: or --listen", addr, err)
+}
+
+// serve runs the server until ctx is done, reloading clients on reload.
+func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal) error {
+	log, err := newLogger(o.logFormat, o.logLevel, e.stderr)
+	if err != nil {
+		return err
+	}
+	var (
+		cfg *config.Config
+		ln  net.Listener
+		dev *devSetup
+	)
+	switch {
+	case o.dev && o.configPath != "":
+		return usageError{errors.New("--dev and --config exclude each other: --dev runs without a configuration file")}
+	case o.dev:
+		if ln, cfg, dev, err = startDev(o.listen); err != nil {
+			return err
+		}
+	case o.configPath == "":
+		return usageError{errors.New("serve needs --config FILE (see signet.example.yaml), or --dev for a development server")}
+	default:
+		if cfg, err = config.Load(o.configPath, e.lookupEnv); err != nil {
+			return err
+		}
+		if o.listen != "" {
+			cfg.Listen = o.listen
+		}
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return listenError(cfg.Listen, err)
+		}
+	}
+	defer ln.Close()
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+
+	store, closeStore, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	sealer, err := newSealer(cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	m, err := keymanager.New(managerConfig(cfg, store, sealer, log))
+	if err != nil {
+		return err
+	}
+	if err := m.Start(ctx); err != nil {
+		return fmt.Errorf("load the signing keys: %w", err)
+	}
+	if err := m.Ready(); err != nil {
+		log.Error("not ready: tokens cannot be issued until this is fixed; /readyz reports it", "error", err)
+	}
+	clients, resources := serverClients(cfg)
+	srv, err := server.New(server.Config{
+		Issuer:       cfg.Issuer,
+		Keys:         m,
+		Clients:      clients,
+		APIResources: resources,
+		JWKSMaxAge:   cfg.JWKSMaxAge,
+		Logger:       log,
+	})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+
+	// The key manager outlives the HTTP drain, so requests in flight can
+	// still sign.
+	mctx, stopManager := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopManager()
+	failed := make(chan error, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := m.Run(mctx); err != nil && !errors.Is(err, context.Canceled) {
+			failed <- fmt.Errorf("key manager: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			failed <- fmt.Errorf("serve: %w", err)
+		}
+	})
+
+	log.Info("signet started", "issuer", cfg.Issuer, "addr", ln.Addr().String(), "store", string(cfg.Storage.Driver),
+		"algorithms", fmt.Sprint(m.SigningAlgorithms()), "clients", len(cfg.Clients))
+	if dev != nil {
+		printDevBanner(e.stdout, cfg, dev)
+	}
+	if e.started != nil {
+		e.started(startedInfo{Addr: ln.Addr().String(), Issuer: cfg.Issuer})
+	}
+
+	var failure error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case failure = <-failed:
+			break loop
+		case <-reload:
+			if dev != nil || o.configPath == "" {
+				log.Info("SIGHUP ignored: nothing to reload in --dev mode")
+				continue
+			}
+			reloadClients(o, e, cfg, srv, log)
+		}
+	}
+
+	log.Info("shutting down", "timeout", o.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.shutdownTimeout)
+	shutdownErr := hs.Shutdown(sctx)
+	cancel()
+	stopManager()
+	wg.Wait()
+	if failure != nil {
+		return failure
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// reloadClients re-reads the configuration file and swaps in its clients
+// and API resources. Other changes are reported and left for a restart.
+func reloadClients(o *serveOptions, e *env, running *config.Config, srv *server.Server, log *slog.Logger) {
+	cfg, err := config.Load(o.configPath, e.lookupEnv)
+	if err != nil {
+		log.Error("reload failed; the running configuration stays", "error", err)
+		return
+	}
+	if o.listen != "" {
+		cfg.Listen = o.listen
+	}
+	if changed := restartNeeded(running, cfg); len(changed) > 0 {
+		log.Warn("these settings changed and take effect only after a restart", "settings", fmt.Sprint(changed))
+	}
+	clients, resources := serverClients(cfg)
+	if err := srv.SetClients(clients, resources); err != nil {
+		log.Error("reload failed; the running configuration stays", "error", err)
+		return
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	log.Info("configuration reloaded", "clients", len(cfg.Clients), "apiResources", len(cfg.APIResources))
+}
+
+// restartNeeded lists the settings that differ between a and b other than
+// clients and API resources.
+func restartNeeded(a, b *config.Config) []string {
+	var out []string
+	if a.Issuer != b.Issuer {
+		out = append(out, "issuer")
+	}
+	if a.Listen != b.Listen {
+		out = append(out, "listen")
+	}
+	if a.Storage != b.Storage {
+		out = append(out, "storage")
+	}
+	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
+		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
+		out = append(out, "keyManagement")
+	}
+	if !sameKey(a.SigningCredential, b.SigningCredential) {
+		out = append(out, "signingCredential")
+	}
+	if len(a.ValidationKeys) != len(b.ValidationKeys) {
+		out = append(out, "validationKeys")
+	} else {
+		for i := range a.ValidationKeys {
+			if !sameKey(&a.ValidationKeys[i], &b.ValidationKeys[i]) {
+				out = append(out, "validationKeys")
+				break
+			}
+		}
+	}
+	return out
+}
+
+func sameKey(a, b *config.StaticKey) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ea, ok := a.Public.(interface{ Equal(crypto.PublicKey) bool })
+	return a.KID == b.KID && a.Algorithm == b.Algorithm && ok && ea.Equal(b.Public) && certsEqual(a, b)
+}
+
+func certsEqual(a, b *config.StaticKey) bool {
+	if len(a.Certificates) != len(b.Certificates) {
+		return false
+	}
+	for i := range a.Certificates {
+		if !bytes.Equal(a.Certificates[i].Raw, b.Certificates[i].Raw) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/keystore/filestore"
+	"github.com/signet-id/signet/keystore/memstore"
+	"github.com/signet-id/signet/keystore/sqlitestore"
+	"github.com/signet-id/signet/seal"
+	"github.com/signet-id/signet/server"
+)
+
+// openStore opens the key store the configuration names. The returned
+// function closes it.
+func openStore(ctx context.Context, cfg *config.Config) (keystore.Store, func() error, error) {
+	noop := func() error { return nil }
+	switch cfg.Storage.Driver {
+	case config.DriverMemory:
+		return memstore.New(), noop, nil
+	case config.DriverFile:
+		s, err := filestore.Open(cfg.KeyManagement.KeyPath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open the file key store at %s: %w", cfg.KeyManagement.KeyPath, err)
+		}
+		return s, noop, nil
+	case config.DriverSQLite:
+		s, err := sqlitestore.Open(ctx, cfg.Storage.DSN)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open the SQLite key store %s: %w", cfg.Storage.DSN, err)
+		}
+		return s, s.Close, nil
+	case config.DriverPostgres:
+		return openPostgres(ctx, cfg)
+	}
+	return nil, nil, fmt.Errorf("storage.driver %q is not supported", cfg.Storage.Driver)
+}
+
+// newSealer returns the sealer for the configured protection, creating the
+// generated secret file when needed, or nil when protection is off.
+func newSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Sealer, error) {
+	secrets, created, err := cfg.ProtectionSecrets(rnd)
+	if err != nil {
+		return nil, err
+	}
+	if secrets == nil {
+		log.Warn("private keys are stored unencrypted (keyManagement.protection.enabled is false)")
+		return nil, nil
+	}
+	if f := cfg.Protection.SecretFile; f != "" {
+		msg := "private keys are sealed with a secret generated beside the data, so a copy of the data is a copy of the keys; to supply your own, set keyManagement.protection.secrets to [\"${SIGNET_KEY_SECRET}\", \"<the contents of this file>\"] (your secret first, seals new keys; this one second, still opens the existing keys)"
+		if created {
+			msg = "generated a protection secret beside the data (once); " + msg
+		}
+		log.Warn(msg, "file", f)
+	}
+	s, err := seal.New(secrets)
+	if err != nil {
+		return nil, fmt.Errorf("keyManagement.protection.secrets: %w", err)
+	}
+	return s, nil
+}
+
+// managerConfig maps the configuration to the key manager's.
+func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, log *slog.Logger) keymanager.Config {
+	kc := keymanager.Config{
+		Options: cfg.KeyManagement,
+		Store:   store,
+		Sealer:  sealer,
+		Logger:  log,
+	}
+	if sc := cfg.SigningCredential; sc != nil {
+		kc.Static = &keymanager.StaticKey{KID: sc.KID, Algorithm: sc.Algorithm, Signer: sc.Signer, Public: sc.Public, Certificates: sc.Certificates}
+	}
+	for _, v := range cfg.ValidationKeys {
+		kc.Validation = append(kc.Validation, keymanager.StaticKey{KID: v.KID, Algorithm: v.Algorithm, Public: v.Public, Certificates: v.Certificates})
+	}
+	return kc
+}
+
+// serverClients maps the configured clients and API resources to the
+// server's.
+func serverClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
+	clients := make([]server.Client, 0, len(cfg.Clients))
+	for _, c := range cfg.Clients {
+		clients = append(clients, server.Client{
+			ID:                  c.ClientID,
+			Secrets:             c.Secrets,
+			GrantTypes:          c.AllowedGrantTypes,
+			Scopes:              c.AllowedScopes,
+			AccessTokenLifetime: c.AccessTokenLifetime,
+		})
+	}
+	resources := make([]server.APIResource, 0, len(cfg.APIResources))
+	for _, r := range cfg.APIResources {
+		resources = append(resources, server.APIResource{Name: r.Name, Scopes: r.Scopes, AllowedSigningAlgorithms: r.AllowedAccessTokenSigningAlgorithms})
+	}
+	return clients, resources
+}

@@ -1,0 +1,289 @@
+package config
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/key"
+)
+
+// Driver names a key store backend.
+type Driver string
+
+// Store drivers.
+const (
+	DriverSQLite   Driver = "sqlite"
+	DriverPostgres Driver = "postgres"
+	DriverMemory   Driver = "memory"
+	DriverFile     Driver = "file"
+)
+
+// Defaults that key.DefaultOptions does not cover.
+const (
+	DefaultListen              = "127.0.0.1:8080"
+	DefaultSQLiteDSN           = "./signet-data/signet.db"
+	DefaultJWKSMaxAge          = time.Hour
+	DefaultAccessTokenLifetime = time.Hour
+	GrantClientCredentials     = "client_credentials"
+)
+
+// Config is a loaded and validated configuration.
+type Config struct {
+	// Source names where the configuration came from (a file path), for
+	// messages.
+	Source string
+	// Issuer is the issuer identifier (iss), an absolute http(s) URL.
+	Issuer string
+	// Listen is the TCP address the server listens on.
+	Listen  string
+	Storage Storage
+	// KeyManagement holds the key management options, defaults applied
+	// and validated.
+	KeyManagement key.Options
+	// JWKSMaxAge is the JWKS response's Cache-Control max-age.
+	JWKSMaxAge time.Duration
+	Protection Protection
+	// SigningCredential is the static key that signs, or nil.
+	SigningCredential *StaticKey
+	// ValidationKeys are static keys published for validation only.
+	ValidationKeys []StaticKey
+	APIResources   []APIResource
+	Clients        []Client
+	// Warnings are problems that do not stop the server (plain-text client
+	// secrets, readable key files); the caller logs them at start-up.
+	Warnings []string
+}
+
+// Storage selects the key store.
+type Storage struct {
+	Driver Driver
+	// DSN is the SQLite database path or the PostgreSQL connection string;
+	// empty for memory and file (the file store uses KeyManagement.KeyPath).
+	DSN string
+}
+
+// Protection configures encryption of private keys at rest.
+type Protection struct {
+	Enabled bool
+	// Secrets are the configured secrets, the first seals. Empty when
+	// protection is off, or when a generated secret is used (SecretFile).
+	Secrets [][]byte
+	// SecretFile is where a generated secret is kept when protection is on
+	// and no secret is configured (sqlite and file stores): beside the
+	// data, created once with mode 0600 by [Config.ProtectionSecrets].
+	SecretFile string
+}
+
+// StaticKey is an operator-supplied key from a file.
+type StaticKey struct {
+	// File is the resolved path the key was read from.
+	File string
+	// KID is the configured kid, or "" for the RFC 7638 thumbprint.
+	KID       string
+	Algorithm key.Algorithm
+	// Signer is the private key of a signing credential; nil for a
+	// validation key.
+	Signer       crypto.Signer
+	Public       crypto.PublicKey
+	Certificates []*x509.Certificate
+}
+
+// APIResource is a protected API: its name is the access token audience
+// and the value of the RFC 8707 resource parameter.
+type APIResource struct {
+	Name   string
+	Scopes []string
+	// AllowedAccessTokenSigningAlgorithms restricts the algorithms of
+	// tokens for this resource; empty means no restriction.
+	AllowedAccessTokenSigningAlgorithms []key.Algorithm
+}
+
+// Client is an OAuth 2.0 client.
+type Client struct {
+	ClientID                              string
+	Secrets                               []*clientauth.Secret
+	AllowedGrantTypes                     []string
+	AllowedScopes                         []string
+	AccessTokenLifetime                   time.Duration
+	AllowedIdentityTokenSigningAlgorithms []key.Algorithm
+}
+
+// ParseOptions controls [Parse].
+type ParseOptions struct {
+	// Source names the input in errors ("signet.yaml").
+	Source string
+	// Dir is the base of relative paths; "" means the current directory.
+	Dir string
+	// LookupEnv resolves ${NAME}; nil means os.LookupEnv.
+	LookupEnv LookupEnv
+}
+
+// Load reads and parses the configuration file at path. Relative paths in
+// it are resolved against its directory.
+func Load(path string, lookup LookupEnv) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config: %s does not exist; pass --config with the path of your configuration file (see signet.example.yaml), or run `signet serve --dev`", path)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(data, ParseOptions{Source: path, Dir: filepath.Dir(path), LookupEnv: lookup})
+}
+
+// Parse parses and validates a configuration document.
+func Parse(data []byte, o ParseOptions) (*Config, error) {
+	if o.Source == "" {
+		o.Source = "config"
+	}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	p := &parser{src: o.Source, dir: o.Dir, lines: lineIndex{byLine: map[int]string{}, byPath: map[string]int{}}}
+	doc, err := p.decode(data, o.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return p.resolve(doc)
+}
+
+type parser struct {
+	src   string
+	dir   string
+	lines lineIndex
+}
+
+// errorf returns "src:line: msg" (or "src: msg" when line is 0).
+func (p *parser) errorf(line int, format string, args ...any) error {
+	if line > 0 {
+		return fmt.Errorf("%s:%d: "+format, append([]any{p.src, line}, args...)...)
+	}
+	return fmt.Errorf("%s: "+format, append([]any{p.src}, args...)...)
+}
+
+// lineErr turns an error starting with "line N: " into "src:N: ...".
+func (p *parser) lineErr(err error) error {
+	var line int
+	msg := err.Error()
+	if _, e := fmt.Sscanf(msg, "line %d:", &line); e == nil {
+		return p.errorf(line, "%s", strings.TrimSpace(msg[strings.IndexByte(msg, ':')+1:]))
+	}
+	return p.errorf(0, "%s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+func (p *parser) decode(data []byte, lookup LookupEnv) (*fileDoc, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, p.errorf(0, "the file is empty; start from signet.example.yaml")
+		}
+		return nil, p.lineErr(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, p.errorf(extra.Line, "more than one YAML document; keep one configuration per file")
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, p.errorf(root.Line, "the configuration must be a mapping (key: value), starting with issuer:")
+	}
+	if err := expandEnv(&root, lookup, false); err != nil {
+		return nil, p.lineErr(err)
+	}
+	if err := checkKeys(&root, reflect.TypeFor[fileDoc](), "", &p.lines); err != nil {
+		return nil, p.lineErr(err)
+	}
+	var doc fileDoc
+	if err := root.Decode(&doc); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			return nil, p.lineErr(errors.New(friendlyTypeError(te.Errors[0], p.lines.byLine)))
+		}
+		return nil, p.lineErr(err)
+	}
+	return &doc, nil
+}
+
+// The YAML document, as written. Pointers tell "absent" from "zero".
+type fileDoc struct {
+	Issuer            string            `yaml:"issuer"`
+	Listen            string            `yaml:"listen"`
+	Storage           *storageDoc       `yaml:"storage"`
+	KeyManagement     *keyManagementDoc `yaml:"keyManagement"`
+	SigningCredential *keyFileDoc       `yaml:"signingCredential"`
+	ValidationKeys    []keyFileDoc      `yaml:"validationKeys"`
+	APIResources      []apiResourceDoc  `yaml:"apiResources"`
+	Clients           []clientDoc       `yaml:"clients"`
+}
+
+type storageDoc struct {
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+}
+
+type keyManagementDoc struct {
+	Enabled           *bool          `yaml:"enabled"`
+	RotationInterval  *Duration      `yaml:"rotationInterval"`
+	PropagationTime   *Duration      `yaml:"propagationTime"`
+	RetentionDuration *Duration      `yaml:"retentionDuration"`
+	DeleteRetiredKeys *bool          `yaml:"deleteRetiredKeys"`
+	KeyCacheDuration  *Duration      `yaml:"keyCacheDuration"`
+	RSAKeySize        *int           `yaml:"rsaKeySize"`
+	SigningAlgorithms []algorithmDoc `yaml:"signingAlgorithms"`
+	KeyPath           *string        `yaml:"keyPath"`
+	Protection        *protectionDoc `yaml:"protection"`
+	JWKSMaxAge        *Duration      `yaml:"jwksMaxAge"`
+}
+
+type algorithmDoc struct {
+	Name string `yaml:"name"`
+	X509 bool   `yaml:"x509"`
+}
+
+// UnmarshalYAML accepts { name: ES256, x509: true } and the short form ES256.
+func (d *algorithmDoc) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		d.Name = n.Value
+		return nil
+	}
+	type plain algorithmDoc
+	return n.Decode((*plain)(d))
+}
+
+type protectionDoc struct {
+	Enabled *bool    `yaml:"enabled"`
+	Secrets []string `yaml:"secrets"`
+}
+
+type keyFileDoc struct {
+	File      string `yaml:"file"`
+	Algorithm string `yaml:"algorithm"`
+	KID       string `yaml:"kid"`
+}
+
+type apiResourceDoc struct {
+	Name                                string   `yaml:"name"`
+	Scopes                              []string `yaml:"scopes"`
+	AllowedAccessTokenSigningAlgorithms []string `yaml:"allowedAccessTokenSigningAlgorithms"`
+}
+
+type clientDoc struct {
+	ClientID                              string    `yaml:"clientId"`
+	Secrets                               []string  `yaml:"secrets"`
+	AllowedGrantTypes                     []string  `yaml:"allowedGrantTypes"`
+	AllowedScopes                         []string  `yaml:"allowedScopes"`
+	AccessTokenLifetime                   *Duration `yaml:"accessTokenLifetime"`
+	AllowedIdentityTokenSigningAlgorithms []string  `yaml:"allowedIdentityTokenSigningAlgorithms"`
+}

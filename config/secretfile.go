@@ -1,0 +1,79 @@
+package config
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ProtectionSecrets returns the secrets that seal private keys. With
+// configured secrets it returns them. With protection on and none
+// configured it uses the generated secret in Protection.SecretFile,
+// creating it (32 random bytes from rnd, base64url, mode 0600) the first
+// time; created reports that. For the memory store, which keeps nothing
+// after the process ends, it returns a fresh random secret. With
+// protection off it returns nil.
+func (c *Config) ProtectionSecrets(rnd io.Reader) (secrets [][]byte, created bool, err error) {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	switch {
+	case !c.Protection.Enabled:
+		return nil, false, nil
+	case len(c.Protection.Secrets) > 0:
+		return c.Protection.Secrets, false, nil
+	case c.Storage.Driver == DriverMemory:
+		s, err := newSecret(rnd)
+		return [][]byte{s}, false, err
+	case c.Protection.SecretFile == "":
+		return nil, false, errors.New("config: keyManagement.protection.secrets is required for this store")
+	}
+	path := c.Protection.SecretFile
+	data, err := os.ReadFile(path)
+	if err == nil {
+		s := bytes.TrimSpace(data)
+		if len(s) == 0 {
+			return nil, false, fmt.Errorf("config: the protection secret file %s is empty; restore it from a backup, or configure keyManagement.protection.secrets", path)
+		}
+		return [][]byte{s}, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, fmt.Errorf("config: read the protection secret: %w", err)
+	}
+	s, err := newSecret(rnd)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, fmt.Errorf("config: create the directory for the protection secret: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) { // another process created it first
+			return c.ProtectionSecrets(rnd)
+		}
+		return nil, false, fmt.Errorf("config: create the protection secret: %w", err)
+	}
+	_, werr := f.Write(append(s, '\n'))
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(path)
+		return nil, false, fmt.Errorf("config: write the protection secret: %w", err)
+	}
+	return [][]byte{s}, true, nil
+}
+
+func newSecret(rnd io.Reader) ([]byte, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(rnd, b); err != nil {
+		return nil, fmt.Errorf("config: generate a protection secret: %w", err)
+	}
+	return []byte(base64.RawURLEncoding.EncodeToString(b)), nil
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/signet-id/signet/key"
+)
+
+// discovery is a pre-built discovery document and the signing algorithms
+// it was built for.
+type discovery struct {
+	reg  *registry
+	algs []key.Algorithm
+	body []byte
+}
+
+// discoveryDoc lists only what Signet serves today.
+type discoveryDoc struct {
+	Issuer                            string   `json:"issuer"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+}
+
+// discoveryBody returns the discovery document for the current signing
+// algorithms and clients, rebuilding it only when they changed.
+func (s *Server) discoveryBody() []byte {
+	algs := s.keys.SigningAlgorithms()
+	reg := s.reg.Load()
+	if d := s.discovery.Load(); d != nil && d.reg == reg && slices.Equal(d.algs, algs) {
+		return d.body
+	}
+	doc := discoveryDoc{
+		Issuer:                            s.issuer,
+		JWKSURI:                           s.issuer + PathJWKS,
+		TokenEndpoint:                     s.issuer + PathToken,
+		ScopesSupported:                   append([]string{}, reg.scopes...),
+		ResponseTypesSupported:            []string{}, // no authorization endpoint yet
+		GrantTypesSupported:               []string{grantClientCredentials},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+		IDTokenSigningAlgValuesSupported:  make([]string, len(algs)),
+	}
+	for i, a := range algs {
+		doc.IDTokenSigningAlgValuesSupported[i] = string(a)
+	}
+	body, err := json.Marshal(doc)
+	if err != nil { // cannot happen: strings and slices of strings
+		panic(err)
+	}
+	s.discovery.Store(&discovery{reg: reg, algs: algs, body: body})
+	return body
+}
+
+func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	body := s.discoveryBody()
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h.Set("Cache-Control", s.maxAge)
+	h["Access-Control-Allow-Origin"] = hdrAllowAnyOrig
+	w.Write(body)
+}

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func FuzzParseTokenRequest(f *testing.F) {
+	for _, s := range []string{
+		"grant_type=client_credentials",
+		"grant_type=client_credentials&client_id=a&client_secret=b&scope=x+y&resource=r1&resource=r2",
+		"grant_type=%zz", "&&&=&=", "scope=%20%20", "a=b=c&grant_type", "resource=" + strings.Repeat("r&resource=", 40),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		req, e := parseTokenRequest(body)
+		if e != nil {
+			if e.code != "invalid_request" || e.status != http.StatusBadRequest {
+				t.Fatalf("unexpected error %+v", e)
+			}
+			return
+		}
+		if len(req.resources) > maxResources {
+			t.Fatalf("%d resources", len(req.resources))
+		}
+		if req.hasSecret != (req.clientSecret != "") {
+			t.Fatalf("hasSecret %v with secret %q", req.hasSecret, req.clientSecret)
+		}
+		scopes, se := parseScope(req.scope)
+		if se == nil {
+			for _, s := range scopes {
+				if s == "" || strings.ContainsAny(s, " \"\\") {
+					t.Fatalf("bad scope token %q", s)
+				}
+			}
+		}
+	})
+}
+
+// FuzzTokenEndpoint sends arbitrary bodies and Authorization headers
+// through the whole handler: it must never panic and always answer with an
+// RFC 6749 JSON error or a token.
+func FuzzTokenEndpoint(f *testing.F) {
+	f.Add("grant_type=client_credentials", "Basic YmlsbGluZzpiaWxsaW5nLXNlY3JldA==")
+	f.Add("grant_type=client_credentials&client_id=poster&client_secret=poster-secret&scope=reports.read", "")
+	f.Add("grant_type=client_credentials&resource=orders&resource=ledger", "Basic YmlsbGluZzpiaWxsaW5nLXNlY3JldA==")
+	f.Add("grant_type=password", "Bearer x")
+	f.Add("", "Basic Og==")
+	s := newTestServer(f, newFakeKeys(f))
+	f.Fuzz(func(t *testing.T, body, auth string) {
+		r := httptest.NewRequest("POST", "/connect/token", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if auth != "" {
+			r.Header["Authorization"] = []string{auth}
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		var out map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+			t.Fatalf("status %d, body is not JSON: %q", w.Code, w.Body)
+		}
+		switch w.Code {
+		case 200:
+			if out["access_token"] == nil {
+				t.Fatalf("200 without a token: %s", w.Body)
+			}
+		case 400, 401, 413:
+			if out["error"] == nil {
+				t.Fatalf("%d without error: %s", w.Code, w.Body)
+			}
+		default:
+			t.Fatalf("unexpected status %d: %s", w.Code, w.Body)
+		}
+	})
+}

@@ -1,0 +1,224 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/key"
+)
+
+// grantClientCredentials is the only grant type served.
+const grantClientCredentials = "client_credentials"
+
+// registry is the compiled, immutable set of clients and resources.
+type registry struct {
+	clients   map[string]*client
+	resources map[string]*resource
+	ordered   []*resource // configuration order
+	scopes    []string    // every scope, configuration order (discovery)
+	// dummy is verified against when the client id is unknown, so an
+	// unknown id costs about as much as a wrong secret.
+	dummy []*clientauth.Secret
+}
+
+type resource struct {
+	name   string
+	scopes []string
+	algs   []key.Algorithm // empty: no restriction
+}
+
+type client struct {
+	id                string
+	secrets           []*clientauth.Secret
+	clientCredentials bool
+	scopes            []string
+	lifetime          int64  // seconds
+	subJSON           []byte // ,"sub":"id","client_id":"id"
+	// def is the grant for a request with no scope and no resource, or
+	// defErr the error such a request gets.
+	def    *grant
+	defErr *oauthError
+}
+
+// grant is what a token carries: scopes, audience and the algorithms
+// allowed to sign it, with the JSON fragments ready to append.
+type grant struct {
+	scope     string          // space-separated, for the response
+	scopeJSON []byte          // "a b" as a JSON string
+	audJSON   []byte          // "x" or ["x","y"]
+	algs      []key.Algorithm // nil: no restriction
+}
+
+// SetClients replaces the clients and API resources. Requests in flight
+// finish with the previous set.
+func (s *Server) SetClients(clients []Client, resources []APIResource) error {
+	reg, err := compile(clients, resources)
+	if err != nil {
+		return err
+	}
+	for _, c := range reg.clients {
+		if c.defErr != nil && c.clientCredentials {
+			s.log.Warn("a token request without scope or resource will fail for this client", "client_id", c.id, "error", c.defErr.code, "reason", c.defErr.desc)
+		}
+	}
+	s.reg.Store(reg)
+	return nil
+}
+
+func compile(clients []Client, resources []APIResource) (*registry, error) {
+	reg := &registry{clients: make(map[string]*client, len(clients)), resources: make(map[string]*resource, len(resources))}
+	known := make(map[string]bool)
+	for _, r := range resources {
+		if r.Name == "" {
+			return nil, errors.New("server: an API resource has no name")
+		}
+		if reg.resources[r.Name] != nil {
+			return nil, fmt.Errorf("server: API resource %q is defined twice", r.Name)
+		}
+		res := &resource{name: r.Name, scopes: slices.Clone(r.Scopes), algs: slices.Clone(r.AllowedSigningAlgorithms)}
+		reg.resources[r.Name] = res
+		reg.ordered = append(reg.ordered, res)
+		for _, sc := range r.Scopes {
+			if !known[sc] {
+				known[sc] = true
+				reg.scopes = append(reg.scopes, sc)
+			}
+		}
+	}
+	dummy, err := clientauth.ParseSecret(clientauth.HashSHA256("signet: no such client"))
+	if err != nil {
+		return nil, err
+	}
+	reg.dummy = []*clientauth.Secret{dummy}
+	for _, c := range clients {
+		if c.ID == "" {
+			return nil, errors.New("server: a client has no id")
+		}
+		if reg.clients[c.ID] != nil {
+			return nil, fmt.Errorf("server: client %q is defined twice", c.ID)
+		}
+		if c.AccessTokenLifetime < time.Second {
+			return nil, fmt.Errorf("server: client %q: access token lifetime %s is shorter than a second", c.ID, c.AccessTokenLifetime)
+		}
+		for _, sc := range c.Scopes {
+			if !known[sc] {
+				return nil, fmt.Errorf("server: client %q: scope %q belongs to no API resource", c.ID, sc)
+			}
+		}
+		cl := &client{
+			id:                c.ID,
+			secrets:           c.Secrets,
+			clientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
+			scopes:            slices.Clone(c.Scopes),
+			lifetime:          int64(c.AccessTokenLifetime / time.Second),
+		}
+		cl.subJSON = append(cl.subJSON, `,"sub":`...)
+		cl.subJSON = appendJSONString(cl.subJSON, c.ID)
+		cl.subJSON = append(cl.subJSON, `,"client_id":`...)
+		cl.subJSON = appendJSONString(cl.subJSON, c.ID)
+		reg.clients[c.ID] = cl
+		cl.def, cl.defErr = reg.grant(cl, nil, nil)
+	}
+	return reg, nil
+}
+
+// grant works out what a token for cl carries, given the requested scopes
+// and resources (nil: none requested).
+//
+// Without resources, the token gets the requested scopes (all the
+// client's scopes when none are requested) and its audience is every API
+// resource that owns one of them. With resources, the audience is exactly
+// those resources, each of which must own a granted scope, and the scopes
+// are limited to theirs. The signing algorithms are the intersection of
+// the audience's restrictions.
+func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oauthError) {
+	for _, sc := range scopes {
+		if !slices.Contains(cl.scopes, sc) {
+			return nil, invalidScope("scope '" + sc + "' is not allowed for this client")
+		}
+	}
+	var aud []*resource
+	var granted []string
+	if len(resources) == 0 {
+		granted = scopes
+		if granted == nil {
+			granted = cl.scopes
+		}
+		for _, r := range reg.ordered {
+			if slices.ContainsFunc(r.scopes, func(sc string) bool { return slices.Contains(granted, sc) }) {
+				aud = append(aud, r)
+			}
+		}
+	} else {
+		for _, name := range resources {
+			r := reg.resources[name]
+			if r == nil {
+				return nil, invalidTarget("resource '" + clip(name) + "' is unknown")
+			}
+			if !slices.Contains(aud, r) {
+				aud = append(aud, r)
+			}
+		}
+		owned := func(sc string) bool {
+			return slices.ContainsFunc(aud, func(r *resource) bool { return slices.Contains(r.scopes, sc) })
+		}
+		if scopes != nil {
+			for _, sc := range scopes {
+				if !owned(sc) {
+					return nil, invalidScope("scope '" + sc + "' does not belong to the requested resources")
+				}
+			}
+			granted = scopes
+		} else {
+			for _, sc := range cl.scopes {
+				if owned(sc) {
+					granted = append(granted, sc)
+				}
+			}
+		}
+		for _, r := range aud {
+			if !slices.ContainsFunc(r.scopes, func(sc string) bool { return slices.Contains(granted, sc) }) {
+				return nil, invalidTarget("the client may not request resource '" + r.name + "' with these scopes")
+			}
+		}
+	}
+	if len(granted) == 0 {
+		return nil, invalidScope("no scope to grant: the client has no allowed scopes")
+	}
+
+	g := &grant{scope: strings.Join(granted, " ")}
+	g.scopeJSON = appendJSONString(nil, g.scope)
+	if len(aud) == 1 {
+		g.audJSON = appendJSONString(nil, aud[0].name)
+	} else {
+		names := make([]string, len(aud))
+		for i, r := range aud {
+			names[i] = r.name
+		}
+		g.audJSON = appendJSONStrings(nil, names)
+	}
+	restricted := false
+	for _, r := range aud {
+		if len(r.algs) == 0 {
+			continue
+		}
+		if !restricted {
+			restricted = true
+			g.algs = slices.Clone(r.algs)
+			continue
+		}
+		g.algs = slices.DeleteFunc(g.algs, func(a key.Algorithm) bool { return !slices.Contains(r.algs, a) })
+	}
+	if restricted && len(g.algs) == 0 {
+		names := make([]string, len(aud))
+		for i, r := range aud {
+			names[i] = r.name
+		}
+		return nil, invalidTarget("the resources " + strings.Join(names, ", ") + " allow no common signing algorithm; request them in separate tokens")
+	}
+	return g, nil
+}

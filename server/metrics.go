@@ -1,0 +1,118 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/signet-id/signet/key"
+)
+
+// metrics are the server's Prometheus metrics, in a registry it was given
+// (never the global default one).
+type metrics struct {
+	tokens   *prometheus.CounterVec
+	errors   *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	requests *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time) (*metrics, error) {
+	m := &metrics{
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_tokens_issued_total",
+			Help: "Tokens issued, by grant type and signing algorithm.",
+		}, []string{"grant_type", "algorithm"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_token_errors_total",
+			Help: "Token requests refused, by OAuth error code.",
+		}, []string{"error"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "signet_http_request_duration_seconds",
+			Help:    "HTTP request latency, by route.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_http_requests_total",
+			Help: "HTTP requests, by route and status code.",
+		}, []string{"route", "code"}),
+	}
+	for _, c := range []prometheus.Collector{
+		m.tokens, m.errors, m.latency, m.requests,
+		&keyCollector{keys: keys, now: now},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) handler(reg *prometheus.Registry) http.HandlerFunc {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	return h.ServeHTTP
+}
+
+func (m *metrics) observe(route string, code int, d time.Duration) {
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+}
+
+func (m *metrics) tokenIssued(grant, alg string) { m.tokens.WithLabelValues(grant, alg).Inc() }
+
+func (m *metrics) tokenError(code string) { m.errors.WithLabelValues(code).Inc() }
+
+// keyCollector reads the key manager at scrape time.
+type keyCollector struct {
+	keys Keys
+	now  func() time.Time
+}
+
+var (
+	descKeys = prometheus.NewDesc("signet_keys",
+		"Keys known to the key manager, by state (pending, active, ready, retired, expired, revoked, static-signing, validation) and algorithm.",
+		[]string{"state", "algorithm"}, nil)
+	descUnreadable = prometheus.NewDesc("signet_keys_unreadable",
+		"Stored keys that cannot be decrypted or parsed (alert on > 0).", nil, nil)
+	descNext = prometheus.NewDesc("signet_key_next_change_seconds",
+		"Seconds until the next scheduled key change (a key activates, retires, expires or a successor is created); absent when nothing is scheduled.", nil, nil)
+)
+
+func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descKeys
+	ch <- descUnreadable
+	ch <- descNext
+}
+
+func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
+	type label struct {
+		state key.State
+		alg   key.Algorithm
+	}
+	counts := make(map[label]int)
+	var order []label
+	unreadable := 0
+	for _, k := range c.keys.Keys() {
+		l := label{k.State, k.Algorithm}
+		if _, ok := counts[l]; !ok {
+			order = append(order, l)
+		}
+		counts[l]++
+		if k.Unreadable != nil {
+			unreadable++
+		}
+	}
+	for _, l := range order {
+		ch <- prometheus.MustNewConstMetric(descKeys, prometheus.GaugeValue, float64(counts[l]), string(l.state), string(l.alg))
+	}
+	ch <- prometheus.MustNewConstMetric(descUnreadable, prometheus.GaugeValue, float64(unreadable))
+	if next := c.keys.Next(); !next.IsZero() {
+		ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, max(0, next.Sub(c.now()).Seconds()))
+	}
+}

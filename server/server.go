@@ -1,0 +1,197 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/jws"
+	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keymanager"
+)
+
+// Keys is what the server needs from the key manager. *keymanager.Manager
+// implements it.
+type Keys interface {
+	// SigningKey returns the key that signs a token whose allowed
+	// algorithms are allowed (empty: no restriction). Errors wrap
+	// keymanager.ErrNoAllowedAlgorithm or keymanager.ErrNotReady.
+	SigningKey(allowed []key.Algorithm) (*jws.Key, error)
+	// JWKS returns the serialized JWK set and its quoted strong ETag.
+	JWKS() *keymanager.JWKS
+	// SigningAlgorithms lists the algorithms of the signing credentials.
+	SigningAlgorithms() []key.Algorithm
+	// Ready returns nil when every configured algorithm can sign.
+	Ready() error
+	// Keys lists every key with its state, for metrics.
+	Keys() []keymanager.KeyInfo
+	// Next returns the next scheduled key change, zero if none.
+	Next() time.Time
+}
+
+// Client is an OAuth 2.0 client allowed to get tokens.
+type Client struct {
+	ID      string
+	Secrets []*clientauth.Secret
+	// GrantTypes lists the allowed grant types ("client_credentials").
+	GrantTypes []string
+	// Scopes lists the scopes the client may request; a request with no
+	// scope gets all of them.
+	Scopes []string
+	// AccessTokenLifetime is the lifetime of the client's access tokens.
+	AccessTokenLifetime time.Duration
+}
+
+// APIResource is a protected API. Its name is the audience of tokens that
+// carry one of its scopes, and the value of the RFC 8707 resource
+// parameter that asks for it.
+type APIResource struct {
+	Name   string
+	Scopes []string
+	// AllowedSigningAlgorithms restricts the algorithms of tokens for
+	// this resource; empty means no restriction.
+	AllowedSigningAlgorithms []key.Algorithm
+}
+
+// DefaultMaxBodyBytes bounds a token request body.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Config configures a Server.
+type Config struct {
+	// Issuer is the issuer identifier: an absolute http(s) URL without a
+	// trailing slash. Its path, if any, prefixes the OpenID endpoints.
+	Issuer string
+	// Keys signs tokens and publishes the JWKS. Required.
+	Keys Keys
+	// Clients and APIResources can be replaced later with SetClients.
+	Clients      []Client
+	APIResources []APIResource
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS and discovery
+	// documents (whole seconds; zero allows no caching).
+	JWKSMaxAge time.Duration
+	// MaxBodyBytes bounds token request bodies; zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger receives request errors and panics; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand supplies token ids; nil means crypto/rand.
+	Rand io.Reader
+	// Registry receives the server's metrics; nil means a new registry
+	// (see Server.Gatherer).
+	Registry *prometheus.Registry
+}
+
+// Server serves Signet's HTTP endpoints. Create it with New. It is safe
+// for concurrent use.
+type Server struct {
+	issuer     string
+	issuerJSON []byte // the issuer as a JSON string
+	prefix     string // the issuer's path
+	keys       Keys
+	maxAge     string // "public, max-age=N"
+	maxBody    int64
+	log        *slog.Logger
+	now        func() time.Time
+	rand       io.Reader
+	registry   *prometheus.Registry
+	metrics    *metrics
+	handler    http.Handler
+	routes     map[string]string // mux pattern -> route label
+
+	reg       atomic.Pointer[registry]  // clients and resources
+	discovery atomic.Pointer[discovery] // pre-built discovery document
+}
+
+// New checks cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Keys == nil {
+		return nil, errors.New("server: Config.Keys is required")
+	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.HasSuffix(cfg.Issuer, "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("server: issuer %q must be an absolute http(s) URL without a trailing slash, query or fragment", cfg.Issuer)
+	}
+	if cfg.JWKSMaxAge < 0 {
+		return nil, errors.New("server: JWKSMaxAge must not be negative")
+	}
+	s := &Server{
+		issuer:     cfg.Issuer,
+		issuerJSON: appendJSONString(nil, cfg.Issuer),
+		prefix:     u.EscapedPath(),
+		keys:       cfg.Keys,
+		maxAge:     fmt.Sprintf("public, max-age=%d", int64(cfg.JWKSMaxAge/time.Second)),
+		maxBody:    cfg.MaxBodyBytes,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		rand:       cfg.Rand,
+		registry:   cfg.Registry,
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
+		return nil, err
+	}
+	s.metrics, err = newMetrics(s.registry, s.keys, s.now)
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.buildHandler()
+	return s, nil
+}
+
+// Issuer returns the issuer identifier.
+func (s *Server) Issuer() string { return s.issuer }
+
+// Gatherer returns the registry the server's metrics are in.
+func (s *Server) Gatherer() prometheus.Gatherer { return s.registry }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Paths of the OpenID endpoints, relative to the issuer.
+const (
+	PathDiscovery = "/.well-known/openid-configuration"
+	PathJWKS      = "/.well-known/openid-configuration/jwks"
+	PathToken     = "/connect/token"
+)
+
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.routes = make(map[string]string)
+	handle := func(pattern, route string, h http.HandlerFunc) {
+		mux.Handle(pattern, h)
+		s.routes[pattern] = route
+	}
+	handle("GET "+s.prefix+PathDiscovery, "discovery", s.serveDiscovery)
+	handle("GET "+s.prefix+PathJWKS, "jwks", s.serveJWKS)
+	handle(s.prefix+PathToken, "token", s.serveToken) // every method: 405 with a JSON body
+	handle("GET /healthz", "healthz", s.serveHealthz)
+	handle("GET /readyz", "readyz", s.serveReadyz)
+	handle("GET /metrics", "metrics", s.metrics.handler(s.registry))
+	return s.wrap(mux)
+}
