@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -203,6 +204,11 @@ func ParsePrivateKey(data []byte) (crypto.Signer, []*x509.Certificate, error) {
 		}
 		switch b.Type {
 		case "RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY":
+			// OpenSSL's traditional encryption keeps the block type and
+			// marks it with a "Proc-Type: 4,ENCRYPTED" header.
+			if strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
+				return nil, nil, errors.New("jwk: encrypted PEM private keys are not supported; decrypt it (openssl pkcs8 -topk8 -nocrypt -in key.pem -out plain.pem) and protect the file with permissions")
+			}
 			if signer != nil {
 				return nil, nil, errors.New("jwk: the PEM holds more than one private key; give one key per file")
 			}

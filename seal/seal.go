@@ -52,6 +52,7 @@ const (
 	version  = 1
 	idLen    = 8
 	nonceLen = 12
+	tagLen   = 16 // AES-GCM authentication tag
 	header   = 1 + idLen + nonceLen
 )
 
@@ -119,7 +120,9 @@ func (s *Sealer) Seal(kid string, alg key.Algorithm, plaintext []byte) ([]byte, 
 // Open decrypts sealed data of the record (kid, alg) with whichever
 // configured secret sealed it.
 func (s *Sealer) Open(kid string, alg key.Algorithm, sealed []byte) ([]byte, error) {
-	if len(sealed) < header || sealed[0] != version {
+	// Anything shorter than a header and a tag (the sealing of an empty
+	// plaintext) cannot be a sealed key, whatever secret id it claims.
+	if len(sealed) < header+tagLen || sealed[0] != version {
 		return nil, fmt.Errorf("%w (kid %s)", ErrMalformed, kid)
 	}
 	id := sealed[1 : 1+idLen]
