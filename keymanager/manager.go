@@ -133,6 +133,7 @@ type snapshot struct {
 	keys       []KeyInfo
 	next       time.Time
 	ready      error
+	storeErr   error
 	plan       key.Plan
 }
 
@@ -323,14 +324,25 @@ func (m *Manager) SigningAlgorithms() []key.Algorithm {
 	return nil
 }
 
-// Ready returns nil when every configured algorithm can sign and the store
-// answered at the last reload; otherwise an error that says why.
+// Ready returns nil when every configured algorithm can sign (and no
+// published key is unreadable); otherwise an error that says why. A store
+// outage alone does not make the manager unready: it keeps signing and
+// publishing with the keys it holds, and StoreError reports the outage.
 func (m *Manager) Ready() error {
 	s := m.snap.Load()
 	if s == nil {
 		return fmt.Errorf("%w: keys are not loaded yet", ErrNotReady)
 	}
 	return s.ready
+}
+
+// StoreError returns the error of the last store access, or nil if the
+// store answered.
+func (m *Manager) StoreError() error {
+	if s := m.snap.Load(); s != nil {
+		return s.storeErr
+	}
+	return nil
 }
 
 // Keys lists every key the manager knows: configured keys first, then

@@ -400,8 +400,11 @@ func TestStoreOutageKeepsServingAndActivatesOnSchedule(t *testing.T) {
 	if err != nil || k.KID() != second {
 		t.Fatalf("during the outage signing with %v %v; the announced key %s must activate on schedule", k, err, second)
 	}
-	if err := m.Ready(); err == nil || !strings.Contains(err.Error(), "unreachable") {
-		t.Fatalf("ready during outage: %v", err)
+	if err := m.Ready(); err != nil {
+		t.Fatalf("an outage alone must not make the manager unready (it keeps signing): %v", err)
+	}
+	if err := m.StoreError(); !errors.Is(err, keystore.ErrUnavailable) {
+		t.Fatalf("store error during outage: %v", err)
 	}
 	if !slices.Contains(publishedKIDs(t, m), first) {
 		t.Fatal("the retired key must stay published during the outage")
@@ -410,7 +413,7 @@ func TestStoreOutageKeepsServingAndActivatesOnSchedule(t *testing.T) {
 	if err := m.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Ready(); err != nil {
+	if err := m.StoreError(); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
 	if n := countKeys(t, store)[key.ES256]; n != 2 {

@@ -24,9 +24,7 @@ func (m *Manager) publishLocked() {
 	s := &snapshot{plan: plan, next: plan.Next}
 
 	var problems []string
-	if m.storeErr != nil {
-		problems = append(problems, fmt.Sprintf("key store unreachable: %v", m.storeErr))
-	}
+	s.storeErr = m.storeErr
 	if m.static != nil {
 		s.order = append(s.order, m.static)
 		s.defaultKey = m.static

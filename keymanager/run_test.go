@@ -100,12 +100,12 @@ func TestRunRetriesWithBackoff(t *testing.T) {
 		done := make(chan error)
 		go func() { done <- m.Run(ctx) }()
 		time.Sleep(2 * time.Second)
-		if err := m.Ready(); err == nil {
-			t.Fatal("ready while the store is down")
+		if err := m.StoreError(); err == nil {
+			t.Fatal("no store error while the store is down")
 		}
 		store.set(false)
 		time.Sleep(maxBackoff + time.Second)
-		if err := m.Ready(); err != nil {
+		if err := m.StoreError(); err != nil {
 			t.Fatalf("not recovered after the store came back: %v", err)
 		}
 		cancel()

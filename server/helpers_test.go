@@ -38,10 +38,17 @@ type fakeKeys struct {
 	panicSign   bool
 	jwks        *keymanager.JWKS
 	ready       error
+	storeErr    error
 	infos       []keymanager.KeyInfo
 	next        time.Time
 	lastAllowed []key.Algorithm
 	calls       int
+}
+
+func (f *fakeKeys) StoreError() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.storeErr
 }
 
 func (f *fakeKeys) SigningKey(allowed []key.Algorithm) (*jws.Key, error) {

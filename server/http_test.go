@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -356,8 +357,21 @@ func TestHealth(t *testing.T) {
 	if w := get(s, "/healthz"); w.Code != 200 || w.Body.String() != `{"status":"ok"}` {
 		t.Errorf("healthz: %d %s", w.Code, w.Body)
 	}
-	if w := get(s, "/readyz"); w.Code != 200 || w.Body.String() != `{"status":"ready"}` {
+	if w := get(s, "/readyz"); w.Code != 200 || w.Body.String() != `{"status":"ready","store":"ok"}` {
 		t.Errorf("readyz: %d %s", w.Code, w.Body)
+	}
+	// A store outage keeps the instance in rotation (it still signs) and
+	// says so in the detail and the metrics.
+	keys.set(func(f *fakeKeys) { f.storeErr = errors.New("keystore: store unavailable: connection refused") })
+	if w := get(s, "/readyz"); w.Code != 200 || w.Body.String() != `{"status":"degraded","store":"unreachable: keystore: store unavailable: connection refused"}` {
+		t.Errorf("readyz during a store outage: %d %s", w.Code, w.Body)
+	}
+	if w := get(s, "/metrics"); !strings.Contains(w.Body.String(), "signet_key_store_up 0") {
+		t.Errorf("metrics during a store outage lack signet_key_store_up 0")
+	}
+	keys.set(func(f *fakeKeys) { f.storeErr = nil })
+	if w := get(s, "/metrics"); !strings.Contains(w.Body.String(), "signet_key_store_up 1") {
+		t.Errorf("metrics lack signet_key_store_up 1")
 	}
 	keys.set(func(f *fakeKeys) {
 		f.ready = fmt.Errorf("%w: ES256: signing key k1 is unreadable", keymanager.ErrNotReady)

@@ -80,6 +80,8 @@ var (
 		[]string{"state", "algorithm"}, nil)
 	descUnreadable = prometheus.NewDesc("signet_keys_unreadable",
 		"Stored keys that cannot be decrypted or parsed (alert on > 0).", nil, nil)
+	descStoreUp = prometheus.NewDesc("signet_key_store_up",
+		"1 when the key store answered at the last access, 0 while it is unreachable (the instance keeps signing with the keys it holds).", nil, nil)
 	descNext = prometheus.NewDesc("signet_key_next_change_seconds",
 		"Seconds until the next scheduled key change (a key activates, retires, expires or a successor is created); absent when nothing is scheduled.", nil, nil)
 )
@@ -88,6 +90,7 @@ func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descKeys
 	ch <- descUnreadable
 	ch <- descNext
+	ch <- descStoreUp
 }
 
 func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
@@ -112,6 +115,13 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descKeys, prometheus.GaugeValue, float64(counts[l]), string(l.state), string(l.alg))
 	}
 	ch <- prometheus.MustNewConstMetric(descUnreadable, prometheus.GaugeValue, float64(unreadable))
+	if sh, ok := c.keys.(storeHealth); ok {
+		up := 1.0
+		if sh.StoreError() != nil {
+			up = 0
+		}
+		ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, up)
+	}
 	if next := c.keys.Next(); !next.IsZero() {
 		ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, max(0, next.Sub(c.now()).Seconds()))
 	}
