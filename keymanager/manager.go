@@ -222,7 +222,11 @@ func New(cfg Config) (*Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		k, err := jws.NewKey(sp.kid, sp.alg, cfg.Static.Signer)
+		signer, err := m.factory(sp.alg, cfg.Static.Signer)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signingCredential: %w", ErrConfig, err)
+		}
+		k, err := jws.NewKey(sp.kid, sp.alg, signer)
 		if err != nil {
 			return nil, fmt.Errorf("%w: signingCredential: %w", ErrConfig, err)
 		}

@@ -414,6 +414,7 @@ func TestMetrics(t *testing.T) {
 		`signet_keys{algorithm="EdDSA",state="active"} 1`,
 		`signet_keys_unreadable 0`,
 		`signet_key_next_change_seconds 600`,
+		`signet_signing_backend{algorithm="ES256",backend="go"} 1`,
 		`signet_http_request_duration_seconds_count{route="token"} 3`,
 		`signet_http_requests_total{code="200",route="token"} 2`,
 		`signet_http_requests_total{code="401",route="token"} 1`,

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/signer/backend"
 )
 
 // metrics are the server's Prometheus metrics, in a registry it was given
@@ -80,6 +81,9 @@ var (
 		[]string{"state", "algorithm"}, nil)
 	descUnreadable = prometheus.NewDesc("signet_keys_unreadable",
 		"Stored keys that cannot be decrypted or parsed (alert on > 0).", nil, nil)
+	descBackend = prometheus.NewDesc("signet_signing_backend",
+		"1 for each algorithm of a current signing credential, labelled with the backend that signs it (go, or openssl in a build with -tags openssl).",
+		[]string{"algorithm", "backend"}, nil)
 	descStoreUp = prometheus.NewDesc("signet_key_store_up",
 		"1 when the key store answered at the last access, 0 while it is unreachable (the instance keeps signing with the keys it holds).", nil, nil)
 	descNext = prometheus.NewDesc("signet_key_next_change_seconds",
@@ -91,6 +95,7 @@ func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descUnreadable
 	ch <- descNext
 	ch <- descStoreUp
+	ch <- descBackend
 }
 
 func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
@@ -115,6 +120,9 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descKeys, prometheus.GaugeValue, float64(counts[l]), string(l.state), string(l.alg))
 	}
 	ch <- prometheus.MustNewConstMetric(descUnreadable, prometheus.GaugeValue, float64(unreadable))
+	for _, alg := range c.keys.SigningAlgorithms() {
+		ch <- prometheus.MustNewConstMetric(descBackend, prometheus.GaugeValue, 1, string(alg), backend.Name(alg))
+	}
 	if sh, ok := c.keys.(storeHealth); ok {
 		up := 1.0
 		if sh.StoreError() != nil {

@@ -50,7 +50,7 @@ func TestHashSecret(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "", nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "signet ") || !strings.Contains(out, "go1.") {
+	if code != 0 || !strings.HasPrefix(out, "signet ") || !strings.Contains(out, "go1.") || !strings.Contains(out, "signing backend: go") {
 		t.Errorf("version: %d %q", code, out)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/signet-id/signet/keystore/sqlitestore"
 	"github.com/signet-id/signet/seal"
 	"github.com/signet-id/signet/server"
+	"github.com/signet-id/signet/signer/backend"
 )
 
 // openStore opens the key store the configuration names. The returned
@@ -73,6 +74,9 @@ func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer
 		Store:   store,
 		Sealer:  sealer,
 		Logger:  log,
+		// The signing backend: pure Go, or OpenSSL in a build with
+		// -tags openssl (see docs/openssl.md).
+		SignerFactory: backend.Factory(),
 	}
 	if sc := cfg.SigningCredential; sc != nil {
 		kc.Static = &keymanager.StaticKey{KID: sc.KID, Algorithm: sc.Algorithm, Signer: sc.Signer, Public: sc.Public, Certificates: sc.Certificates}

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/signet-id/signet/signer/backend"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -37,11 +39,11 @@ func versionString() string {
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "Print the version",
+		Short:   "Print the version and the signing backend",
 		Example: "  signet version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(e.stdout, versionString())
+			_, err := fmt.Fprintf(e.stdout, "%s\n%s\n", versionString(), backend.Description())
 			return err
 		},
 	}

@@ -1,0 +1,13 @@
+//go:build !(openssl && cgo)
+
+package backend
+
+import "github.com/signet-id/signet/key"
+
+// The pure-Go build: every key signs itself.
+
+func factory() signerFactory { return nil }
+
+func wraps(key.Algorithm) bool { return false }
+
+func libraryVersion() string { return "" }
