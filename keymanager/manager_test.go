@@ -272,6 +272,23 @@ func TestRotate(t *testing.T) {
 	if !slices.Contains(publishedKIDs(t, m), ki.KID) {
 		t.Fatal("the key replaced by rotate --now must stay published for retention")
 	}
+	// --now while a successor is announced: the announced key is withdrawn,
+	// so a rotation never holds two keys.
+	clk.Add(key.Day)
+	announced, err := m.Rotate(ctx, key.ES256, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forced, err := m.Rotate(ctx, key.ES256, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := m.SigningKey(nil); k.KID() != forced.KID {
+		t.Fatalf("signing with %s, want %s", k.KID(), forced.KID)
+	}
+	if slices.Contains(publishedKIDs(t, m), announced.KID) || m.Plan().States[announced.KID] != key.StateRevoked {
+		t.Fatalf("announced key %s still published after rotate --now", announced.KID)
+	}
 	if _, err := m.Rotate(ctx, key.RS512, false); !errors.Is(err, ErrConfig) {
 		t.Fatalf("rotating an unconfigured algorithm: %v", err)
 	}

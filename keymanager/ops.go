@@ -10,9 +10,13 @@ import (
 
 // Rotate announces a new key for alg (the first configured algorithm when
 // alg is empty). It signs after PropagationTime, when the current signing
-// key retires early; with now it signs at once and the current key retires
-// at once (clients that cache the JWKS may reject its tokens until they
-// refresh). A successor that is already announced makes Rotate (without
+// key retires early; with now it signs at once, the current key retires at
+// once (clients that cache the JWKS may reject its tokens until they
+// refresh) and an announced successor is withdrawn.
+//
+// The writes happen under the store lock, new key first: a crash between
+// them leaves the old key signing and the new one waiting its turn, which
+// validates everywhere. A successor that is already announced makes Rotate (without
 // now) fail with ErrAlreadyAnnounced.
 func (m *Manager) Rotate(ctx context.Context, alg key.Algorithm, now bool) (KeyInfo, error) {
 	if alg == "" {
@@ -58,8 +62,19 @@ func (m *Manager) Rotate(ctx context.Context, alg key.Algorithm, now bool) (KeyI
 	}
 	m.log.Info("key created by rotation", "kid", rec.KID, "alg", alg, "signs_from", rec.SignsFrom, "now", now)
 	// Keys that would sign past the new key's start retire when it starts.
+	// With now, an announced successor would never sign (the new key is
+	// older) and would only clutter the rotation: it is withdrawn (it
+	// never signed, so no token depends on it).
 	for _, kid := range ser.Published {
 		r, _ := m.record(kid)
+		if now && r.SignsFrom.After(t) {
+			r.Revoked = t
+			if err := m.store.UpdateKey(ctx, r); err != nil {
+				return KeyInfo{}, fmt.Errorf("keymanager: withdraw announced key %s: %w", kid, err)
+			}
+			m.log.Info("announced key withdrawn by rotate --now", "kid", kid, "alg", alg)
+			continue
+		}
 		if !r.RetiresAt.After(rec.SignsFrom) || r.SignsFrom.After(rec.SignsFrom) {
 			continue
 		}

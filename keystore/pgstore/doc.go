@@ -39,4 +39,9 @@
 // The database tests run only when SIGNET_TEST_POSTGRES_DSN points at a
 // server; each creates its own schema and drops it afterwards. .ci/run
 // starts a local PostgreSQL and sets the variable.
+//
+// The store also implements grant.Store (authorization codes, refresh
+// tokens, sessions, revocations) in the same database. Grant writes do not
+// change the key revision and send no key change notification: that signal
+// is for keys only.
 package pgstore

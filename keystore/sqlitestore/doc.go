@@ -35,4 +35,9 @@
 // keystore.ErrUnavailable. A row that does not make a valid key.Record
 // makes Keys fail with an error wrapping keystore.ErrCorrupt that names
 // the kid.
+//
+// The store also implements grant.Store (authorization codes, refresh
+// tokens, sessions, revocations) in the same database. Grant writes do not
+// change the key revision and send no key change notification: that signal
+// is for keys only.
 package sqlitestore

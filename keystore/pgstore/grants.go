@@ -1,0 +1,218 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signet-id/signet/grant"
+)
+
+// The grants of the login flow live in the grants table of the same
+// schema. Grant writes are single statements outside the key write path:
+// they neither bump the store revision nor NOTIFY, since those are the
+// keys' change signal and every instance would reload its keys after
+// every token request otherwise.
+
+var _ grant.Store = (*Store)(nil)
+
+const grantColumns = `id, kind, client_id, subject, family_id, session_id, data, created, expires, consumed, revoked`
+
+// consumeAttempts bounds ConsumeGrant's retries when a grant appears
+// between its UPDATE and the read that explains a refusal.
+const consumeAttempts = 3
+
+// nullText stores "" as NULL (family_id and session_id are NULL when
+// unset, so their partial indexes stay small).
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// dataArg is a grant's payload as stored: data is NOT NULL and pgx sends
+// a nil slice as NULL, so a nil payload is stored empty.
+func dataArg(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// scanGrant reads one row of grantColumns.
+func scanGrant(row pgx.Row) (grant.Grant, error) {
+	var (
+		g                 grant.Grant
+		kind              string
+		family, session   *string
+		consumed, revoked *time.Time
+	)
+	if err := row.Scan(&g.ID, &kind, &g.ClientID, &g.Subject, &family, &session, &g.Data, &g.Created, &g.Expires, &consumed, &revoked); err != nil {
+		return grant.Grant{}, err
+	}
+	g.Kind = grant.Kind(kind)
+	if family != nil {
+		g.FamilyID = *family
+	}
+	if session != nil {
+		g.SessionID = *session
+	}
+	if len(g.Data) == 0 {
+		g.Data = nil
+	}
+	g.Created, g.Expires = g.Created.UTC(), g.Expires.UTC()
+	if consumed != nil {
+		g.Consumed = consumed.UTC()
+	}
+	if revoked != nil {
+		g.Revoked = revoked.UTC()
+	}
+	return g, nil
+}
+
+// consumeRefusal returns the sentinel that keeps g from being consumed at
+// now (precision: stored microseconds), or nil if g is consumable.
+func consumeRefusal(g grant.Grant, now time.Time) error {
+	switch {
+	case !g.Revoked.IsZero():
+		return grant.ErrRevoked
+	case !g.Consumed.IsZero():
+		return grant.ErrConsumed
+	case !storedTime(now).Before(g.Expires):
+		return grant.ErrExpired
+	}
+	return nil
+}
+
+// CreateGrant stores g; grant.ErrExists if its id is taken.
+func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("pgstore: create grant: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: create grant: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (id) DO NOTHING`,
+		g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
+		storedTime(g.Created), storedTime(g.Expires), nullTime(g.Consumed), nullTime(g.Revoked))
+	if err != nil {
+		return wrap(ctx, "create grant", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("pgstore: create grant: %w", grant.ErrExists)
+	}
+	return nil
+}
+
+// Grant returns a grant by id; grant.ErrNotFound if none.
+func (s *Store) Grant(ctx context.Context, id string) (grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return grant.Grant{}, fmt.Errorf("pgstore: grant: %w", err)
+	}
+	g, err := scanGrant(s.pool.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return grant.Grant{}, fmt.Errorf("pgstore: grant: %w", grant.ErrNotFound)
+	}
+	if err != nil {
+		return grant.Grant{}, wrap(ctx, "grant", err)
+	}
+	return g, nil
+}
+
+// ConsumeGrant marks a grant used at now, once, atomically across every
+// process: a single UPDATE matches only a grant that is unused, unrevoked
+// and unexpired at now, and concurrent UPDATEs of one row are serialized
+// by its row lock (the loser re-checks the committed row and matches
+// nothing). When the UPDATE matches nothing, the row is read to return the
+// right sentinel with the grant; consumed and revoked are only ever set,
+// so the read sees the state that refused it. It returns the grant as it
+// was before this call.
+func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (grant.Grant, error) {
+	const op = "consume grant"
+	if err := ctx.Err(); err != nil {
+		return grant.Grant{}, fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	at := storedTime(now)
+	for range consumeAttempts {
+		g, err := scanGrant(s.pool.QueryRow(ctx, `UPDATE grants SET consumed = $2
+			WHERE id = $1 AND consumed IS NULL AND revoked IS NULL AND expires > $2
+			RETURNING `+grantColumns, id, at))
+		if err == nil {
+			g.Consumed = time.Time{} // as it was
+			return g, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return grant.Grant{}, wrap(ctx, op, err)
+		}
+		g, err = scanGrant(s.pool.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return grant.Grant{}, fmt.Errorf("pgstore: %s: %w", op, grant.ErrNotFound)
+		}
+		if err != nil {
+			return grant.Grant{}, wrap(ctx, op, err)
+		}
+		if refusal := consumeRefusal(g, now); refusal != nil {
+			return g, fmt.Errorf("pgstore: %s: %w", op, refusal)
+		}
+		// The grant was created after the UPDATE ran: try again.
+	}
+	return grant.Grant{}, fmt.Errorf("pgstore: %s: grant %q kept changing during %d attempts; retry", op, id, consumeAttempts)
+}
+
+// RevokeGrant marks one grant revoked at now (a grant revoked before keeps
+// its time); grant.ErrNotFound if none.
+func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: revoke grant: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE grants SET revoked = COALESCE(revoked, $2) WHERE id = $1`, id, storedTime(now))
+	if err != nil {
+		return wrap(ctx, "revoke grant", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("pgstore: revoke grant: %w", grant.ErrNotFound)
+	}
+	return nil
+}
+
+// grantExec runs one grant statement and returns the rows it changed.
+func (s *Store) grantExec(ctx context.Context, op, query string, args ...any) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	tag, err := s.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// RevokeFamily revokes every unrevoked grant of a refresh-token family
+// and returns how many it changed. An empty familyID matches nothing.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error) {
+	if familyID == "" {
+		return 0, nil
+	}
+	return s.grantExec(ctx, "revoke grant family", `UPDATE grants SET revoked = $2 WHERE family_id = $1 AND revoked IS NULL`,
+		familyID, storedTime(now))
+}
+
+// RevokeSession revokes every unrevoked grant of a login session and
+// returns how many it changed. An empty sessionID matches nothing.
+func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Time) (int, error) {
+	if sessionID == "" {
+		return 0, nil
+	}
+	return s.grantExec(ctx, "revoke session grants", `UPDATE grants SET revoked = $2 WHERE session_id = $1 AND revoked IS NULL`,
+		sessionID, storedTime(now))
+}
+
+// DeleteExpired deletes grants that expired before t and returns how many.
+func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
+	return s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE expires < $1`, storedTime(t))
+}

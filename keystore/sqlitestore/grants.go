@@ -1,0 +1,234 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/signet-id/signet/grant"
+)
+
+// The grants of the login flow live in the grants table of the same
+// database. Grant writes do not bump the store revision: the revision is
+// the keys' change marker, and instances would reload their keys after
+// every token request otherwise.
+
+var _ grant.Store = (*Store)(nil)
+
+const grantColumns = `id, kind, client_id, subject, family_id, session_id, data, created_us, expires_us, consumed_us, revoked_us`
+
+// nullText stores "" as NULL (family_id and session_id are NULL when
+// unset, so their partial indexes stay small).
+func nullText(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+// dataArg is a grant's payload as stored: data is NOT NULL, so a nil
+// payload is stored empty.
+func dataArg(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// scanGrant reads one row of grantColumns.
+func scanGrant(row interface{ Scan(...any) error }) (grant.Grant, error) {
+	var (
+		g                 grant.Grant
+		kind              string
+		family, session   sql.NullString
+		created, expires  int64
+		consumed, revoked sql.NullInt64
+	)
+	if err := row.Scan(&g.ID, &kind, &g.ClientID, &g.Subject, &family, &session, &g.Data, &created, &expires, &consumed, &revoked); err != nil {
+		return grant.Grant{}, err
+	}
+	g.Kind = grant.Kind(kind)
+	g.FamilyID, g.SessionID = family.String, session.String
+	if len(g.Data) == 0 {
+		g.Data = nil
+	}
+	g.Created, g.Expires = fromMicros(created), fromMicros(expires)
+	if consumed.Valid {
+		g.Consumed = fromMicros(consumed.Int64)
+	}
+	if revoked.Valid {
+		g.Revoked = fromMicros(revoked.Int64)
+	}
+	return g, nil
+}
+
+// consumeRefusal returns the sentinel that keeps g from being consumed at
+// now (precision: stored microseconds), or nil if g is consumable.
+func consumeRefusal(g grant.Grant, now time.Time) error {
+	switch {
+	case !g.Revoked.IsZero():
+		return grant.ErrRevoked
+	case !g.Consumed.IsZero():
+		return grant.ErrConsumed
+	case !fromMicros(micros(now)).Before(g.Expires):
+		return grant.ErrExpired
+	}
+	return nil
+}
+
+// grantTx runs fn in an IMMEDIATE transaction that does not bump the
+// revision, queued behind this handle's other writers.
+func (s *Store) grantTx(ctx context.Context, op string, fn func(*sql.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		var nc errNoChange
+		if errors.As(err, &nc) {
+			return fmt.Errorf("sqlitestore: %s: %w", op, nc.sentinel)
+		}
+		return s.wrap(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(ctx, op+": commit", err)
+	}
+	return nil
+}
+
+// grantExec runs one statement as a grant write and returns the rows it
+// changed.
+func (s *Store) grantExec(ctx context.Context, op, query string, args ...any) (int, error) {
+	var n int64
+	err := s.grantTx(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// CreateGrant stores g; grant.ErrExists if its id is taken.
+func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("sqlitestore: create grant: %w", err)
+	}
+	return s.grantTx(ctx, "create grant", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
+			micros(g.Created), micros(g.Expires), nullMicros(g.Consumed), nullMicros(g.Revoked))
+		if err != nil {
+			return err
+		}
+		return affected(res, grant.ErrExists)
+	})
+}
+
+// Grant returns a grant by id; grant.ErrNotFound if none.
+func (s *Store) Grant(ctx context.Context, id string) (grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return grant.Grant{}, fmt.Errorf("sqlitestore: grant: %w", err)
+	}
+	g, err := scanGrant(s.db.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return grant.Grant{}, fmt.Errorf("sqlitestore: grant: %w", grant.ErrNotFound)
+	}
+	if err != nil {
+		return grant.Grant{}, s.wrap(ctx, "grant", err)
+	}
+	return g, nil
+}
+
+// ConsumeGrant marks a grant used at now, once: one UPDATE matches only a
+// grant that is unused, unrevoked and unexpired at now. When it matches
+// none, the row is read in the same transaction to say why. It returns
+// the grant as it was before this call.
+func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (grant.Grant, error) {
+	var (
+		g       grant.Grant
+		refusal error
+	)
+	err := s.grantTx(ctx, "consume grant", func(tx *sql.Tx) error {
+		var err error
+		g, err = scanGrant(tx.QueryRowContext(ctx, `UPDATE grants SET consumed_us = ?2
+			WHERE id = ?1 AND consumed_us IS NULL AND revoked_us IS NULL AND expires_us > ?2
+			RETURNING `+grantColumns, id, micros(now)))
+		if err == nil {
+			g.Consumed = time.Time{} // as it was
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// Writers are serialized by the IMMEDIATE transaction, so the row
+		// read here is the one the UPDATE refused.
+		g, err = scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNoChange{grant.ErrNotFound}
+		}
+		if err != nil {
+			return err
+		}
+		if refusal = consumeRefusal(g, now); refusal == nil {
+			return fmt.Errorf("grant %q was refused but is consumable at %s", id, now.UTC().Format(time.RFC3339Nano))
+		}
+		return nil // nothing changed; commit ends the transaction
+	})
+	if err != nil {
+		return grant.Grant{}, err
+	}
+	if refusal != nil {
+		return g, fmt.Errorf("sqlitestore: consume grant: %w", refusal)
+	}
+	return g, nil
+}
+
+// RevokeGrant marks one grant revoked at now (a grant revoked before keeps
+// its time); grant.ErrNotFound if none.
+func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error {
+	return s.grantTx(ctx, "revoke grant", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_us = COALESCE(revoked_us, ?2) WHERE id = ?1`, id, micros(now))
+		if err != nil {
+			return err
+		}
+		return affected(res, grant.ErrNotFound)
+	})
+}
+
+// RevokeFamily revokes every unrevoked grant of a refresh-token family
+// and returns how many it changed. An empty familyID matches nothing.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error) {
+	if familyID == "" {
+		return 0, nil
+	}
+	return s.grantExec(ctx, "revoke grant family", `UPDATE grants SET revoked_us = ? WHERE family_id = ? AND revoked_us IS NULL`,
+		micros(now), familyID)
+}
+
+// RevokeSession revokes every unrevoked grant of a login session and
+// returns how many it changed. An empty sessionID matches nothing.
+func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Time) (int, error) {
+	if sessionID == "" {
+		return 0, nil
+	}
+	return s.grantExec(ctx, "revoke session grants", `UPDATE grants SET revoked_us = ? WHERE session_id = ? AND revoked_us IS NULL`,
+		micros(now), sessionID)
+}
+
+// DeleteExpired deletes grants that expired before t and returns how many.
+func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
+	return s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE expires_us < ?`, micros(t))
+}

@@ -1,0 +1,229 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/grant/granttest"
+	"github.com/signet-id/signet/keystore/storetest"
+)
+
+func TestGrantConformance(t *testing.T) {
+	granttest.Run(t, func(t *testing.T) grant.Store {
+		return open(t, filepath.Join(t.TempDir(), "signet.db"))
+	})
+}
+
+func testGrant(handle string, now time.Time) grant.Grant {
+	return grant.Grant{ID: grant.HashHandle(handle), Kind: grant.KindAuthorizationCode, ClientID: "app", Subject: "alice",
+		Data: []byte(`{"scope":"openid"}`), Created: now, Expires: now.Add(time.Minute)}
+}
+
+// grantSteps exercises every grant write once.
+func grantSteps(ctx context.Context, s grant.Store, now time.Time) error {
+	g := testGrant("steps", now)
+	g.FamilyID, g.SessionID = "fam", "sid"
+	if err := s.CreateGrant(ctx, g); err != nil {
+		return err
+	}
+	if _, err := s.ConsumeGrant(ctx, g.ID, now); err != nil {
+		return err
+	}
+	if _, err := s.ConsumeGrant(ctx, g.ID, now); !errors.Is(err, grant.ErrConsumed) {
+		return errors.Join(errors.New("replay not refused"), err)
+	}
+	if err := s.RevokeGrant(ctx, g.ID, now); err != nil {
+		return err
+	}
+	if _, err := s.RevokeFamily(ctx, "fam", now); err != nil {
+		return err
+	}
+	if _, err := s.RevokeSession(ctx, "sid", now); err != nil {
+		return err
+	}
+	if n, err := s.DeleteExpired(ctx, now.Add(time.Hour)); err != nil || n != 1 {
+		return errors.Join(errors.New("delete expired"), err)
+	}
+	return nil
+}
+
+// Grant writes must not look like key changes: instances poll the
+// revision to reload their keys.
+func TestGrantWritesDoNotBumpRevision(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "signet.db"))
+	ctx := t.Context()
+	before, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := grantSteps(ctx, s, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Fatalf("grant writes moved the revision from %s to %s", before, after)
+	}
+	// The revision still moves with a key write.
+	if err := s.CreateKey(ctx, storetest.NewRecord()); err != nil {
+		t.Fatal(err)
+	}
+	if rev, _ := s.Revision(ctx); rev == after {
+		t.Fatalf("a key write left the revision at %s", rev)
+	}
+}
+
+// Handles with their own connections consume one grant as separate
+// processes would: exactly one wins, every other sees ErrConsumed with
+// the grant.
+func TestConsumeOnceAcrossHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signet.db")
+	stores := []*Store{open(t, path), open(t, path), open(t, path)}
+	ctx := t.Context()
+	now := time.Now()
+	for round := range 5 {
+		g := testGrant("race-"+string(rune('a'+round)), now)
+		if err := stores[0].CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 12 {
+			wg.Go(func() {
+				got, err := stores[i%len(stores)].ConsumeGrant(ctx, g.ID, now)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, grant.ErrConsumed):
+					t.Errorf("consumer %d: %v", i, err)
+				case got.ID != g.ID || got.Consumed.IsZero():
+					t.Errorf("consumer %d: replay returned %+v, want the consumed grant", i, got)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d consumers won, want exactly 1", round, wins.Load())
+		}
+	}
+}
+
+func TestGrantStorage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signet.db")
+	s := open(t, path)
+	ctx := t.Context()
+	local := time.FixedZone("UTC+3", 3*3600)
+	now := time.Date(2025, 3, 1, 12, 0, 0, 123456789, local)
+	g := testGrant("plain", now)
+	g.Data = nil
+	if err := s.CreateGrant(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	// Unset family and session are NULL (their indexes are partial); the
+	// handle itself is never stored, only its hash.
+	var family, session sql.NullString
+	var dataType string
+	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT family_id, session_id, typeof(data) || length(data) FROM grants WHERE id = ?`, g.ID).Scan(&family, &session, &dataType); err != nil {
+		t.Fatal(err)
+	}
+	if family.Valid || session.Valid || dataType != "blob0" {
+		t.Errorf("stored family %v, session %v, data %s: want NULL, NULL, an empty blob", family, session, dataType)
+	}
+
+	got, err := s.ConsumeGrant(ctx, g.ID, now.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Consumed.IsZero() || got.Data != nil || got.FamilyID != "" || got.SessionID != "" {
+		t.Errorf("ConsumeGrant returned %+v, want the grant as it was (unconsumed, no data, no family or session)", got)
+	}
+	if got.Created.Location() != time.UTC || !got.Created.Equal(now.Truncate(time.Microsecond)) {
+		t.Errorf("created = %s, want %s in UTC, whole microseconds", got.Created, now)
+	}
+	stored, err := s.Grant(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(time.Second).Truncate(time.Microsecond); !stored.Consumed.Equal(want) || stored.Consumed.Location() != time.UTC {
+		t.Errorf("consumed = %s, want %s in UTC", stored.Consumed, want)
+	}
+	// A second revocation keeps the first time.
+	if err := s.RevokeGrant(ctx, g.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeGrant(ctx, g.ID, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := s.Grant(ctx, g.ID); !stored.Revoked.Equal(now.Truncate(time.Microsecond)) {
+		t.Errorf("revoked = %s after a second revocation, want the first, %s", stored.Revoked, now)
+	}
+}
+
+func TestConsumeRefusal(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	base := testGrant("x", now.Add(-time.Minute)) // expires at now
+	tests := []struct {
+		name string
+		edit func(*grant.Grant)
+		at   time.Time
+		want error
+	}{
+		{"consumable", func(*grant.Grant) {}, now.Add(-time.Microsecond), nil},
+		{"half a microsecond before expiry", func(*grant.Grant) {}, now.Add(-500 * time.Nanosecond), nil},
+		{"half a microsecond after expiry", func(*grant.Grant) {}, now.Add(500 * time.Nanosecond), grant.ErrExpired},
+		{"expired", func(*grant.Grant) {}, now, grant.ErrExpired},
+		{"consumed", func(g *grant.Grant) { g.Consumed = now.Add(-time.Second) }, now.Add(-time.Second), grant.ErrConsumed},
+		{"revoked wins over consumed and expired", func(g *grant.Grant) { g.Consumed, g.Revoked = now, now }, now.Add(time.Hour), grant.ErrRevoked},
+		{"consumed wins over expired", func(g *grant.Grant) { g.Consumed = now }, now.Add(time.Hour), grant.ErrConsumed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := base
+			tc.edit(&g)
+			if got := consumeRefusal(g, tc.at); got != tc.want {
+				t.Errorf("consumeRefusal = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestGrantErrors(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "signet.db"))
+	now := time.Now()
+	bad := testGrant("bad", now)
+	bad.Expires = now.Add(-time.Second)
+	err := s.CreateGrant(t.Context(), bad)
+	if !errors.Is(err, grant.ErrInvalid) || !strings.HasPrefix(err.Error(), "sqlitestore: create grant: ") {
+		t.Errorf("invalid grant: %v, want grant.ErrInvalid with the package prefix", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	g := testGrant("ctx", now)
+	checks := map[string]error{
+		"create":  s.CreateGrant(ctx, g),
+		"revoke":  s.RevokeGrant(ctx, g.ID, now),
+		"consume": func() error { _, err := s.ConsumeGrant(ctx, g.ID, now); return err }(),
+		"grant":   func() error { _, err := s.Grant(ctx, g.ID); return err }(),
+		"family":  func() error { _, err := s.RevokeFamily(ctx, "f", now); return err }(),
+		"session": func() error { _, err := s.RevokeSession(ctx, "s", now); return err }(),
+		"delete":  func() error { _, err := s.DeleteExpired(ctx, now); return err }(),
+	}
+	for op, err := range checks {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a done context: %v, want context.Canceled", op, err)
+		}
+	}
+	if _, err := s.Grant(t.Context(), g.ID); !errors.Is(err, grant.ErrNotFound) {
+		t.Errorf("a create with a done context stored the grant: %v", err)
+	}
+}
