@@ -307,6 +307,27 @@ func TestComputeRevoked(t *testing.T) {
 	}
 }
 
+func TestComputeRevokedWhileRetiredStillPublished(t *testing.T) {
+	o := DefaultOptions()
+	k1 := rec("k1", RS256, 0, true)    // retired at day 90, published to 104
+	k2 := rec("k2", RS256, 76, false)  // signs from day 90
+	k3 := rec("k3", RS256, 152, false) // announced at 152, signs from 166
+	k2.Revoked = at(160)
+	k1.DeleteAfter = at(170) // still published at day 160 in this test
+	p := Compute(at(160), []Record{k1, k2, k3}, o)
+	s, _ := p.SeriesFor(RS256)
+	// The key every client already has signs until the announced one is due.
+	if s.Signing != "k1" || len(p.Extend) != 1 || !p.Extend[0].RetiresAt.Equal(k3.SignsFrom) {
+		t.Fatalf("signing %q extend %+v; want the retired, still published k1 until k3 signs", s.Signing, p.Extend)
+	}
+	// Once k1 is gone too, the announced key signs at once.
+	k1.Revoked = at(160)
+	p = Compute(at(160), []Record{k1, k2, k3}, o)
+	if s, _ := p.SeriesFor(RS256); s.Signing != "k3" || len(p.Create) != 0 {
+		t.Fatalf("signing %q create %v; want the announced k3", s.Signing, p.Create)
+	}
+}
+
 func TestComputeKeepRetired(t *testing.T) {
 	o := DefaultOptions()
 	o.DeleteRetiredKeys = false

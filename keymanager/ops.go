@@ -43,7 +43,9 @@ func (m *Manager) Rotate(ctx context.Context, alg key.Algorithm, now bool) (KeyI
 	plan := key.Compute(t, m.records, m.opts)
 	ser, _ := plan.SeriesFor(alg)
 	nk := key.Successor(t, alg, m.opts, t)
-	if now {
+	if now || len(ser.Published) == 0 {
+		// With no published key the new one signs at once anyway (it is
+		// the first of its series): say so in its schedule.
 		nk = key.FirstKey(t, alg, m.opts)
 	} else {
 		for _, kid := range ser.Published {
@@ -111,8 +113,10 @@ func (m *Manager) configured(alg key.Algorithm) bool {
 }
 
 // Revoke unpublishes a managed key at once. If it was signing, the next
-// key signs: an announced one if there is one, else a new key that signs
-// at once. The record is kept (state revoked) until its DeleteAfter.
+// key signs, chosen so that no client fails: the most recently retired key
+// while it is still published (every client has it) until the announced
+// successor is due; else the announced successor; else a new key that
+// signs at once. The record is kept (state revoked) until its DeleteAfter.
 func (m *Manager) Revoke(ctx context.Context, kid string) error {
 	if m.static != nil && m.staticPK.kid == kid {
 		return fmt.Errorf("%w: %s is the signingCredential; remove it from the configuration instead", ErrStaticKey, kid)
