@@ -150,14 +150,15 @@ func phase1Warning(in Input) string {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// human formats a duration with days for long spans: 14d, 1d12h, 90m.
+// human formats a duration with days for long spans: 14d, 1d12h,
+// 2d1h30m, 90m.
 func human(d time.Duration) string {
-	if d >= 24*time.Hour && d%time.Hour == 0 {
-		days, hours := d/(24*time.Hour), (d%(24*time.Hour))/time.Hour
-		if hours == 0 {
+	if d >= 24*time.Hour {
+		days, rest := d/(24*time.Hour), d%(24*time.Hour)
+		if rest == 0 {
 			return fmt.Sprintf("%dd", days)
 		}
-		return fmt.Sprintf("%dd%dh", days, hours)
+		return fmt.Sprintf("%dd%s", days, human(rest))
 	}
 	s := d.String()
 	for _, suf := range []string{"m0s", "h0m"} {

@@ -54,6 +54,13 @@ type Config struct {
 	KeyManagement key.Options
 	// JWKSMaxAge is the JWKS response's Cache-Control max-age.
 	JWKSMaxAge time.Duration
+	// RelyingPartyCache is the longest time a relying party caches the
+	// JWKS (keyManagement.relyingPartyCache), for the timing check and
+	// the migration advisor.
+	RelyingPartyCache time.Duration
+	// ClockSkew is the clock skew relying parties allow when validating
+	// token lifetimes (keyManagement.clockSkew).
+	ClockSkew  time.Duration
 	Protection Protection
 	// SigningCredential is the static key that signs, or nil.
 	SigningCredential *StaticKey
@@ -61,6 +68,8 @@ type Config struct {
 	ValidationKeys []StaticKey
 	APIResources   []APIResource
 	Clients        []Client
+	// Users sign in on the login page (authorization_code clients).
+	Users []User
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -108,6 +117,9 @@ type APIResource struct {
 	// AllowedAccessTokenSigningAlgorithms restricts the algorithms of
 	// tokens for this resource; empty means no restriction.
 	AllowedAccessTokenSigningAlgorithms []key.Algorithm
+	// Secrets authenticate the resource at the introspection endpoint;
+	// empty means it cannot introspect.
+	Secrets []*clientauth.Secret
 }
 
 // Client is an OAuth 2.0 client.
@@ -118,6 +130,15 @@ type Client struct {
 	AllowedScopes                         []string
 	AccessTokenLifetime                   time.Duration
 	AllowedIdentityTokenSigningAlgorithms []key.Algorithm
+	// Public is true for tokenEndpointAuthMethod: none (no secret; PKCE
+	// required).
+	Public bool
+	// RedirectURIs and PostLogoutRedirectURIs are matched exactly.
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	// RefreshTokenLifetime is the absolute lifetime of a refresh token
+	// family, from sign-in.
+	RefreshTokenLifetime time.Duration
 }
 
 // ParseOptions controls [Parse].
@@ -226,6 +247,7 @@ type fileDoc struct {
 	ValidationKeys    []keyFileDoc      `yaml:"validationKeys"`
 	APIResources      []apiResourceDoc  `yaml:"apiResources"`
 	Clients           []clientDoc       `yaml:"clients"`
+	Users             []userDoc         `yaml:"users"`
 }
 
 type storageDoc struct {
@@ -245,6 +267,8 @@ type keyManagementDoc struct {
 	KeyPath           *string        `yaml:"keyPath"`
 	Protection        *protectionDoc `yaml:"protection"`
 	JWKSMaxAge        *Duration      `yaml:"jwksMaxAge"`
+	RelyingPartyCache *Duration      `yaml:"relyingPartyCache"`
+	ClockSkew         *Duration      `yaml:"clockSkew"`
 }
 
 type algorithmDoc struct {
@@ -277,6 +301,7 @@ type apiResourceDoc struct {
 	Name                                string   `yaml:"name"`
 	Scopes                              []string `yaml:"scopes"`
 	AllowedAccessTokenSigningAlgorithms []string `yaml:"allowedAccessTokenSigningAlgorithms"`
+	Secrets                             []string `yaml:"secrets"`
 }
 
 type clientDoc struct {
@@ -286,4 +311,8 @@ type clientDoc struct {
 	AllowedScopes                         []string  `yaml:"allowedScopes"`
 	AccessTokenLifetime                   *Duration `yaml:"accessTokenLifetime"`
 	AllowedIdentityTokenSigningAlgorithms []string  `yaml:"allowedIdentityTokenSigningAlgorithms"`
+	TokenEndpointAuthMethod               string    `yaml:"tokenEndpointAuthMethod"`
+	RedirectURIs                          []string  `yaml:"redirectUris"`
+	PostLogoutRedirectURIs                []string  `yaml:"postLogoutRedirectUris"`
+	RefreshTokenLifetime                  *Duration `yaml:"refreshTokenLifetime"`
 }

@@ -65,6 +65,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveClients(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveUsers(d, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -184,6 +187,13 @@ func (p *parser) resolveKeyManagement(d *fileDoc, c *Config) error {
 				FormatDuration(v), FormatDuration(o.PropagationTime), FormatDuration(half))
 		}
 		c.JWKSMaxAge = v
+	}
+	c.RelyingPartyCache, c.ClockSkew = DefaultRelyingPartyCache, DefaultClockSkew
+	if km.RelyingPartyCache != nil {
+		c.RelyingPartyCache = time.Duration(*km.RelyingPartyCache)
+	}
+	if km.ClockSkew != nil {
+		c.ClockSkew = time.Duration(*km.ClockSkew)
 	}
 	return nil
 }
@@ -429,7 +439,11 @@ func (p *parser) resolveAPIResources(d *fileDoc, c *Config) error {
 		if len(algs) > 0 && !slices.ContainsFunc(algs, func(a key.Algorithm) bool { return slices.Contains(signable, a) }) {
 			return p.at(path+".allowedAccessTokenSigningAlgorithms", "allows %s, but Signet signs only with %s; add one of them to keyManagement.signingAlgorithms", joinAlgs(algs), joinAlgs(signable))
 		}
-		c.APIResources = append(c.APIResources, APIResource{Name: r.Name, Scopes: r.Scopes, AllowedAccessTokenSigningAlgorithms: algs})
+		res := APIResource{Name: r.Name, Scopes: r.Scopes, AllowedAccessTokenSigningAlgorithms: algs}
+		if err := p.resolveResourceSecrets(path, &r, &res, c); err != nil {
+			return err
+		}
+		c.APIResources = append(c.APIResources, res)
 	}
 	return nil
 }
@@ -467,9 +481,11 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 		}
 		ids[cd.ClientID] = true
 		cl := Client{ClientID: cd.ClientID, AccessTokenLifetime: DefaultAccessTokenLifetime}
-		if len(cd.Secrets) == 0 {
-			return p.at(path, "(%s) has no secrets; add one, e.g. the output of `openssl rand -base64 32 | tee /dev/stderr | signet hash-secret`", cd.ClientID)
+		public, err := p.clientPublic(path, &cd)
+		if err != nil {
+			return err
 		}
+		cl.Public = public
 		for j, s := range cd.Secrets {
 			sec, err := clientauth.ParseSecret(s)
 			if err != nil {
@@ -481,16 +497,16 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 			cl.Secrets = append(cl.Secrets, sec)
 		}
 		if len(cd.AllowedGrantTypes) == 0 {
-			return p.at(path, "(%s) has no allowedGrantTypes; Signet supports [client_credentials]", cd.ClientID)
+			return p.at(path, "(%s) has no allowedGrantTypes; Signet supports client_credentials, authorization_code and refresh_token", cd.ClientID)
 		}
 		for j, g := range cd.AllowedGrantTypes {
-			if g != GrantClientCredentials {
-				return p.at(fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j), "grant type %q is not supported; Signet supports client_credentials", g)
+			if !supportedGrantType(g) {
+				return p.at(fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j), "grant type %q is not supported; Signet supports client_credentials, authorization_code and refresh_token", g)
 			}
 		}
 		cl.AllowedGrantTypes = slices.Compact(slices.Clone(cd.AllowedGrantTypes))
 		for j, s := range cd.AllowedScopes {
-			if !scopes[s] {
+			if !scopes[s] && !IsIdentityScope(s) {
 				known := "none: define apiResources with scopes first"
 				if len(allScopes) > 0 {
 					known = strings.Join(allScopes, ", ")
@@ -512,6 +528,9 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 			return err
 		}
 		cl.AllowedIdentityTokenSigningAlgorithms = algs
+		if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
+			return err
+		}
 		c.Clients = append(c.Clients, cl)
 	}
 	return nil

@@ -26,6 +26,9 @@ type discoveryDoc struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+
+	// The login flows (oidc.go), present only when they are served.
+	loginDiscovery
 }
 
 // discoveryBody returns the discovery document for the current signing
@@ -48,6 +51,9 @@ func (s *Server) discoveryBody() []byte {
 	}
 	for i, a := range algs {
 		doc.IDTokenSigningAlgValuesSupported[i] = string(a)
+	}
+	if s.oidc != nil {
+		s.addLoginDiscovery(&doc)
 	}
 	body, err := json.Marshal(doc)
 	if err != nil { // cannot happen: strings and slices of strings

@@ -7,6 +7,12 @@
 //	GET  {issuer path}/.well-known/openid-configuration        discovery
 //	GET  {issuer path}/.well-known/openid-configuration/jwks   the JWK set (ETag, 304, Cache-Control)
 //	POST {issuer path}/connect/token                           the token endpoint
+//	GET, POST {issuer path}/connect/authorize                  authorization endpoint (code flow, PKCE S256)
+//	GET, POST {issuer path}/account/login                      the login page
+//	GET, POST {issuer path}/connect/userinfo                   UserInfo (bearer access token)
+//	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets
+//	POST {issuer path}/connect/revocation                      RFC 7009
+//	GET, POST {issuer path}/connect/endsession                 RP-initiated logout
 //	GET  /healthz   the process is up
 //	GET  /readyz    every configured algorithm can sign and the store is reachable (503 otherwise)
 //	GET  /metrics   Prometheus metrics
@@ -26,4 +32,22 @@
 // Errors follow RFC 6749 section 5.2: a JSON body with error and
 // error_description, 400 or 401 (with WWW-Authenticate), Cache-Control:
 // no-store and Pragma: no-cache.
+//
+// # The login flows
+//
+// With Config.Grants set, users sign in through the authorization code
+// flow (oidc.go and the files it names). Everything a flow must remember
+// is a grant in that store, never process memory: authorization codes
+// (single use, 60 s, bound to client, redirect URI and PKCE challenge),
+// refresh tokens (rotated; a reuse revokes the family), login sessions
+// (the cookie holds a handle, the store its hash) and revoked access
+// tokens (by jti). So another instance, or a restarted one, honours them.
+// A code or refresh token carries the jti of the access token its
+// redemption issues, fixed in advance, so that a replay can revoke it.
+// The login page is html/template embedded in the binary; its CSRF token
+// is an HMAC, under a random per-browser cookie key, of the pending
+// authorization request it submits. Failed sign-ins are limited per
+// username and per address in bounded memory. Access tokens presented to
+// userinfo, introspection and revocation are verified against the key
+// manager's current JWKS.
 package server

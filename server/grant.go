@@ -23,6 +23,10 @@ type registry struct {
 	// dummy is verified against when the client id is unknown, so an
 	// unknown id costs about as much as a wrong secret.
 	dummy []*clientauth.Secret
+	// login is the login-flow view of each client; introspect holds the
+	// secrets of the resources that may introspect (oidc.go).
+	login      map[string]*loginClient
+	introspect map[string][]*clientauth.Secret
 }
 
 type resource struct {
@@ -122,6 +126,9 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 		cl.subJSON = appendJSONString(cl.subJSON, c.ID)
 		reg.clients[c.ID] = cl
 		cl.def, cl.defErr = reg.grant(cl, nil, nil)
+	}
+	if err := compileLogin(reg, clients, resources); err != nil {
+		return nil, err
 	}
 	return reg, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signet-id/signet/clientauth"
+	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
@@ -50,6 +51,25 @@ type Client struct {
 	Scopes []string
 	// AccessTokenLifetime is the lifetime of the client's access tokens.
 	AccessTokenLifetime time.Duration
+
+	// The login flows (see oidc.go). GrantTypes may also list
+	// authorization_code and refresh_token.
+
+	// Public marks a client without secrets (token endpoint auth method
+	// none); it must use PKCE.
+	Public bool
+	// RedirectURIs and PostLogoutRedirectURIs are matched exactly.
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	// IdentityScopes lists the OpenID Connect scopes the client may
+	// request: openid, profile, email, offline_access.
+	IdentityScopes []string
+	// AllowedIdentityTokenSigningAlgorithms restricts the algorithms of
+	// the client's ID tokens; empty means no restriction.
+	AllowedIdentityTokenSigningAlgorithms []key.Algorithm
+	// RefreshTokenLifetime is the absolute lifetime of a refresh token
+	// family, from the code exchange.
+	RefreshTokenLifetime time.Duration
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that
@@ -61,6 +81,9 @@ type APIResource struct {
 	// AllowedSigningAlgorithms restricts the algorithms of tokens for
 	// this resource; empty means no restriction.
 	AllowedSigningAlgorithms []key.Algorithm
+	// Secrets authenticate the resource at the introspection endpoint
+	// (its name is the client id); empty means it cannot introspect.
+	Secrets []*clientauth.Secret
 }
 
 // DefaultMaxBodyBytes bounds a token request body.
@@ -91,6 +114,16 @@ type Config struct {
 	// Registry receives the server's metrics; nil means a new registry
 	// (see Server.Gatherer).
 	Registry *prometheus.Registry
+	// Grants keeps authorization codes, refresh tokens, login sessions
+	// and revoked access tokens. Nil disables the login flows (authorize,
+	// login, userinfo, introspection, revocation, end session): only
+	// client_credentials is served.
+	Grants grantstore.Store
+	// Users sign in on the login page; they need Grants.
+	Users []User
+	// SessionLifetime is how long a login session lasts; zero means
+	// DefaultSessionLifetime.
+	SessionLifetime time.Duration
 }
 
 // Server serves Signet's HTTP endpoints. Create it with New. It is safe
@@ -112,6 +145,7 @@ type Server struct {
 
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
+	oidc      *oidcState                // the login flows; nil when disabled
 }
 
 // New checks cfg and returns a Server.
@@ -160,6 +194,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.oidc, err = newOIDC(cfg, s); err != nil {
+		return nil, err
+	}
 	s.handler = s.buildHandler()
 	return s, nil
 }
@@ -190,6 +227,7 @@ func (s *Server) buildHandler() http.Handler {
 	handle("GET "+s.prefix+PathDiscovery, "discovery", s.serveDiscovery)
 	handle("GET "+s.prefix+PathJWKS, "jwks", s.serveJWKS)
 	handle(s.prefix+PathToken, "token", s.serveToken) // every method: 405 with a JSON body
+	s.addLoginRoutes(handle)
 	handle("GET /healthz", "healthz", s.serveHealthz)
 	handle("GET /readyz", "readyz", s.serveReadyz)
 	handle("GET /metrics", "metrics", s.metrics.handler(s.registry))

@@ -66,6 +66,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	if req.grantType == "" {
 		return invalidRequest("grant_type is missing")
 	}
+	if s.oidc != nil && (req.grantType == grantAuthorizationCode || req.grantType == grantRefreshToken) {
+		return s.userToken(w, r, string(body)) // the login flows (usertoken.go)
+	}
 
 	// Client authentication: client_secret_basic or client_secret_post.
 	var id, secret string

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/oauth2/clientcredentials"
 )
 
@@ -49,12 +50,20 @@ func binary(t *testing.T) string {
 	return bin
 }
 
+// TestMain also makes the test binary the "signet" command of the
+// testscript scripts (script_test.go).
 func TestMain(m *testing.M) {
-	code := m.Run()
+	testscript.Main(removeBinaryAfter{m}, scriptCommands)
+}
+
+type removeBinaryAfter struct{ m *testing.M }
+
+func (r removeBinaryAfter) Run() int {
+	code := r.m.Run()
 	if bin, err := buildBinary(); err == nil && strings.Contains(bin, "signet-bin-") {
 		os.RemoveAll(filepath.Dir(bin))
 	}
-	os.Exit(code)
+	return code
 }
 
 // process is the built binary running serve.

@@ -4,11 +4,15 @@
 //	signet serve --config signet.yaml   run the server
 //	signet serve --dev                  run a development server with a demo client, no config file
 //	signet hash-secret                  hash a client secret read from stdin (sha256:, or --argon2id)
+//	signet config check                 validate the configuration and its timing rules
+//	signet keys list|rotate|revoke|reseal|export-jwks|timeline|status
+//	                                    inspect and manage the keys in the configured store
 //	signet version                      print the version
 //
 // Exit codes: 0 success (including a graceful shutdown on SIGTERM or
-// SIGINT), 1 an error (configuration, listen address, key store), 2 a
-// usage error (unknown command or flag). Errors are printed on one line,
+// SIGINT), 1 an error (configuration, broken timing rule, listen address,
+// key store, a refused key operation), 2 a usage error (unknown command or
+// flag, wrong arguments). Errors are printed on one line,
 // prefixed "signet: ".
 //
 // Each subcommand lives in its own file and is registered in root.go, so

@@ -138,7 +138,8 @@ keyManagement:
   retentionDuration: 2s
   signingAlgorithms: [ ES256 ]
 `+clientsYAML("ES256"))
-	in := startServe(t, serveOptions{configPath: cfg}, nil)
+	// Second-long lifetimes break the timing rules on purpose.
+	in := startServe(t, serveOptions{configPath: cfg, unsafeTiming: true}, nil)
 	ctx := context.Background()
 	ks := oidc.NewRemoteKeySet(ctx, in.jwksURL())
 

@@ -18,6 +18,7 @@ func main() {
 		stderr:    os.Stderr,
 		lookupEnv: os.LookupEnv,
 	}
+	e.isTerminal = stdinIsTerminal
 	os.Exit(run(context.Background(), os.Args[1:], e))
 }
 
@@ -27,6 +28,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	lookupEnv      config.LookupEnv
+	// isTerminal reports whether stdin is a terminal a person answers
+	// (confirmation prompts); nil means it is not.
+	isTerminal func() bool
 	// started, when set, is called once the server serves (tests).
 	started func(startedInfo)
 }

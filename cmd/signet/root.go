@@ -27,7 +27,10 @@ Run with a configuration:     signet serve --config signet.yaml`,
 	root.AddCommand(
 		newServeCmd(e),
 		newHashSecretCmd(e),
+		newHashPasswordCmd(e),
 		newVersionCmd(e),
+		newKeysCmd(e),
+		newConfigCmd(e),
 	)
 	return root
 }

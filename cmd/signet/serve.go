@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/server"
 )
@@ -30,6 +31,8 @@ type serveOptions struct {
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
+	unsafeTiming    bool
+	cpuProfile      string // hidden: write a CPU profile (bench/)
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -38,16 +41,23 @@ func newServeCmd(e *env) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the token server",
 		Long: `serve runs the token server: OpenID Connect discovery, the JWKS, the
-token endpoint (client_credentials), /healthz, /readyz and /metrics.
+token endpoint, the login flows (authorize, login page, userinfo,
+introspection, revocation, end session), /healthz, /readyz and /metrics.
 
 With --config it reads a YAML configuration (see signet.example.yaml and
 docs/configuration.md). With --dev it needs no file: it keeps its data under
-./signet-data, creates a demo client and API, and prints a curl command that
-gets a token.
+./signet-data, creates a demo client and API, a demo user and a public demo
+app, and prints a curl command that gets a token and an authorize URL to
+sign in with.
+
+It refuses to start when a timing rule of signet config check is broken
+(a key announced for less than relying parties cache the JWKS, or retired
+keys unpublished while their tokens are valid); --unsafe-timing starts it
+anyway and logs each broken rule, for tests with second-long lifetimes.
 
 SIGTERM or SIGINT shut it down gracefully (exit code 0). SIGHUP reloads the
-clients and API resources from the configuration file; other changes need a
-restart.`,
+clients, API resources and users from the configuration file; other changes
+need a restart.`,
 		Example: `  signet serve --dev
   signet serve --config signet.yaml
   signet serve --config signet.yaml --listen :8443 --log-format json`,
@@ -58,6 +68,13 @@ restart.`,
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
+			if o.cpuProfile != "" {
+				stopProfile, err := startCPUProfile(o.cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			return serve(ctx, o, e, hup)
 		},
 	}
@@ -68,6 +85,9 @@ restart.`,
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a shutdown waits for requests in flight")
+	f.BoolVar(&o.unsafeTiming, "unsafe-timing", false, "start even if a timing rule of signet config check is broken (tests with second-long key lifetimes); each broken rule is logged")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until the server stops")
+	f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -110,6 +130,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	if err := checkServeTiming(cfg, o.unsafeTiming, log); err != nil {
+		return err
+	}
 
 	store, closeStore, err := openStore(ctx, cfg)
 	if err != nil {
@@ -130,6 +153,10 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err := m.Ready(); err != nil {
 		log.Error("not ready: tokens cannot be issued until this is fixed; /readyz reports it", "error", err)
 	}
+	grants, err := grantStore(cfg, store, log)
+	if err != nil {
+		return err
+	}
 	clients, resources := serverClients(cfg)
 	srv, err := server.New(server.Config{
 		Issuer:       cfg.Issuer,
@@ -138,6 +165,8 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		APIResources: resources,
 		JWKSMaxAge:   cfg.JWKSMaxAge,
 		Logger:       log,
+		Grants:       grants,
+		Users:        serverUsers(cfg),
 	})
 	if err != nil {
 		return err
@@ -163,6 +192,10 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 			failed <- fmt.Errorf("key manager: %w", err)
 		}
 	})
+	if grants != nil {
+		cleaner := &grant.Cleaner{Store: grants, Logger: log}
+		wg.Go(func() { _ = cleaner.Run(mctx) }) // returns when mctx is done; failures are logged
+	}
 	wg.Go(func() {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			failed <- fmt.Errorf("serve: %w", err)
@@ -222,6 +255,10 @@ func reloadClients(o *serveOptions, e *env, running *config.Config, srv *server.
 	if o.listen != "" {
 		cfg.Listen = o.listen
 	}
+	if err := checkServeTiming(cfg, o.unsafeTiming, log); err != nil {
+		log.Error("reload failed; the running configuration stays", "error", err)
+		return
+	}
 	if changed := restartNeeded(running, cfg); len(changed) > 0 {
 		log.Warn("these settings changed and take effect only after a restart", "settings", fmt.Sprint(changed))
 	}
@@ -229,6 +266,9 @@ func reloadClients(o *serveOptions, e *env, running *config.Config, srv *server.
 	if err := srv.SetClients(clients, resources); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
 		return
+	}
+	if err := srv.SetUsers(serverUsers(cfg)); err != nil {
+		log.Error("reloading users failed; the running users stay", "error", err)
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)

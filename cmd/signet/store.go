@@ -92,17 +92,25 @@ func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer
 func serverClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 	clients := make([]server.Client, 0, len(cfg.Clients))
 	for _, c := range cfg.Clients {
+		api, identity := splitScopes(c.AllowedScopes)
 		clients = append(clients, server.Client{
 			ID:                  c.ClientID,
 			Secrets:             c.Secrets,
 			GrantTypes:          c.AllowedGrantTypes,
-			Scopes:              c.AllowedScopes,
+			Scopes:              api,
 			AccessTokenLifetime: c.AccessTokenLifetime,
+
+			Public:                                c.Public,
+			RedirectURIs:                          c.RedirectURIs,
+			PostLogoutRedirectURIs:                c.PostLogoutRedirectURIs,
+			IdentityScopes:                        identity,
+			AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
+			RefreshTokenLifetime:                  c.RefreshTokenLifetime,
 		})
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))
 	for _, r := range cfg.APIResources {
-		resources = append(resources, server.APIResource{Name: r.Name, Scopes: r.Scopes, AllowedSigningAlgorithms: r.AllowedAccessTokenSigningAlgorithms})
+		resources = append(resources, server.APIResource{Name: r.Name, Scopes: r.Scopes, AllowedSigningAlgorithms: r.AllowedAccessTokenSigningAlgorithms, Secrets: r.Secrets})
 	}
 	return clients, resources
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-id/signet/keymanager"
+)
+
+// keyJSON is one element of `keys list --json`. Configured keys have no
+// schedule: their times are null.
+type keyJSON struct {
+	KID         string  `json:"kid"`
+	Alg         string  `json:"alg"`
+	State       string  `json:"state"`
+	Created     *string `json:"created"`
+	SignsFrom   *string `json:"signsFrom"`
+	RetiresAt   *string `json:"retiresAt"`
+	DeleteAfter *string `json:"deleteAfter"`
+	X509        bool    `json:"x509"`
+}
+
+func newKeysListCmd(e *env, o *keysOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List every key: configured keys, then managed keys with their schedule",
+		Long: `list prints every key the server knows: the configured signingCredential
+(state static-signing) and validationKeys (validation), then each managed key
+with its state and schedule (RFC 3339, UTC):
+
+  pending   published, does not sign yet (also a key inside its signing
+            window while an older key still signs)
+  active    the key that signs for its algorithm
+  retired   no longer signs, still published so its tokens validate
+  revoked   revoked by an operator, unpublished
+  expired   past its retention, unpublished; listed only when
+            keyManagement.deleteRetiredKeys is false
+
+--json prints an array of objects with kid, alg, state, created, signsFrom,
+retiresAt, deleteAfter (null for configured keys) and x509.`,
+		Example: `  signet keys list --config signet.yaml
+  signet keys list --config signet.yaml --json | jq -r '.[] | select(.state == "active") | .kid'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openKeys(cmd.Context(), o, e, true)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			keys := s.m.Keys()
+			warnUnreadable(e, keys)
+			if asJSON {
+				return writeKeysJSON(e.stdout, keys)
+			}
+			return writeKeysTable(e.stdout, keys)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
+	return cmd
+}
+
+func writeKeysJSON(w io.Writer, keys []keymanager.KeyInfo) error {
+	out := make([]keyJSON, 0, len(keys))
+	for _, k := range keys {
+		j := keyJSON{KID: k.KID, Alg: string(k.Algorithm), State: listedState(k), X509: k.X509}
+		if !k.Created.IsZero() {
+			c, sf, r, d := stamp(k.Created), stamp(k.SignsFrom), stamp(k.RetiresAt), stamp(k.DeleteAfter)
+			j.Created, j.SignsFrom, j.RetiresAt, j.DeleteAfter = &c, &sf, &r, &d
+		}
+		out = append(out, j)
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func writeKeysTable(w io.Writer, keys []keymanager.KeyInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tSIGNS FROM\tRETIRES AT\tDELETE AFTER\tX509")
+	for _, k := range keys {
+		created, signs, retires, deletes := "-", "-", "-", "-"
+		if !k.Created.IsZero() {
+			created, signs, retires, deletes = stamp(k.Created), stamp(k.SignsFrom), stamp(k.RetiresAt), stamp(k.DeleteAfter)
+		}
+		x := "no"
+		if k.X509 {
+			x = "yes"
+		}
+		state := listedState(k)
+		if k.Unreadable != nil {
+			state += " (unreadable)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, k.Algorithm, state, created, signs, retires, deletes, x)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,83 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/signet-id/signet/advisor"
+	"github.com/signet-id/signet/key"
+)
+
+// Defaults of what the server cannot know about its relying parties
+// (keyManagement.relyingPartyCache and keyManagement.clockSkew).
+const (
+	DefaultRelyingPartyCache = advisor.DefaultRelyingPartyCache
+	DefaultClockSkew         = advisor.DefaultClockSkew
+)
+
+// LongestTokenLifetime returns the longest lifetime of any token a
+// signing key signs under this configuration, and the option it comes
+// from ("clients[billing].accessTokenLifetime"); zero and "no clients"
+// when no client is configured. The first client wins a tie.
+//
+// Every kind of signed token must be counted here: a retired key stays
+// published for retentionDuration, which must outlast every token it
+// signed. Today that is the access token; add ID tokens (and anything
+// else Signet signs) as they are issued.
+func (c *Config) LongestTokenLifetime() (time.Duration, string) {
+	var (
+		longest time.Duration
+		source  = "no clients"
+	)
+	for _, cl := range c.Clients {
+		if cl.AccessTokenLifetime > longest {
+			longest = cl.AccessTokenLifetime
+			source = fmt.Sprintf("clients[%s].accessTokenLifetime", cl.ClientID)
+		}
+	}
+	return longest, source
+}
+
+// Timing returns the numbers the key lifecycle's timing rules are
+// checked with (see [advisor.CheckTiming]).
+func (c *Config) Timing() advisor.Timing {
+	longest, source := c.LongestTokenLifetime()
+	t := advisor.Timing{
+		RotationInterval:  c.KeyManagement.RotationInterval,
+		PropagationTime:   c.KeyManagement.PropagationTime,
+		RetentionDuration: c.KeyManagement.RetentionDuration,
+		KeyCacheDuration:  c.KeyManagement.EffectiveKeyCacheDuration(),
+		JWKSMaxAge:        c.JWKSMaxAge,
+		// An explicit jwksMaxAge is not told apart from the default here:
+		// counting the default's cap only makes a suggestion larger.
+		JWKSMaxAgeCap:        DefaultJWKSMaxAge,
+		RelyingPartyCache:    c.RelyingPartyCache,
+		ClockSkew:            c.ClockSkew,
+		LongestTokenLifetime: longest,
+		LongestTokenSource:   source,
+	}
+	if c.KeyManagement.KeyCacheDuration == 0 {
+		t.KeyCacheDurationCap = key.DefaultKeyCacheDuration
+	}
+	return t
+}
+
+// TimingChecks evaluates the timing rules of managed keys; nil when key
+// management is disabled (a static key has no schedule to check).
+func (c *Config) TimingChecks() []advisor.Check {
+	if !c.KeyManagement.Enabled {
+		return nil
+	}
+	return advisor.Checks(c.Timing())
+}
+
+// CheckTiming returns the broken timing rules (see [Config.TimingChecks]).
+func (c *Config) CheckTiming() []advisor.Violation {
+	var out []advisor.Violation
+	for _, ch := range c.TimingChecks() {
+		if !ch.Holds {
+			out = append(out, ch.Violation)
+		}
+	}
+	return out
+}

@@ -1,0 +1,17 @@
+// Package browser proves the login flow in a real browser (issue 5, "How
+// it is proven").
+//
+// TestBrowserLogin starts Signet in-process (the key manager on a memory
+// store with ES256 and EdDSA keys, the memory store also keeping the
+// grants) and a relying party's callback server on 127.0.0.1, then drives
+// Debian's headless Chromium with chromedp through the login page:
+// authorize with PKCE, a wrong password and the error shown, sign-in,
+// redirect with the code, the exchange, the ID token verified by
+// coreos/go-oidc against the live JWKS (nonce, at_hash), userinfo, a
+// refresh with rotation, revocation, and RP-initiated logout. It writes a
+// screenshot of the login page to $SIGNET_ARTIFACTS_DIR, or to the test's
+// artifact directory (go test -artifacts keeps it), and logs its path.
+//
+// The test is skipped, saying why, when chromium is not installed
+// (apt-get install chromium; .ci/run installs it).
+package browser

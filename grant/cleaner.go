@@ -1,0 +1,67 @@
+package grant
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Defaults of [Cleaner].
+const (
+	DefaultCleanInterval = 10 * time.Minute
+	// DefaultCleanGrace keeps a grant for a while after it expired, so a
+	// replayed authorization code is still recognised (and the tokens it
+	// issued revoked) rather than reported as unknown.
+	DefaultCleanGrace = time.Hour
+)
+
+// Cleaner deletes expired grants from a Store periodically. Several
+// instances sharing a store may each run one: deleting is idempotent.
+type Cleaner struct {
+	// Store is cleaned. Required.
+	Store Store
+	// Interval between runs; zero means DefaultCleanInterval.
+	Interval time.Duration
+	// Grace is how long after expiry a grant is kept; zero means
+	// DefaultCleanGrace.
+	Grace time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives what each run deleted and failures; nil discards.
+	Logger *slog.Logger
+}
+
+// Run cleans at once, then every Interval, until ctx is done; it returns
+// ctx's error. A failed run is logged and retried at the next interval.
+func (c *Cleaner) Run(ctx context.Context) error {
+	interval, grace, now, log := c.Interval, c.Grace, c.Now, c.Logger
+	if interval <= 0 {
+		interval = DefaultCleanInterval
+	}
+	if grace <= 0 {
+		grace = DefaultCleanGrace
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		n, err := c.Store.DeleteExpired(ctx, now().Add(-grace))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("deleting expired grants failed; retrying at the next interval", "error", err, "interval", interval.String())
+		case n > 0:
+			log.Info("deleted expired grants", "count", n)
+		}
+		t.Reset(interval)
+	}
+}

@@ -1,0 +1,389 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	grantstore "github.com/signet-id/signet/grant"
+)
+
+// authzParams are the parameters of an authorization request, as sent.
+type authzParams struct {
+	responseType        string
+	clientID            string
+	redirectURI         string
+	scope               string
+	state               string
+	nonce               string
+	codeChallenge       string
+	codeChallengeMethod string
+	prompt              string
+	maxAge              string
+	responseMode        string
+	loginHint           string
+	// unsupported names a parameter that is present and not supported:
+	// request, request_uri or registration.
+	unsupported string
+	// dup names a parameter that appeared more than once.
+	dup string
+}
+
+// Bounds on authorization request values.
+const (
+	maxStateLen  = 2048
+	maxNonceLen  = 512
+	maxHintLen   = 256
+	maxMaxAge    = 1 << 31
+	challengeLen = 43 // base64url of a SHA-256 digest
+)
+
+// parseAuthorizeRequest parses the query or form of an authorization
+// request. ok is false when it is not valid
+// application/x-www-form-urlencoded.
+func parseAuthorizeRequest(raw string) (authzParams, bool) {
+	p, ok := parseParams(raw)
+	if !ok {
+		return authzParams{}, false
+	}
+	a := authzParams{
+		responseType:        p.v["response_type"],
+		clientID:            p.v["client_id"],
+		redirectURI:         p.v["redirect_uri"],
+		scope:               p.v["scope"],
+		state:               p.v["state"],
+		nonce:               p.v["nonce"],
+		codeChallenge:       p.v["code_challenge"],
+		codeChallengeMethod: p.v["code_challenge_method"],
+		prompt:              p.v["prompt"],
+		maxAge:              p.v["max_age"],
+		responseMode:        p.v["response_mode"],
+		loginHint:           p.v["login_hint"],
+	}
+	for _, name := range []string{"request", "request_uri", "registration"} {
+		if _, ok := p.v[name]; ok {
+			a.unsupported = name
+			break
+		}
+	}
+	a.dup = p.dup("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "request", "request_uri", "registration")
+	return a, true
+}
+
+// encode returns the parameters as a query string in a fixed order: the
+// pending request carried by the login form, and what its CSRF token is
+// bound to.
+func (a *authzParams) encode() string {
+	v := url.Values{}
+	for _, kv := range [...][2]string{
+		{"response_type", a.responseType}, {"client_id", a.clientID}, {"redirect_uri", a.redirectURI},
+		{"scope", a.scope}, {"state", a.state}, {"nonce", a.nonce}, {"code_challenge", a.codeChallenge},
+		{"code_challenge_method", a.codeChallengeMethod}, {"prompt", a.prompt}, {"max_age", a.maxAge},
+		{"response_mode", a.responseMode}, {"login_hint", a.loginHint},
+	} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	return v.Encode()
+}
+
+// authzRequest is a checked authorization request.
+type authzRequest struct {
+	authzParams
+	client      *client
+	login       *loginClient
+	scopes      []string
+	scope       string // scopes joined by spaces
+	promptNone  bool
+	promptLogin bool
+	maxAgeSec   int64 // -1: no max_age
+}
+
+// authzError is an authorization error. redirect is false when the
+// redirect URI cannot be trusted: the user then sees an error page.
+type authzError struct {
+	redirect bool
+	code     string
+	desc     string
+}
+
+func pageError(desc string) *authzError { return &authzError{code: "invalid_request", desc: desc} }
+
+func redirectError(code, desc string) *authzError {
+	return &authzError{redirect: true, code: code, desc: desc}
+}
+
+// checkAuthorize checks an authorization request against the client
+// registry. Errors before the client and its redirect URI are known to be
+// good are shown on a page; later ones go to the redirect URI.
+func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *authzError) {
+	switch {
+	case a.dup == "client_id" || a.dup == "redirect_uri":
+		return nil, pageError(a.dup + " appears more than once")
+	case a.clientID == "":
+		return nil, pageError("client_id is missing")
+	}
+	cl, lc := reg.clients[a.clientID], reg.login[a.clientID]
+	if cl == nil || lc == nil {
+		return nil, &authzError{code: "invalid_client", desc: "the client '" + clip(a.clientID) + "' is unknown"}
+	}
+	if !lc.code {
+		return nil, &authzError{code: "unauthorized_client", desc: "the client '" + clip(a.clientID) + "' may not use the authorization code flow"}
+	}
+	if a.redirectURI == "" {
+		return nil, pageError("redirect_uri is missing")
+	}
+	if !slices.Contains(lc.redirectURIs, a.redirectURI) {
+		return nil, pageError("redirect_uri is not registered for the client '" + clip(a.clientID) + "'")
+	}
+
+	// From here on the redirect URI is trusted.
+	req := &authzRequest{authzParams: a, client: cl, login: lc, maxAgeSec: -1}
+	switch {
+	case a.dup != "":
+		return nil, redirectError("invalid_request", "parameter "+a.dup+" appears more than once")
+	case len(a.state) > maxStateLen: // not echoed back (authorizeError)
+		return nil, redirectError("invalid_request", "state is longer than "+strconv.Itoa(maxStateLen)+" characters")
+	case a.unsupported != "":
+		return nil, redirectError(a.unsupported+"_not_supported", "the "+a.unsupported+" parameter is not supported")
+	case a.responseType == "":
+		return nil, redirectError("invalid_request", "response_type is missing")
+	case a.responseType != "code":
+		return nil, redirectError("unsupported_response_type", "only response_type=code is supported")
+	case a.responseMode != "" && a.responseMode != "query":
+		return nil, redirectError("invalid_request", "only response_mode=query is supported")
+	case len(a.nonce) > maxNonceLen:
+		return nil, redirectError("invalid_request", "nonce is longer than "+strconv.Itoa(maxNonceLen)+" characters")
+	case len(a.loginHint) > maxHintLen:
+		return nil, redirectError("invalid_request", "login_hint is too long")
+	}
+
+	scopes, e := parseScope(a.scope)
+	if e != nil {
+		return nil, redirectError(e.code, e.desc)
+	}
+	if len(scopes) == 0 {
+		return nil, redirectError("invalid_scope", "scope is missing; OpenID Connect requests need at least openid")
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(lc.identityScopes, sc) && !slices.Contains(cl.scopes, sc) {
+			return nil, redirectError("invalid_scope", "scope '"+clip(sc)+"' is not allowed for this client")
+		}
+	}
+	req.scopes, req.scope = scopes, strings.Join(scopes, " ")
+
+	// PKCE (RFC 7636): S256 only; required for public clients.
+	switch {
+	case a.codeChallenge == "" && a.codeChallengeMethod != "":
+		return nil, redirectError("invalid_request", "code_challenge_method was sent without code_challenge")
+	case a.codeChallenge == "" && lc.public:
+		return nil, redirectError("invalid_request", "PKCE is required for public clients: send code_challenge and code_challenge_method=S256")
+	case a.codeChallenge != "" && a.codeChallengeMethod != "S256":
+		return nil, redirectError("invalid_request", "code_challenge_method must be S256 (plain is not supported)")
+	case a.codeChallenge != "" && !validChallenge(a.codeChallenge):
+		return nil, redirectError("invalid_request", "code_challenge must be the 43-character base64url SHA-256 of the code verifier")
+	}
+
+	for _, v := range strings.Fields(a.prompt) {
+		switch v {
+		case "none":
+			req.promptNone = true
+		case "login", "select_account":
+			req.promptLogin = true
+		case "consent": // consent is given by the client's configuration
+		default:
+			return nil, redirectError("invalid_request", "prompt value '"+clip(v)+"' is not supported; use none, login, consent or select_account")
+		}
+	}
+	if req.promptNone && len(strings.Fields(a.prompt)) > 1 {
+		return nil, redirectError("invalid_request", "prompt=none cannot be combined with other values")
+	}
+	if a.maxAge != "" {
+		n, err := strconv.ParseInt(a.maxAge, 10, 64)
+		if err != nil || n < 0 || n > maxMaxAge {
+			return nil, redirectError("invalid_request", "max_age must be a non-negative number of seconds")
+		}
+		req.maxAgeSec = n
+	}
+	return req, nil
+}
+
+// validChallenge reports whether c looks like an S256 code challenge.
+func validChallenge(c string) bool {
+	if len(c) != challengeLen {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if !base64URLChar(c[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func base64URLChar(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-' || b == '_'
+}
+
+// readAuthorizeParams returns the raw parameters of an authorization
+// request (GET query or POST form), or writes an error page.
+func (s *Server) readAuthorizeParams(w http.ResponseWriter, r *http.Request) (string, bool) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return r.URL.RawQuery, true
+	case http.MethodPost:
+		body, status, reason := s.readForm(r)
+		if status != 0 {
+			s.oidc.pages.errorPage(w, status, "Invalid request", reason)
+			return "", false
+		}
+		return body, true
+	}
+	w.Header().Set("Allow", "GET, POST")
+	s.oidc.pages.errorPage(w, http.StatusMethodNotAllowed, "Invalid request", "This address accepts GET and POST only.")
+	return "", false
+}
+
+// serveAuthorize is the authorization endpoint (RFC 6749 4.1, OpenID
+// Connect Core 3.1.2).
+func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	raw, ok := s.readAuthorizeParams(w, r)
+	if !ok {
+		return
+	}
+	a, ok := parseAuthorizeRequest(raw)
+	if !ok {
+		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The request's parameters are not valid URL encoding.")
+		return
+	}
+	req, e := s.checkAuthorize(s.reg.Load(), a)
+	if e != nil {
+		s.authorizeError(w, r, &a, e)
+		return
+	}
+	sess, err := s.currentSession(r)
+	if err != nil {
+		s.log.Error("authorize: reading the login session failed", "error", err)
+		s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot read login sessions right now; retry shortly"))
+		return
+	}
+	if s.needsLogin(req, sess) {
+		if req.promptNone {
+			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
+			return
+		}
+		s.redirect(w, r, s.issuer+PathLogin+"?"+req.encode())
+		return
+	}
+	s.issueCode(w, r, req, sess)
+}
+
+// needsLogin reports whether the user must sign in (again) before a code
+// is issued: no session, prompt=login, or max_age exceeded.
+func (s *Server) needsLogin(req *authzRequest, sess *session) bool {
+	if sess == nil || req.promptLogin {
+		return true
+	}
+	if req.maxAgeSec == 0 {
+		return true
+	}
+	return req.maxAgeSec > 0 && s.now().Sub(sess.authTime) > time.Duration(req.maxAgeSec)*time.Second
+}
+
+// codeData is the payload of an authorization code grant.
+type codeData struct {
+	RedirectURI string `json:"redirect_uri"`
+	Challenge   string `json:"code_challenge,omitempty"`
+	Scope       string `json:"scope"`
+	Nonce       string `json:"nonce,omitempty"`
+	AuthTime    int64  `json:"auth_time"`
+	// JTI is the id of the access token the exchange issues, fixed now so
+	// that a replay can revoke it.
+	JTI string `json:"jti"`
+}
+
+// issueCode stores a new authorization code for sess and redirects to the
+// client with it (RFC 9207: with iss).
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzRequest, sess *session) {
+	code, family, jti, err := s.threeHandles()
+	if err != nil {
+		s.log.Error("authorize: randomness failed", "error", err)
+		s.authorizeError(w, r, &req.authzParams, redirectError("server_error", "internal error"))
+		return
+	}
+	data, _ := json.Marshal(codeData{RedirectURI: req.redirectURI, Challenge: req.codeChallenge, Scope: req.scope,
+		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti}) // cannot fail: strings and a number
+	now := s.now()
+	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
+		Subject: sess.user.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}
+	if err := s.oidc.grants.CreateGrant(r.Context(), g); err != nil {
+		s.log.Error("authorize: storing the code failed", "client_id", req.clientID, "error", err)
+		s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot store the authorization right now; retry shortly"))
+		return
+	}
+	v := url.Values{"code": {code}, "iss": {s.issuer}}
+	if req.state != "" {
+		v.Set("state", req.state)
+	}
+	s.redirect(w, r, appendQuery(req.redirectURI, v))
+}
+
+// threeHandles returns a code (32 bytes), a family id and a token id
+// (16 bytes each).
+func (s *Server) threeHandles() (code, family, jti string, err error) {
+	if code, err = s.randomHandle(32); err != nil {
+		return
+	}
+	if family, err = s.randomHandle(16); err != nil {
+		return
+	}
+	jti, err = s.randomHandle(16)
+	return
+}
+
+// authorizeError sends e to the client's redirect URI, or shows it on a
+// page when the redirect URI is not trusted.
+func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, a *authzParams, e *authzError) {
+	if !e.redirect {
+		s.oidc.pages.errorPage(w, http.StatusBadRequest, "This sign-in request is not valid",
+			"The application sent a request Signet cannot accept ("+e.code+": "+e.desc+"). Go back to the application and try again; if it keeps happening, tell its developers.")
+		return
+	}
+	v := url.Values{"error": {e.code}, "error_description": {sanitizeDescription(e.desc)}, "iss": {s.issuer}}
+	if a.state != "" && len(a.state) <= maxStateLen {
+		v.Set("state", a.state)
+	}
+	s.redirect(w, r, appendQuery(a.redirectURI, v))
+}
+
+// redirect answers 302 to a GET and 303 to a POST, never cached.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to string) {
+	h := w.Header()
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
+	h.Set("Referrer-Policy", "no-referrer")
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
+	h.Set("Location", to)
+	w.WriteHeader(status)
+}
+
+// appendQuery adds v to the query of uri (a registered redirect URI,
+// which has no fragment).
+func appendQuery(uri string, v url.Values) string {
+	switch {
+	case !strings.Contains(uri, "?"):
+		return uri + "?" + v.Encode()
+	case strings.HasSuffix(uri, "?") || strings.HasSuffix(uri, "&"):
+		return uri + v.Encode()
+	}
+	return uri + "&" + v.Encode()
+}

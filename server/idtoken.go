@@ -1,0 +1,211 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/jws"
+	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keymanager"
+)
+
+// userAccessClaims are the claims of an access token issued to a user
+// (RFC 9068, with the login session's auth_time and sid).
+type userAccessClaims struct {
+	Iss      string          `json:"iss"`
+	Exp      int64           `json:"exp"`
+	Aud      json.RawMessage `json:"aud"`
+	Sub      string          `json:"sub"`
+	ClientID string          `json:"client_id"`
+	Iat      int64           `json:"iat"`
+	Nbf      int64           `json:"nbf"`
+	Jti      string          `json:"jti"`
+	Scope    string          `json:"scope"`
+	AuthTime int64           `json:"auth_time,omitempty"`
+	Sid      string          `json:"sid,omitempty"`
+}
+
+// idTokenClaims are the claims of an ID token (OpenID Connect Core 2).
+type idTokenClaims struct {
+	Iss      string `json:"iss"`
+	Sub      string `json:"sub"`
+	Aud      string `json:"aud"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	AuthTime int64  `json:"auth_time"`
+	Nonce    string `json:"nonce,omitempty"`
+	AtHash   string `json:"at_hash,omitempty"`
+	Sid      string `json:"sid,omitempty"`
+}
+
+// refreshData is the payload of a refresh token grant.
+type refreshData struct {
+	// Scope is what the family was granted; every rotation keeps it.
+	Scope    string `json:"scope"`
+	AuthTime int64  `json:"auth_time"`
+	// JTI is the access token issued with this refresh token; NextJTI the
+	// one its redemption issues, fixed now so that a reuse or a
+	// revocation can revoke it.
+	JTI     string `json:"jti"`
+	NextJTI string `json:"next_jti"`
+}
+
+// userTokenResponse is the token endpoint's answer in the login flows.
+type userTokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// issueInput is what a user's tokens are made of.
+type issueInput struct {
+	cl       *client
+	lc       *loginClient
+	u        *user
+	scopes   []string // granted to the access token
+	authTime int64
+	sid      string
+	nonce    string // the ID token's nonce (code exchange only)
+	jti      string // the access token's id
+	// family, familyExpires and familyScope describe the refresh token to
+	// issue; family "" issues none.
+	family        string
+	familyExpires time.Time
+	familyScope   string
+}
+
+// issueUserTokens signs the access token and, when openid was granted,
+// the ID token, and stores a refresh token when asked. It returns the
+// response and the access token's algorithm.
+func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *oauthError) {
+	var api []string
+	openid := false
+	for _, sc := range in.scopes {
+		switch {
+		case sc == scopeOpenID:
+			openid = true
+		case !isIdentityScope(sc):
+			api = append(api, sc)
+		}
+	}
+	// The audience is the API resources of the API scopes (with their
+	// algorithm restrictions), or the issuer itself (userinfo) when only
+	// identity scopes were granted.
+	aud := appendJSONString(nil, s.issuer)
+	var algs []key.Algorithm
+	if len(api) > 0 {
+		g, e := reg.grant(in.cl, api, nil)
+		if e != nil {
+			return nil, "", e
+		}
+		aud, algs = g.audJSON, g.algs
+	}
+	k, e := s.userSigningKey(algs, "the requested resources allow")
+	if e != nil {
+		return nil, "", e
+	}
+	now := s.now().Unix()
+	lifetime := int64(in.lc.accessLifetime / time.Second)
+	scope := strings.Join(in.scopes, " ")
+	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
+		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.jti, Scope: scope, AuthTime: in.authTime, Sid: in.sid})
+	if err != nil {
+		s.log.Error("signing an access token failed", "kid", k.KID(), "alg", string(k.Algorithm()), "error", err)
+		return nil, "", serverError()
+	}
+	resp := &userTokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: lifetime, Scope: scope}
+
+	if openid {
+		// The reference's rule: a client that restricts ID token
+		// algorithms gets the first credential whose algorithm is
+		// allowed; otherwise the default credential signs.
+		ik, e := s.userSigningKey(in.lc.idAlgs, "the client's allowedIdentityTokenSigningAlgorithms allow")
+		if e != nil {
+			return nil, "", e
+		}
+		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
+			Exp: now + int64(IDTokenLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
+			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.sid})
+		if err != nil {
+			s.log.Error("signing an ID token failed", "kid", ik.KID(), "alg", string(ik.Algorithm()), "error", err)
+			return nil, "", serverError()
+		}
+	}
+
+	if in.family != "" {
+		handle, err := s.randomHandle(32)
+		if err != nil {
+			s.log.Error("refresh token: randomness failed", "error", err)
+			return nil, "", serverError()
+		}
+		next, err := s.randomHandle(16)
+		if err != nil {
+			s.log.Error("refresh token: randomness failed", "error", err)
+			return nil, "", serverError()
+		}
+		data, _ := json.Marshal(refreshData{Scope: in.familyScope, AuthTime: in.authTime, JTI: in.jti, NextJTI: next}) // cannot fail
+		t := s.now()
+		g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.u.subject,
+			FamilyID: in.family, SessionID: in.sid, Data: data, Created: t, Expires: in.familyExpires}
+		if err := s.oidc.grants.CreateGrant(ctx, g); err != nil {
+			s.log.Error("storing a refresh token failed", "client_id", in.cl.id, "error", err)
+			return nil, "", unavailable()
+		}
+		resp.RefreshToken = handle
+	}
+	return resp, k.Algorithm(), nil
+}
+
+// userSigningKey returns the key for a token whose algorithms are
+// restricted to algs (nil: none).
+func (s *Server) userSigningKey(algs []key.Algorithm, what string) (*jws.Key, *oauthError) {
+	k, err := s.keys.SigningKey(algs)
+	if err == nil {
+		return k, nil
+	}
+	if errors.Is(err, keymanager.ErrNoAllowedAlgorithm) {
+		s.log.Error("no signing key for the allowed algorithms", "allowed", algs, "error", err)
+		return nil, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "no signing key for the algorithms " + what}
+	}
+	s.log.Warn("no key can sign", "error", err)
+	return nil, &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "no signing key is ready; retry shortly"}
+}
+
+// signJSON signs the JSON encoding of claims.
+func signJSON(k *jws.Key, typ string, claims any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return k.Sign(typ, payload)
+}
+
+// leftHalfHash is the at_hash of a token signed with alg (OpenID Connect
+// Core 3.1.3.6): the left half of its hash with the algorithm's hash
+// function, base64url. EdDSA (Ed25519) uses SHA-512.
+func leftHalfHash(alg key.Algorithm, token string) string {
+	var sum []byte
+	switch alg {
+	case key.RS256, key.PS256, key.ES256:
+		h := sha256.Sum256([]byte(token))
+		sum = h[:]
+	case key.RS384, key.PS384, key.ES384:
+		h := sha512.Sum384([]byte(token))
+		sum = h[:]
+	default: // RS512, PS512, ES512, EdDSA
+		h := sha512.Sum512([]byte(token))
+		sum = h[:]
+	}
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}

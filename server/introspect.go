@@ -1,0 +1,95 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/signet-id/signet/clientauth"
+)
+
+// introspection is an RFC 7662 answer for an active token.
+type introspection struct {
+	Active    bool            `json:"active"`
+	Scope     string          `json:"scope,omitempty"`
+	ClientID  string          `json:"client_id,omitempty"`
+	Sub       string          `json:"sub,omitempty"`
+	TokenType string          `json:"token_type,omitempty"`
+	Exp       int64           `json:"exp,omitempty"`
+	Iat       int64           `json:"iat,omitempty"`
+	Nbf       int64           `json:"nbf,omitempty"`
+	Aud       json.RawMessage `json:"aud,omitempty"`
+	Iss       string          `json:"iss,omitempty"`
+	Jti       string          `json:"jti,omitempty"`
+}
+
+// serveIntrospect is the introspection endpoint (RFC 7662). An API
+// resource authenticates with its name and one of its secrets (HTTP Basic,
+// or client_id and client_secret in the body). A token is active when
+// Signet signed it with a key of the current JWKS, it has not expired or
+// been revoked, and the calling resource is in its audience; the answer's
+// scope lists only that resource's scopes.
+func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
+	p, e := s.readOAuthForm(r)
+	if e == nil {
+		if d := p.dup("token", "token_type_hint", "client_id", "client_secret"); d != "" {
+			e = invalidRequest("parameter " + d + " appears more than once")
+		}
+	}
+	if e != nil {
+		writeOAuthError(w, e)
+		return
+	}
+	name, secret := p.v["client_id"], p.v["client_secret"]
+	if authz := r.Header.Get("Authorization"); authz != "" {
+		var ok bool
+		if name, secret, ok = clientauth.ParseBasic(authz); !ok {
+			writeOAuthError(w, invalidClient("use HTTP Basic with the API resource's name and secret"))
+			return
+		}
+	}
+	reg := s.reg.Load()
+	secrets := reg.introspect[name]
+	if len(secrets) == 0 {
+		clientauth.VerifyAny(reg.dummy, secret)
+		writeOAuthError(w, invalidClient("API resource authentication failed"))
+		return
+	}
+	if !clientauth.VerifyAny(secrets, secret) {
+		writeOAuthError(w, invalidClient("API resource authentication failed"))
+		return
+	}
+	token := p.v["token"]
+	if token == "" {
+		writeOAuthError(w, invalidRequest("token is missing"))
+		return
+	}
+	out := introspection{}
+	c, err := s.checkAccessToken(r.Context(), token)
+	switch {
+	case err == nil && hasAudience(c.Aud, name):
+		var scopes []string
+		if res := reg.resources[name]; res != nil {
+			for _, sc := range strings.Fields(c.Scope) {
+				if slices.Contains(res.scopes, sc) {
+					scopes = append(scopes, sc)
+				}
+			}
+		}
+		out = introspection{Active: true, Scope: strings.Join(scopes, " "), ClientID: c.ClientID, Sub: c.Sub, TokenType: "Bearer",
+			Exp: c.Exp, Iat: c.Iat, Nbf: c.Nbf, Aud: c.Aud, Iss: c.Iss, Jti: c.Jti}
+	case err == nil, errors.Is(err, errTokenInvalid), errors.Is(err, errTokenRevoked):
+	default:
+		s.log.Error("introspection: checking the token failed", "error", err)
+		writeOAuthError(w, unavailable())
+		return
+	}
+	b, _ := json.Marshal(out) // cannot fail
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
+	w.Write(b)
+}

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Messages of the login page. The one for a failed sign-in is the same
+// whether the username exists or not.
+const (
+	msgBadCredentials = "The username or password is incorrect."
+	msgMissing        = "Enter your username and password."
+	msgFormExpired    = "This sign-in form expired or did not come from this site. Please sign in again."
+	msgTooMany        = "Too many failed sign-in attempts. Try again in %s."
+)
+
+// serveLogin is the login page: GET shows the form for a pending
+// authorization request (the query), POST signs in and continues it.
+func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		a, ok := parseAuthorizeRequest(r.URL.RawQuery)
+		if !ok {
+			s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The request's parameters are not valid URL encoding.")
+			return
+		}
+		req, e := s.checkAuthorize(s.reg.Load(), a)
+		if e != nil {
+			s.authorizeError(w, r, &a, e)
+			return
+		}
+		s.renderLogin(w, r, req, http.StatusOK, "", req.loginHint)
+	case http.MethodPost:
+		s.login(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		s.oidc.pages.errorPage(w, http.StatusMethodNotAllowed, "Invalid request", "This address accepts GET and POST only.")
+	}
+}
+
+// login handles the submitted form.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	body, status, reason := s.readForm(r)
+	if status != 0 {
+		s.oidc.pages.errorPage(w, status, "Invalid request", reason)
+		return
+	}
+	p, ok := parseParams(body)
+	if !ok || p.dup("request", "csrf", "username", "password") != "" {
+		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
+		return
+	}
+	a, ok := parseAuthorizeRequest(p.v["request"])
+	if !ok {
+		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
+		return
+	}
+	req, e := s.checkAuthorize(s.reg.Load(), a)
+	if e != nil {
+		s.authorizeError(w, r, &a, e)
+		return
+	}
+	username, password := p.v["username"], p.v["password"]
+	if !csrfValid(r, p.v["csrf"], "login", req.encode()) {
+		s.renderLogin(w, r, req, http.StatusForbidden, msgFormExpired, username)
+		return
+	}
+	if username == "" || password == "" {
+		s.renderLogin(w, r, req, http.StatusBadRequest, msgMissing, username)
+		return
+	}
+
+	now := s.now()
+	uk, ak := userKey(username), addrKey(r)
+	if wait := max(s.oidc.userLimit.wait(uk, now), s.oidc.addrLimit.wait(ak, now)); wait > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+		s.renderLogin(w, r, req, http.StatusTooManyRequests, fmt.Sprintf(msgTooMany, roundMinutes(wait)), username)
+		return
+	}
+	users := s.oidc.users.Load()
+	u := users.byName[username]
+	var good bool
+	if u == nil {
+		users.dummy.Verify(password) // the same work as a wrong password
+	} else {
+		good = u.password.Verify(password)
+	}
+	if !good {
+		s.oidc.userLimit.fail(uk, now)
+		s.oidc.addrLimit.fail(ak, now)
+		s.log.Info("sign-in failed", "client_id", req.clientID, "address", ak[2:])
+		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
+		return
+	}
+	s.oidc.userLimit.reset(uk)
+
+	// A new session for every sign-in (no fixation); the previous one of
+	// this browser ends.
+	if old, err := s.currentSession(r); err == nil && old != nil {
+		if err := s.oidc.grants.RevokeGrant(r.Context(), old.id, now); err != nil {
+			s.log.Warn("ending the previous login session failed", "error", err)
+		}
+	}
+	sess, err := s.startSession(r.Context(), w, u)
+	if err != nil {
+		s.log.Error("storing the login session failed", "error", err)
+		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
+		return
+	}
+	s.log.Info("signed in", "sub", u.subject, "client_id", req.clientID)
+	s.issueCode(w, r, req, sess)
+}
+
+// renderLogin shows the login form for req, with a CSRF token bound to it.
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, msg, username string) {
+	key, err := s.csrfKey(w, r)
+	if err != nil {
+		s.log.Error("login page: randomness failed", "error", err)
+		s.oidc.pages.errorPage(w, http.StatusInternalServerError, "Something went wrong", "Signet cannot show the sign-in form right now. Please try again in a moment.")
+		return
+	}
+	canonical := req.encode()
+	if len(username) > maxHintLen {
+		username = ""
+	}
+	s.oidc.pages.render(w, status, "login.html", "Sign in", loginView{
+		ClientID: req.clientID,
+		Action:   s.prefix + PathLogin,
+		Request:  canonical,
+		CSRF:     csrfToken(key, "login", canonical),
+		Username: username,
+		Error:    msg,
+	})
+}
+
+// roundMinutes says how long to wait, in whole minutes (at least one).
+func roundMinutes(d time.Duration) string {
+	m := int64((d + time.Minute - 1) / time.Minute)
+	if m <= 1 {
+		return "a minute"
+	}
+	return strconv.FormatInt(m, 10) + " minutes"
+}

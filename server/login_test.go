@@ -1,0 +1,344 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/keystore/memstore"
+)
+
+func TestLoginPage(t *testing.T) {
+	e := newLoginEnv(t)
+	b := e.browser()
+	p := b.authorize(spaRequest("login_hint", "alice"))
+	lp := b.get(p.Header.Get("Location"))
+	if lp.StatusCode != 200 {
+		t.Fatalf("%d %s", lp.StatusCode, lp.body)
+	}
+	for _, want := range []string{
+		`<html lang="en">`,
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		`<label for="username">Username</label>`,
+		`<input id="username" name="username" type="text" value="alice" autocomplete="username"`,
+		`<label for="password">Password</label>`,
+		`<input id="password" name="password" type="password" autocomplete="current-password" required autofocus>`,
+		`<form method="post" action="/account/login">`,
+		`<button type="submit">Sign in</button>`,
+		`to continue to <strong>spa</strong>`,
+		"<style>" + pageCSS + "</style>",
+	} {
+		if !strings.Contains(lp.body, want) {
+			t.Errorf("the login page lacks %s", want)
+		}
+	}
+	// No external assets, no scripts.
+	for _, bad := range []string{"<script", "<link", "src=", "http://", "https://"} {
+		if strings.Contains(lp.body, bad) {
+			t.Errorf("the login page contains %q", bad)
+		}
+	}
+	sum := sha256.Sum256([]byte(pageCSS))
+	h := lp.Header
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") ||
+		!strings.Contains(csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	if h.Get("X-Frame-Options") != "DENY" || h.Get("Cache-Control") != "no-store" || h.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("headers %v", h)
+	}
+	var csrf *http.Cookie
+	for _, c := range lp.Cookies() {
+		if c.Name == csrfCookie {
+			csrf = c
+		}
+	}
+	if csrf == nil || !csrf.HttpOnly || csrf.SameSite != http.SameSiteLaxMode || csrf.Secure || csrf.Path != "/" {
+		t.Fatalf("CSRF cookie %+v", csrf)
+	}
+	// The hidden request is the canonical authorization request.
+	want := spaRequest("login_hint", "alice")
+	got, _ := url.ParseQuery(formFields(t, lp.body).Get("request"))
+	if got.Encode() != want.Encode() {
+		t.Errorf("pending request %v, want %v", got, want)
+	}
+	// An invalid pending request never shows the form.
+	if p := b.get(e.issuer + PathLogin + "?client_id=spa&redirect_uri=https://evil.example/"); p.StatusCode != 400 || strings.Contains(p.body, "<form") {
+		t.Errorf("login page for a bad request: %d", p.StatusCode)
+	}
+}
+
+// TestCookiesSecureOnHTTPS: with an https issuer every cookie is Secure.
+func TestCookiesSecureOnHTTPS(t *testing.T) {
+	clients, resources := loginClients(t)
+	s, err := New(Config{Issuer: "https://login.example.com/tenant", Keys: newFakeKeys(t), Clients: clients, APIResources: resources,
+		Grants: memstore.New(), Users: loginUsers(t), Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/tenant"+PathLogin+"?"+spaRequest().Encode(), nil)
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	csrf := w.Result().Cookies()[0]
+	form := formFields(t, w.Body.String())
+	form.Set("username", "alice")
+	form.Set("password", alicePassword)
+	r = httptest.NewRequest("POST", "/tenant"+PathLogin, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(csrf)
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	cs := w.Result().Cookies()
+	if len(cs) != 1 {
+		t.Fatalf("cookies %v", cs)
+	}
+	for _, c := range append(cs, csrf) {
+		if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/tenant/" {
+			t.Errorf("cookie %+v", c)
+		}
+	}
+	if cs[0].Name != sessionCookie || cs[0].MaxAge != int(DefaultSessionLifetime/time.Second) {
+		t.Errorf("session cookie %+v", cs[0])
+	}
+}
+
+func sessionCookieOf(p page) *http.Cookie {
+	for _, c := range p.Cookies() {
+		if c.Name == sessionCookie {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestLoginCSRF(t *testing.T) {
+	e := newLoginEnv(t)
+	b := e.browser()
+	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
+	fields := formFields(t, lp.body)
+	post := func(b *browser, mod func(url.Values)) page {
+		f := url.Values{"request": {fields.Get("request")}, "csrf": {fields.Get("csrf")}, "username": {"alice"}, "password": {alicePassword}}
+		mod(f)
+		return b.post(e.issuer+PathLogin, f)
+	}
+	refused := func(name string, p page) {
+		t.Helper()
+		if p.StatusCode != http.StatusForbidden || sessionCookieOf(p) != nil || p.Header.Get("Location") != "" ||
+			!strings.Contains(p.body, msgFormExpired) || !strings.Contains(p.body, `name="csrf"`) {
+			t.Errorf("%s: %d %v\n%s", name, p.StatusCode, p.Header, p.body)
+		}
+	}
+	refused("tampered token", post(b, func(f url.Values) { f.Set("csrf", f.Get("csrf")[:10]+"AAAA"+f.Get("csrf")[14:]) }))
+	refused("no token", post(b, func(f url.Values) { f.Del("csrf") }))
+	// The token is bound to the pending request: another state is refused.
+	refused("other request", post(b, func(f url.Values) {
+		q, _ := url.ParseQuery(f.Get("request"))
+		q.Set("state", "attacker")
+		f.Set("request", q.Encode())
+	}))
+	// Another browser (no CSRF cookie, or another one) cannot submit it.
+	refused("no cookie", post(e.browser(), func(url.Values) {}))
+	other := e.browser()
+	other.get(other.authorize(spaRequest()).Header.Get("Location"))
+	refused("other cookie", post(other, func(url.Values) {}))
+	// The form re-rendered after a refusal carries a working token.
+	p := post(b, func(url.Values) {})
+	if p.StatusCode != http.StatusSeeOther || sessionCookieOf(p) == nil {
+		t.Fatalf("valid form: %d %s", p.StatusCode, p.body)
+	}
+}
+
+func TestLoginFailures(t *testing.T) {
+	e := newLoginEnv(t)
+	b := e.browser()
+	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
+	wrong := b.submitLogin(lp.body, "alice", "wrong password")
+	unknown := b.submitLogin(lp.body, "mallory", "wrong password")
+	// No user enumeration: the same status and message; only the echoed
+	// username differs.
+	if wrong.StatusCode != 200 || unknown.StatusCode != 200 || sessionCookieOf(wrong) != nil || sessionCookieOf(unknown) != nil {
+		t.Fatalf("%d %d", wrong.StatusCode, unknown.StatusCode)
+	}
+	strip := func(p page) string {
+		s := strings.Replace(p.body, `value="alice"`, `value=""`, 1)
+		s = strings.Replace(s, `value="mallory"`, `value=""`, 1)
+		f := formFields(t, s)
+		return strings.Replace(s, f.Get("csrf"), "", 1)
+	}
+	if !strings.Contains(wrong.body, msgBadCredentials) || strip(wrong) != strip(unknown) {
+		t.Fatalf("responses differ:\n%s\n----\n%s", wrong.body, unknown.body)
+	}
+	// Passwords never reach the log.
+	if strings.Contains(e.logs.String(), "wrong password") {
+		t.Fatal("a password was logged")
+	}
+	// Empty fields.
+	if p := b.submitLogin(lp.body, "alice", ""); p.StatusCode != 400 || !strings.Contains(p.body, msgMissing) {
+		t.Fatalf("empty password: %d", p.StatusCode)
+	}
+	// A duplicate field is refused.
+	f := formFields(t, lp.body)
+	f["password"] = []string{"a", "b"}
+	f.Set("username", "alice")
+	if p := b.post(e.issuer+PathLogin, f); p.StatusCode != 400 {
+		t.Fatalf("duplicate password: %d", p.StatusCode)
+	}
+}
+
+// TestUnknownUserCost: an unknown username is verified against a dummy
+// hash with the parameters of the most expensive configured one.
+func TestUnknownUserCost(t *testing.T) {
+	cheap := cheapPassword(t, "x")
+	dear, err := clientauth.ParseSecret("$argon2id$v=19$m=64,t=2,p=1$c2lnbmV0LXRlc3Qtc2FsdA$" + strings.Repeat("A", 43))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := compileUsers([]User{{Subject: "a", Username: "a", Password: cheap}, {Subject: "b", Username: "b", Password: dear}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.dummy.Kind() != clientauth.KindArgon2id || reg.dummy.Cost() != dear.Cost() || reg.dummy.Verify("") {
+		t.Fatalf("dummy %v cost %d, want %d", reg.dummy.Kind(), reg.dummy.Cost(), dear.Cost())
+	}
+	for _, bad := range [][]User{
+		{{Subject: "a", Username: "a", Password: cheap}, {Subject: "a", Username: "b", Password: cheap}},
+		{{Subject: "a", Username: "a", Password: cheap}, {Subject: "b", Username: "a", Password: cheap}},
+		{{Subject: "a", Username: "a"}},
+		{{Username: "a", Password: cheap}},
+	} {
+		if _, err := compileUsers(bad, nil); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newLoginEnv(t)
+	b := e.browser()
+	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
+	for i := range userFailures {
+		if p := b.submitLogin(lp.body, "alice", "guess"+strconv.Itoa(i)); p.StatusCode != 200 {
+			t.Fatalf("failure %d: %d", i, p.StatusCode)
+		}
+	}
+	// Blocked, even with the right password, and whatever the case.
+	for _, name := range []string{"alice", "ALICE"} {
+		p := b.submitLogin(lp.body, name, alicePassword)
+		if p.StatusCode != http.StatusTooManyRequests || sessionCookieOf(p) != nil || p.Header.Get("Retry-After") != strconv.Itoa(int(failureWindow/time.Second)) ||
+			!strings.Contains(p.body, "Try again in 15 minutes") {
+			t.Fatalf("%s after %d failures: %d %v", name, userFailures, p.StatusCode, p.Header)
+		}
+	}
+	// Another user is not blocked.
+	if p := b.submitLogin(lp.body, "bob", bobPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob: %d", p.StatusCode)
+	}
+	// The window passes.
+	e.clock.Add(failureWindow)
+	if p := b.submitLogin(lp.body, "alice", alicePassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the window: %d %s", p.StatusCode, p.body)
+	}
+
+	// Per address: many usernames from one address.
+	for i := range addrFailures {
+		b.submitLogin(lp.body, fmt.Sprintf("user%d", i), "x")
+	}
+	if p := b.submitLogin(lp.body, "bob", bobPassword); p.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("address after %d failures: %d", addrFailures, p.StatusCode)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(2, time.Minute, 100)
+	now := testNow
+	l.fail("k", now)
+	if l.wait("k", now) != 0 {
+		t.Fatal("blocked after one failure")
+	}
+	l.fail("k", now.Add(10*time.Second))
+	if w := l.wait("k", now.Add(20*time.Second)); w != 40*time.Second {
+		t.Fatalf("wait %s", w)
+	}
+	if l.wait("k", now.Add(time.Minute)) != 0 {
+		t.Fatal("blocked after the window")
+	}
+	l.fail("k", now.Add(time.Minute)) // a new window
+	if l.wait("k", now.Add(time.Minute)) != 0 {
+		t.Fatal("a new window starts at one failure")
+	}
+	l.reset("k")
+	// Bounded: a flood of keys never holds more than cap.
+	for i := range 5000 {
+		l.fail(strconv.Itoa(i), now.Add(2*time.Minute))
+		if l.len() > 100 {
+			t.Fatalf("%d keys after %d", l.len(), i)
+		}
+	}
+	// Expired keys go first.
+	l.fail("fresh", now.Add(10*time.Minute))
+	if l.len() != 1 {
+		t.Fatalf("%d keys; the expired ones should have been dropped", l.len())
+	}
+}
+
+func TestAddrKey(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.7:5555":             "a:192.0.2.7",
+		"[2001:db8:1:2:3:4:5:6]:443": "a:2001:db8:1:2::/64",
+		"[2001:db8:1:2:ff::1]:443":   "a:2001:db8:1:2::/64",
+		"pipe":                       "a:pipe",
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = addr
+		if got := addrKey(r); got != want {
+			t.Errorf("addrKey(%s) = %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// TestUnknownUserTiming: signing in as an unknown user takes about as long
+// as a wrong password (the dummy hash is verified), so timing does not tell
+// which usernames exist.
+func TestUnknownUserTiming(t *testing.T) {
+	salt := []byte("signet-test-salt")
+	const mem, passes = 16 << 10, 2 // 16 MiB: slow enough to measure
+	h := argon2.IDKey([]byte(alicePassword), salt, passes, mem, 1, 32)
+	dear := secret(t, fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=1$%s$%s", mem, passes,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(h)))
+	e := newLoginEnv(t, func(c *Config) {
+		c.Users = []User{{Subject: aliceSub, Username: "alice", Password: dear}}
+	})
+	b := e.browser()
+	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
+	fastest := func(username string) time.Duration {
+		best := time.Hour
+		for i := range 2 {
+			start := time.Now()
+			if p := b.submitLogin(lp.body, username, "wrong"+strconv.Itoa(i)); p.StatusCode != 200 {
+				t.Fatalf("%s: %d", username, p.StatusCode)
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	wrong, unknown := fastest("alice"), fastest("nobody")
+	if unknown < wrong/3 {
+		t.Fatalf("an unknown user takes %s, a wrong password %s: the difference tells which usernames exist", unknown, wrong)
+	}
+}

@@ -1,0 +1,329 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/signet-id/signet/clientauth"
+	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/key"
+)
+
+// Paths of the login-flow endpoints, relative to the issuer. They are
+// served only when Config.Grants is set.
+const (
+	PathAuthorize  = "/connect/authorize"
+	PathUserinfo   = "/connect/userinfo"
+	PathIntrospect = "/connect/introspect"
+	PathRevocation = "/connect/revocation"
+	PathEndSession = "/connect/endsession"
+	PathLogin      = "/account/login"
+)
+
+// Grant types of the login flows.
+const (
+	grantAuthorizationCode = "authorization_code"
+	grantRefreshToken      = "refresh_token"
+)
+
+// Identity scopes: the OpenID Connect scopes Signet serves itself.
+const (
+	scopeOpenID        = "openid"
+	scopeProfile       = "profile"
+	scopeEmail         = "email"
+	scopeOfflineAccess = "offline_access"
+)
+
+// Lifetimes of the login flows.
+const (
+	// CodeLifetime is the lifetime of an authorization code.
+	CodeLifetime = 60 * time.Second
+	// IDTokenLifetime is the lifetime of an ID token.
+	IDTokenLifetime = 5 * time.Minute
+	// DefaultSessionLifetime is how long a login session lasts when
+	// Config.SessionLifetime is zero.
+	DefaultSessionLifetime = 10 * time.Hour
+)
+
+// isIdentityScope reports whether sc is served by Signet itself.
+func isIdentityScope(sc string) bool {
+	switch sc {
+	case scopeOpenID, scopeProfile, scopeEmail, scopeOfflineAccess:
+		return true
+	}
+	return false
+}
+
+// User is a person who signs in on the login page.
+type User struct {
+	// Subject is the stable identifier put in tokens as sub.
+	Subject string
+	// Username is what the person types; matched exactly.
+	Username string
+	// Password verifies the password (an argon2id hash).
+	Password *clientauth.Secret
+	// Claims are released by scope: the profile claims with profile, email
+	// and email_verified with email.
+	Claims map[string]any
+}
+
+// oidcState is the state of the login flows; nil when Config.Grants is.
+type oidcState struct {
+	grants          grantstore.Store
+	users           atomic.Pointer[userRegistry]
+	pages           *pages
+	userLimit       *limiter // failed logins per username
+	addrLimit       *limiter // failed logins per client address
+	sessionLifetime time.Duration
+	secureCookies   bool   // the issuer is https
+	cookiePath      string // the issuer's path + "/"
+	jwks            atomic.Pointer[jwksCache]
+}
+
+// Failed-login limits: per username and per client address, within a
+// window; each limiter tracks at most limiterEntries keys.
+const (
+	userFailures   = 5
+	addrFailures   = 30
+	failureWindow  = 15 * time.Minute
+	limiterEntries = 10000
+)
+
+func newOIDC(cfg Config, s *Server) (*oidcState, error) {
+	if cfg.Grants == nil {
+		if len(cfg.Users) > 0 {
+			return nil, errors.New("server: users are configured but Config.Grants is nil; the login flows need a grant store")
+		}
+		return nil, nil
+	}
+	if cfg.SessionLifetime < 0 {
+		return nil, errors.New("server: SessionLifetime must not be negative")
+	}
+	o := &oidcState{
+		grants:          cfg.Grants,
+		userLimit:       newLimiter(userFailures, failureWindow, limiterEntries),
+		addrLimit:       newLimiter(addrFailures, failureWindow, limiterEntries),
+		sessionLifetime: cfg.SessionLifetime,
+		secureCookies:   len(s.issuer) > 8 && s.issuer[:8] == "https://",
+		cookiePath:      s.prefix + "/",
+	}
+	if o.sessionLifetime == 0 {
+		o.sessionLifetime = DefaultSessionLifetime
+	}
+	var err error
+	if o.pages, err = newPages(); err != nil {
+		return nil, err
+	}
+	reg, err := compileUsers(cfg.Users, s.rand)
+	if err != nil {
+		return nil, err
+	}
+	o.users.Store(reg)
+	return o, nil
+}
+
+// SetUsers replaces the users. Sign-ins in flight finish with the previous
+// set. It fails when the server has no grant store.
+func (s *Server) SetUsers(users []User) error {
+	if s.oidc == nil {
+		if len(users) == 0 {
+			return nil
+		}
+		return errors.New("server: users need a grant store (Config.Grants)")
+	}
+	reg, err := compileUsers(users, s.rand)
+	if err != nil {
+		return err
+	}
+	s.oidc.users.Store(reg)
+	return nil
+}
+
+// userRegistry is the compiled, immutable set of users.
+type userRegistry struct {
+	byName    map[string]*user
+	bySubject map[string]*user
+	// dummy is verified against for an unknown username: a secret with
+	// the parameters of the most expensive password hash, so an unknown
+	// user costs what a wrong password costs.
+	dummy *clientauth.Secret
+}
+
+type user struct {
+	subject  string
+	username string
+	password *clientauth.Secret
+	claims   map[string]any
+}
+
+func compileUsers(users []User, rnd io.Reader) (*userRegistry, error) {
+	reg := &userRegistry{byName: make(map[string]*user, len(users)), bySubject: make(map[string]*user, len(users))}
+	var slowest *clientauth.Secret
+	for _, u := range users {
+		switch {
+		case u.Subject == "" || u.Username == "":
+			return nil, errors.New("server: a user has no subject or username")
+		case u.Password == nil:
+			return nil, fmt.Errorf("server: user %q has no password", u.Username)
+		case reg.bySubject[u.Subject] != nil:
+			return nil, fmt.Errorf("server: subject %q is used twice", u.Subject)
+		case reg.byName[u.Username] != nil:
+			return nil, fmt.Errorf("server: username %q is used twice", u.Username)
+		}
+		x := &user{subject: u.Subject, username: u.Username, password: u.Password, claims: u.Claims}
+		reg.byName[u.Username] = x
+		reg.bySubject[u.Subject] = x
+		if slowest == nil || u.Password.Cost() > slowest.Cost() {
+			slowest = u.Password
+		}
+	}
+	if slowest == nil {
+		var err error
+		if slowest, err = clientauth.ParseSecret(clientauth.HashSHA256("signet: no users")); err != nil {
+			return nil, err
+		}
+	}
+	d, err := slowest.Dummy(rnd)
+	if err != nil {
+		return nil, err
+	}
+	reg.dummy = d
+	return reg, nil
+}
+
+// loginClient is what the login flows need to know about a client.
+type loginClient struct {
+	public          bool
+	code            bool // authorization_code allowed
+	refresh         bool // refresh_token allowed
+	redirectURIs    []string
+	postLogoutURIs  []string
+	identityScopes  []string
+	idAlgs          []key.Algorithm // nil: no restriction
+	accessLifetime  time.Duration
+	refreshLifetime time.Duration
+}
+
+// compileLogin adds the login-flow view of the clients and the
+// introspection secrets of the resources to reg.
+func compileLogin(reg *registry, clients []Client, resources []APIResource) error {
+	reg.login = make(map[string]*loginClient, len(clients))
+	reg.introspect = make(map[string][]*clientauth.Secret)
+	for _, r := range resources {
+		if len(r.Secrets) > 0 {
+			reg.introspect[r.Name] = r.Secrets
+		}
+	}
+	for _, c := range clients {
+		lc := &loginClient{
+			public:          c.Public,
+			code:            slices.Contains(c.GrantTypes, grantAuthorizationCode),
+			refresh:         slices.Contains(c.GrantTypes, grantRefreshToken),
+			redirectURIs:    slices.Clone(c.RedirectURIs),
+			postLogoutURIs:  slices.Clone(c.PostLogoutRedirectURIs),
+			identityScopes:  slices.Clone(c.IdentityScopes),
+			idAlgs:          slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
+			accessLifetime:  c.AccessTokenLifetime,
+			refreshLifetime: c.RefreshTokenLifetime,
+		}
+		for _, sc := range lc.identityScopes {
+			if !isIdentityScope(sc) {
+				return fmt.Errorf("server: client %q: %q is not an identity scope (openid, profile, email, offline_access)", c.ID, sc)
+			}
+		}
+		if c.Public && len(c.Secrets) > 0 {
+			return fmt.Errorf("server: client %q is public and has secrets", c.ID)
+		}
+		if lc.code && len(lc.redirectURIs) == 0 {
+			return fmt.Errorf("server: client %q allows authorization_code without redirect URIs", c.ID)
+		}
+		if lc.refresh && lc.refreshLifetime < time.Second {
+			return fmt.Errorf("server: client %q: refresh token lifetime %s is shorter than a second", c.ID, lc.refreshLifetime)
+		}
+		reg.login[c.ID] = lc
+	}
+	return nil
+}
+
+// randomHandle returns n random bytes from s.rand, base64url-encoded.
+func (s *Server) randomHandle(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("server: reading randomness: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// addLoginRoutes registers the login-flow endpoints when they are enabled.
+func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.HandlerFunc)) {
+	if s.oidc == nil {
+		return
+	}
+	handle(s.prefix+PathAuthorize, "authorize", s.serveAuthorize)
+	handle(s.prefix+PathLogin, "login", s.serveLogin)
+	handle(s.prefix+PathUserinfo, "userinfo", s.serveUserinfo)
+	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)
+	handle(s.prefix+PathRevocation, "revocation", s.serveRevocation)
+	handle(s.prefix+PathEndSession, "endsession", s.serveEndSession)
+}
+
+// serverError is the token-endpoint style error for a failure the log
+// explains.
+func serverError() *oauthError {
+	return &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
+}
+
+// unavailable is the error for a grant store that cannot be reached.
+func unavailable() *oauthError {
+	return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "the grant store is unavailable; retry shortly"}
+}
+
+func invalidGrant(desc string) *oauthError {
+	return &oauthError{status: http.StatusBadRequest, code: "invalid_grant", desc: desc}
+}
+
+// loginDiscovery is the discovery metadata of the login flows; every
+// field is omitted when they are not served.
+type loginDiscovery struct {
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
+	UserinfoEndpoint                           string   `json:"userinfo_endpoint,omitempty"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint,omitempty"`
+	EndSessionEndpoint                         string   `json:"end_session_endpoint,omitempty"`
+	ResponseModesSupported                     []string `json:"response_modes_supported,omitempty"`
+	SubjectTypesSupported                      []string `json:"subject_types_supported,omitempty"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
+	ClaimsSupported                            []string `json:"claims_supported,omitempty"`
+	PromptValuesSupported                      []string `json:"prompt_values_supported,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+}
+
+// addLoginDiscovery adds the login flows to the discovery document.
+func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
+	doc.AuthorizationEndpoint = s.issuer + PathAuthorize
+	doc.UserinfoEndpoint = s.issuer + PathUserinfo
+	doc.IntrospectionEndpoint = s.issuer + PathIntrospect
+	doc.RevocationEndpoint = s.issuer + PathRevocation
+	doc.EndSessionEndpoint = s.issuer + PathEndSession
+	doc.ScopesSupported = append([]string{scopeOpenID, scopeProfile, scopeEmail, scopeOfflineAccess}, doc.ScopesSupported...)
+	doc.ResponseTypesSupported = []string{"code"}
+	doc.ResponseModesSupported = []string{"query"}
+	doc.GrantTypesSupported = []string{grantAuthorizationCode, grantClientCredentials, grantRefreshToken}
+	doc.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "none"}
+	doc.SubjectTypesSupported = []string{"public"}
+	doc.CodeChallengeMethodsSupported = []string{"S256"}
+	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"},
+		append(profileClaims(), emailClaims()...)...)
+	doc.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
+	doc.IntrospectionEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
+	doc.RevocationEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "none"}
+	doc.AuthorizationResponseIssParameterSupported = true
+}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// params is a parsed query string or form body of the login flows.
+type params struct {
+	// v holds each parameter's value. A parameter without a value is
+	// treated as omitted (RFC 6749 section 3.1).
+	v map[string]string
+	// dups lists the parameters that appeared more than once with a
+	// value; whether that is an error depends on the parameter.
+	dups []string
+}
+
+// maxParams bounds the parameters of one request.
+const maxParams = 64
+
+// parseParams parses application/x-www-form-urlencoded text. ok is false
+// when it is malformed or has more than maxParams parameters.
+func parseParams(s string) (p params, ok bool) {
+	p.v = make(map[string]string)
+	n := 0
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair == "" {
+			continue
+		}
+		if n++; n > maxParams {
+			return p, false
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			return p, false
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return p, false
+		}
+		if val == "" {
+			continue
+		}
+		if _, seen := p.v[name]; seen {
+			if !slices.Contains(p.dups, name) {
+				p.dups = append(p.dups, name)
+			}
+			continue
+		}
+		p.v[name] = val
+	}
+	return p, true
+}
+
+// dup returns the first of names that appeared more than once, or "".
+func (p params) dup(names ...string) string {
+	for _, d := range p.dups {
+		if slices.Contains(names, d) {
+			return d
+		}
+	}
+	return ""
+}
+
+// readForm reads a POST body of the login flows: it must be
+// application/x-www-form-urlencoded and at most s.maxBody bytes.
+// Otherwise status is the HTTP status to answer with and reason says why.
+func (s *Server) readForm(r *http.Request) (body string, status int, reason string) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != formContentType {
+		return "", http.StatusUnsupportedMediaType, "the request body must be application/x-www-form-urlencoded"
+	}
+	if r.ContentLength > s.maxBody {
+		return "", http.StatusRequestEntityTooLarge, "the request body is too large"
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	if err != nil {
+		return "", http.StatusBadRequest, "the request body could not be read"
+	}
+	if int64(len(b)) > s.maxBody {
+		return "", http.StatusRequestEntityTooLarge, "the request body is too large"
+	}
+	return string(b), 0, ""
+}
+
+// readOAuthForm reads the form body of a POST-only OAuth endpoint
+// (introspection, revocation), with the token endpoint's errors.
+func (s *Server) readOAuthForm(r *http.Request) (params, *oauthError) {
+	if r.Method != http.MethodPost {
+		return params{}, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "this endpoint accepts POST only", allow: http.MethodPost}
+	}
+	if r.URL.RawQuery != "" {
+		return params{}, invalidRequest("send the parameters in the body, not the URL query")
+	}
+	body, status, reason := s.readForm(r)
+	if status != 0 {
+		return params{}, &oauthError{status: status, code: "invalid_request", desc: reason}
+	}
+	p, ok := parseParams(body)
+	if !ok {
+		return params{}, invalidRequest("the body is not valid application/x-www-form-urlencoded")
+	}
+	return p, nil
+}

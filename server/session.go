@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	grantstore "github.com/signet-id/signet/grant"
+)
+
+// Cookies of the login flows. Both are HttpOnly, SameSite=Lax, scoped to
+// the issuer's path, and Secure when the issuer is https.
+const (
+	// sessionCookie holds the login session's handle; the store keeps
+	// only its hash (a session grant).
+	sessionCookie = "signet_session"
+	// csrfCookie holds a random key; a form's CSRF token is an HMAC
+	// under it of what the form submits (the pending authorization
+	// request), so only a page this server rendered for this browser can
+	// submit it.
+	csrfCookie = "signet_csrf"
+	// handleLen is the length of a base64url 32-byte handle.
+	handleLen = 43
+)
+
+// session is a login session.
+type session struct {
+	id       string // the session grant's id
+	sid      string // the sid claim
+	authTime time.Time
+	user     *user
+}
+
+// currentSession returns the request's login session, or nil when it has
+// none that is valid (no cookie, unknown, expired, revoked, or its user
+// was removed). The error is a store failure.
+func (s *Server) currentSession(r *http.Request) (*session, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || !validHandle(c.Value) {
+		return nil, nil
+	}
+	g, err := s.oidc.grants.Grant(r.Context(), grantstore.HashHandle(c.Value))
+	if errors.Is(err, grantstore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if g.Kind != grantstore.KindSession || !g.Revoked.IsZero() || !s.now().Before(g.Expires) {
+		return nil, nil
+	}
+	u := s.oidc.users.Load().bySubject[g.Subject]
+	if u == nil {
+		return nil, nil
+	}
+	return &session{id: g.ID, sid: g.SessionID, authTime: g.Created, user: u}, nil
+}
+
+// startSession stores a new login session for u and sets its cookie.
+func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, u *user) (*session, error) {
+	handle, err := s.randomHandle(32)
+	if err != nil {
+		return nil, err
+	}
+	sid, err := s.randomHandle(16)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindSession, Subject: u.subject,
+		SessionID: sid, Created: now, Expires: now.Add(s.oidc.sessionLifetime)}
+	if err := s.oidc.grants.CreateGrant(ctx, g); err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, handle, int(s.oidc.sessionLifetime/time.Second)))
+	return &session{id: g.ID, sid: sid, authTime: now, user: u}, nil
+}
+
+// cookie returns a login-flow cookie. maxAge 0 makes a browser-session
+// cookie; negative deletes it.
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: s.oidc.cookiePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: s.oidc.secureCookies, SameSite: http.SameSiteLaxMode}
+}
+
+// validHandle reports whether v has the shape of a 32-byte base64url
+// handle; anything else is ignored without a store lookup.
+func validHandle(v string) bool {
+	if len(v) != handleLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !base64URLChar(v[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// csrfKey returns the browser's CSRF key, setting a new cookie when the
+// request has none.
+func (s *Server) csrfKey(w http.ResponseWriter, r *http.Request) (string, error) {
+	if c, err := r.Cookie(csrfCookie); err == nil && validHandle(c.Value) {
+		return c.Value, nil
+	}
+	k, err := s.randomHandle(32)
+	if err != nil {
+		return "", err
+	}
+	http.SetCookie(w, s.cookie(csrfCookie, k, 0))
+	return k, nil
+}
+
+// csrfToken binds a form to the browser's CSRF key: the HMAC-SHA256 under
+// the key of the form's purpose and of what it submits.
+func csrfToken(key, purpose, data string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(data))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrfValid checks a submitted CSRF token in constant time.
+func csrfValid(r *http.Request, token, purpose, data string) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || !validHandle(c.Value) {
+		return false
+	}
+	return hmac.Equal([]byte(token), []byte(csrfToken(c.Value, purpose, data)))
+}

@@ -1,0 +1,118 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Claims released by scope (OpenID Connect Core 5.4).
+func profileClaims() []string {
+	return []string{"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
+		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"}
+}
+
+func emailClaims() []string { return []string{"email", "email_verified"} }
+
+// serveUserinfo is the UserInfo endpoint (OpenID Connect Core 5.3): a
+// bearer access token (RFC 6750 header) with the openid scope gets the
+// user's sub, plus the profile and email claims its scopes release.
+func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		writeOAuthError(w, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "userinfo accepts GET and POST", allow: "GET, POST"})
+		return
+	}
+	token, ok := bearerToken(r)
+	if !ok {
+		writeBearerError(w, http.StatusUnauthorized, "", "", "")
+		return
+	}
+	c, err := s.checkAccessToken(r.Context(), token)
+	switch {
+	case errors.Is(err, errTokenInvalid):
+		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid or expired", "")
+		return
+	case errors.Is(err, errTokenRevoked):
+		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the access token was revoked", "")
+		return
+	case err != nil:
+		s.log.Error("userinfo: checking the access token failed", "error", err)
+		writeOAuthError(w, unavailable())
+		return
+	}
+	scopes := strings.Fields(c.Scope)
+	if !slices.Contains(scopes, scopeOpenID) {
+		writeBearerError(w, http.StatusForbidden, "insufficient_scope", "the access token was not granted the openid scope", scopeOpenID)
+		return
+	}
+	u := s.oidc.users.Load().bySubject[c.Sub]
+	if u == nil {
+		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the token's user no longer exists", "")
+		return
+	}
+	out := map[string]any{"sub": u.subject}
+	release := func(names []string) {
+		for _, n := range names {
+			if v, ok := u.claims[n]; ok {
+				out[n] = v
+			}
+		}
+	}
+	if slices.Contains(scopes, scopeProfile) {
+		release(profileClaims())
+	}
+	if slices.Contains(scopes, scopeEmail) {
+		release(emailClaims())
+	}
+	b, err := json.Marshal(out)
+	if err != nil { // claims come from the configuration: YAML scalars
+		s.log.Error("userinfo: encoding the claims failed", "sub", u.subject, "error", err)
+		writeOAuthError(w, serverError())
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
+	w.Write(b)
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, bool) {
+	const prefix = "bearer "
+	h := r.Header.Get("Authorization")
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	t := strings.TrimSpace(h[len(prefix):])
+	return t, t != ""
+}
+
+// writeBearerError writes an RFC 6750 section 3 error: WWW-Authenticate
+// with the error, and the same as a JSON body. code "" is a request
+// without a token (no error attribute).
+func writeBearerError(w http.ResponseWriter, status int, code, desc, scope string) {
+	v := `Bearer realm="signet"`
+	if code != "" {
+		v += `, error="` + code + `", error_description="` + sanitizeDescription(desc) + `"`
+	}
+	if scope != "" {
+		v += `, scope="` + scope + `"`
+	}
+	h := w.Header()
+	h.Set("Www-Authenticate", v)
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
+	w.WriteHeader(status)
+	if code == "" {
+		w.Write([]byte(`{"error":"invalid_request","error_description":"send the access token in an Authorization: Bearer header"}`))
+		return
+	}
+	b := append([]byte(`{"error":`), appendJSONString(nil, code)...)
+	b = append(b, `,"error_description":`...)
+	b = appendJSONString(b, sanitizeDescription(desc))
+	w.Write(append(b, '}'))
+}

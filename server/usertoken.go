@@ -1,0 +1,330 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/signet-id/signet/clientauth"
+	grantstore "github.com/signet-id/signet/grant"
+)
+
+// userTokenRequest is a parsed authorization_code or refresh_token
+// request body.
+type userTokenRequest struct {
+	grantType    string
+	clientID     string
+	clientSecret string
+	hasSecret    bool
+	code         string
+	redirectURI  string
+	codeVerifier string
+	refreshToken string
+	scope        string
+}
+
+// parseUserTokenRequest parses the body of an authorization_code or
+// refresh_token request. A parameter may not appear twice.
+func parseUserTokenRequest(body string) (userTokenRequest, *oauthError) {
+	p, ok := parseParams(body)
+	if !ok {
+		return userTokenRequest{}, invalidRequest("the body is not valid application/x-www-form-urlencoded")
+	}
+	if d := p.dup("grant_type", "client_id", "client_secret", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"); d != "" {
+		return userTokenRequest{}, invalidRequest("parameter " + d + " appears more than once")
+	}
+	req := userTokenRequest{
+		grantType:    p.v["grant_type"],
+		clientID:     p.v["client_id"],
+		clientSecret: p.v["client_secret"],
+		code:         p.v["code"],
+		redirectURI:  p.v["redirect_uri"],
+		codeVerifier: p.v["code_verifier"],
+		refreshToken: p.v["refresh_token"],
+		scope:        p.v["scope"],
+	}
+	_, req.hasSecret = p.v["client_secret"]
+	return req, nil
+}
+
+// authenticateClient authenticates the client of a login-flow request:
+// HTTP Basic or client_secret_post for confidential clients, client_id
+// alone for public ones (an empty Basic password counts as none).
+func (s *Server) authenticateClient(r *http.Request, clientID, secret string, hasSecret bool) (*client, *loginClient, *oauthError) {
+	id := clientID
+	switch authz := r.Header.Get("Authorization"); {
+	case authz != "":
+		if !clientauth.IsBasic(authz) {
+			return nil, nil, invalidClient("unsupported Authorization scheme; use Basic (client_secret_basic), client_id and client_secret in the body, or client_id alone for a public client")
+		}
+		bid, bsecret, ok := clientauth.ParseBasic(authz)
+		if !ok {
+			return nil, nil, invalidClient("malformed Basic credentials")
+		}
+		if hasSecret {
+			return nil, nil, invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")
+		}
+		if clientID != "" && clientID != bid {
+			return nil, nil, invalidRequest("client_id in the body differs from the Basic credentials")
+		}
+		id, secret, hasSecret = bid, bsecret, bsecret != ""
+	case hasSecret && clientID == "":
+		return nil, nil, invalidRequest("client_secret was sent without client_id")
+	case id == "":
+		return nil, nil, invalidClient("no client authentication; send client_id (public clients) or authenticate with a client secret")
+	}
+	reg := s.reg.Load()
+	cl, lc := reg.clients[id], reg.login[id]
+	if !hasSecret {
+		if cl == nil || lc == nil || !lc.public {
+			return nil, nil, invalidClient("client authentication failed")
+		}
+		return cl, lc, nil
+	}
+	if cl == nil || lc == nil {
+		clientauth.VerifyAny(reg.dummy, secret)
+		return nil, nil, invalidClient("client authentication failed")
+	}
+	if lc.public || !clientauth.VerifyAny(cl.secrets, secret) {
+		return nil, nil, invalidClient("client authentication failed")
+	}
+	return cl, lc, nil
+}
+
+// userToken serves the authorization_code and refresh_token grants.
+func (s *Server) userToken(w http.ResponseWriter, r *http.Request, body string) *oauthError {
+	req, e := parseUserTokenRequest(body)
+	if e != nil {
+		return e
+	}
+	cl, lc, e := s.authenticateClient(r, req.clientID, req.clientSecret, req.hasSecret)
+	if e != nil {
+		return e
+	}
+	var resp *userTokenResponse
+	var alg string
+	switch req.grantType {
+	case grantAuthorizationCode:
+		resp, alg, e = s.exchangeCode(r, cl, lc, &req)
+	case grantRefreshToken:
+		resp, alg, e = s.refresh(r, cl, lc, &req)
+	default:
+		return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", desc: "grant type '" + clip(req.grantType) + "' is not supported"}
+	}
+	if e != nil {
+		return e
+	}
+	b, _ := json.Marshal(resp) // cannot fail: strings and a number
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
+	w.Write(b)
+	s.metrics.tokenIssued(req.grantType, alg)
+	return nil
+}
+
+// msgBadCode is the one answer for a code that is unknown, expired, used,
+// or bound to something else: the client learns nothing more.
+const msgBadCode = "the authorization code is invalid, expired, already used, or was issued to another client or redirect URI"
+
+// exchangeCode redeems an authorization code (RFC 6749 4.1.3, RFC 7636).
+func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req *userTokenRequest) (*userTokenResponse, string, *oauthError) {
+	ctx := r.Context()
+	switch {
+	case !lc.code:
+		return nil, "", &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", desc: "the client may not use the authorization_code grant"}
+	case req.code == "":
+		return nil, "", invalidRequest("code is missing")
+	case req.redirectURI == "":
+		return nil, "", invalidRequest("redirect_uri is missing")
+	}
+	id := grantstore.HashHandle(req.code)
+	g, err := s.oidc.grants.Grant(ctx, id)
+	if errors.Is(err, grantstore.ErrNotFound) {
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	if err != nil {
+		s.log.Error("code exchange: reading the code failed", "error", err)
+		return nil, "", unavailable()
+	}
+	var d codeData
+	if g.Kind != grantstore.KindAuthorizationCode || json.Unmarshal(g.Data, &d) != nil {
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	if !g.Consumed.IsZero() {
+		s.codeReplayed(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	now := s.now()
+	switch {
+	case !g.Revoked.IsZero() || !now.Before(g.Expires):
+		return nil, "", invalidGrant(msgBadCode)
+	case g.ClientID != cl.id:
+		return nil, "", invalidGrant(msgBadCode)
+	case d.RedirectURI != req.redirectURI:
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	// PKCE: the verifier must match the challenge; with no challenge, a
+	// verifier is refused (a downgrade attempt).
+	if d.Challenge != "" {
+		if !validVerifier(req.codeVerifier) {
+			return nil, "", invalidGrant("code_verifier is missing or malformed (43 to 128 characters of A-Z a-z 0-9 - . _ ~)")
+		}
+		sum := sha256.Sum256([]byte(req.codeVerifier))
+		if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(d.Challenge)) != 1 {
+			return nil, "", invalidGrant("code_verifier does not match the code_challenge")
+		}
+	} else if req.codeVerifier != "" {
+		return nil, "", invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
+	}
+	u := s.oidc.users.Load().bySubject[g.Subject]
+	if u == nil {
+		return nil, "", invalidGrant("the user no longer exists")
+	}
+
+	g, err = s.oidc.grants.ConsumeGrant(ctx, id, now)
+	switch {
+	case errors.Is(err, grantstore.ErrConsumed):
+		s.codeReplayed(r, g, d, lc) // lost a race with another redemption
+		return nil, "", invalidGrant(msgBadCode)
+	case errors.Is(err, grantstore.ErrNotFound), errors.Is(err, grantstore.ErrExpired), errors.Is(err, grantstore.ErrRevoked):
+		return nil, "", invalidGrant(msgBadCode)
+	case err != nil:
+		s.log.Error("code exchange: consuming the code failed", "error", err)
+		return nil, "", unavailable()
+	}
+
+	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
+	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, nonce: d.Nonce, jti: d.JTI}
+	if lc.refresh && slices.Contains(scopes, scopeOfflineAccess) {
+		in.family, in.familyExpires, in.familyScope = g.FamilyID, now.Add(lc.refreshLifetime), d.Scope
+	}
+	resp, alg, e := s.issueUserTokens(ctx, s.reg.Load(), in)
+	if e != nil {
+		return nil, "", e
+	}
+	// A replay that raced this exchange revoked the family, this code
+	// included, possibly before the refresh token was stored: check.
+	if after, err := s.oidc.grants.Grant(ctx, id); err != nil || !after.Revoked.IsZero() {
+		s.codeReplayed(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	return resp, string(alg), nil
+}
+
+// codeReplayed handles a second use of a code: RFC 6749 10.5, revoke what
+// the first use issued (the refresh family, the access token by jti).
+func (s *Server) codeReplayed(r *http.Request, g grantstore.Grant, d codeData, lc *loginClient) {
+	s.log.Warn("authorization code used twice; revoking the tokens it issued", "client_id", g.ClientID, "sub", g.Subject)
+	if err := s.revokeFamily(r.Context(), g.FamilyID, lc.accessLifetime, d.JTI); err != nil {
+		s.log.Error("revoking the tokens of a replayed code failed", "client_id", g.ClientID, "error", err)
+	}
+}
+
+// validVerifier checks RFC 7636 4.1: 43 to 128 unreserved characters.
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !base64URLChar(c) && c != '.' && c != '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// msgBadRefresh is the one answer for an unusable refresh token.
+const msgBadRefresh = "the refresh token is invalid, expired, revoked or was issued to another client"
+
+// refresh redeems a refresh token with rotation (RFC 6749 6, RFC 9700
+// 4.14.2): every use returns a new refresh token, and a second use of one
+// revokes its whole family.
+func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *userTokenRequest) (*userTokenResponse, string, *oauthError) {
+	ctx := r.Context()
+	switch {
+	case !lc.refresh:
+		return nil, "", &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", desc: "the client may not use the refresh_token grant"}
+	case req.refreshToken == "":
+		return nil, "", invalidRequest("refresh_token is missing")
+	}
+	id := grantstore.HashHandle(req.refreshToken)
+	g, err := s.oidc.grants.Grant(ctx, id)
+	if errors.Is(err, grantstore.ErrNotFound) {
+		return nil, "", invalidGrant(msgBadRefresh)
+	}
+	if err != nil {
+		s.log.Error("refresh: reading the refresh token failed", "error", err)
+		return nil, "", unavailable()
+	}
+	var d refreshData
+	if g.Kind != grantstore.KindRefreshToken || g.ClientID != cl.id || json.Unmarshal(g.Data, &d) != nil {
+		return nil, "", invalidGrant(msgBadRefresh)
+	}
+	if !g.Consumed.IsZero() && g.Revoked.IsZero() {
+		s.refreshReused(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadRefresh)
+	}
+	now := s.now()
+	if !g.Revoked.IsZero() || !now.Before(g.Expires) {
+		return nil, "", invalidGrant(msgBadRefresh)
+	}
+	granted, _ := parseScope(d.Scope)
+	scopes := granted
+	if req.scope != "" {
+		asked, e := parseScope(req.scope)
+		if e != nil {
+			return nil, "", e
+		}
+		for _, sc := range asked {
+			if !slices.Contains(granted, sc) {
+				return nil, "", invalidScope("scope '" + clip(sc) + "' was not granted to this refresh token")
+			}
+		}
+		scopes = asked
+	}
+	u := s.oidc.users.Load().bySubject[g.Subject]
+	if u == nil {
+		return nil, "", invalidGrant("the user no longer exists")
+	}
+
+	g, err = s.oidc.grants.ConsumeGrant(ctx, id, now)
+	switch {
+	case errors.Is(err, grantstore.ErrConsumed):
+		s.refreshReused(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadRefresh)
+	case errors.Is(err, grantstore.ErrNotFound), errors.Is(err, grantstore.ErrExpired), errors.Is(err, grantstore.ErrRevoked):
+		return nil, "", invalidGrant(msgBadRefresh)
+	case err != nil:
+		s.log.Error("refresh: consuming the refresh token failed", "error", err)
+		return nil, "", unavailable()
+	}
+	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, jti: d.NextJTI,
+		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope}
+	resp, alg, e := s.issueUserTokens(ctx, s.reg.Load(), in)
+	if e != nil {
+		return nil, "", e
+	}
+	// A reuse that raced this rotation revoked the family, this token
+	// included, possibly before its successor was stored: check.
+	if after, err := s.oidc.grants.Grant(ctx, id); err != nil || !after.Revoked.IsZero() {
+		s.refreshReused(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadRefresh)
+	}
+	return resp, string(alg), nil
+}
+
+// refreshReused handles a second use of a refresh token: the token may be
+// stolen, so its whole family is revoked with the access tokens known to
+// it (the one issued with it and the one its first use issued).
+func (s *Server) refreshReused(r *http.Request, g grantstore.Grant, d refreshData, lc *loginClient) {
+	s.log.Warn("refresh token used twice; revoking its family", "client_id", g.ClientID, "sub", g.Subject)
+	if err := s.revokeFamily(r.Context(), g.FamilyID, lc.accessLifetime, d.JTI, d.NextJTI); err != nil {
+		s.log.Error("revoking a reused refresh token's family failed", "client_id", g.ClientID, "error", err)
+	}
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	grantstore "github.com/signet-id/signet/grant"
+)
+
+// jwksCache is the parsed JWKS for one ETag of the key manager's JWKS.
+type jwksCache struct {
+	etag string
+	keys map[string]jose.JSONWebKey // by kid
+}
+
+// maxTokenLen bounds a token presented to userinfo, introspection,
+// revocation or end session.
+const maxTokenLen = 16 << 10
+
+// Errors of token verification. They never leave the server except as
+// RFC error codes.
+var (
+	errTokenInvalid = errors.New("server: the token is not valid")
+	errTokenRevoked = errors.New("server: the token was revoked")
+)
+
+// signatureAlgorithms lists what Signet signs with.
+func signatureAlgorithms() []jose.SignatureAlgorithm {
+	return []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
+		jose.ES256, jose.ES384, jose.ES512, jose.EdDSA}
+}
+
+// verificationKeys returns the public keys of the key manager's current
+// JWKS, parsing it again only when its ETag changed.
+func (s *Server) verificationKeys() (map[string]jose.JSONWebKey, error) {
+	j := s.keys.JWKS()
+	if j == nil {
+		return nil, errors.New("server: no JWKS yet")
+	}
+	if c := s.oidc.jwks.Load(); c != nil && c.etag == j.ETag {
+		return c.keys, nil
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(j.Body, &set); err != nil {
+		return nil, fmt.Errorf("server: parse the JWKS: %w", err)
+	}
+	keys := make(map[string]jose.JSONWebKey, len(set.Keys))
+	for _, k := range set.Keys {
+		keys[k.KeyID] = k
+	}
+	s.oidc.jwks.Store(&jwksCache{etag: j.ETag, keys: keys})
+	return keys, nil
+}
+
+// verifyJWT checks a compact JWS this server signed: one signature, the
+// typ header, a kid of the current JWKS whose algorithm matches, and the
+// signature. It returns the payload; claims are the caller's to check.
+func (s *Server) verifyJWT(token, typ string) ([]byte, error) {
+	if len(token) > maxTokenLen || strings.Count(token, ".") != 2 {
+		return nil, errTokenInvalid
+	}
+	sig, err := jose.ParseSignedCompact(token, signatureAlgorithms())
+	if err != nil || len(sig.Signatures) != 1 {
+		return nil, errTokenInvalid
+	}
+	h := sig.Signatures[0].Protected
+	if t, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(t, typ) {
+		return nil, errTokenInvalid
+	}
+	keys, err := s.verificationKeys()
+	if err != nil {
+		return nil, err
+	}
+	k, ok := keys[h.KeyID]
+	if !ok || k.Algorithm != h.Algorithm {
+		return nil, errTokenInvalid
+	}
+	payload, err := sig.Verify(k)
+	if err != nil {
+		return nil, errTokenInvalid
+	}
+	return payload, nil
+}
+
+// checkAccessToken verifies an access token this server issued: the
+// signature against the current JWKS, the issuer, the lifetime and that
+// its jti was not revoked. Errors are errTokenInvalid, errTokenRevoked or
+// a store failure.
+func (s *Server) checkAccessToken(ctx context.Context, token string) (*userAccessClaims, error) {
+	payload, err := s.verifyJWT(token, "at+jwt")
+	if err != nil {
+		return nil, err
+	}
+	var c userAccessClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, errTokenInvalid
+	}
+	now := s.now().Unix()
+	const skew = 60 // seconds of clock difference between instances
+	if c.Iss != s.issuer || c.Jti == "" || c.Sub == "" || now >= c.Exp || c.Nbf > now+skew {
+		return nil, errTokenInvalid
+	}
+	revoked, err := s.jtiRevoked(ctx, c.Jti)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, errTokenRevoked
+	}
+	return &c, nil
+}
+
+// audience returns the aud claim as a list (it is a string or an array).
+func audience(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) == nil {
+		return many
+	}
+	return nil
+}
+
+func hasAudience(raw json.RawMessage, name string) bool {
+	return slices.Contains(audience(raw), name)
+}
+
+// revocationID is the grant id that marks an access token revoked.
+func revocationID(jti string) string { return grantstore.HashHandle("jti:" + jti) }
+
+// revokeJTI marks the access token jti revoked until exp (after which it
+// is invalid anyway).
+func (s *Server) revokeJTI(ctx context.Context, jti string, exp time.Time) error {
+	now := s.now()
+	if jti == "" || !exp.After(now) {
+		return nil
+	}
+	err := s.oidc.grants.CreateGrant(ctx, grantstore.Grant{ID: revocationID(jti), Kind: grantstore.KindRevocation,
+		Created: now, Expires: exp, Revoked: now})
+	if errors.Is(err, grantstore.ErrExists) {
+		return nil
+	}
+	return err
+}
+
+// jtiRevoked reports whether the access token jti was revoked.
+func (s *Server) jtiRevoked(ctx context.Context, jti string) (bool, error) {
+	g, err := s.oidc.grants.Grant(ctx, revocationID(jti))
+	if errors.Is(err, grantstore.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return g.Kind == grantstore.KindRevocation, nil
+}
+
+// revokeFamily revokes a refresh-token family (and the code that started
+// it) and the access tokens jtis, which live at most lifetime from now.
+func (s *Server) revokeFamily(ctx context.Context, family string, lifetime time.Duration, jtis ...string) error {
+	var errs []error
+	if family != "" {
+		if _, err := s.oidc.grants.RevokeFamily(ctx, family, s.now()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	exp := s.now().Add(lifetime)
+	for _, j := range jtis {
+		if err := s.revokeJTI(ctx, j, exp); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
