@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/signet-id/signet/advisor"
@@ -22,8 +23,7 @@ const (
 //
 // Every kind of signed token must be counted here: a retired key stays
 // published for retentionDuration, which must outlast every token it
-// signed. Today that is the access token; add ID tokens (and anything
-// else Signet signs) as they are issued.
+// signed: access tokens and ID tokens.
 func (c *Config) LongestTokenLifetime() (time.Duration, string) {
 	var (
 		longest time.Duration
@@ -34,9 +34,18 @@ func (c *Config) LongestTokenLifetime() (time.Duration, string) {
 			longest = cl.AccessTokenLifetime
 			source = fmt.Sprintf("clients[%s].accessTokenLifetime", cl.ClientID)
 		}
+		if slices.Contains(cl.AllowedGrantTypes, "authorization_code") && IDTokenLifetime > longest {
+			longest = IDTokenLifetime
+			source = fmt.Sprintf("clients[%s] ID tokens (%s)", cl.ClientID, IDTokenLifetime)
+		}
 	}
 	return longest, source
 }
+
+// IDTokenLifetime is the lifetime of the ID tokens the server signs for
+// authorization_code clients (server.IDTokenLifetime; a test in
+// cmd/signet keeps the two equal).
+const IDTokenLifetime = 5 * time.Minute
 
 // Timing returns the numbers the key lifecycle's timing rules are
 // checked with (see [advisor.CheckTiming]).

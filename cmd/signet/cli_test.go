@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/server"
 )
 
 // runCLI runs the command line in-process.
@@ -50,7 +51,7 @@ func TestHashSecret(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "", nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "signet ") || !strings.Contains(out, "go1.") || !strings.Contains(out, "signing backend: go") {
+	if code != 0 || !strings.HasPrefix(out, "signet ") || !strings.Contains(out, "go1.") || !strings.Contains(out, "signing backend: ") {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
@@ -161,5 +162,12 @@ clients: [ { clientId: dev, secrets: ["plain:dev-secret-value"], allowedGrantTyp
 	in.stop(t)
 	if !strings.Contains(in.logs.String(), "private keys are stored unencrypted") {
 		t.Errorf("no warning for unencrypted keys:\n%s", in.logs)
+	}
+}
+
+func TestIDTokenLifetimeAgrees(t *testing.T) {
+	// The timing check counts ID tokens with config's copy of the lifetime.
+	if config.IDTokenLifetime != server.IDTokenLifetime {
+		t.Fatalf("config.IDTokenLifetime %s != server.IDTokenLifetime %s", config.IDTokenLifetime, server.IDTokenLifetime)
 	}
 }
