@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signet-id/signet/internal/flock"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
 )
@@ -228,11 +229,11 @@ func (s *Store) DeleteKey(ctx context.Context, kid string) error {
 // write runs change under the write lock, then replaces the revision
 // token and syncs the directory. change's errors are wrapped with op.
 func (s *Store) write(ctx context.Context, op string, change func() error) error {
-	wl, err := lockPath(ctx, s.path(writeLockFile))
+	wl, err := flock.Acquire(ctx, s.path(writeLockFile))
 	if err != nil {
 		return fmt.Errorf("filestore: %s: wait for the write lock: %w", op, err)
 	}
-	defer wl.unlock()
+	defer wl.Unlock()
 	if err := change(); err != nil {
 		return fmt.Errorf("filestore: %s: %w", op, err)
 	}
@@ -301,7 +302,7 @@ func (s *Store) Lock(ctx context.Context) (func() error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("filestore: lock: %w", err)
 	}
-	l, err := lockPath(ctx, s.path(lockFile))
+	l, err := flock.Acquire(ctx, s.path(lockFile))
 	if err != nil {
 		return nil, fmt.Errorf("filestore: lock: %w", err)
 	}
@@ -309,7 +310,7 @@ func (s *Store) Lock(ctx context.Context) (func() error, error) {
 	return func() error {
 		err := errors.New("filestore: unlock: already unlocked")
 		once.Do(func() {
-			err = l.unlock()
+			err = l.Unlock()
 			if err != nil {
 				err = fmt.Errorf("filestore: unlock: %w", err)
 			}

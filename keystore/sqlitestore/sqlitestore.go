@@ -17,6 +17,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/signet-id/signet/internal/flock"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/keystore/sqlschema"
@@ -421,7 +422,7 @@ func (s *Store) Lock(ctx context.Context) (func() error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: lock: %w", err)
 	}
-	l, err := lockPath(ctx, s.lockPath)
+	l, err := flock.Acquire(ctx, s.lockPath)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: lock %s: %w", s.lockPath, err)
 	}
@@ -429,7 +430,7 @@ func (s *Store) Lock(ctx context.Context) (func() error, error) {
 	return func() error {
 		err := errors.New("sqlitestore: unlock: already unlocked")
 		once.Do(func() {
-			err = l.unlock()
+			err = l.Unlock()
 			if err != nil {
 				err = fmt.Errorf("sqlitestore: unlock %s: %w", s.lockPath, err)
 			}

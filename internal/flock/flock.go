@@ -1,4 +1,7 @@
-package sqlitestore
+// Package flock takes exclusive flock(2) locks on files: a lock shared by
+// every process on one host, dropped by the kernel if its holder dies.
+// The file store and the SQLite store serialize key creation with it.
+package flock
 
 import (
 	"context"
@@ -9,14 +12,14 @@ import (
 	"time"
 )
 
-// heldLock is an open file with an exclusive flock(2) on it.
-type heldLock struct{ f *os.File }
+// Lock is an open file with an exclusive flock(2) on it.
+type Lock struct{ f *os.File }
 
-// lockPath opens path (creating it, 0600) and takes an exclusive flock on
+// Acquire opens path (creating it, 0600) and takes an exclusive flock on
 // it, polling until it is held or ctx is done. flock locks belong to the
 // open file, so each call excludes every other, in this process or
 // another. The kernel drops the lock if the process dies.
-func lockPath(ctx context.Context, path string) (*heldLock, error) {
+func Acquire(ctx context.Context, path string) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
@@ -27,7 +30,7 @@ func lockPath(ctx context.Context, path string) (*heldLock, error) {
 		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
 		switch {
 		case err == nil:
-			return &heldLock{f: f}, nil
+			return &Lock{f: f}, nil
 		case errors.Is(err, syscall.EINTR):
 			continue
 		case !errors.Is(err, syscall.EWOULDBLOCK):
@@ -48,8 +51,8 @@ func lockPath(ctx context.Context, path string) (*heldLock, error) {
 	}
 }
 
-// unlock releases the lock and closes the file.
-func (l *heldLock) unlock() error {
+// Unlock releases the lock and closes the file.
+func (l *Lock) Unlock() error {
 	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	if cerr := l.f.Close(); err == nil {
 		err = cerr // closing releases the lock too
