@@ -24,15 +24,45 @@ import (
 
 // Targets of issue 7 (and issue 8 for a -tags openssl build).
 const (
-	targetRSARatio       = 0.90 // RS256 tokens/raw
-	targetOverheadFloor  = 1.5  // ES256, EdDSA: overhead / HTTP floor
-	targetJWKSRatio      = 0.8  // JWKS rate / floor rate
-	targetRotationP99    = 1.5  // p99 while rotating / steady p99
-	targetLongRSSMiB     = 64   // RSS after the long run
-	targetLongGrowthMiB  = 4    // RSS growth over the second half of the long run
-	targetOpenSSLRatio   = 0.85 // RS256 tokens (-tags openssl) / openssl speed
-	goroutineSettleLimit = 3 * time.Second
+	targetRSARatio      = 0.90 // RS256 tokens/raw
+	targetOverheadFloor = 1.5  // ES256, EdDSA: overhead / HTTP floor
+	targetJWKSRatio     = 0.8  // JWKS rate / floor rate
+	targetRotationP99   = 1.5  // p99 while rotating / steady p99
+	targetLongRSSMiB    = 64   // RSS after the long run
+	targetLongGrowthMiB = 4    // RSS growth over the second half of the long run
+	targetOpenSSLRatio  = 0.85 // RS256 tokens (-tags openssl) / openssl speed
 )
+
+// Disturbance thresholds: above these, other processes shared the
+// benchmark's CPUs enough to lower a rate visibly.
+const (
+	maxOtherCPU    = 0.05
+	minRawCPUShare = 0.97
+)
+
+// goroutineSettleLimit bounds the wait for the server's connection
+// goroutines to end after the long run closed its connections.
+const goroutineSettleLimit = 3 * time.Second
+
+// runner holds what the phases of one run share.
+type runner struct {
+	ctx      context.Context
+	o        *options
+	rep      *report
+	self     string // this binary, for raw-sign and baseline-server
+	log      io.Writer
+	logTo    io.Writer // the servers' logs (-v), or nil
+	noisy    []string  // phases that started on a busy machine
+	dir      string
+	secret   string
+	bin      string
+	flags    serveFlags
+	floorReq request // the request the floor answers
+}
+
+func (r *runner) progress(format string, args ...any) {
+	fmt.Fprintf(r.log, "bench: "+format+"\n", args...)
+}
 
 // benchmark runs every phase and returns the report. Child processes are
 // stopped before it returns, whatever happens.
@@ -45,10 +75,12 @@ func benchmark(ctx context.Context, o *options, log io.Writer) (*report, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	progress := func(format string, args ...any) { fmt.Fprintf(log, "bench: "+format+"\n", args...) }
-
-	rep := &report{
-		Command: "go run ./bench " + strings.Join(os.Args[1:], " "),
+	r := &runner{ctx: ctx, o: o, log: log, dir: dir}
+	if o.verbose {
+		r.logTo = log
+	}
+	r.rep = &report{
+		Command: strings.TrimSpace("go run ./bench " + strings.Join(os.Args[1:], " ")),
 		Machine: describeMachine(ctx),
 		Settings: settings{
 			ServerCPU: serverCPU, LoadCPU: loadCPU, Connections: o.connections,
@@ -57,37 +89,31 @@ func benchmark(ctx context.Context, o *options, log io.Writer) (*report, error) 
 			Request: "POST client_credentials, client_secret_basic, scope selects the algorithm",
 		},
 	}
-	rep.Command = strings.TrimSpace(rep.Command)
 
 	// Build with every core, then pin.
-	bin := o.signetBin
-	if bin == "" {
-		bin = filepath.Join(dir, "signet")
-		progress("building signet")
-		if err := buildSignet(ctx, bin, ""); err != nil {
+	r.bin = o.signetBin
+	if r.bin == "" {
+		r.bin = filepath.Join(dir, "signet")
+		r.progress("building signet")
+		if err := buildSignet(ctx, r.bin, ""); err != nil {
 			return nil, err
 		}
 	}
 	var tagged string
 	if o.tags != "" {
 		tagged = filepath.Join(dir, "signet-"+strings.NewReplacer(",", "-", " ", "-").Replace(o.tags))
-		progress("building signet -tags %s", o.tags)
+		r.progress("building signet -tags %s", o.tags)
 		if err := buildSignet(ctx, tagged, o.tags); err != nil {
-			rep.Builds = append(rep.Builds, buildResult{Tags: o.tags, Error: oneLine(err.Error())})
+			r.rep.Builds = append(r.rep.Builds, buildResult{Tags: o.tags, Error: oneLine(err.Error())})
 			tagged = ""
 		}
 	}
-	flags := probeServe(ctx, bin)
-	self, err := os.Executable()
-	if err != nil {
+	r.flags = probeServe(ctx, r.bin)
+	if r.self, err = os.Executable(); err != nil {
 		return nil, err
 	}
-	if err := pinSelf(loadCPU); err != nil {
+	if r.secret, err = newSecret(); err != nil {
 		return nil, err
-	}
-	var logTo io.Writer
-	if o.verbose {
-		logTo = log
 	}
 	cpuProfile := o.cpuProfile
 	if cpuProfile != "" {
@@ -95,180 +121,221 @@ func benchmark(ctx context.Context, o *options, log io.Writer) (*report, error) 
 			return nil, err
 		}
 	}
+	if err := pinSelf(loadCPU); err != nil {
+		return nil, err
+	}
 
-	secret, err := newSecret()
-	if err != nil {
-		return nil, err
-	}
-	newConfig := func(name string, rotate bool) (*serverConfig, error) {
-		d := filepath.Join(dir, name)
-		return &serverConfig{dir: d, store: o.store, algs: o.algs, rsaBits: o.rsaBits, secret: secret, rotate: rotate}, os.Mkdir(d, 0o700)
-	}
-	cfg, err := newConfig("main", false)
-	if err != nil {
-		return nil, err
-	}
-	progress("starting signet serve on CPU %d", serverCPU)
-	srv, err := startSignet(ctx, "signet serve", bin, cfg, flags, cpuProfile, logTo)
+	srv, err := r.startServer("signet serve", "main", r.bin, false, cpuProfile)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	rss, err := procRSS(srv.pid())
-	if err != nil {
+	if err := r.measureMain(srv, cpuProfile); err != nil {
 		return nil, err
 	}
-	rep.Server.RSSStartMiB = mib(rss)
-
-	sizes := map[key.Algorithm]int{}
-	for _, alg := range o.algs {
-		if sizes[alg], err = srv.checkToken(alg); err != nil {
+	if o.rotate {
+		if err := r.measureRotation(); err != nil {
 			return nil, err
 		}
 	}
-	var noisy []string
-	quiet := func(phase string) error {
-		if o.quietWait <= 0 {
-			return nil
+	if o.tokens > 0 {
+		if err := r.measureLong(srv); err != nil {
+			return nil, err
 		}
-		ok, err := waitQuiet(ctx, o.quietWait)
-		if err == nil && !ok {
-			noisy = append(noisy, phase)
-			progress("%s: the machine is busy with other work; measuring anyway", phase)
+	}
+	if tagged != "" {
+		if err := r.measureBuild(tagged); err != nil {
+			return nil, err
 		}
+	}
+	if len(r.rep.Builds) > 0 {
+		r.rep.Builds = append([]buildResult{r.defaultBuild()}, r.rep.Builds...)
+	}
+	if rss, err := procRSS(srv.pid()); err == nil {
+		r.rep.Server.RSSEndMiB = round(mib(rss), 1)
+	}
+	if n, err := srv.goroutines(); err == nil {
+		r.rep.Server.GoroutinesEnd = n
+	}
+	if err := srv.stop(); err != nil {
+		return nil, err
+	}
+	if cpuProfile != "" {
+		r.rep.Notes = append(r.rep.Notes, "CPU profiles: "+cpuProfile+" (signet serve), "+cpuProfile+".floor (floor)")
+	}
+	if len(r.noisy) > 0 {
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("CPUs 0 and 1 were not idle within %s before: %s", o.quietWait, strings.Join(r.noisy, "; ")))
+	}
+	r.rep.evaluate()
+	return r.rep, nil
+}
+
+// startServer starts `signet serve` (bin) with the benchmark's
+// configuration in its own data directory.
+func (r *runner) startServer(name, dir, bin string, rotate bool, cpuProfile string) (*signetServer, error) {
+	d := filepath.Join(r.dir, dir)
+	if err := os.Mkdir(d, 0o700); err != nil {
+		return nil, err
+	}
+	cfg := &serverConfig{dir: d, store: r.o.store, algs: r.o.algs, rsaBits: r.o.rsaBits, secret: r.secret, rotate: rotate}
+	r.progress("starting %s on CPU %d", name, serverCPU)
+	return startSignet(r.ctx, name, bin, cfg, r.flags, cpuProfile, r.logTo)
+}
+
+// measureMain measures the floor, every algorithm against its raw
+// signatures, and the JWKS. The floor and each raw rate are measured in
+// two halves, before and after what they are compared with, so a slow
+// drift of the machine's speed cancels out.
+func (r *runner) measureMain(srv *signetServer, cpuProfile string) error {
+	o, rep := r.o, r.rep
+	rss, err := procRSS(srv.pid())
+	if err != nil {
 		return err
 	}
-	// A window in which other processes took a visible share of the
-	// server's CPU is measured again, up to o.retries times.
-	load := func(addr string, pid int, req request, window time.Duration) (*phaseResult, error) {
-		name := string(req.raw[:bytes.IndexByte(req.raw, '\r')])
-		for try := 0; ; try++ {
-			if err := quiet(name); err != nil {
-				return nil, err
-			}
-			r, err := runLoad(ctx, loadSpec{addr: addr, req: req, connections: o.connections, warmup: o.warmup, window: window, serverPID: pid})
-			if err != nil {
-				return nil, err
-			}
-			p := newPhaseResult(r)
-			if p.disturbance() <= maxOtherCPU || try == o.retries {
-				return p, nil
-			}
-			progress("%s: other processes took %.0f%% of a CPU; measuring again", name, 100*p.disturbance())
+	rep.Server.RSSStartMiB = round(mib(rss), 1)
+	sizes := map[key.Algorithm]int{}
+	for _, alg := range o.algs {
+		if sizes[alg], err = srv.checkToken(alg); err != nil {
+			return err
 		}
 	}
 
-	// The floor: a bare net/http server answering the same request with a
-	// body of a token response's size: ES256's if measured (the targets
-	// compare the floor with ES256 and EdDSA), else EdDSA's, else the first.
+	// The floor answers the same request with a body of a token
+	// response's size: ES256's if measured (the targets compare the
+	// floor with ES256 and EdDSA), else EdDSA's, else the first's.
 	refAlg := o.algs[0]
 	for _, a := range []key.Algorithm{key.EdDSA, key.ES256} {
 		if slices.Contains(o.algs, a) {
 			refAlg = a
 		}
 	}
+	r.floorReq = srv.tokenRequest(refAlg)
 	bodySize := sizes[refAlg]
-	progress("baseline: net/http answering with %d bytes", bodySize)
 	floorProfile := ""
 	if cpuProfile != "" {
 		floorProfile = cpuProfile + ".floor"
 	}
-	rep.Baseline, err = measureBaseline(ctx, self, bodySize, srv.tokenRequest(refAlg), o.duration, floorProfile, load)
+	r.progress("floor: net/http answering with %d bytes", bodySize)
+	floor1, err := r.measureFloor(bodySize, o.duration/2, floorProfile)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rep.Baseline.BodyBytes = bodySize
-	progress("baseline: %s req/s, %.1f µs per request", num(rep.Baseline.PerSecond), rep.Baseline.perRequestUs())
 
-	measureRaw := func(ctx context.Context, self string, alg key.Algorithm) (*rawResult, error) {
-		for try := 0; ; try++ {
-			if err := quiet(string(alg) + " raw-sign"); err != nil {
-				return nil, err
-			}
-			rr, err := rawSignRate(ctx, self, alg, o.rsaBits, o.rawDuration)
-			if err != nil || rr.CPUShare >= minRawCPUShare || try == o.retries {
-				return rr, err
-			}
-			progress("%s raw-sign: ran %.0f%% of its window; measuring again", alg, 100*rr.CPUShare)
-		}
+	type algRun struct {
+		alg    key.Algorithm
+		tokens *loadResult
+		raw    *rawResult
 	}
-	raws := map[key.Algorithm]float64{}
+	var runs []algRun
 	for _, alg := range o.algs {
-		rr, err := measureRaw(ctx, self, alg)
+		raw1, err := r.measureRaw(alg, o.rawDuration/2)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		raw := rr.PerSecond
-		raws[alg] = raw
-		p, err := load(srv.addr, srv.pid(), srv.tokenRequest(alg), o.duration)
+		tokens, err := r.load(srv.addr, srv.pid(), srv.tokenRequest(alg), o.duration)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", alg, err)
+			return fmt.Errorf("%s: %w", alg, err)
 		}
-		p.BodyBytes = sizes[alg]
-		a := algResult{Alg: string(alg), Tokens: p, RawPerSecond: raw, RawCPUShare: round(rr.CPUShare, 3), Ratio: p.PerSecond / raw}
-		a.OverheadUs = 1e6/p.PerSecond - 1e6/raw
-		a.OverheadVsBaseline = a.OverheadUs / rep.Baseline.perRequestUs()
-		rep.Algorithms = append(rep.Algorithms, a)
-		progress("%s: raw %s sig/s, %s tokens/s (ratio %.3f, overhead %.1f µs), p99 %s µs", alg, num(raw), num(p.PerSecond), a.Ratio, a.OverheadUs, num(p.P99us))
+		raw2, err := r.measureRaw(alg, o.rawDuration/2)
+		if err != nil {
+			return err
+		}
+		raw := raw1.combine(raw2)
+		runs = append(runs, algRun{alg, tokens, raw})
+		r.progress("%s: raw %s sig/s, %s tokens/s, p99 %s µs", alg, num(raw.PerSecond), num(tokens.Rate()), num(float64(tokens.Hist.quantile(0.99).Microseconds())))
 	}
 
+	var jwks200, jwks304 *loadResult
 	if o.jwks {
 		etag, jwksSize, err := srv.jwksETag()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rep.JWKS = &jwksResult{BodyBytes: jwksSize}
-		if rep.JWKS.OK, err = load(srv.addr, srv.pid(), newRequest("GET", srv.jwksPath, nil, "", 200), o.duration); err != nil {
-			return nil, fmt.Errorf("JWKS: %w", err)
+		if jwks200, err = r.load(srv.addr, srv.pid(), newRequest("GET", srv.jwksPath, nil, "", 200), o.duration); err != nil {
+			return fmt.Errorf("JWKS: %w", err)
 		}
-		if rep.JWKS.NotModified, err = load(srv.addr, srv.pid(), newRequest("GET", srv.jwksPath, []string{"If-None-Match: " + etag}, "", 304), o.duration); err != nil {
-			return nil, fmt.Errorf("JWKS 304: %w", err)
+		if jwks304, err = r.load(srv.addr, srv.pid(), newRequest("GET", srv.jwksPath, []string{"If-None-Match: " + etag}, "", 304), o.duration); err != nil {
+			return fmt.Errorf("JWKS 304: %w", err)
 		}
-		rep.JWKS.OKRatio = rep.JWKS.OK.PerSecond / rep.Baseline.PerSecond
-		rep.JWKS.NotModRatio = rep.JWKS.NotModified.PerSecond / rep.Baseline.PerSecond
-		progress("JWKS: %s/s (200), %s/s (304)", num(rep.JWKS.OK.PerSecond), num(rep.JWKS.NotModified.PerSecond))
+		r.progress("JWKS: %s/s (200), %s/s (304)", num(jwks200.Rate()), num(jwks304.Rate()))
 	}
 
-	if o.rotate {
-		if err := measureRotation(ctx, o, rep, bin, flags, newConfig, load, logTo, progress); err != nil {
-			return nil, err
-		}
+	floor2, err := r.measureFloor(bodySize, o.duration/2, "")
+	if err != nil {
+		return err
 	}
-	if o.tokens > 0 {
-		if err := measureLong(ctx, o, rep, srv, progress); err != nil {
-			return nil, err
-		}
-	}
-	if tagged != "" {
-		if err := measureBuild(ctx, o, rep, tagged, raws, flags, newConfig, load, logTo, progress); err != nil {
-			return nil, err
-		}
-	}
-	if len(rep.Builds) > 0 {
-		rep.Builds = append([]buildResult{defaultBuildRows(o, rep, raws)}, rep.Builds...)
-	}
+	rep.Baseline = newPhaseResult(floor1.combine(floor2))
+	rep.Baseline.BodyBytes = bodySize
+	r.progress("floor: %s req/s, %.1f µs per request", num(rep.Baseline.PerSecond), rep.Baseline.perRequestUs())
 
-	if rss, err := procRSS(srv.pid()); err == nil {
-		rep.Server.RSSEndMiB = mib(rss)
+	for _, x := range runs {
+		p := newPhaseResult(x.tokens)
+		p.BodyBytes = sizes[x.alg]
+		a := algResult{Alg: string(x.alg), Tokens: p, RawPerSecond: round(x.raw.PerSecond, 1), RawCPUShare: round(x.raw.CPUShare, 3)}
+		a.Ratio = round(p.PerSecond/x.raw.PerSecond, 4)
+		a.OverheadUs = round(1e6/p.PerSecond-1e6/x.raw.PerSecond, 2)
+		a.OverheadVsBaseline = round(a.OverheadUs/rep.Baseline.perRequestUs(), 3)
+		rep.Algorithms = append(rep.Algorithms, a)
 	}
-	if n, err := srv.goroutines(); err == nil {
-		rep.Server.GoroutinesEnd = n
+	if rep.JWKS != nil {
+		rep.JWKS.OK, rep.JWKS.NotModified = newPhaseResult(jwks200), newPhaseResult(jwks304)
+		rep.JWKS.OKRatio = round(rep.JWKS.OK.PerSecond/rep.Baseline.PerSecond, 4)
+		rep.JWKS.NotModRatio = round(rep.JWKS.NotModified.PerSecond/rep.Baseline.PerSecond, 4)
 	}
-	if err := srv.stop(); err != nil {
-		return nil, err
+	return nil
+}
+
+// quiet waits for the machine to be idle before a phase (see waitQuiet).
+func (r *runner) quiet(phase string) error {
+	if r.o.quietWait <= 0 {
+		return nil
 	}
-	if cpuProfile != "" {
-		rep.Notes = append(rep.Notes, "CPU profiles: "+cpuProfile+" (signet serve), "+floorProfile+" (floor)")
+	ok, err := waitQuiet(r.ctx, r.o.quietWait)
+	if err == nil && !ok {
+		r.noisy = append(r.noisy, phase)
+		r.progress("%s: the machine is busy with other work; measuring anyway", phase)
 	}
-	if len(noisy) > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("CPUs 0 and 1 were not idle within %s before: %s", o.quietWait, strings.Join(noisy, "; ")))
+	return err
+}
+
+// load runs one load phase. A window in which other processes took a
+// visible share of a benchmark CPU is measured again, up to o.retries
+// times.
+func (r *runner) load(addr string, pid int, req request, window time.Duration) (*loadResult, error) {
+	name := string(req.raw[:bytes.IndexByte(req.raw, '\r')])
+	for try := 0; ; try++ {
+		if err := r.quiet(name); err != nil {
+			return nil, err
+		}
+		res, err := runLoad(r.ctx, loadSpec{addr: addr, req: req, connections: r.o.connections, warmup: r.o.warmup, window: window, serverPID: pid})
+		if err != nil {
+			return nil, err
+		}
+		d := res.CPU.disturbance()
+		if d <= maxOtherCPU || try == r.o.retries {
+			return res, nil
+		}
+		r.progress("%s: other processes took %.0f%% of a CPU; measuring again", name, 100*d)
 	}
-	rep.evaluate(o)
-	return rep, nil
+}
+
+// measureRaw runs `bench raw-sign`, again when it did not get its CPU.
+func (r *runner) measureRaw(alg key.Algorithm, window time.Duration) (*rawResult, error) {
+	for try := 0; ; try++ {
+		if err := r.quiet(string(alg) + " raw-sign"); err != nil {
+			return nil, err
+		}
+		rr, err := rawSignRate(r.ctx, r.self, alg, r.o.rsaBits, window)
+		if err != nil || rr.CPUShare >= minRawCPUShare || try == r.o.retries {
+			return rr, err
+		}
+		r.progress("%s raw-sign: ran %.0f%% of its window; measuring again", alg, 100*rr.CPUShare)
+	}
 }
 
 // evaluate adds the targets of issue 7 (and 8) that this run measured.
-func (r *report) evaluate(o *options) {
+func (r *report) evaluate() {
 	for _, a := range r.Algorithms {
 		switch key.Algorithm(a.Alg) {
 		case key.RS256:
@@ -315,15 +382,8 @@ func (r *report) evaluate(o *options) {
 	}
 }
 
-// Disturbance thresholds: above these, other processes shared the
-// server's CPU enough to lower a rate visibly.
-const (
-	maxOtherCPU    = 0.05
-	minRawCPUShare = 0.97
-)
-
 // noteDisturbances adds a note for every window in which other processes
-// took a visible share of the server's CPU.
+// took a visible share of a benchmark CPU.
 func (r *report) noteDisturbances() {
 	var hit []string
 	check := func(name string, p *phaseResult) {
@@ -354,14 +414,13 @@ func (r *report) noteDisturbances() {
 		}
 	}
 	if len(hit) > 0 {
-		r.Notes = append(r.Notes, "other processes took CPU time from the benchmark during: "+strings.Join(hit, ", ")+"; those rates are low and the ratios unreliable: rerun on a quiet machine")
+		r.Notes = append(r.Notes, "other processes took CPU time from the benchmark during: "+strings.Join(hit, ", ")+"; those rates are low and their ratios unreliable: rerun on a quiet machine")
 	}
 }
 
-// measureBaseline starts `bench baseline-server` on the server's CPU and
-// sends it req, a token request, the way the token endpoint is loaded.
-func measureBaseline(ctx context.Context, self string, bodySize int, req request, window time.Duration, profile string,
-	load func(string, int, request, time.Duration) (*phaseResult, error)) (*phaseResult, error) {
+// measureFloor starts `bench baseline-server` on the server's CPU and
+// sends it the floor request the way the token endpoint is loaded.
+func (r *runner) measureFloor(bodySize int, window time.Duration, profile string) (*loadResult, error) {
 	addrs := make(chan string, 1)
 	out := &lineWriter{fn: func(line string) {
 		if a, ok := strings.CutPrefix(line, "listening "); ok {
@@ -375,26 +434,28 @@ func measureBaseline(ctx context.Context, self string, bodySize int, req request
 	if profile != "" {
 		args = append(args, "--cpuprofile", profile)
 	}
-	c, err := startPinned("baseline-server", serverCPU, self, args, nil, out, nil)
+	c, err := startPinned("baseline-server", serverCPU, r.self, args, nil, out, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer c.stop()
+	t := time.NewTimer(startTimeout)
+	defer t.Stop()
 	var addr string
 	select {
 	case addr = <-addrs:
 	case <-c.done:
 		return nil, c.exitErr(errors.New("exited during start-up"))
-	case <-time.After(startTimeout):
+	case <-t.C:
 		return nil, c.exitErr(errors.New("did not start"))
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	case <-r.ctx.Done():
+		return nil, r.ctx.Err()
 	}
-	p, err := load(addr, c.pid(), req, window)
+	res, err := r.load(addr, c.pid(), r.floorReq, window)
 	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+		return nil, fmt.Errorf("floor: %w", err)
 	}
-	return p, c.stop()
+	return res, c.stop()
 }
 
 // rawSignRate runs `bench raw-sign` on the server's CPU.
@@ -427,36 +488,35 @@ func rawSignRate(ctx context.Context, self string, alg key.Algorithm, bits int, 
 
 // measureRotation loads a server whose keys rotate every few seconds and
 // compares each algorithm's p99 with the steady server's.
-func measureRotation(ctx context.Context, o *options, rep *report, bin string, flags serveFlags,
-	newConfig func(string, bool) (*serverConfig, error), load func(string, int, request, time.Duration) (*phaseResult, error),
-	logTo io.Writer, progress func(string, ...any)) error {
-	cfg, err := newConfig("rotate", true)
-	if err != nil {
-		return err
-	}
-	progress("rotation: starting signet serve with %s keys (propagation %s)", rotateInterval, rotatePropagation)
-	srv, err := startSignet(ctx, "signet serve (rotating)", bin, cfg, flags, "", logTo)
+func (r *runner) measureRotation() error {
+	srv, err := r.startServer("signet serve (rotating)", "rotate", r.bin, true, "")
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	for _, a := range rep.Algorithms {
+	window := max(r.o.duration, rotateMinWindow)
+	r.rep.Settings.RotationWindowS = window.Seconds()
+	r.progress("rotation: every key signs %s, so each algorithm gets a successor that often; %s windows", rotateSigns, window)
+	for _, a := range r.rep.Algorithms {
 		alg := key.Algorithm(a.Alg)
-		from := time.Now().Add(o.warmup)
-		p, err := load(srv.addr, srv.pid(), srv.tokenRequest(alg), o.duration)
+		res, err := r.load(srv.addr, srv.pid(), srv.tokenRequest(alg), window)
 		if err != nil {
 			return fmt.Errorf("rotation %s: %w", alg, err)
 		}
-		x := rotationResult{Alg: a.Alg, Tokens: p, KeysCreated: srv.keysCreated(from, time.Now()), SteadyP99us: a.Tokens.P99us, P99Ratio: p.P99us / a.Tokens.P99us}
-		rep.Rotation = append(rep.Rotation, x)
-		progress("rotation %s: p99 %s µs (steady %s), %d keys created", alg, num(p.P99us), num(a.Tokens.P99us), x.KeysCreated)
+		p := newPhaseResult(res)
+		now := time.Now() // the window ended just now
+		x := rotationResult{Alg: a.Alg, Tokens: p, KeysCreated: srv.keysCreated(now.Add(-res.Elapsed), now),
+			SteadyP99us: a.Tokens.P99us, P99Ratio: round(p.P99us/a.Tokens.P99us, 3)}
+		r.rep.Rotation = append(r.rep.Rotation, x)
+		r.progress("rotation %s: p99 %s µs (steady %s), %d keys created", alg, num(p.P99us), num(a.Tokens.P99us), x.KeysCreated)
 	}
 	return srv.stop()
 }
 
 // measureLong issues o.tokens tokens and samples the server's RSS and
 // goroutines.
-func measureLong(ctx context.Context, o *options, rep *report, srv *signetServer, progress func(string, ...any)) error {
+func (r *runner) measureLong(srv *signetServer) error {
+	o := r.o
 	l := &longResult{Alg: string(o.longAlg), Tokens: o.tokens}
 	if !slices.Contains(o.algs, o.longAlg) {
 		return fmt.Errorf("--long-alg %s is not among --algs", o.longAlg)
@@ -469,16 +529,16 @@ func measureLong(ctx context.Context, o *options, rep *report, srv *signetServer
 	if err != nil {
 		return err
 	}
-	l.RSSBeforeMiB = mib(rss)
-	progress("long run: %s %s tokens", num(float64(o.tokens)), o.longAlg)
+	l.RSSBeforeMiB = round(mib(rss), 1)
+	r.progress("long run: %s %s tokens", num(float64(o.tokens)), o.longAlg)
 	next := int64(1)
-	r, err := runLoad(ctx, loadSpec{addr: srv.addr, req: srv.tokenRequest(o.longAlg), connections: o.connections, limit: o.tokens, serverPID: srv.pid(),
+	res, err := runLoad(r.ctx, loadSpec{addr: srv.addr, req: srv.tokenRequest(o.longAlg), connections: o.connections, limit: o.tokens, serverPID: srv.pid(),
 		progress: func(done int64) {
 			for next <= 10 && done >= o.tokens*next/10 {
 				if rss, err := procRSS(srv.pid()); err == nil {
 					l.RSSSamplesMiB = append(l.RSSSamplesMiB, round(mib(rss), 1))
 					if next == 5 {
-						l.RSSHalfMiB = mib(rss)
+						l.RSSHalfMiB = round(mib(rss), 1)
 					}
 				}
 				next++
@@ -487,11 +547,11 @@ func measureLong(ctx context.Context, o *options, rep *report, srv *signetServer
 	if err != nil {
 		return fmt.Errorf("long run: %w", err)
 	}
-	l.Run = newPhaseResult(r)
+	l.Run = newPhaseResult(res)
 	if rss, err = procRSS(srv.pid()); err != nil {
 		return err
 	}
-	l.RSSAfterMiB = mib(rss)
+	l.RSSAfterMiB = round(mib(rss), 1)
 	// The server's goroutines of the closed connections end shortly.
 	deadline := time.Now().Add(goroutineSettleLimit)
 	for {
@@ -501,74 +561,73 @@ func measureLong(ctx context.Context, o *options, rep *report, srv *signetServer
 		if l.GoroutinesAfter <= l.GoroutinesBefore || time.Now().After(deadline) {
 			break
 		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		if err := sleepCtx(r.ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	rep.Long = l
-	progress("long run: %s tokens/s, RSS %.1f → %.1f MiB, goroutines %d → %d", num(l.Run.PerSecond), l.RSSBeforeMiB, l.RSSAfterMiB, l.GoroutinesBefore, l.GoroutinesAfter)
+	r.rep.Long = l
+	r.progress("long run: %s tokens/s, RSS %.1f → %.1f MiB, goroutines %d → %d", num(l.Run.PerSecond), l.RSSBeforeMiB, l.RSSAfterMiB, l.GoroutinesBefore, l.GoroutinesAfter)
 	return nil
 }
 
 // measureBuild loads a second build (e.g. -tags openssl) with the RSA
 // algorithms and runs `openssl speed` on the server's CPU.
-func measureBuild(ctx context.Context, o *options, rep *report, bin string, raws map[key.Algorithm]float64, flags serveFlags,
-	newConfig func(string, bool) (*serverConfig, error), load func(string, int, request, time.Duration) (*phaseResult, error),
-	logTo io.Writer, progress func(string, ...any)) error {
+func (r *runner) measureBuild(bin string) error {
+	o := r.o
 	bd := buildResult{Tags: o.tags}
-	sslRate, err := opensslSpeed(ctx, o.rsaBits, o.rawDuration)
-	if err != nil {
-		rep.Notes = append(rep.Notes, "openssl speed: "+oneLine(err.Error()))
-	}
-	cfg, err := newConfig("tags", false)
-	if err != nil {
+	if err := r.quiet("openssl speed"); err != nil {
 		return err
 	}
-	progress("starting signet serve -tags %s", o.tags)
-	srv, err := startSignet(ctx, "signet serve -tags "+o.tags, bin, cfg, flags, "", logTo)
+	sslRate, err := opensslSpeed(r.ctx, o.rsaBits, o.rawDuration)
+	if err != nil {
+		r.rep.Notes = append(r.rep.Notes, "openssl speed: "+oneLine(err.Error()))
+	}
+	srv, err := r.startServer("signet serve -tags "+o.tags, "tags", bin, false, "")
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	for _, alg := range o.algs {
+	for _, a := range r.rep.Algorithms {
+		alg := key.Algorithm(a.Alg)
 		if !alg.IsRSA() {
 			continue
 		}
 		if _, err := srv.checkToken(alg); err != nil {
 			return err
 		}
-		p, err := load(srv.addr, srv.pid(), srv.tokenRequest(alg), o.duration)
+		res, err := r.load(srv.addr, srv.pid(), srv.tokenRequest(alg), o.duration)
 		if err != nil {
 			return fmt.Errorf("-tags %s %s: %w", o.tags, alg, err)
 		}
-		row := buildRow{Alg: string(alg), Tokens: p, GoRawPerSecond: raws[alg], OpenSSLPerSecond: sslRate}
+		p := newPhaseResult(res)
+		row := buildRow{Alg: a.Alg, Tokens: p, GoRawPerSecond: a.RawPerSecond, OpenSSLPerSecond: round(sslRate, 1)}
 		if sslRate > 0 {
-			row.VsOpenSSL = p.PerSecond / sslRate
+			row.VsOpenSSL = round(p.PerSecond/sslRate, 4)
 		}
 		bd.Rows = append(bd.Rows, row)
-		progress("-tags %s %s: %s tokens/s (openssl speed %s sig/s)", o.tags, alg, num(p.PerSecond), num(sslRate))
+		r.progress("-tags %s %s: %s tokens/s (openssl speed %s sig/s)", o.tags, alg, num(p.PerSecond), num(sslRate))
 	}
-	rep.Builds = append(rep.Builds, bd)
+	r.rep.Builds = append(r.rep.Builds, bd)
 	return srv.stop()
 }
 
-// defaultBuildRows restates the default build's RSA rows beside a second
+// defaultBuild restates the default build's RSA rows beside a second
 // build.
-func defaultBuildRows(o *options, rep *report, raws map[key.Algorithm]float64) buildResult {
+func (r *runner) defaultBuild() buildResult {
 	var ssl float64
-	for _, bd := range rep.Builds {
+	for _, bd := range r.rep.Builds {
 		for _, row := range bd.Rows {
 			ssl = row.OpenSSLPerSecond
 		}
 	}
-	bd := buildResult{}
-	for _, a := range rep.Algorithms {
+	var bd buildResult
+	for _, a := range r.rep.Algorithms {
 		if !key.Algorithm(a.Alg).IsRSA() {
 			continue
 		}
-		row := buildRow{Alg: a.Alg, Tokens: a.Tokens, GoRawPerSecond: raws[key.Algorithm(a.Alg)], OpenSSLPerSecond: ssl}
+		row := buildRow{Alg: a.Alg, Tokens: a.Tokens, GoRawPerSecond: a.RawPerSecond, OpenSSLPerSecond: ssl}
 		if ssl > 0 {
-			row.VsOpenSSL = a.Tokens.PerSecond / ssl
+			row.VsOpenSSL = round(a.Tokens.PerSecond/ssl, 4)
 		}
 		bd.Rows = append(bd.Rows, row)
 	}
@@ -585,9 +644,11 @@ func opensslSpeed(ctx context.Context, bits int, window time.Duration) (float64,
 		return 0, err
 	}
 	defer c.stop()
+	limit := time.NewTimer(4*window + startTimeout) // it also measures verification
+	defer limit.Stop()
 	select {
 	case <-c.done:
-	case <-time.After(4*window + startTimeout): // it also measures verification
+	case <-limit.C:
 		return 0, c.exitErr(errors.New("did not finish"))
 	case <-ctx.Done():
 		return 0, ctx.Err()

@@ -64,6 +64,24 @@ type loadResult struct {
 // Rate returns answers per second.
 func (r *loadResult) Rate() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
 
+// combine returns the result of r's and b's windows taken together.
+func (r *loadResult) combine(b *loadResult) *loadResult {
+	out := &loadResult{Requests: r.Requests + b.Requests, Errors: r.Errors + b.Errors, Elapsed: r.Elapsed + b.Elapsed, Hist: &histogram{}}
+	out.Hist.merge(r.Hist)
+	out.Hist.merge(b.Hist)
+	wa, wb := r.Elapsed.Seconds(), b.Elapsed.Seconds()
+	avg := func(x, y float64) float64 {
+		if x < 0 || y < 0 {
+			return -1
+		}
+		return (x*wa + y*wb) / (wa + wb)
+	}
+	a, c := r.CPU, b.CPU
+	out.CPU = cpuShares{server: avg(a.server, c.server), load: avg(a.load, c.load), other: avg(a.other, c.other),
+		loadOther: avg(a.loadOther, c.loadOther), serverIdle: avg(a.serverIdle, c.serverIdle), loadIdle: avg(a.loadIdle, c.loadIdle)}
+	return out
+}
+
 // ioTimeout bounds every request: a server that stops answering ends the
 // phase with an error instead of hanging it.
 const ioTimeout = 10 * time.Second

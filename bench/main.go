@@ -8,24 +8,30 @@
 //	go run ./bench --rotate             # also: p99 while keys rotate
 //	go run ./bench --tokens 1000000     # also: a million tokens, RSS and goroutines
 //	go run ./bench --tags openssl       # also: the same server built with -tags openssl
+//	go run ./bench --check              # exit 1 when a target is missed
 //
 // It builds signet, starts `signet serve` on CPU 0 (taskset -c 0,
 // GOMAXPROCS=1) on loopback and drives it from CPU 1 (the bench process
 // pins itself there, GOMAXPROCS=1) with its own keep-alive HTTP/1.1
 // client: a fixed number of connections, each sending its next request
-// when the previous answer arrived (a closed loop). Each phase warms up,
-// then counts the answers of a fixed window.
+// when the previous answer arrived (a closed loop), all polled by one
+// goroutine that never sleeps (see runLoad). Each phase warms up, then
+// counts the answers of a fixed window.
 //
 // The limits are measured on the same core in the same run: raw
 // signatures per second of each algorithm (`bench raw-sign`, a child of
-// this binary pinned to CPU 0) and the HTTP floor, a minimal net/http
-// server answering a POST with a body of the token response's size
-// (`bench baseline-server`, pinned the same way). docs/benchmarks.md
-// explains the report.
+// this binary pinned to CPU 0), half before and half after that
+// algorithm's token window, and the HTTP floor, a minimal net/http server
+// answering the same POST with a body of the token response's size
+// (`bench baseline-server`, pinned the same way), half before and half
+// after the token and JWKS phases. Before each phase it waits for the
+// machine to be idle, and it measures a window again when other
+// processes took CPU time from it. docs/benchmarks.md explains the
+// report.
 //
 // Every loop is bounded by its window (or its token count) and every
-// connection has a deadline; child processes are stopped on every exit
-// path, Ctrl-C included, and die with the bench process if it is killed.
+// request by a timeout; child processes are stopped on every exit path,
+// Ctrl-C included, and die with the bench process if it is killed.
 package main
 
 import (
@@ -58,6 +64,7 @@ type options struct {
 	rsaBits     int
 	store       string // sqlite or memory
 	json        bool
+	out         string // also write the JSON report here
 	check       bool
 	rotate      bool
 	tokens      int64 // long mode: this many tokens (0: off)
@@ -88,12 +95,13 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	var algs, longAlg string
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured window of each load phase")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "warm-up before each measured window")
-	fs.DurationVar(&o.rawDuration, "raw", 5*time.Second, "raw signature window per algorithm")
+	fs.DurationVar(&o.rawDuration, "raw", 5*time.Second, "raw signature window per algorithm: half before its token window, half after")
 	fs.IntVar(&o.connections, "connections", 8, "concurrent keep-alive connections (closed loop)")
 	fs.StringVar(&algs, "algs", "RS256,PS256,ES256,EdDSA", "comma-separated signing algorithms to measure")
 	fs.IntVar(&o.rsaBits, "rsa-bits", key.DefaultRSAKeySize, "RSA key size of the server's keys and of raw-sign")
 	fs.StringVar(&o.store, "store", "sqlite", "the server's key store: sqlite or memory")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
+	fs.StringVar(&o.out, "out", "", "also write the JSON report to this file")
 	fs.BoolVar(&o.check, "check", false, "exit 1 when a target is missed (default: always exit 0 after a complete run)")
 	fs.BoolVar(&o.rotate, "rotate", false, "also measure p99 while the server rotates keys every few seconds")
 	fs.Int64Var(&o.tokens, "tokens", 0, "also issue this many tokens (e.g. 1000000) and report RSS and goroutines before and after")
@@ -103,7 +111,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server's CPU profile to this file (needs serve --cpuprofile)")
 	fs.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "before each phase, wait up to this long for CPUs 0 and 1 to be idle (other work on the machine); 0: don't")
 	fs.BoolVar(&o.jwks, "jwks", true, "measure the JWKS endpoint (--jwks=false skips it, e.g. to profile the token path alone)")
-	fs.IntVar(&o.retries, "retries", 2, "measure a window again, this many times at most, when other processes took more than 5% of the server's CPU")
+	fs.IntVar(&o.retries, "retries", 2, "measure a window again, this many times at most, when other processes took more than 5% of a benchmark CPU")
 	fs.StringVar(&o.loadProfile, "load-cpuprofile", "", "write the load generator's own CPU profile to this file")
 	fs.BoolVar(&o.verbose, "v", false, "copy the server's log to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -192,6 +200,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
+	if o.out != "" {
+		if err := writeReportFile(o.out, rep); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+	}
 	if o.json {
 		err = rep.writeJSON(stdout)
 	} else {
@@ -206,4 +220,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeReportFile writes the JSON report to path.
+func writeReportFile(path string, rep *report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.writeJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

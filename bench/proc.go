@@ -204,7 +204,7 @@ func (t *tailBuffer) String() string {
 	return strings.Join(t.lines, "\n") + string(t.part)
 }
 
-// procStatus returns VmRSS in bytes from /proc/PID/status.
+// procRSS returns VmRSS in bytes from /proc/PID/status.
 func procRSS(pid int) (int64, error) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
 	if err != nil {
@@ -292,6 +292,10 @@ type cpuShares struct {
 	// saturated server leaves its CPU no idle time. -1: unknown.
 	serverIdle, loadIdle float64
 }
+
+// disturbance is the larger share of a CPU other processes took from the
+// server or the load generator.
+func (c cpuShares) disturbance() float64 { return max(c.other, c.loadOther) }
 
 func (m *cpuMeter) shares() cpuShares {
 	wall := time.Since(m.wall).Seconds()

@@ -47,6 +47,9 @@ type settings struct {
 	Store       string  `json:"store"`
 	RSABits     int     `json:"rsa_bits"`
 	Request     string  `json:"request"`
+	// RotationWindowS is the window of --rotate phases (at least two
+	// rotations).
+	RotationWindowS float64 `json:"rotation_window_s,omitempty"`
 }
 
 // phaseResult is one measured load window.

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/signet-id/signet/key"
 )
 
@@ -181,8 +183,9 @@ func (s *signetServer) tokenRequest(alg key.Algorithm) request {
 	}, "grant_type=client_credentials&scope="+scopeOf(alg), 200)
 }
 
-// checkToken gets one token for alg and checks that alg signed it. It
-// returns the size of the response body.
+// checkToken gets one token for alg and checks that alg signed it and
+// that it verifies with the published JWKS (go-jose, with alg the only
+// algorithm allowed). It returns the size of the response body.
 func (s *signetServer) checkToken(alg key.Algorithm) (int, error) {
 	status, _, body, err := fetch(s.addr, s.tokenRequest(alg))
 	if err != nil {
@@ -197,13 +200,25 @@ func (s *signetServer) checkToken(alg key.Algorithm) (int, error) {
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return 0, fmt.Errorf("%s token: %w", alg, err)
 	}
-	h, _, _ := strings.Cut(resp.AccessToken, ".")
-	hb, err := base64.RawURLEncoding.DecodeString(h)
-	var hdr struct {
-		Alg string `json:"alg"`
+	sig, err := jose.ParseSignedCompact(resp.AccessToken, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	if err != nil {
+		return 0, fmt.Errorf("%s token: %w", alg, err)
 	}
-	if err != nil || json.Unmarshal(hb, &hdr) != nil || hdr.Alg != string(alg) {
-		return 0, fmt.Errorf("%s token: header %s does not name %s", alg, hb, alg)
+	status, _, jwks, err := fetch(s.addr, newRequest("GET", s.jwksPath, nil, "", 200))
+	if err != nil || status != 200 {
+		return 0, fmt.Errorf("JWKS: %d %v", status, err)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(jwks, &set); err != nil {
+		return 0, fmt.Errorf("JWKS: %w", err)
+	}
+	kid := sig.Signatures[0].Header.KeyID
+	keys := set.Key(kid)
+	if len(keys) != 1 {
+		return 0, fmt.Errorf("%s token: kid %q is not in the JWKS once", alg, kid)
+	}
+	if _, err := sig.Verify(keys[0]); err != nil {
+		return 0, fmt.Errorf("%s token: %w", alg, err)
 	}
 	return len(body), nil
 }

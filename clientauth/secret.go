@@ -157,7 +157,7 @@ func (s *Secret) Kind() Kind { return s.kind }
 // Verify reports whether presented matches the secret, in constant time
 // with respect to the configured secret.
 func (s *Secret) Verify(presented string) bool {
-	d := sha256.Sum256([]byte(presented))
+	d := digest(presented)
 	switch s.kind {
 	case KindSHA256, KindPlain:
 		return subtle.ConstantTimeCompare(d[:], s.digest[:]) == 1
@@ -171,10 +171,21 @@ func (s *Secret) Verify(presented string) bool {
 		if subtle.ConstantTimeCompare(got, s.hash) != 1 {
 			return false
 		}
-		s.verified.Store(&d)
+		v := d // a copy escapes; d stays on the stack for the fast paths
+		s.verified.Store(&v)
 		return true
 	}
 	return false
+}
+
+// digest returns the SHA-256 of s without allocating for secrets up to
+// 128 bytes (a []byte conversion of more than 32 bytes would).
+func digest(s string) [sha256.Size]byte {
+	var buf [128]byte
+	if len(s) > len(buf) {
+		return sha256.Sum256([]byte(s))
+	}
+	return sha256.Sum256(append(buf[:0], s...))
 }
 
 // VerifyAny reports whether presented matches any of secrets. Fast

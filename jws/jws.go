@@ -6,11 +6,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"slices"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
@@ -105,27 +107,58 @@ func (k *Key) Public() crypto.PublicKey { return k.signer.Public() }
 // Sign returns the compact serialization of payload signed with a
 // protected header {alg, kid, typ}. typ may be empty.
 func (k *Key) Sign(typ string, payload []byte) (string, error) {
-	var header string
-	switch typ {
-	case TypeAccessToken:
-		header = k.atHeader
-	case TypeJWT:
-		header = k.jwtHeader
-	default:
-		header = encodeHeader(k.alg, k.kid, typ)
-	}
-	sigLen := k.maxSignatureLen()
-	buf := make([]byte, 0, len(header)+1+b64.EncodedLen(len(payload))+1+b64.EncodedLen(sigLen))
-	buf = append(buf, header...)
-	buf = append(buf, '.')
-	buf = b64.AppendEncode(buf, payload)
-	sig, err := k.signRaw(buf)
+	buf, err := k.AppendSign(make([]byte, 0, k.SignedLen(typ, len(payload))), typ, payload)
 	if err != nil {
 		return "", err
 	}
-	buf = append(buf, '.')
-	buf = b64.AppendEncode(buf, sig)
 	return string(buf), nil
+}
+
+// SignedLen returns the length of the compact serialization of a payload
+// of n bytes signed with typ: what [Key.AppendSign] appends.
+func (k *Key) SignedLen(typ string, n int) int {
+	return len(k.header(typ)) + 1 + b64.EncodedLen(n) + 1 + b64.EncodedLen(k.maxSignatureLen())
+}
+
+// AppendSign appends the compact serialization of payload signed with a
+// protected header {alg, kid, typ} to dst and returns the extended
+// slice, like [Key.Sign]. When dst has room for [Key.SignedLen] more
+// bytes it allocates nothing itself (the signer may).
+func (k *Key) AppendSign(dst []byte, typ string, payload []byte) ([]byte, error) {
+	header := k.header(typ)
+	sigLen := b64.EncodedLen(k.maxSignatureLen())
+	dst = slices.Grow(dst, len(header)+1+b64.EncodedLen(len(payload))+1+sigLen)
+	start := len(dst)
+	dst = append(dst, header...)
+	dst = append(dst, '.')
+	dst = b64.AppendEncode(dst, payload)
+	// The room reserved for '.' and the encoded signature (at least 87
+	// bytes) holds the digest meanwhile: signers do not keep it.
+	sig, err := k.signRaw(dst[start:], dst[len(dst):cap(dst)])
+	if err != nil {
+		return dst[:start], err
+	}
+	dst = append(dst, '.')
+	if k.alg.Family() == key.FamilyEC {
+		var raw [2 * 66]byte // R||S of P-521 at most
+		rs, err := appendRaw(raw[:0], sig, k.size)
+		if err != nil {
+			return dst[:start], err
+		}
+		return b64.AppendEncode(dst, rs), nil
+	}
+	return b64.AppendEncode(dst, sig), nil
+}
+
+// header returns the encoded protected header for typ.
+func (k *Key) header(typ string) string {
+	switch typ {
+	case TypeAccessToken:
+		return k.atHeader
+	case TypeJWT:
+		return k.jwtHeader
+	}
+	return encodeHeader(k.alg, k.kid, typ)
 }
 
 func (k *Key) maxSignatureLen() int {
@@ -139,32 +172,39 @@ func (k *Key) maxSignatureLen() int {
 	}
 }
 
-// signRaw signs the JWS signing input and returns the JWS signature bytes.
-func (k *Key) signRaw(input []byte) ([]byte, error) {
-	var rnd io.Reader = rand.Reader
-	if k.alg == key.EdDSA {
-		sig, err := k.signer.Sign(rnd, input, k.opts)
-		if err != nil {
-			return nil, fmt.Errorf("jws: sign with %s key %s: %w", k.alg, k.kid, err)
+// signRaw signs the JWS signing input and returns the signer's signature
+// (ASN.1 for ECDSA). scratch, at least 64 bytes that do not overlap
+// input, holds the digest.
+func (k *Key) signRaw(input, scratch []byte) ([]byte, error) {
+	msg := input
+	if k.alg != key.EdDSA {
+		switch k.alg.Hash() {
+		case crypto.SHA256:
+			d := sha256.Sum256(input)
+			msg = append(scratch[:0], d[:]...)
+		case crypto.SHA384:
+			d := sha512.Sum384(input)
+			msg = append(scratch[:0], d[:]...)
+		default:
+			d := sha512.Sum512(input)
+			msg = append(scratch[:0], d[:]...)
 		}
-		return sig, nil
 	}
-	h := k.alg.Hash().New()
-	h.Write(input)
-	var sum [64]byte
-	digest := h.Sum(sum[:0])
-	sig, err := k.signer.Sign(rnd, digest, k.opts)
+	sig, err := k.signer.Sign(rand.Reader, msg, k.opts)
 	if err != nil {
 		return nil, fmt.Errorf("jws: sign with %s key %s: %w", k.alg, k.kid, err)
-	}
-	if k.alg.Family() == key.FamilyEC {
-		return asn1ToRaw(sig, k.size)
 	}
 	return sig, nil
 }
 
 // asn1ToRaw converts an ASN.1 ECDSA signature to JWS's fixed-width R||S.
 func asn1ToRaw(der []byte, size int) ([]byte, error) {
+	return appendRaw(make([]byte, 0, 2*size), der, size)
+}
+
+// appendRaw appends the fixed-width R||S form of an ASN.1 ECDSA
+// signature to dst.
+func appendRaw(dst, der []byte, size int) ([]byte, error) {
 	var r, s cryptobyte.String
 	in := cryptobyte.String(der)
 	var seq cryptobyte.String
@@ -172,14 +212,17 @@ func asn1ToRaw(der []byte, size int) ([]byte, error) {
 		!seq.ReadASN1(&r, asn1.INTEGER) || !seq.ReadASN1(&s, asn1.INTEGER) || !seq.Empty() {
 		return nil, errors.New("jws: malformed ECDSA signature from signer")
 	}
-	out := make([]byte, 2*size)
+	n := len(dst)
+	dst = slices.Grow(dst, 2*size)[:n+2*size]
+	out := dst[n:]
+	clear(out)
 	if err := putInt(out[:size], r); err != nil {
 		return nil, err
 	}
 	if err := putInt(out[size:], s); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return dst, nil
 }
 
 func putInt(dst []byte, v []byte) error {

@@ -1,12 +1,22 @@
 package server
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/keystore/memstore"
 )
 
 // BenchmarkToken measures the whole token path in-process (no network),
@@ -51,4 +61,140 @@ func BenchmarkSignOnly(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchAlgs are the algorithms of the load benchmark (bench/).
+var benchAlgs = []key.Algorithm{key.RS256, key.PS256, key.ES256, key.EdDSA}
+
+// newBenchServer returns a server backed by a real key manager (memory
+// store) signing with every benchmark algorithm, each selected by the
+// scope "<alg>" of the resource "api-<alg>", like bench/ configures
+// signet serve. factory, when set, wraps the loaded keys.
+func newBenchServer(b *testing.B, factory keymanager.SignerFactory) *Server {
+	b.Helper()
+	opts := key.DefaultOptions()
+	opts.ProtectKeys = false
+	opts.SigningAlgorithms = nil
+	var resources []APIResource
+	var scopes []string
+	for _, a := range benchAlgs {
+		opts.SigningAlgorithms = append(opts.SigningAlgorithms, key.AlgorithmOptions{Algorithm: a})
+		sc := strings.ToLower(string(a))
+		resources = append(resources, APIResource{Name: "api-" + sc, Scopes: []string{sc}, AllowedSigningAlgorithms: []key.Algorithm{a}})
+		scopes = append(scopes, sc)
+	}
+	m, err := keymanager.New(keymanager.Config{Options: opts, Store: memstore.New(), SignerFactory: factory})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(Config{
+		Issuer:       "https://login.example.com",
+		Keys:         m,
+		Clients:      []Client{{ID: "bench", Secrets: []*clientauth.Secret{secret(b, clientauth.HashSHA256("bench-secret"))}, GrantTypes: []string{"client_credentials"}, Scopes: scopes, AccessTokenLifetime: time.Hour}},
+		APIResources: resources,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// reusableBody is a request body that can be rewound without allocating.
+type reusableBody struct{ strings.Reader }
+
+func (*reusableBody) Close() error { return nil }
+
+// discardWriter is a ResponseWriter that keeps the status and drops the
+// body, reused across requests.
+type discardWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.n += len(p)
+	return len(p), nil
+}
+
+// serveTokens runs b.N token requests for alg through the whole handler
+// (middleware, mux, token endpoint) with a reused request and writer, so
+// allocs/op are the server's own allocations per token.
+func serveTokens(b *testing.B, s *Server, alg key.Algorithm) {
+	form := "grant_type=client_credentials&scope=" + strings.ToLower(string(alg))
+	body := &reusableBody{}
+	r := httptest.NewRequest(http.MethodPost, "/connect/token", nil)
+	r.Body = body
+	r.ContentLength = int64(len(form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("bench:bench-secret")))
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		body.Reset(form)
+		clear(w.h)
+		w.status, w.n = 0, 0
+		s.ServeHTTP(w, r)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+	b.ReportMetric(float64(w.n), "resp-bytes")
+}
+
+// BenchmarkTokenHandler is one client_credentials token per op through
+// the whole handler, signature included, with the real key manager.
+func BenchmarkTokenHandler(b *testing.B) {
+	s := newBenchServer(b, nil)
+	for _, alg := range benchAlgs {
+		b.Run(string(alg), func(b *testing.B) { serveTokens(b, s, alg) })
+	}
+}
+
+// BenchmarkTokenHandlerNoSign is BenchmarkTokenHandler with signers that
+// return a canned signature at once: what the server spends per token
+// besides the signature (client authentication, grant, claims, JWS
+// encoding, response, metrics).
+func BenchmarkTokenHandlerNoSign(b *testing.B) {
+	s := newBenchServer(b, func(alg key.Algorithm, priv crypto.Signer) (crypto.Signer, error) {
+		return newCannedSigner(alg, priv)
+	})
+	for _, alg := range benchAlgs {
+		b.Run(string(alg), func(b *testing.B) { serveTokens(b, s, alg) })
+	}
+}
+
+// cannedSigner returns one real signature, made once, every time.
+type cannedSigner struct {
+	pub crypto.PublicKey
+	sig []byte
+}
+
+func newCannedSigner(alg key.Algorithm, priv crypto.Signer) (crypto.Signer, error) {
+	msg := []byte("canned")
+	var opts crypto.SignerOpts = crypto.Hash(0)
+	if alg != key.EdDSA {
+		sum := sha256.Sum256(msg)
+		msg, opts = sum[:], crypto.SHA256
+		if alg.Family() == key.FamilyRSAPSS {
+			opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+		}
+	}
+	sig, err := priv.Sign(rand.Reader, msg, opts)
+	return cannedSigner{pub: priv.Public(), sig: sig}, err
+}
+
+func (c cannedSigner) Public() crypto.PublicKey { return c.pub }
+func (c cannedSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return c.sig, nil
 }

@@ -46,6 +46,9 @@ type client struct {
 	// defErr the error such a request gets.
 	def    *grant
 	defErr *oauthError
+	// grants remembers the grants of its client_credentials requests
+	// (token.go).
+	grants cowMap[grantKey, *grant]
 }
 
 // grant is what a token carries: scopes, audience and the algorithms

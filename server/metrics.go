@@ -20,6 +20,15 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	requests *prometheus.CounterVec
+	// The children of the vectors above by label values (see child).
+	issuedBy   cowMap[[2]string, prometheus.Counter]
+	latencyBy  cowMap[string, prometheus.Observer]
+	requestsBy cowMap[routeCode, prometheus.Counter]
+}
+
+type routeCode struct {
+	route string
+	code  int
 }
 
 func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time) (*metrics, error) {
@@ -61,11 +70,29 @@ func (m *metrics) handler(reg *prometheus.Registry) http.HandlerFunc {
 }
 
 func (m *metrics) observe(route string, code int, d time.Duration) {
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
-	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	child(&m.latencyBy, route, func() prometheus.Observer { return m.latency.WithLabelValues(route) }).Observe(d.Seconds())
+	child(&m.requestsBy, routeCode{route, code}, func() prometheus.Counter {
+		return m.requests.WithLabelValues(route, strconv.Itoa(code))
+	}).Inc()
 }
 
-func (m *metrics) tokenIssued(grant, alg string) { m.tokens.WithLabelValues(grant, alg).Inc() }
+func (m *metrics) tokenIssued(grant, alg string) {
+	child(&m.issuedBy, [2]string{grant, alg}, func() prometheus.Counter { return m.tokens.WithLabelValues(grant, alg) }).Inc()
+}
+
+// child returns the child of a metric vector for label values k, made by
+// create the first time: WithLabelValues hashes and validates the values
+// on every call, which every request would pay. The values are the
+// server's own (routes, status codes, grant types, algorithms), so the
+// maps stay small.
+func child[K comparable, V any](c *cowMap[K, V], k K, create func() V) V {
+	if v, ok := c.load(k); ok {
+		return v
+	}
+	v := create() // the same child for the same values, if two race here
+	c.store(k, v, 0)
+	return v
+}
 
 func (m *metrics) tokenError(code string) { m.errors.WithLabelValues(code).Inc() }
 

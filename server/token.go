@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
+	"sync"
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/jws"
@@ -45,10 +47,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	if r.ContentLength > s.maxBody {
 		return &oauthError{status: http.StatusRequestEntityTooLarge, code: "invalid_request", desc: "the request body is too large"}
 	}
+	sc := getTokenScratch()
+	defer putTokenScratch(sc)
 	var body []byte
 	var err error
 	if r.ContentLength > 0 { // known length: one exact read
-		body = make([]byte, r.ContentLength)
+		sc.body = slices.Grow(sc.body[:0], int(r.ContentLength))[:r.ContentLength]
+		body = sc.body
 		_, err = io.ReadFull(r.Body, body)
 	} else {
 		body, err = io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
@@ -112,17 +117,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		return &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", desc: "the client may not use the client_credentials grant"}
 	}
 
-	g, e := cl.def, cl.defErr
-	if req.scope != "" || len(req.resources) > 0 {
-		scopes, e := parseScope(req.scope)
-		if e != nil {
-			return e
-		}
-		g, e = reg.grant(cl, scopes, req.resources)
-		if e != nil {
-			return e
-		}
-	} else if e != nil {
+	g, e := clientCredentialsGrant(reg, cl, &req)
+	if e != nil {
 		return e
 	}
 
@@ -134,19 +130,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		s.log.Warn("no key can sign", "error", err)
 		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "no signing key is ready; retry shortly"}
 	}
-	token, e := s.sign(k, cl, g)
+	out, e := s.appendTokenResponse(sc, k, cl, g)
 	if e != nil {
 		return e
 	}
-
-	out := make([]byte, 0, len(token)+64+len(g.scopeJSON))
-	out = append(out, `{"access_token":"`...)
-	out = append(out, token...)
-	out = append(out, `","token_type":"Bearer","expires_in":`...)
-	out = appendInt(out, cl.lifetime)
-	out = append(out, `,"scope":`...)
-	out = append(out, g.scopeJSON...)
-	out = append(out, '}')
 	h := w.Header()
 	h["Content-Type"] = hdrJSON
 	h["Cache-Control"] = hdrNoStore
@@ -159,15 +146,46 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	return nil
 }
 
-// sign builds the RFC 9068 claims and signs them.
-func (s *Server) sign(k *jws.Key, cl *client, g *grant) (string, *oauthError) {
-	var jti [16]byte
-	if _, err := io.ReadFull(s.rand, jti[:]); err != nil {
+// tokenScratch is the memory of one token request: its body, the
+// claims, and the response with the token inside it. It is pooled, so
+// building a token allocates nothing; nothing in it outlives the request
+// (w.Write copies the response, parseTokenRequest gets a copy of the
+// body).
+type tokenScratch struct {
+	body   []byte
+	jti    [16]byte
+	claims []byte
+	out    []byte
+}
+
+// tokenScratchPool holds *tokenScratch. A pool, not a field of Server:
+// it is a cache with no observable state.
+var tokenScratchPool = sync.Pool{New: func() any {
+	return &tokenScratch{body: make([]byte, 0, 256), claims: make([]byte, 0, 512), out: make([]byte, 0, 1536)}
+}}
+
+// maxPooledScratch bounds the buffers put back in the pool, so one huge
+// request does not pin its memory.
+const maxPooledScratch = 16 << 10
+
+func getTokenScratch() *tokenScratch { return tokenScratchPool.Get().(*tokenScratch) }
+
+func putTokenScratch(sc *tokenScratch) {
+	if cap(sc.body) > maxPooledScratch || cap(sc.claims) > maxPooledScratch || cap(sc.out) > maxPooledScratch {
+		return
+	}
+	tokenScratchPool.Put(sc)
+}
+
+// appendTokenResponse builds the RFC 9068 claims, signs them and returns
+// the token response, all in sc.
+func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g *grant) ([]byte, *oauthError) {
+	if _, err := io.ReadFull(s.rand, sc.jti[:]); err != nil {
 		s.log.Error("token id: reading randomness failed", "error", err)
-		return "", &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
+		return nil, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
 	}
 	iat := s.now().Unix()
-	p := make([]byte, 0, 160+len(s.issuerJSON)+len(cl.subJSON)+len(g.audJSON)+len(g.scopeJSON))
+	p := sc.claims[:0]
 	p = append(p, `{"iss":`...)
 	p = append(p, s.issuerJSON...)
 	p = append(p, `,"exp":`...)
@@ -180,14 +198,67 @@ func (s *Server) sign(k *jws.Key, cl *client, g *grant) (string, *oauthError) {
 	p = append(p, `,"nbf":`...)
 	p = appendInt(p, iat)
 	p = append(p, `,"jti":"`...)
-	p = base64.RawURLEncoding.AppendEncode(p, jti[:])
+	p = base64.RawURLEncoding.AppendEncode(p, sc.jti[:])
 	p = append(p, `","scope":`...)
 	p = append(p, g.scopeJSON...)
 	p = append(p, '}')
-	tok, err := k.Sign(jws.TypeAccessToken, p)
+	sc.claims = p
+
+	const head, mid = `{"access_token":"`, `","token_type":"Bearer","expires_in":`
+	out := slices.Grow(sc.out[:0], len(head)+k.SignedLen(jws.TypeAccessToken, len(p))+len(mid)+20+len(`,"scope":`)+len(g.scopeJSON)+1)
+	out = append(out, head...)
+	out, err := k.AppendSign(out, jws.TypeAccessToken, p)
 	if err != nil {
 		s.log.Error("signing a token failed", "kid", k.KID(), "alg", string(k.Algorithm()), "error", err)
-		return "", &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
+		return nil, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
 	}
-	return tok, nil
+	out = append(out, mid...)
+	out = appendInt(out, cl.lifetime)
+	out = append(out, `,"scope":`...)
+	out = append(out, g.scopeJSON...)
+	out = append(out, '}')
+	sc.out = out
+	return out, nil
 }
+
+// clientCredentialsGrant returns what a client_credentials token for cl
+// carries, given the request's scope and resource parameters. A request
+// without them gets the client's default grant; others are computed once
+// and remembered by the client (client.grants): a repeated request skips
+// parsing its scope and working out audience and algorithms. Only grants
+// are remembered, never errors; a configuration reload makes new clients,
+// so it starts afresh.
+func clientCredentialsGrant(reg *registry, cl *client, req *tokenRequest) (*grant, *oauthError) {
+	if req.scope == "" && len(req.resources) == 0 {
+		return cl.def, cl.defErr
+	}
+	ck, cacheable := grantKey{scope: req.scope}, len(req.resources) <= 1
+	if len(req.resources) == 1 {
+		ck.resource = req.resources[0]
+	}
+	if cacheable {
+		if g, ok := cl.grants.load(ck); ok {
+			return g, nil
+		}
+	}
+	scopes, e := parseScope(req.scope)
+	if e != nil {
+		return nil, e
+	}
+	g, e := reg.grant(cl, scopes, req.resources)
+	if e != nil {
+		return nil, e
+	}
+	if cacheable {
+		cl.grants.store(ck, g, maxCachedGrants)
+	}
+	return g, nil
+}
+
+// grantKey is a request's raw scope and resource parameters.
+type grantKey struct{ scope, resource string }
+
+// maxCachedGrants bounds a client's remembered grants: a client that
+// varies its requests (scope order, duplicates) gets its grants computed
+// each time beyond that, not unbounded memory.
+const maxCachedGrants = 16
