@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/signet-id/signet/internal/pgtest"
 	"maps"
 	"slices"
 	"strings"
@@ -124,7 +125,7 @@ func TestStartTogether(t *testing.T) {
 			_, dsn := newSchema(t)
 			ins := make([]*instance, size)
 			for i := range ins {
-				ins[i] = newInstance(t, fmt.Sprintf("instance-%d", i+1), cfg, withParams(t, dsn, "pool_max_conns", "3"))
+				ins[i] = newInstance(t, fmt.Sprintf("instance-%d", i+1), cfg, pgtest.WithParams(t, dsn, "pool_max_conns", "3"))
 			}
 			startTogether(t, ins...)
 			for _, in := range ins {
@@ -189,7 +190,7 @@ func TestForcedRotationPropagates(t *testing.T) {
 	cfg := writeConfig(t, clusterConfig{Algorithms: algs})
 	ins := make([]*instance, 3)
 	for i := range ins {
-		ins[i] = newInstance(t, fmt.Sprintf("instance-%d", i+1), cfg, withParams(t, dsn, "pool_max_conns", "3"))
+		ins[i] = newInstance(t, fmt.Sprintf("instance-%d", i+1), cfg, pgtest.WithParams(t, dsn, "pool_max_conns", "3"))
 	}
 	startTogether(t, ins...)
 	for _, in := range ins {

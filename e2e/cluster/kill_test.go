@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"github.com/signet-id/signet/internal/pgtest"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ func TestKillDuringKeyCreation(t *testing.T) {
 				schema, dsn := newSchema(t)
 				ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 				defer cancel()
-				in := newInstance(t, "victim", cfg, withParams(t, dsn, "pool_max_conns", "3"))
+				in := newInstance(t, "victim", cfg, pgtest.WithParams(t, dsn, "pool_max_conns", "3"))
 				from := func() time.Time { return in.started }
 				if mode.atLock {
 					unlock, err := openStore(t, dsn).Lock(ctx) // migrates the schema first

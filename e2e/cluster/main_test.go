@@ -7,8 +7,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/signet-id/signet/internal/pgtest"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,25 +83,6 @@ func needCluster(t *testing.T) string {
 
 // withParams sets run-time parameters of a URL or key=value DSN (later
 // key=value settings override earlier ones).
-func withParams(t *testing.T, dsn string, kv ...string) string {
-	t.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		for i := 0; i < len(kv); i += 2 {
-			q.Set(kv[i], kv[i+1])
-		}
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	for i := 0; i < len(kv); i += 2 {
-		dsn += " " + kv[i] + "='" + strings.ReplaceAll(kv[i+1], "'", `\'`) + "'"
-	}
-	return dsn
-}
 
 // newSchema creates a schema of the test's own, dropped when the test
 // ends (after its processes, whose cleanups are registered later), and
@@ -136,7 +117,7 @@ func newSchema(t *testing.T) (name, dsn string) {
 			t.Errorf("drop schema %s: %v", name, err)
 		}
 	})
-	return name, withParams(t, server, "search_path", name, "application_name", name)
+	return name, pgtest.WithParams(t, server, "search_path", name, "application_name", name)
 }
 
 // openStore opens the store of a schema DSN from the test process, with a
@@ -145,7 +126,7 @@ func openStore(t *testing.T, dsn string) *pgstore.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := pgstore.Open(ctx, withParams(t, dsn, "pool_max_conns", "2"))
+	s, err := pgstore.Open(ctx, pgtest.WithParams(t, dsn, "pool_max_conns", "2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,5 +149,5 @@ func viaProxy(t *testing.T, dsn string) (*proxy, string) {
 	p := startProxy(t, network, upstream)
 	// No connection fallbacks: an outage must not reach the server some
 	// other way.
-	return p, withParams(t, dsn, "host", "127.0.0.1", "port", strconv.Itoa(p.Addr().Port))
+	return p, pgtest.WithParams(t, dsn, "host", "127.0.0.1", "port", strconv.Itoa(p.Addr().Port))
 }

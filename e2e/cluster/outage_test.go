@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"github.com/signet-id/signet/internal/pgtest"
 	"net/http"
 	"slices"
 	"strings"
@@ -132,7 +133,7 @@ func TestStoreOutage(t *testing.T) {
 	for i := range ins {
 		// Second-long key lifetimes break the timing rules of real relying
 		// parties (their JWKS caches): serve needs --unsafe-timing.
-		ins[i] = newInstance(t, fmt.Sprintf("instance-%d", i+1), cfg, withParams(t, proxied, "pool_max_conns", "3"), "--unsafe-timing")
+		ins[i] = newInstance(t, fmt.Sprintf("instance-%d", i+1), cfg, pgtest.WithParams(t, proxied, "pool_max_conns", "3"), "--unsafe-timing")
 	}
 	startTogether(t, ins...)
 	for _, in := range ins {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/signet-id/signet/internal/pgtest"
 	"net"
 	"net/url"
 	"os"
@@ -38,25 +39,6 @@ func serverDSN(t *testing.T) string {
 }
 
 // withParams adds run-time parameters to a URL or key=value DSN.
-func withParams(t *testing.T, dsn string, kv ...string) string {
-	t.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		for i := 0; i < len(kv); i += 2 {
-			q.Set(kv[i], kv[i+1])
-		}
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	for i := 0; i < len(kv); i += 2 {
-		dsn += " " + kv[i] + "=" + kv[i+1]
-	}
-	return dsn
-}
 
 // admin connects to the test server as the test role.
 func admin(t *testing.T) *pgx.Conn {
@@ -95,7 +77,7 @@ func newSchema(t *testing.T) (name, dsn string) {
 			t.Errorf("drop schema %s: %v", name, err)
 		}
 	})
-	return name, withParams(t, serverDSN(t), "search_path", name, "application_name", name)
+	return name, pgtest.WithParams(t, serverDSN(t), "search_path", name, "application_name", name)
 }
 
 func open(t *testing.T, dsn string, opts ...Option) *Store {
@@ -283,7 +265,7 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 }
 
 func TestNoSchema(t *testing.T) {
-	dsn := withParams(t, serverDSN(t), "search_path", "signet_no_such_schema")
+	dsn := pgtest.WithParams(t, serverDSN(t), "search_path", "signet_no_such_schema")
 	_, err := Open(t.Context(), dsn)
 	if err == nil || !strings.Contains(err.Error(), "search_path names no existing schema") {
 		t.Fatalf("Open with no usable schema: error %v", err)
