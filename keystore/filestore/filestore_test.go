@@ -1,16 +1,11 @@
 package filestore_test
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -332,108 +327,11 @@ func TestUnlockTwice(t *testing.T) {
 // child processes, each an "instance" doing lock / re-read /
 // create-if-missing on one directory.
 
-const (
-	lockChildren  = 5
-	envChildDir   = "FILESTORE_TEST_CHILD_DIR"
-	envChildSync  = "FILESTORE_TEST_CHILD_SYNC"
-	envChildIndex = "FILESTORE_TEST_CHILD_INDEX"
-)
-
 func TestProcessesCreateOneKey(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "keys")
-	syncDir := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmds := make([]*exec.Cmd, lockChildren)
-	outs := make([]strings.Builder, lockChildren)
-	for i := range cmds {
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLockChildProcess$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), envChildDir+"="+dir, envChildSync+"="+syncDir, envChildIndex+"="+strconv.Itoa(i))
-		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds[i] = cmd
-	}
-	// Wait until every child is ready, then start them together.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		ready, _ := filepath.Glob(filepath.Join(syncDir, "ready-*"))
-		if len(ready) == lockChildren {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d children got ready", len(ready), lockChildren)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(syncDir, "go"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	creators := 0
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("child %d: %v\n%s", i, err, outs[i].String())
-		}
-		if strings.Contains(outs[i].String(), "CREATED A KEY") {
-			creators++
-		}
-	}
-	rs, err := open(t, dir).Keys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rs) != 1 || creators != 1 {
-		t.Fatalf("%d processes racing lock/re-read/create left %d keys, %d reported creating one; want exactly 1", lockChildren, len(rs), creators)
-	}
+	storetest.RunProcesses(t, "TestLockChildProcess", filepath.Join(t.TempDir(), "keys"), openTarget)
 }
 
 // TestLockChildProcess is one child of TestProcessesCreateOneKey.
-func TestLockChildProcess(t *testing.T) {
-	dir := os.Getenv(envChildDir)
-	if dir == "" {
-		t.Skip("run as a child process by TestProcessesCreateOneKey")
-	}
-	syncDir := os.Getenv(envChildSync)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := os.WriteFile(filepath.Join(syncDir, "ready-"+os.Getenv(envChildIndex)), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(syncDir, "go")); err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatal("no go signal from the parent")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	s, err := filestore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var created atomic.Int32
-	if err := lockRereadCreate(ctx, s, &created); err != nil {
-		t.Fatal(err)
-	}
-	if created.Load() == 1 {
-		fmt.Println("CREATED A KEY")
-	}
-}
+func TestLockChildProcess(t *testing.T) { storetest.ProcessChild(t, openTarget) }
 
-func lockRereadCreate(ctx context.Context, s *filestore.Store, created *atomic.Int32) error {
-	unlock, err := s.Lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	rs, err := s.Keys(ctx)
-	if err != nil || len(rs) > 0 {
-		return err
-	}
-	time.Sleep(20 * time.Millisecond) // generating a key takes time: widen the race
-	if err := s.CreateKey(ctx, storetest.NewRecord()); err != nil {
-		return err
-	}
-	created.Add(1)
-	return nil
-}
+func openTarget(t *testing.T, dir string) keystore.Store { return open(t, dir) }

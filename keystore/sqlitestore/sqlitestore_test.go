@@ -7,13 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -380,105 +377,12 @@ func TestParseDSN(t *testing.T) {
 // The multi-process test: the test binary runs itself as lockChildren
 // processes, each doing lock / re-read / create-if-missing on one database.
 
-const (
-	lockChildren = 5
-	envChildDB   = "SQLITESTORE_TEST_CHILD_DB"
-	envChildSync = "SQLITESTORE_TEST_CHILD_SYNC"
-	envChildIdx  = "SQLITESTORE_TEST_CHILD_INDEX"
-)
-
 func TestProcessesCreateOneKey(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "signet.db")
-	syncDir := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmds := make([]*exec.Cmd, lockChildren)
-	outs := make([]strings.Builder, lockChildren)
-	for i := range cmds {
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLockChildProcess$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), envChildDB+"="+path, envChildSync+"="+syncDir, envChildIdx+"="+strconv.Itoa(i))
-		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds[i] = cmd
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		ready, _ := filepath.Glob(filepath.Join(syncDir, "ready-*"))
-		if len(ready) == lockChildren {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d children got ready", len(ready), lockChildren)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(syncDir, "go"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	creators := 0
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("child %d: %v\n%s", i, err, outs[i].String())
-		}
-		if strings.Contains(outs[i].String(), "CREATED A KEY") {
-			creators++
-		}
-	}
-	rs, err := open(t, path).Keys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rs) != 1 || creators != 1 {
-		t.Fatalf("%d processes racing lock/re-read/create left %d keys, %d reported creating one; want exactly 1", lockChildren, len(rs), creators)
-	}
+	storetest.RunProcesses(t, "TestLockChildProcess", filepath.Join(t.TempDir(), "signet.db"), openTarget)
 }
 
 // TestLockChildProcess is one child of TestProcessesCreateOneKey. The
 // children also race to create and migrate the database.
-func TestLockChildProcess(t *testing.T) {
-	path := os.Getenv(envChildDB)
-	if path == "" {
-		t.Skip("run as a child process by TestProcessesCreateOneKey")
-	}
-	syncDir := os.Getenv(envChildSync)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := os.WriteFile(filepath.Join(syncDir, "ready-"+os.Getenv(envChildIdx)), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(syncDir, "go")); err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatal("no go signal from the parent")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	s := open(t, path)
-	var created atomic.Int32
-	if err := lockRereadCreate(ctx, s, &created); err != nil {
-		t.Fatal(err)
-	}
-	if created.Load() == 1 {
-		fmt.Println("CREATED A KEY")
-	}
-}
+func TestLockChildProcess(t *testing.T) { storetest.ProcessChild(t, openTarget) }
 
-func lockRereadCreate(ctx context.Context, s *Store, created *atomic.Int32) error {
-	unlock, err := s.Lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	rs, err := s.Keys(ctx)
-	if err != nil || len(rs) > 0 {
-		return err
-	}
-	time.Sleep(20 * time.Millisecond) // generating a key takes time: widen the race
-	if err := s.CreateKey(ctx, storetest.NewRecord()); err != nil {
-		return err
-	}
-	created.Add(1)
-	return nil
-}
+func openTarget(t *testing.T, path string) keystore.Store { return open(t, path) }
