@@ -12,9 +12,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"github.com/signet-id/signet/internal/testkeys"
 	"io"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,42 +24,20 @@ import (
 // Test keys are generated once per test binary and shared: RSA generation
 // dominates the run time otherwise.
 var (
-	rsa2048   = onceKey(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
-	rsa2048b  = onceKey(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
-	rsa1024   = onceKey(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 1024) })
-	p256      = onceKey(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
-	p256b     = onceKey(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
-	p384      = onceKey(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P384(), rand.Reader) })
-	p521      = onceKey(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P521(), rand.Reader) })
-	ed        = onceKey(func() (ed25519.PrivateKey, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err })
-	edb       = onceKey(func() (ed25519.PrivateKey, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err })
-	x25519Key = onceKey(func() (*ecdh.PrivateKey, error) { return ecdh.X25519().GenerateKey(rand.Reader) })
+	rsa2048   = testkeys.RSA2048
+	rsa2048b  = testkeys.Once(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+	rsa1024   = testkeys.Once(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 1024) })
+	p256      = testkeys.P256
+	p256b     = testkeys.Once(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
+	p384      = testkeys.P384
+	p521      = testkeys.P521
+	ed        = testkeys.Ed25519
+	edb       = testkeys.Once(func() (ed25519.PrivateKey, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err })
+	x25519Key = testkeys.X25519
 )
 
-func onceKey[K any](gen func() (K, error)) func() K {
-	return sync.OnceValue(func() K {
-		k, err := gen()
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-}
-
 // signerFor returns the shared private key that fits alg.
-func signerFor(alg key.Algorithm) crypto.Signer {
-	switch alg {
-	case key.ES256:
-		return p256()
-	case key.ES384:
-		return p384()
-	case key.ES512:
-		return p521()
-	case key.EdDSA:
-		return ed()
-	}
-	return rsa2048()
-}
+func signerFor(alg key.Algorithm) crypto.Signer { return testkeys.For(alg) }
 
 // distinctKeys is one of each kind of key Signet signs with.
 func distinctKeys() map[string]crypto.Signer {

@@ -2,19 +2,14 @@ package jws_test
 
 import (
 	"crypto"
-	"crypto/ecdh"
 	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/signet-id/signet/internal/testkeys"
 	"io"
 	"math/big"
 	"strings"
-	"sync"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -29,38 +24,16 @@ var b64 = base64.RawURLEncoding
 
 // Test keys are generated once per test binary and shared.
 var (
-	rsaKey  = onceKey(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
-	p256    = onceKey(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
-	p384    = onceKey(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P384(), rand.Reader) })
-	p521    = onceKey(func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P521(), rand.Reader) })
-	edKey   = onceKey(func() (ed25519.PrivateKey, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err })
-	x25519K = onceKey(func() (*ecdh.PrivateKey, error) { return ecdh.X25519().GenerateKey(rand.Reader) })
+	rsaKey  = testkeys.RSA2048
+	p256    = testkeys.P256
+	p384    = testkeys.P384
+	p521    = testkeys.P521
+	edKey   = testkeys.Ed25519
+	x25519K = testkeys.X25519
 )
 
-func onceKey[K any](gen func() (K, error)) func() K {
-	return sync.OnceValue(func() K {
-		k, err := gen()
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-}
-
 // signerFor returns the shared private key that fits alg.
-func signerFor(alg key.Algorithm) crypto.Signer {
-	switch alg {
-	case key.ES256:
-		return p256()
-	case key.ES384:
-		return p384()
-	case key.ES512:
-		return p521()
-	case key.EdDSA:
-		return edKey()
-	}
-	return rsaKey()
-}
+func signerFor(alg key.Algorithm) crypto.Signer { return testkeys.For(alg) }
 
 // curveSize is the byte length of r and of s for an ES* algorithm.
 func curveSize(alg key.Algorithm) int {
