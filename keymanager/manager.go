@@ -6,7 +6,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -522,13 +522,16 @@ func (m *Manager) open(r *key.Record) (*loaded, error) {
 	return l, nil
 }
 
-// newKID returns a random 128-bit kid.
+// newKID returns a random 128-bit kid as 32 lowercase hex digits: safe in
+// URLs, file names and shells, and never starting with '-', so an operator
+// can pass it to the CLI as it is (a base64url kid could begin with '-' and
+// read as a flag).
 func (m *Manager) newKID() (string, error) {
 	var b [16]byte
 	if _, err := io.ReadFull(m.rand, b[:]); err != nil {
 		return "", fmt.Errorf("keymanager: kid: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return hex.EncodeToString(b[:]), nil
 }
 
 // newRecord generates and seals a key for a schedule.

@@ -1,9 +1,11 @@
 package keymanager
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -40,6 +42,22 @@ func TestStartCreatesFirstKeys(t *testing.T) {
 		if r.Protection != key.ProtectionAESGCM {
 			t.Fatalf("key %s stored with protection %q", r.KID, r.Protection)
 		}
+	}
+}
+
+// A kid must be usable on the command line as it is: with the bytes 0xf8,
+// a base64url kid would begin with '-' and read as a flag.
+func TestKIDsAreHexAndNeverLookLikeFlags(t *testing.T) {
+	store := memstore.New()
+	m := newManager(t, Config{Options: opts(key.ES256), Store: store, Now: newClock().Now,
+		Rand: bytes.NewReader(bytes.Repeat([]byte{0xf8}, 4096))})
+	start(t, m)
+	recs, err := store.Keys(context.Background())
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("stored keys %v %v", recs, err)
+	}
+	if kid := recs[0].KID; !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(kid) {
+		t.Fatalf("kid %q, want 32 lowercase hex digits", kid)
 	}
 }
 

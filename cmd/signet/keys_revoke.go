@@ -31,8 +31,8 @@ when stdin is not a terminal, e.g. in scripts). Configured keys
 configuration. See docs/operations.md#emergency-revoke.
 
 Running servers pick the change up from the store within about a second.`,
-		Example: `  signet keys revoke --config signet.yaml 3q2-7wWb0Gf1DSKcZbmGGg
-  signet keys revoke --config signet.yaml --yes 3q2-7wWb0Gf1DSKcZbmGGg`,
+		Example: `  signet keys revoke --config signet.yaml 9c1185a5c5e9fc54612808977ee8f548
+  signet keys revoke --config signet.yaml --yes 9c1185a5c5e9fc54612808977ee8f548`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("revoke needs exactly one KID, got %d arguments; find it with signet keys list", len(args))}
@@ -90,6 +90,10 @@ Running servers pick the change up from the store within about a second.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "revoke without asking for confirmation")
+	// A kid from an early build may begin with '-' and read as a flag.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (a KID that begins with '-' goes after '--': signet keys revoke --config signet.yaml -- KID)", err)}
+	})
 	return cmd
 }
 

@@ -35,7 +35,7 @@ func TestTimelineGolden(t *testing.T) {
 			managedKey("es-retired", key.ES256, key.StateRetired, -day(100), -day(100), -day(10), day(4)),
 			managedKey("es-active", key.ES256, key.StateActive, -day(24), -day(10), day(66), day(80)),
 			managedKey("es-next", key.ES256, key.StatePending, -day(0.5), day(66), day(142), day(156)),
-			managedKey("AAECAwQFBgcICQoLDA0ODw", key.EdDSA, key.StateActive, -day(30), -day(30), day(60), day(74)),
+			managedKey("000102030405060708090a0b0c0d0e0f", key.EdDSA, key.StateActive, -day(30), -day(30), day(60), day(74)),
 		},
 		// The seed's phase 1: the static key signs, a managed key is
 		// announced beside it.
