@@ -121,7 +121,12 @@ func TestSigningTouchesNoStoreNorDisk(t *testing.T) {
 		scopes = append(scopes, scopeOf(a))
 	}
 	// The signer backend of this build: Go, or OpenSSL with -tags openssl.
-	m, err := keymanager.New(keymanager.Config{Options: opts, Store: store, Sealer: sealer, SignerFactory: backend.Factory()})
+	signers, err := backend.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { signers.Close() })
+	m, err := keymanager.New(keymanager.Config{Options: opts, Store: store, Sealer: sealer, SignerFactory: signers.Factory()})
 	if err != nil {
 		t.Fatal(err)
 	}

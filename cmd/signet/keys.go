@@ -17,6 +17,7 @@ import (
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/signer/backend"
 )
 
 // defaultConfigPath is the configuration `signet keys` and `signet config
@@ -134,7 +135,16 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 	if err != nil {
 		return fail(err)
 	}
-	kc := managerConfig(cfg, store, sealer, discard)
+	signers, err := backend.Open()
+	if err != nil {
+		return fail(err)
+	}
+	s.close = func() error { return errors.Join(signers.Close(), closeStore()) }
+	fail = func(err error) (*keysSession, error) {
+		s.close()
+		return nil, err
+	}
+	kc := managerConfig(cfg, store, sealer, signers.Factory(), discard)
 	kc.Now = now
 	m, err := keymanager.New(kc)
 	if err != nil {

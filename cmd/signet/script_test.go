@@ -19,6 +19,7 @@ import (
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/seal"
+	"github.com/signet-id/signet/signer/backend"
 )
 
 // updateGolden rewrites the expected outputs of the scripts (cmp) and of
@@ -164,7 +165,10 @@ func cmdServerStart(ts *testscript.TestScript, neg bool, args []string) {
 	cfg, store, sealer, closeStore := scriptStore(ts, args[0])
 	defer closeStore()
 	at := scriptTime(ts, args[1])
-	kc := managerConfig(cfg, store, sealer, slog.New(slog.DiscardHandler))
+	signers, err := backend.Open()
+	ts.Check(err)
+	defer signers.Close()
+	kc := managerConfig(cfg, store, sealer, signers.Factory(), slog.New(slog.DiscardHandler))
 	kc.Now = func() time.Time { return at }
 	kc.Rand = &counterReader{}
 	m, err := keymanager.New(kc)

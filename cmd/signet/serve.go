@@ -22,6 +22,7 @@ import (
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/server"
+	"github.com/signet-id/signet/signer/backend"
 )
 
 type serveOptions struct {
@@ -143,7 +144,14 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err != nil {
 		return err
 	}
-	m, err := keymanager.New(managerConfig(cfg, store, sealer, log))
+	// Closed last (deferred first): after the HTTP drain and the key
+	// manager, when nothing signs any more.
+	signers, err := backend.Open()
+	if err != nil {
+		return err
+	}
+	defer signers.Close()
+	m, err := keymanager.New(managerConfig(cfg, store, sealer, signers.Factory(), log))
 	if err != nil {
 		return err
 	}

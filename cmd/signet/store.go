@@ -14,7 +14,6 @@ import (
 	"github.com/signet-id/signet/keystore/sqlitestore"
 	"github.com/signet-id/signet/seal"
 	"github.com/signet-id/signet/server"
-	"github.com/signet-id/signet/signer/backend"
 )
 
 // openStore opens the key store the configuration names. The returned
@@ -67,8 +66,9 @@ func newSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Seale
 	return s, nil
 }
 
-// managerConfig maps the configuration to the key manager's.
-func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, log *slog.Logger) keymanager.Config {
+// managerConfig maps the configuration to the key manager's. signers is
+// the open signing backend's factory (backend.Open).
+func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, signers keymanager.SignerFactory, log *slog.Logger) keymanager.Config {
 	kc := keymanager.Config{
 		Options: cfg.KeyManagement,
 		Store:   store,
@@ -76,7 +76,7 @@ func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer
 		Logger:  log,
 		// The signing backend: pure Go, or OpenSSL in a build with
 		// -tags openssl (see docs/openssl.md).
-		SignerFactory: backend.Factory(),
+		SignerFactory: signers,
 	}
 	if sc := cfg.SigningCredential; sc != nil {
 		kc.Static = &keymanager.StaticKey{KID: sc.KID, Algorithm: sc.Algorithm, Signer: sc.Signer, Public: sc.Public, Certificates: sc.Certificates}

@@ -18,12 +18,33 @@ const (
 // assignable to keymanager.Config.SignerFactory.
 type signerFactory = func(alg key.Algorithm, priv crypto.Signer) (crypto.Signer, error)
 
+// Backend is this build's signing backend, open. Open it once per process,
+// give [Backend.Factory] to the key manager, and Close it after the key
+// manager's last signature (the openssl build runs signing threads).
+type Backend struct {
+	factory signerFactory
+	close   func() error
+}
+
+// Open starts the backend: nothing in the pure-Go build; OpenSSL's
+// signing threads (one per GOMAXPROCS) in the openssl build.
+func Open() (*Backend, error) { return open() }
+
 // Factory returns the signer factory for keymanager.Config.SignerFactory:
 // nil in the pure-Go build (each key signs itself), OpenSSL's in the
 // openssl build. The factory is called once per key, when the key manager
 // loads it.
-func Factory() func(alg key.Algorithm, priv crypto.Signer) (crypto.Signer, error) {
-	return factory()
+func (b *Backend) Factory() func(alg key.Algorithm, priv crypto.Signer) (crypto.Signer, error) {
+	return b.factory
+}
+
+// Close stops the backend; signers it made fail afterwards. Closing twice
+// is a no-op.
+func (b *Backend) Close() error {
+	if b.close == nil {
+		return nil
+	}
+	return b.close()
 }
 
 // Name returns the backend that signs alg, [Go] or [OpenSSL], for keys

@@ -8,9 +8,15 @@ import (
 )
 
 // The openssl build: the algorithms openssl.Wraps reports sign through
-// libcrypto.
+// libcrypto, on the threads of one openssl.Pool.
 
-func factory() signerFactory { return openssl.Factory }
+func open() (*Backend, error) {
+	p, err := openssl.NewPool(0)
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{factory: p.Factory, close: p.Close}, nil
+}
 
 func wraps(alg key.Algorithm) bool { return openssl.Wraps(alg) }
 

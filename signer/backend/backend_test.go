@@ -12,8 +12,20 @@ import (
 	"github.com/signet-id/signet/signer/backend"
 )
 
-// The factory is assignable to the key manager's field as is.
-var _ keymanager.SignerFactory = backend.Factory()
+// open opens the backend, closed when the test ends.
+func open(t *testing.T) *backend.Backend {
+	t.Helper()
+	b, err := backend.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return b
+}
 
 func TestNameAndDescriptionAgree(t *testing.T) {
 	d := backend.Description()
@@ -48,7 +60,9 @@ func TestFactorySigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var s crypto.Signer = priv
-	if f := backend.Factory(); f != nil {
+	// The factory is assignable to the key manager's field as is.
+	var f keymanager.SignerFactory = open(t).Factory()
+	if f != nil {
 		if s, err = f(key.RS256, priv); err != nil {
 			t.Fatal(err)
 		}

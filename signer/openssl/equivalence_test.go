@@ -21,72 +21,78 @@ const messagesPerCase = 8
 // signatures verify with crypto/rsa and Go's verify with OpenSSL; PKCS#1
 // v1.5 signatures, being deterministic, are byte-for-byte equal.
 func TestRSAEquivalence(t *testing.T) {
-	for _, bits := range []int{2048, 3072, 4096} {
-		priv := rsaKey(t, bits)
-		s := mustNew(t, priv)
-		for _, h := range hashes {
-			t.Run(fmt.Sprintf("%d/PKCS1v15/%v", bits, h), func(t *testing.T) {
-				for range messagesPerCase {
-					d := digest(h, randomMessage(t))
-					got, err := s.Sign(rand.Reader, d, h)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := rsa.VerifyPKCS1v15(&priv.PublicKey, h, d, got); err != nil {
-						t.Fatalf("Go rejects OpenSSL's signature: %v", err)
-					}
-					want, err := rsa.SignPKCS1v15(nil, priv, h, d)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !bytes.Equal(got, want) {
-						t.Fatalf("signatures differ:\nopenssl %x\ngo      %x", got, want)
-					}
-					if err := s.verify(d, want, h); err != nil {
-						t.Fatalf("OpenSSL rejects Go's signature: %v", err)
-					}
-					if err := s.verify(d, tamper(want), h); err == nil {
-						t.Fatal("OpenSSL accepts a tampered signature")
-					}
-				}
-			})
-			t.Run(fmt.Sprintf("%d/PSS/%v", bits, h), func(t *testing.T) {
-				for range messagesPerCase {
-					d := digest(h, randomMessage(t))
-					// Both spellings of "salt length = hash length".
-					for _, opts := range []*rsa.PSSOptions{pssOpts(h), {SaltLength: h.Size(), Hash: h}} {
-						got, err := s.Sign(rand.Reader, d, opts)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if len(got) != priv.Size() {
-							t.Fatalf("signature is %d bytes, want %d", len(got), priv.Size())
-						}
-						if err := rsa.VerifyPSS(&priv.PublicKey, h, d, got, pssOpts(h)); err != nil {
-							t.Fatalf("Go rejects OpenSSL's PSS signature (salt = hash length): %v", err)
-						}
-					}
-					want, err := rsa.SignPSS(rand.Reader, priv, h, d, pssOpts(h))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := s.verify(d, want, pssOpts(h)); err != nil {
-						t.Fatalf("OpenSSL rejects Go's PSS signature: %v", err)
-					}
-					if err := s.verify(d, tamper(want), pssOpts(h)); err == nil {
-						t.Fatal("OpenSSL accepts a tampered PSS signature")
-					}
-					// A PSS signature with another salt length is not JWS's.
-					other, err := rsa.SignPSS(rand.Reader, priv, h, d, &rsa.PSSOptions{SaltLength: h.Size() - 1, Hash: h})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := s.verify(d, other, pssOpts(h)); err == nil {
-						t.Fatal("OpenSSL accepts a PSS signature whose salt is shorter than the hash")
-					}
-				}
-			})
+	for _, m := range modes(t) {
+		for _, bits := range []int{2048, 3072, 4096} {
+			testRSAEquivalence(t, m, bits)
 		}
+	}
+}
+
+func testRSAEquivalence(t *testing.T, m mode, bits int) {
+	priv := rsaKey(t, bits)
+	s := mustMode(t, m, priv)
+	for _, h := range hashes {
+		t.Run(fmt.Sprintf("%s/%d/PKCS1v15/%v", m.name, bits, h), func(t *testing.T) {
+			for range messagesPerCase {
+				d := digest(h, randomMessage(t))
+				got, err := s.Sign(rand.Reader, d, h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := rsa.VerifyPKCS1v15(&priv.PublicKey, h, d, got); err != nil {
+					t.Fatalf("Go rejects OpenSSL's signature: %v", err)
+				}
+				want, err := rsa.SignPKCS1v15(nil, priv, h, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("signatures differ:\nopenssl %x\ngo      %x", got, want)
+				}
+				if err := s.verify(d, want, h); err != nil {
+					t.Fatalf("OpenSSL rejects Go's signature: %v", err)
+				}
+				if err := s.verify(d, tamper(want), h); err == nil {
+					t.Fatal("OpenSSL accepts a tampered signature")
+				}
+			}
+		})
+		t.Run(fmt.Sprintf("%s/%d/PSS/%v", m.name, bits, h), func(t *testing.T) {
+			for range messagesPerCase {
+				d := digest(h, randomMessage(t))
+				// Both spellings of "salt length = hash length".
+				for _, opts := range []*rsa.PSSOptions{pssOpts(h), {SaltLength: h.Size(), Hash: h}} {
+					got, err := s.Sign(rand.Reader, d, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(got) != priv.Size() {
+						t.Fatalf("signature is %d bytes, want %d", len(got), priv.Size())
+					}
+					if err := rsa.VerifyPSS(&priv.PublicKey, h, d, got, pssOpts(h)); err != nil {
+						t.Fatalf("Go rejects OpenSSL's PSS signature (salt = hash length): %v", err)
+					}
+				}
+				want, err := rsa.SignPSS(rand.Reader, priv, h, d, pssOpts(h))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.verify(d, want, pssOpts(h)); err != nil {
+					t.Fatalf("OpenSSL rejects Go's PSS signature: %v", err)
+				}
+				if err := s.verify(d, tamper(want), pssOpts(h)); err == nil {
+					t.Fatal("OpenSSL accepts a tampered PSS signature")
+				}
+				// A PSS signature with another salt length is not JWS's.
+				other, err := rsa.SignPSS(rand.Reader, priv, h, d, &rsa.PSSOptions{SaltLength: h.Size() - 1, Hash: h})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.verify(d, other, pssOpts(h)); err == nil {
+					t.Fatal("OpenSSL accepts a PSS signature whose salt is shorter than the hash")
+				}
+			}
+		})
 	}
 }
 
@@ -103,32 +109,38 @@ var curves = []struct {
 // TestECDSAEquivalence: OpenSSL's ECDSA signatures (ASN.1 DER) verify with
 // crypto/ecdsa and Go's with OpenSSL, on every curve.
 func TestECDSAEquivalence(t *testing.T) {
-	for _, c := range curves {
-		t.Run(c.curve.Params().Name, func(t *testing.T) {
-			priv := ecKey(t, c.curve)
-			s := mustNew(t, priv)
-			for range messagesPerCase {
-				d := digest(c.hash, randomMessage(t))
-				got, err := s.Sign(rand.Reader, d, c.hash)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !ecdsa.VerifyASN1(&priv.PublicKey, d, got) {
-					t.Fatal("Go rejects OpenSSL's ECDSA signature")
-				}
-				want, err := ecdsa.SignASN1(rand.Reader, priv, d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := s.verify(d, want, c.hash); err != nil {
-					t.Fatalf("OpenSSL rejects Go's ECDSA signature: %v", err)
-				}
-				if err := s.verify(d, tamper(want), c.hash); err == nil {
-					t.Fatal("OpenSSL accepts a tampered ECDSA signature")
-				}
-			}
-		})
+	for _, m := range modes(t) {
+		for _, c := range curves {
+			testECDSAEquivalence(t, m, c.curve, c.hash)
+		}
 	}
+}
+
+func testECDSAEquivalence(t *testing.T, m mode, curve elliptic.Curve, h crypto.Hash) {
+	t.Run(m.name+"/"+curve.Params().Name, func(t *testing.T) {
+		priv := ecKey(t, curve)
+		s := mustMode(t, m, priv)
+		for range messagesPerCase {
+			d := digest(h, randomMessage(t))
+			got, err := s.Sign(rand.Reader, d, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ecdsa.VerifyASN1(&priv.PublicKey, d, got) {
+				t.Fatal("Go rejects OpenSSL's ECDSA signature")
+			}
+			want, err := ecdsa.SignASN1(rand.Reader, priv, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.verify(d, want, h); err != nil {
+				t.Fatalf("OpenSSL rejects Go's ECDSA signature: %v", err)
+			}
+			if err := s.verify(d, tamper(want), h); err == nil {
+				t.Fatal("OpenSSL accepts a tampered ECDSA signature")
+			}
+		}
+	})
 }
 
 // FuzzEquivalence: for any message and algorithm, the OpenSSL signature
@@ -142,14 +154,16 @@ func FuzzEquivalence(f *testing.F) {
 		priv crypto.Signer
 		s    *Signer
 	}
-	var pairs []pair
-	rs := mustNew(f, rsaKey(f, 2048))
-	for _, alg := range []key.Algorithm{key.RS256, key.RS384, key.RS512, key.PS256, key.PS384, key.PS512} {
-		pairs = append(pairs, pair{alg, rsaKey(f, 2048), rs})
-	}
-	for _, c := range curves {
-		p := ecKey(f, c.curve)
-		pairs = append(pairs, pair{c.alg, p, mustNew(f, p)})
+	var pairs []pair // every algorithm in both modes
+	for _, m := range modes(f) {
+		rs := mustMode(f, m, rsaKey(f, 2048))
+		for _, alg := range []key.Algorithm{key.RS256, key.RS384, key.RS512, key.PS256, key.PS384, key.PS512} {
+			pairs = append(pairs, pair{alg, rsaKey(f, 2048), rs})
+		}
+		for _, c := range curves {
+			p := ecKey(f, c.curve)
+			pairs = append(pairs, pair{c.alg, p, mustMode(f, m, p)})
+		}
 	}
 	f.Fuzz(func(t *testing.T, msg []byte, which uint8) {
 		p := pairs[int(which)%len(pairs)]

@@ -66,6 +66,7 @@ func TestFactoryJWSVerifiesWithGoJose(t *testing.T) {
 			cases = append(cases, tc{alg, 0})
 		}
 	}
+	pool := testPool(t)
 	for _, c := range cases {
 		name := c.alg.String()
 		if c.bits != 0 {
@@ -73,7 +74,7 @@ func TestFactoryJWSVerifiesWithGoJose(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			priv := storedKey(t, c.alg, c.bits)
-			signer, err := Factory(c.alg, priv)
+			signer, err := pool.Factory(c.alg, priv)
 			if err != nil {
 				t.Fatalf("Factory: %v", err)
 			}
@@ -135,6 +136,7 @@ func TestWraps(t *testing.T) {
 type opaque struct{ crypto.Signer }
 
 func TestFactoryPassesThroughOtherSigners(t *testing.T) {
+	pool := testPool(t)
 	rk := rsaKey(t, 2048)
 	_, ed, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -150,7 +152,7 @@ func TestFactoryPassesThroughOtherSigners(t *testing.T) {
 		{key.ES512, ecKey(t, key.ES256.Curve())}, // wrong curve: jws reports it
 		{key.ES512, rk},                          // wrong family
 	} {
-		got, err := Factory(tc.alg, tc.priv)
+		got, err := pool.Factory(tc.alg, tc.priv)
 		if err != nil {
 			t.Fatalf("Factory(%s, %T): %v", tc.alg, tc.priv, err)
 		}
@@ -166,7 +168,7 @@ func TestFactoryReportsImportErrors(t *testing.T) {
 	bad := *rsaKey(t, 2048)
 	bad.D = new(big.Int).Add(bad.D, big.NewInt(2)) // no longer the private exponent
 	bad.Precomputed = rsa.PrecomputedValues{}
-	s, err := Factory(key.RS256, &bad)
+	s, err := testPool(t).Factory(key.RS256, &bad)
 	if !errors.Is(err, ErrUnsupportedKey) || s != nil {
 		t.Fatalf("Factory(inconsistent key) = %v, %v; want ErrUnsupportedKey", s, err)
 	}

@@ -60,6 +60,42 @@ func mustNew(t testing.TB, priv crypto.Signer) *Signer {
 	return s
 }
 
+// testPool returns a two-thread Pool, closed when the test ends.
+func testPool(t testing.TB) *Pool {
+	t.Helper()
+	p, err := NewPool(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return p
+}
+
+// mode is a way to make Signers: signing on the caller's thread (New) or
+// on a Pool's threads.
+type mode struct {
+	name string
+	new  func(crypto.Signer) (*Signer, error)
+}
+
+// modes returns both ways, the Pool closed when the test ends.
+func modes(t testing.TB) []mode {
+	return []mode{{"direct", New}, {"pool", testPool(t).New}}
+}
+
+func mustMode(t testing.TB, m mode, priv crypto.Signer) *Signer {
+	t.Helper()
+	s, err := m.new(priv)
+	if err != nil {
+		t.Fatalf("%s: New(%T): %v", m.name, priv, err)
+	}
+	return s
+}
+
 func digest(h crypto.Hash, msg []byte) []byte {
 	d := h.New()
 	d.Write(msg)

@@ -4,8 +4,15 @@ package openssl
 
 /*
 #cgo pkg-config: libcrypto
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -193,6 +200,205 @@ static signet_result signet_verify(EVP_PKEY *pkey, int kind, int hash,
 }
 
 
+// ---- The pool: native threads that sign for Go (see pool.go). ----
+
+enum { SIGNET_NOTIFY_BATCH = 16 };
+
+// signet_job is one signature: submitted by Go, signed by a worker, taken
+// back by Go. sig points just past the struct, in the same allocation.
+typedef struct signet_job {
+	struct signet_job *next;
+	EVP_PKEY *pkey;
+	int kind, hash;
+	unsigned char dgst[EVP_MAX_MD_SIZE];
+	size_t dlen, cap;
+	uintptr_t handle; // the waiting Go call's cgo.Handle
+	signet_result res;
+	unsigned char *sig;
+} signet_job;
+
+// signet_pool: a queue of submitted jobs, worker threads, and a list of
+// signed jobs that Go takes after the eventfd says so. The eventfd is
+// written once per batch: when the queue has run dry or SIGNET_NOTIFY_BATCH
+// jobs wait, and not again until Go has taken them (notified).
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	signet_job *qhead, *qtail;
+	signet_job *dhead, *dtail;
+	int ndone, notified, stop, nthreads, efd;
+	pthread_t *threads;
+} signet_pool;
+
+typedef struct {
+	signet_pool *pool;
+	char *err;
+} signet_pool_result;
+
+static void signet_notify(signet_pool *p) {
+	uint64_t one = 1;
+	ssize_t n = write(p->efd, &one, sizeof one); // only fails on counter overflow
+	(void)n;
+}
+
+static void *signet_worker(void *arg) {
+	signet_pool *p = arg;
+	signet_job *j;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->qhead == NULL && !p->stop) {
+			pthread_cond_wait(&p->cv, &p->mu);
+		}
+		if (p->qhead == NULL) {
+			break; // stopping, and the queue is drained
+		}
+		j = p->qhead;
+		p->qhead = j->next;
+		if (p->qhead == NULL) {
+			p->qtail = NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+
+		j->res = signet_sign(j->pkey, j->kind, j->hash, j->dgst, j->dlen, j->sig, j->cap);
+		j->next = NULL;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->dtail != NULL) {
+			p->dtail->next = j;
+		} else {
+			p->dhead = j;
+		}
+		p->dtail = j;
+		p->ndone++;
+		if (!p->notified && (p->qhead == NULL || p->ndone >= SIGNET_NOTIFY_BATCH)) {
+			p->notified = 1;
+			signet_notify(p);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static char *signet_errno(const char *what, int e) {
+	char *out = malloc(256);
+	if (out != NULL) {
+		snprintf(out, 256, "%s: %s", what, strerror(e));
+	}
+	return out;
+}
+
+// signet_pool_join stops the workers once the queue is drained and waits
+// for the first n of them.
+static void signet_pool_join(signet_pool *p, int n) {
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < n; i++) {
+		pthread_join(p->threads[i], NULL);
+	}
+}
+
+static void signet_pool_free(signet_pool *p) {
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->threads);
+	free(p);
+}
+
+// signet_pool_new starts n workers. They block every signal, so that the
+// Go runtime's threads receive the process's signals.
+static signet_pool_result signet_pool_new(int n) {
+	signet_pool_result r = {NULL, NULL};
+	sigset_t all, old;
+	int e, started = 0;
+	signet_pool *p = calloc(1, sizeof *p);
+
+	if (p == NULL || (p->threads = calloc((size_t)n, sizeof(pthread_t))) == NULL) {
+		free(p);
+		r.err = signet_errno("calloc", ENOMEM);
+		return r;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->nthreads = n;
+	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->efd < 0) {
+		r.err = signet_errno("eventfd", errno);
+		signet_pool_free(p);
+		return r;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (; started < n; started++) {
+		if ((e = pthread_create(&p->threads[started], NULL, signet_worker, p)) != 0) {
+			r.err = signet_errno("pthread_create", e);
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r.err != NULL) {
+		signet_pool_join(p, started);
+		close(p->efd);
+		signet_pool_free(p);
+		return r;
+	}
+	r.pool = p;
+	return r;
+}
+
+// signet_pool_submit queues a signature of dgst with pkey. NULL when out of
+// memory.
+static signet_job *signet_pool_submit(signet_pool *p, EVP_PKEY *pkey, int kind, int hash,
+		const unsigned char *dgst, size_t dlen, size_t cap, uintptr_t handle) {
+	signet_job *j;
+
+	if (dlen > EVP_MAX_MD_SIZE || (j = malloc(sizeof *j + cap)) == NULL) {
+		return NULL;
+	}
+	memset(j, 0, sizeof *j);
+	j->pkey = pkey;
+	j->kind = kind;
+	j->hash = hash;
+	memcpy(j->dgst, dgst, dlen);
+	j->dlen = dlen;
+	j->cap = cap;
+	j->handle = handle;
+	j->sig = (unsigned char *)(j + 1);
+	pthread_mutex_lock(&p->mu);
+	if (p->qtail != NULL) {
+		p->qtail->next = j;
+	} else {
+		p->qhead = j;
+	}
+	p->qtail = j;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+// signet_pool_take returns the signed jobs (a list through next) and
+// re-arms the notification.
+static signet_job *signet_pool_take(signet_pool *p) {
+	signet_job *j;
+
+	pthread_mutex_lock(&p->mu);
+	j = p->dhead;
+	p->dhead = p->dtail = NULL;
+	p->ndone = 0;
+	p->notified = 0;
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+// signet_pool_stop waits for the queued jobs and the workers, then writes
+// the eventfd once more so that Go takes the last jobs.
+static void signet_pool_stop(signet_pool *p) {
+	signet_pool_join(p, p->nthreads);
+	signet_notify(p);
+}
+
 static size_t signet_size(EVP_PKEY *pkey) {
 	int n = EVP_PKEY_get_size(pkey);
 	return n > 0 ? (size_t)n : 0;
@@ -207,6 +413,8 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime/cgo"
 	"sync/atomic"
 	"unsafe"
 )
@@ -326,3 +534,69 @@ const (
 	keyRSA keyType = C.EVP_PKEY_RSA
 	keyEC  keyType = C.EVP_PKEY_EC
 )
+
+// nativePool is the C side of a [Pool]: worker threads, the job queue and
+// the list of signed jobs.
+type nativePool struct{ p *C.signet_pool }
+
+// newNativePool starts n worker threads. events is the eventfd that says
+// signed jobs are waiting; the caller owns (closes) it.
+func newNativePool(n int) (np *nativePool, events *os.File, err error) {
+	r := C.signet_pool_new(C.int(n))
+	if r.pool == nil {
+		if r.err == nil {
+			return nil, nil, fmt.Errorf("%w: start signing threads: out of memory", ErrOpenSSL)
+		}
+		msg := C.GoString(r.err)
+		C.free(unsafe.Pointer(r.err))
+		return nil, nil, fmt.Errorf("openssl: start signing threads: %s", msg)
+	}
+	return &nativePool{p: r.pool}, os.NewFile(uintptr(r.pool.efd), "signet-openssl-events"), nil
+}
+
+// job is one submitted signature.
+type job struct{ j *C.signet_job }
+
+// submit queues a signature of digest with k for a worker; handle comes
+// back with the job from take. The caller keeps k's owner reachable and
+// k.inflight raised until it has the job back.
+func (np *nativePool) submit(k *pkey, kd kind, h hashID, digest []byte, handle cgo.Handle) (job, error) {
+	if len(digest) == 0 {
+		return job{}, fmt.Errorf("%w: empty digest", ErrOpenSSL)
+	}
+	j := C.signet_pool_submit(np.p, k.p, C.int(kd), C.int(h),
+		(*C.uchar)(unsafe.Pointer(&digest[0])), C.size_t(len(digest)), C.size_t(k.size), C.uintptr_t(handle))
+	if j == nil {
+		return job{}, fmt.Errorf("%w: queue a signature: out of memory or a digest over %d bytes", ErrOpenSSL, C.EVP_MAX_MD_SIZE)
+	}
+	return job{j}, nil
+}
+
+// take returns the first of the signed jobs; follow next for the rest.
+func (np *nativePool) take() job { return job{C.signet_pool_take(np.p)} }
+
+// stop waits for every queued job and the workers to finish, then signals
+// the eventfd a last time so that the taker collects the last jobs.
+func (np *nativePool) stop() { C.signet_pool_stop(np.p) }
+
+// free releases the pool's memory, after stop and the last take. It does
+// not close the eventfd.
+func (np *nativePool) free() {
+	C.signet_pool_free(np.p)
+	np.p = nil
+}
+
+func (j job) ok() bool           { return j.j != nil }
+func (j job) next() job          { return job{j.j.next} }
+func (j job) handle() cgo.Handle { return cgo.Handle(j.j.handle) }
+
+// finish copies the job's signature or error into Go memory and frees it.
+func (j job) finish() ([]byte, error) {
+	var sig []byte
+	if j.j.res.ok != 0 {
+		sig = C.GoBytes(unsafe.Pointer(j.j.sig), C.int(j.j.res.len))
+	}
+	err := result(j.j.res)
+	C.free(unsafe.Pointer(j.j))
+	return sig, err
+}

@@ -38,9 +38,10 @@ var (
 // the pointer New returns; a copy of the struct does not keep the key
 // alive.
 type Signer struct {
-	pub crypto.PublicKey
-	ec  bool
-	k   *pkey // freed by the cleanup attached to the Signer
+	pub  crypto.PublicKey
+	ec   bool
+	k    *pkey // freed by the cleanup attached to the Signer
+	pool *Pool // nil: sign on the calling goroutine's thread
 }
 
 // New imports priv, an *rsa.PrivateKey or an *ecdsa.PrivateKey on P-256,
@@ -48,10 +49,14 @@ type Signer struct {
 // and returns a Signer for it. Before returning, it signs a test digest with
 // OpenSSL and verifies it with Go, so a key that does not work in OpenSSL
 // fails here rather than on the token path. The Signer does not keep priv.
-func New(priv crypto.Signer) (*Signer, error) { return newSigner(priv, nil) }
+//
+// The Signer signs on the calling goroutine's thread, inside a cgo call;
+// a server that signs many tokens should use [Pool.New] instead.
+func New(priv crypto.Signer) (*Signer, error) { return newSigner(priv, nil, nil) }
 
-// newSigner is New with a hook told when the native key is freed (tests).
-func newSigner(priv crypto.Signer, onFree func(inflight int32)) (*Signer, error) {
+// newSigner is New for pool (nil: none), with a hook told when the native
+// key is freed (tests).
+func newSigner(priv crypto.Signer, pool *Pool, onFree func(inflight int32)) (*Signer, error) {
 	t := keyRSA
 	switch p := priv.(type) {
 	case *rsa.PrivateKey:
@@ -79,7 +84,7 @@ func newSigner(priv crypto.Signer, onFree func(inflight int32)) (*Signer, error)
 		return nil, err
 	}
 	k.onFree = onFree
-	s := &Signer{pub: pub, ec: t == keyEC, k: k}
+	s := &Signer{pub: pub, ec: t == keyEC, k: k, pool: pool}
 	runtime.AddCleanup(s, (*pkey).free, k)
 	if err := s.selfTest(); err != nil {
 		return nil, err
@@ -131,7 +136,12 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	sig, err := s.k.sign(kd, h, digest)
+	var sig []byte
+	if s.pool != nil {
+		sig, err = s.pool.sign(s.k, kd, h, digest)
+	} else {
+		sig, err = s.k.sign(kd, h, digest)
+	}
 	// The cleanup frees s.k once s is unreachable; keep s alive until
 	// OpenSSL is done with the key.
 	runtime.KeepAlive(s)

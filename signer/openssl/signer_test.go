@@ -210,7 +210,7 @@ func TestConcurrentSign(t *testing.T) {
 // with no call in flight.
 func TestCleanupFreesKey(t *testing.T) {
 	freed := make(chan int32, 1)
-	s, err := newSigner(rsaKey(t, 2048), func(n int32) { freed <- n })
+	s, err := newSigner(rsaKey(t, 2048), nil, func(n int32) { freed <- n })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,9 +245,14 @@ func TestCleanupWaitsForInFlightSign(t *testing.T) {
 	})
 	defer func() { close(stop); gc.Wait() }()
 	d := digest(crypto.SHA256, []byte("m"))
-	for range 20 {
+	pool := testPool(t)
+	for i := range 20 {
+		p := pool // half the calls through a Pool, half on this thread
+		if i%2 == 0 {
+			p = nil
+		}
 		freed := make(chan int32, 1)
-		s, err := newSigner(priv, func(n int32) { freed <- n })
+		s, err := newSigner(priv, p, func(n int32) { freed <- n })
 		if err != nil {
 			t.Fatal(err)
 		}
