@@ -29,10 +29,14 @@ func benchSign(b *testing.B, alg key.Algorithm, s crypto.Signer) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sig/s")
 }
 
-// backends returns the Go key and its OpenSSL Signer.
+// backends returns the Go key, its OpenSSL Signer on the caller's thread
+// ("openssl") and on a Pool's ("openssl-pool").
 func backends(b *testing.B, priv crypto.Signer) map[string]crypto.Signer {
-	return map[string]crypto.Signer{"go": priv, "openssl": mustNew(b, priv)}
+	return map[string]crypto.Signer{"go": priv, "openssl": mustNew(b, priv),
+		"openssl-pool": mustMode(b, mode{"pool", testPool(b).New}, priv)}
 }
+
+var backendNames = []string{"go", "openssl", "openssl-pool"}
 
 // BenchmarkRSA2048 compares crypto/rsa with OpenSSL for RS256 and PS256.
 // Run pinned to one core (docs/openssl.md):
@@ -40,7 +44,7 @@ func backends(b *testing.B, priv crypto.Signer) map[string]crypto.Signer {
 //	taskset -c 1 go test -tags openssl -run XXX -bench . -benchtime 2s ./signer/openssl/
 func BenchmarkRSA2048(b *testing.B) {
 	signers := backends(b, rsaKey(b, 2048))
-	for _, backend := range []string{"go", "openssl"} {
+	for _, backend := range backendNames {
 		for _, alg := range []key.Algorithm{key.RS256, key.PS256} {
 			b.Run(backend+"/"+alg.String(), func(b *testing.B) { benchSign(b, alg, signers[backend]) })
 		}
@@ -63,7 +67,7 @@ func BenchmarkEC(b *testing.B) {
 func BenchmarkTokenRS256(b *testing.B) {
 	payload := []byte(`{"iss":"https://issuer.example","sub":"248289761001","aud":"s6BhdRkqt3","client_id":"s6BhdRkqt3","exp":1311281970,"iat":1311280970,"jti":"4d6a7f51-2c3b-4bde-9d5e-2f1c0a3b5e6f","scope":"openid profile"}`)
 	signers := backends(b, rsaKey(b, 2048))
-	for _, backend := range []string{"go", "openssl"} {
+	for _, backend := range backendNames {
 		b.Run(backend, func(b *testing.B) {
 			k, err := jws.NewKey("kid-1", key.RS256, signers[backend])
 			if err != nil {
@@ -85,7 +89,7 @@ func BenchmarkTokenRS256(b *testing.B) {
 func BenchmarkRSA2048Parallel(b *testing.B) {
 	signers := backends(b, rsaKey(b, 2048))
 	d := digest(crypto.SHA256, []byte("m"))
-	for _, backend := range []string{"go", "openssl"} {
+	for _, backend := range backendNames {
 		b.Run(backend, func(b *testing.B) {
 			s := signers[backend]
 			b.ReportAllocs()

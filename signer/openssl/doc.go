@@ -40,7 +40,7 @@
 // (go run ./bench --tags openssl; docs/openssl.md): RS256 tokens per
 // second rose from 0.83 to 0.89 of `openssl speed rsa2048` on the same
 // core, p99 fell from about 25 ms to about 3 ms. A single caller with
-// nothing else to do pays two thread switches instead: about 15 µs more
+// nothing else to do pays two thread switches instead: 12 to 15 µs more
 // per signature than [New] (BenchmarkRSA2048).
 //
 // [Pool.Factory] matches keymanager.SignerFactory and wraps the algorithms
