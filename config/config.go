@@ -139,6 +139,10 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from sign-in.
 	RefreshTokenLifetime time.Duration
+	// AllowedCORSOrigins (allowedCorsOrigins) are the origins whose pages
+	// may call discovery, the JWKS, token, userinfo and revocation from
+	// JavaScript: scheme://host[:port], as browsers send them.
+	AllowedCORSOrigins []string
 }
 
 // ParseOptions controls [Parse].
@@ -315,4 +319,5 @@ type clientDoc struct {
 	RedirectURIs                          []string  `yaml:"redirectUris"`
 	PostLogoutRedirectURIs                []string  `yaml:"postLogoutRedirectUris"`
 	RefreshTokenLifetime                  *Duration `yaml:"refreshTokenLifetime"`
+	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
 }

@@ -113,6 +113,9 @@ func (p *parser) resolveClientLogin(path string, cd *clientDoc, cl *Client, c *C
 	if cl.PostLogoutRedirectURIs, err = p.redirectURIs(path+".postLogoutRedirectUris", cd.PostLogoutRedirectURIs, c); err != nil {
 		return err
 	}
+	if cl.AllowedCORSOrigins, err = p.corsOrigins(path+".allowedCorsOrigins", cd.AllowedCorsOrigins, c); err != nil {
+		return err
+	}
 	if code && len(cl.RedirectURIs) == 0 {
 		return p.at(path, "(%s) allows authorization_code but has no redirectUris; list the exact URLs the client receives codes at, e.g. redirectUris: [https://app.example.com/callback]", cl.ClientID)
 	}
@@ -151,6 +154,37 @@ func (p *parser) redirectURIs(path string, uris []string, c *Config) ([]string, 
 		}
 		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s uses plain http on a non-loopback host: authorization codes travel unencrypted; use https", at, s))
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// corsOrigins checks clients[].allowedCorsOrigins: each must be an origin
+// exactly as a browser sends it in the Origin header (RFC 6454): a lower
+// case http or https scheme and host, a port only when it is not the
+// scheme's default, no path (not even "/"), query or fragment. Anything
+// else would never match, and silently so.
+func (p *parser) corsOrigins(path string, origins []string, c *Config) ([]string, error) {
+	var out []string
+	for i, s := range origins {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			return nil, p.at(at, "%q is not an origin; write scheme://host[:port], e.g. https://app.example.com or http://localhost:3000", s)
+		}
+		want := u.Scheme + "://" + strings.ToLower(u.Host)
+		if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+			want = strings.TrimSuffix(want, ":"+port)
+		}
+		if s != want {
+			return nil, p.at(at, "%q is not an origin as browsers send it; write %q (lower case, no path or trailing slash, no default port)", s, want)
+		}
+		if slices.Contains(out, s) {
+			return nil, p.at(at, "lists %q twice", s)
+		}
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s uses plain http on a non-loopback host: its pages and the tokens they receive travel unencrypted; use https", at, s))
 		}
 		out = append(out, s)
 	}

@@ -23,6 +23,7 @@ clients:
     redirectUris: [ "https://app.example.com/cb", "http://127.0.0.1:3000/cb", "com.example.app:/cb" ]
     postLogoutRedirectUris: [ "https://app.example.com/" ]
     refreshTokenLifetime: 7d
+    allowedCorsOrigins: [ "https://app.example.com", "http://localhost:3000", "http://[::1]:8081" ]
   - clientId: web
     secrets: ["plain:web"]
     allowedGrantTypes: [authorization_code, client_credentials]
@@ -43,7 +44,8 @@ func TestLoginConfig(t *testing.T) {
 	if !spa.Public || len(spa.Secrets) != 0 || spa.RefreshTokenLifetime != 7*24*time.Hour ||
 		!slices.Equal(spa.RedirectURIs, []string{"https://app.example.com/cb", "http://127.0.0.1:3000/cb", "com.example.app:/cb"}) ||
 		!slices.Equal(spa.PostLogoutRedirectURIs, []string{"https://app.example.com/"}) ||
-		!slices.Equal(spa.AllowedScopes, []string{"openid", "profile", "email", "offline_access", "orders.read"}) {
+		!slices.Equal(spa.AllowedScopes, []string{"openid", "profile", "email", "offline_access", "orders.read"}) ||
+		!slices.Equal(spa.AllowedCORSOrigins, []string{"https://app.example.com", "http://localhost:3000", "http://[::1]:8081"}) {
 		t.Errorf("spa %+v", spa)
 	}
 	if web.Public || web.RefreshTokenLifetime != DefaultRefreshTokenLifetime || !slices.Equal(web.AllowedIdentityTokenSigningAlgorithms, []key.Algorithm{key.RS256}) {
@@ -78,10 +80,12 @@ clients:
     allowedGrantTypes: [authorization_code]
     allowedScopes: [openid]
     redirectUris: [ "http://app.example.com/cb" ]
+    allowedCorsOrigins: [ "http://app.example.com" ]
 `, nil)
 	w := strings.Join(c.Warnings, "\n")
 	for _, want := range []string{
 		"clients[0].redirectUris[0]: http://app.example.com/cb uses plain http on a non-loopback host",
+		"clients[0].allowedCorsOrigins[0]: http://app.example.com uses plain http on a non-loopback host",
 		"clients spa allow authorization_code but no users are configured",
 	} {
 		if !strings.Contains(w, want) {
@@ -114,6 +118,12 @@ func TestLoginConfigErrors(t *testing.T) {
 		{"fragment", client(public + "    allowedGrantTypes: [authorization_code]\n    redirectUris: [\"https://a/cb#x\"]\n"), "has a fragment"},
 		{"duplicate redirect", client(public + "    allowedGrantTypes: [authorization_code]\n    redirectUris: [https://a/cb, https://a/cb]\n"), `clients[0].redirectUris[1]: lists "https://a/cb" twice`},
 		{"bad logout uri", client(public + code + "    postLogoutRedirectUris: [\"x y\"]\n"), "clients[0].postLogoutRedirectUris[0]"},
+		{"origin with a slash", client(public + code + "    allowedCorsOrigins: [\"https://app.example/\"]\n"), `clients[0].allowedCorsOrigins[0]: "https://app.example/" is not an origin as browsers send it; write "https://app.example" (lower case, no path or trailing slash, no default port)`},
+		{"origin with a path", client(public + code + "    allowedCorsOrigins: [\"https://app.example/spa\"]\n"), `write "https://app.example"`},
+		{"origin in upper case", client(public + code + "    allowedCorsOrigins: [\"https://App.Example\"]\n"), `write "https://app.example"`},
+		{"origin with the default port", client(public + code + "    allowedCorsOrigins: [\"https://app.example:443\"]\n"), `write "https://app.example"`},
+		{"origin not http", client(public + code + "    allowedCorsOrigins: [\"file:///index.html\"]\n"), `clients[0].allowedCorsOrigins[0]: "file:///index.html" is not an origin; write scheme://host[:port]`},
+		{"origin twice", client(public + code + "    allowedCorsOrigins: [\"http://localhost:3000\", \"http://localhost:3000\"]\n"), `clients[0].allowedCorsOrigins[1]: lists "http://localhost:3000" twice`},
 		{"identity scope without code", client("    secrets: [plain:x]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [openid]\n"), `clients[0].allowedScopes[0]: "openid" is an OpenID Connect scope; it needs authorization_code`},
 		{"unknown identity scope", client(public + code + "    allowedScopes: [phone]\n"), `scope "phone" belongs to no API resource`},
 		{"refresh lifetime", client(public + "    allowedGrantTypes: [authorization_code, refresh_token]\n    allowedScopes: [offline_access]\n    redirectUris: [https://a/cb]\n    refreshTokenLifetime: 0s\n"), "clients[0].refreshTokenLifetime: must be a positive duration"},

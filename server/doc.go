@@ -17,6 +17,10 @@
 //	GET  /readyz    every configured algorithm can sign and the store is reachable (503 otherwise)
 //	GET  /metrics   Prometheus metrics
 //
+// Discovery and the JWKS allow any origin (CORS); token, userinfo and
+// revocation allow the origins clients list in AllowedCORSOrigins and
+// answer their preflights (cors.go).
+//
 // The server reads keys through the small [Keys] interface, which
 // *keymanager.Manager implements; tests use fakes.
 //

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type registry struct {
 	// secrets of the resources that may introspect (oidc.go).
 	login      map[string]*loginClient
 	introspect map[string][]*clientauth.Secret
+	// corsOrigins holds every client's AllowedCORSOrigins (cors.go).
+	corsOrigins map[string]bool
 }
 
 type resource struct {
@@ -77,7 +80,8 @@ func (s *Server) SetClients(clients []Client, resources []APIResource) error {
 }
 
 func compile(clients []Client, resources []APIResource) (*registry, error) {
-	reg := &registry{clients: make(map[string]*client, len(clients)), resources: make(map[string]*resource, len(resources))}
+	reg := &registry{clients: make(map[string]*client, len(clients)), resources: make(map[string]*resource, len(resources)),
+		corsOrigins: make(map[string]bool)}
 	known := make(map[string]bool)
 	for _, r := range resources {
 		if r.Name == "" {
@@ -129,6 +133,13 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 		cl.subJSON = appendJSONString(cl.subJSON, c.ID)
 		reg.clients[c.ID] = cl
 		cl.def, cl.defErr = reg.grant(cl, nil, nil)
+		for _, o := range c.AllowedCORSOrigins {
+			if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+				u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") {
+				return nil, fmt.Errorf("server: client %q: CORS origin %q is not an origin: scheme://host[:port], without a path", c.ID, o)
+			}
+			reg.corsOrigins[o] = true
+		}
 	}
 	if err := compileLogin(reg, clients, resources); err != nil {
 		return nil, err

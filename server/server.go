@@ -70,6 +70,10 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from the code exchange.
 	RefreshTokenLifetime time.Duration
+	// AllowedCORSOrigins are the origins (scheme://host[:port]) whose
+	// pages may call discovery, the JWKS, the token, userinfo and
+	// revocation endpoints from JavaScript (cors.go).
+	AllowedCORSOrigins []string
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that
@@ -224,10 +228,18 @@ func (s *Server) buildHandler() http.Handler {
 		mux.Handle(pattern, h)
 		s.routes[pattern] = route
 	}
+	// Endpoints a browser application calls with its tokens get CORS
+	// headers for the clients' origins and a preflight route (cors.go).
+	handleCORS := func(pattern, path, route, methods string, h http.HandlerFunc) {
+		handle(pattern, route, s.cors(h))
+		handle("OPTIONS "+path, route, s.preflight(methods))
+	}
+	// Discovery and the JWKS are public: any origin may read them.
 	handle("GET "+s.prefix+PathDiscovery, "discovery", s.serveDiscovery)
 	handle("GET "+s.prefix+PathJWKS, "jwks", s.serveJWKS)
-	handle(s.prefix+PathToken, "token", s.serveToken) // every method: 405 with a JSON body
-	s.addLoginRoutes(handle)
+	// Every method but OPTIONS reaches serveToken: 405 with a JSON body.
+	handleCORS(s.prefix+PathToken, s.prefix+PathToken, "token", "POST", s.serveToken)
+	s.addLoginRoutes(handle, handleCORS)
 	handle("GET /healthz", "healthz", s.serveHealthz)
 	handle("GET /readyz", "readyz", s.serveReadyz)
 	handle("GET /metrics", "metrics", s.metrics.handler(s.registry))

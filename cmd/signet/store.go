@@ -106,6 +106,7 @@ func serverClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			IdentityScopes:                        identity,
 			AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
 			RefreshTokenLifetime:                  c.RefreshTokenLifetime,
+			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
 		})
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))

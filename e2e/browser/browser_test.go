@@ -122,6 +122,9 @@ func startSignet(t *testing.T, rp *relyingParty) string {
 			// The reference's rule: the client restricts ID tokens to EdDSA.
 			AllowedIdentityTokenSigningAlgorithms: []key.Algorithm{key.EdDSA},
 			AccessTokenLifetime:                   10 * time.Minute, RefreshTokenLifetime: time.Hour,
+			// Its pages (another origin: another port) call Signet from
+			// JavaScript.
+			AllowedCORSOrigins: []string{rp.srv.URL},
 		}},
 		Grants: store,
 		Users: []server.User{{Subject: "user-alice", Username: username, Password: cheapHash(t, password),
@@ -275,6 +278,25 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	if ui.Subject != "user-alice" || ui.Email != "alice@example.com" || !ui.EmailVerified {
 		t.Fatalf("userinfo %+v", ui)
+	}
+
+	// The client's own page (the callback, on the client's origin) calls
+	// userinfo from JavaScript. The Authorization header makes Chromium
+	// preflight; it lets the page read the answer only because the client
+	// lists that origin. Introspection sends no CORS headers: blocked.
+	xhr := func(method, u, header, body string) string {
+		js := fmt.Sprintf(`(() => { try {
+			const x = new XMLHttpRequest(); x.open(%q, %q, false);
+			if (%q) x.setRequestHeader("Authorization", %q);
+			x.send(%q); return x.status + " " + x.responseText;
+		} catch (e) { return "blocked: " + e.name; } })()`, method, u, header, header, body)
+		return value(t, bctx, chromedp.Evaluate[string](js))
+	}
+	if got := xhr("GET", issuer+server.PathUserinfo, "Bearer "+tok.AccessToken, ""); !strings.HasPrefix(got, "200 {") || !strings.Contains(got, `"sub":"user-alice"`) {
+		t.Fatalf("userinfo from the client's page: %s", got)
+	}
+	if got := xhr("POST", issuer+server.PathIntrospect, "", "token=x"); got != "blocked: NetworkError" {
+		t.Fatalf("introspection from the client's page: %s, want blocked", got)
 	}
 
 	// Refresh: a new refresh token each time.

@@ -7,7 +7,9 @@
 // Debian's headless Chromium with chromedp through the login page:
 // authorize with PKCE, a wrong password and the error shown, sign-in,
 // redirect with the code, the exchange, the ID token verified by
-// coreos/go-oidc against the live JWKS (nonce, at_hash), userinfo, a
+// coreos/go-oidc against the live JWKS (nonce, at_hash), userinfo (from
+// Go, and from the client's page on its own origin through CORS, while
+// introspection stays blocked to that page), a
 // refresh with rotation, revocation, and RP-initiated logout. It writes a
 // screenshot of the login page to $SIGNET_ARTIFACTS_DIR, or to the test's
 // artifact directory (go test -artifacts keeps it), and logs its path.
