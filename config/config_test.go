@@ -343,6 +343,28 @@ clients: [ { clientId: dev, secrets: ["plain:devsecret"], allowedGrantTypes: [cl
 	}
 }
 
+// A SQLite DSN's file is relative to the configuration's directory,
+// written as a path or as a file: URI.
+func TestSQLiteDSNRelativeToConfig(t *testing.T) {
+	dir := t.TempDir()
+	for dsn, want := range map[string]string{
+		"data/s.db":      filepath.Join(dir, "data/s.db"),
+		"file:data/s.db": "file:" + filepath.Join(dir, "data/s.db"),
+		"file:data/s.db?_pragma=busy_timeout(5000)": "file:" + filepath.Join(dir, "data/s.db") + "?_pragma=busy_timeout(5000)",
+		"file:/var/lib/signet/s.db?_pragma=x":       "file:/var/lib/signet/s.db?_pragma=x",
+		"/var/lib/signet/s.db":                      "/var/lib/signet/s.db",
+		"file:///var/lib/signet/s.db":               "file:///var/lib/signet/s.db",
+	} {
+		c, err := Parse([]byte("issuer: https://a.example\nstorage: { driver: sqlite, dsn: \""+dsn+"\" }\n"), ParseOptions{Dir: dir, LookupEnv: env(nil)})
+		if err != nil {
+			t.Fatalf("%s: %v", dsn, err)
+		}
+		if c.Storage.DSN != want {
+			t.Errorf("dsn %q resolved to %q, want %q", dsn, c.Storage.DSN, want)
+		}
+	}
+}
+
 func TestProtectionSecrets(t *testing.T) {
 	dir := t.TempDir()
 	c, err := Parse([]byte("issuer: https://a.example\nstorage: { driver: sqlite, dsn: data/s.db }\n"), ParseOptions{Dir: dir, LookupEnv: env(nil)})

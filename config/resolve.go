@@ -42,6 +42,26 @@ func (p *parser) path(s string) string {
 	return filepath.Join(p.dir, s)
 }
 
+// sqliteDSN resolves the file of a SQLite DSN, a path or a "file:" URI
+// ("file:data/s.db?_pragma=..."), relative to the configuration's
+// directory, as every other relative path. An in-memory database and
+// "file:" URIs with an authority ("file:///...") are left alone.
+func (p *parser) sqliteDSN(dsn string) string {
+	rest, uri := strings.CutPrefix(dsn, "file:")
+	if !uri {
+		return p.path(dsn)
+	}
+	file, query, hasQuery := strings.Cut(rest, "?")
+	if file == "" || strings.HasPrefix(file, "/") || strings.HasPrefix(file, ":memory:") {
+		return dsn
+	}
+	dsn = "file:" + p.path(file)
+	if hasQuery {
+		dsn += "?" + query
+	}
+	return dsn
+}
+
 func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	c := &Config{Source: p.src}
 	if err := p.resolveServer(d, c); err != nil {
@@ -209,9 +229,7 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 		if dsn == "" {
 			dsn = DefaultSQLiteDSN
 		}
-		if !strings.HasPrefix(dsn, "file:") {
-			dsn = p.path(dsn)
-		}
+		dsn = p.sqliteDSN(dsn)
 		c.Storage = Storage{Driver: DriverSQLite, DSN: dsn}
 	case DriverPostgres:
 		if st.DSN == "" {
