@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -47,8 +48,12 @@ type Config struct {
 	// Issuer is the issuer identifier (iss), an absolute http(s) URL.
 	Issuer string
 	// Listen is the TCP address the server listens on.
-	Listen  string
-	Storage Storage
+	Listen string
+	// TrustedProxies (trustedProxies) are the addresses of reverse
+	// proxies whose X-Forwarded-For Signet believes, to find a client's
+	// address (login rate limits, logs).
+	TrustedProxies []netip.Prefix
+	Storage        Storage
 	// KeyManagement holds the key management options, defaults applied
 	// and validated.
 	KeyManagement key.Options
@@ -245,6 +250,7 @@ func (p *parser) decode(data []byte, lookup LookupEnv) (*fileDoc, error) {
 type fileDoc struct {
 	Issuer            string            `yaml:"issuer"`
 	Listen            string            `yaml:"listen"`
+	TrustedProxies    []string          `yaml:"trustedProxies"`
 	Storage           *storageDoc       `yaml:"storage"`
 	KeyManagement     *keyManagementDoc `yaml:"keyManagement"`
 	SigningCredential *keyFileDoc       `yaml:"signingCredential"`

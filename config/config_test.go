@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +244,8 @@ func TestErrors(t *testing.T) {
 		{"issuer query", "issuer: https://a.example/?x=1\n", "must not have a query"},
 		{"bad listen", minimal + "listen: 8080\n", `signet.yaml:4: listen: "8080" is not a host:port address`},
 		{"bad driver", "issuer: https://a.example\nstorage: { driver: mysql }\n", `signet.yaml:2: storage.driver: unknown driver "mysql"`},
+		{"proxy not an address", "issuer: https://a.example\ntrustedProxies: [ lb.internal ]\n", `trustedProxies[0]: "lb.internal" is not an IP address or CIDR prefix, e.g. 10.0.0.0/8 or 192.0.2.10`},
+		{"proxy host bits", "issuer: https://a.example\ntrustedProxies: [ 10.1.2.3/8 ]\n", `trustedProxies[0]: "10.1.2.3/8" has host bits set; write "10.0.0.0/8"`},
 		{"memory dsn", "issuer: https://a.example\nstorage: { driver: memory, dsn: x }\n", "storage.dsn: is not used by the memory driver"},
 		{"postgres dsn", "issuer: https://a.example\nstorage: { driver: postgres }\n", "storage.dsn: is required with the postgres driver"},
 		{"postgres secret", "issuer: https://a.example\nstorage: { driver: postgres, dsn: postgres://x/y }\n", "keyManagement.protection.secrets: is required with the postgres store"},
@@ -362,6 +365,17 @@ func TestSQLiteDSNRelativeToConfig(t *testing.T) {
 		if c.Storage.DSN != want {
 			t.Errorf("dsn %q resolved to %q, want %q", dsn, c.Storage.DSN, want)
 		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c := mustParse(t, "issuer: https://a.example\ntrustedProxies: [ 10.0.0.0/8, 192.0.2.10, \"2001:db8::/32\", \"::ffff:198.51.100.1\" ]\n", nil)
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if want := []string{"10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32", "198.51.100.1/32"}; !slices.Equal(got, want) {
+		t.Fatalf("trustedProxies %v, want %v", got, want)
 	}
 }
 

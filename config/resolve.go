@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,6 +115,20 @@ func (p *parser) resolveServer(d *fileDoc, c *Config) error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return p.at("listen", "%q is not a host:port address, e.g. 127.0.0.1:8080 or :8080", c.Listen)
+	}
+	for i, s := range d.TrustedProxies {
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return p.at(fmt.Sprintf("trustedProxies[%d]", i), "%q is not an IP address or CIDR prefix, e.g. 10.0.0.0/8 or 192.0.2.10", s)
+			}
+			pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if pfx.Masked() != pfx {
+			return p.at(fmt.Sprintf("trustedProxies[%d]", i), "%q has host bits set; write %q", s, pfx.Masked().String())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx)
 	}
 	return nil
 }

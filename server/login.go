@@ -73,7 +73,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 
 	now := s.now()
-	uk, ak := userKey(username), addrKey(r)
+	uk, ak := userKey(username), s.addrKey(r)
 	if wait := max(s.oidc.userLimit.wait(uk, now), s.oidc.addrLimit.wait(ak, now)); wait > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
 		s.renderLogin(w, r, req, http.StatusTooManyRequests, fmt.Sprintf(msgTooMany, roundMinutes(wait)), username)

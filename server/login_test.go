@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -264,6 +265,42 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 }
 
+// forwardedFor is a transport that says, as a proxy would, which client
+// it forwards.
+type forwardedFor struct{ client string }
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.client)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestLoginRateLimitBehindProxy: behind a trusted proxy (the test's
+// loopback peer), each forwarded client has its own address budget.
+func TestLoginRateLimitBehindProxy(t *testing.T) {
+	e := newLoginEnv(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	from := func(client string) *browser {
+		b := e.browser()
+		b.c.Transport = forwardedFor{client}
+		return b
+	}
+	one, two := from("203.0.113.1"), from("203.0.113.2")
+	lp := one.get(one.authorize(spaRequest()).Header.Get("Location"))
+	for i := range addrFailures {
+		one.submitLogin(lp.body, fmt.Sprintf("user%d", i), "x")
+	}
+	if p := one.submitLogin(lp.body, "bob", bobPassword); p.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("203.0.113.1 after %d failures: %d", addrFailures, p.StatusCode)
+	}
+	lp2 := two.get(two.authorize(spaRequest()).Header.Get("Location"))
+	if p := two.submitLogin(lp2.body, "bob", bobPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("203.0.113.2 is blocked with 203.0.113.1: %d", p.StatusCode)
+	}
+	if !strings.Contains(e.logs.String(), "address=203.0.113.1") {
+		t.Fatalf("the failures are not logged with the forwarded address:\n%s", e.logs.String())
+	}
+}
+
 func TestLimiter(t *testing.T) {
 	l := newLimiter(2, time.Minute, 100)
 	now := testNow
@@ -298,16 +335,50 @@ func TestLimiter(t *testing.T) {
 }
 
 func TestAddrKey(t *testing.T) {
+	s := &Server{}
 	for addr, want := range map[string]string{
 		"192.0.2.7:5555":             "a:192.0.2.7",
+		"[::ffff:192.0.2.7]:5555":    "a:192.0.2.7",
 		"[2001:db8:1:2:3:4:5:6]:443": "a:2001:db8:1:2::/64",
 		"[2001:db8:1:2:ff::1]:443":   "a:2001:db8:1:2::/64",
+		"[fe80::1%eth0]:443":         "a:fe80::/64",
 		"pipe":                       "a:pipe",
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = addr
-		if got := addrKey(r); got != want {
+		if got := s.addrKey(r); got != want {
 			t.Errorf("addrKey(%s) = %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// TestClientAddrBehindProxies: X-Forwarded-For counts only when the peer
+// is a trusted proxy, and then only up to the first hop that is not one;
+// what a client writes into the header itself (the left part) is ignored.
+func TestClientAddrBehindProxies(t *testing.T) {
+	s := &Server{proxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.10/32")}}
+	for _, tc := range []struct {
+		peer string
+		xff  []string
+		want string
+	}{
+		{"198.51.100.7:1", []string{"203.0.113.9"}, "198.51.100.7"},        // not a proxy: the header is the client's
+		{"10.1.2.3:1", []string{"203.0.113.9"}, "203.0.113.9"},             // one trusted proxy
+		{"10.1.2.3:1", []string{"6.6.6.6, 203.0.113.9"}, "203.0.113.9"},    // the client's own entry is left of the real one
+		{"10.1.2.3:1", []string{"203.0.113.9, 192.0.2.10"}, "203.0.113.9"}, // two proxies, one header
+		{"10.1.2.3:1", []string{"203.0.113.9", "10.9.9.9"}, "203.0.113.9"}, // two proxies, two headers
+		{"10.1.2.3:1", nil, "10.1.2.3"},                                    // no header: the proxy itself
+		{"10.1.2.3:1", []string{"6.6.6.6, garbage, 10.9.9.9"}, "10.9.9.9"}, // stops at a malformed hop
+		{"10.1.2.3:1", []string{"10.9.9.9"}, "10.9.9.9"},                   // only proxies: the farthest one
+		{"[::ffff:10.1.2.3]:1", []string{"2001:db8::1"}, "2001:db8::1"},    // a mapped peer is still trusted
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.peer
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got, ok := s.clientAddr(r); !ok || got.String() != tc.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: %v %v, want %s", tc.peer, tc.xff, got, ok, tc.want)
 		}
 	}
 }

@@ -1,8 +1,8 @@
 package server
 
 import (
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -102,20 +102,57 @@ func userKey(username string) string {
 	return "u:" + strings.ToLower(username)
 }
 
-// addrKey is the rate-limit key of the request's peer address: the IPv4
-// address, or the /64 of an IPv6 address (one host often owns a whole
-// /64). Forwarded-for headers are not trusted.
-func addrKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// addrKey is the rate-limit key of the client's address (clientAddr): the
+// IPv4 address, or the /64 of an IPv6 address (one host often owns a
+// whole /64).
+func (s *Server) addrKey(r *http.Request) string {
+	ip, ok := s.clientAddr(r)
+	if !ok {
+		return "a:" + r.RemoteAddr
+	}
+	if ip.Is4() {
+		return "a:" + ip.String()
+	}
+	return "a:" + netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
+}
+
+// clientAddr returns the address of the client that sent r: the TCP peer,
+// unless the peer is a trusted proxy; then the nearest address in
+// X-Forwarded-For (read from the right, as each proxy appends) that is not
+// a trusted proxy. A malformed entry stops the walk at the last trusted
+// hop: a client cannot forge its way past the proxies. ok is false when
+// the peer address does not parse.
+func (s *Server) clientAddr(r *http.Request) (ip netip.Addr, ok bool) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		return netip.Addr{}, false
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return "a:" + host
+	ip = ap.Addr().Unmap()
+	if !s.trustedProxy(ip) {
+		return ip, true
 	}
-	if v4 := ip.To4(); v4 != nil {
-		return "a:" + v4.String()
+	fwd := r.Header.Values("X-Forwarded-For")
+	for i := len(fwd) - 1; i >= 0; i-- {
+		hops := strings.Split(fwd[i], ",")
+		for j := len(hops) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[j]))
+			if err != nil {
+				return ip, true
+			}
+			ip = a.Unmap()
+			if !s.trustedProxy(ip) {
+				return ip, true
+			}
+		}
 	}
-	return "a:" + ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	return ip, true
+}
+
+func (s *Server) trustedProxy(ip netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -128,6 +130,10 @@ type Config struct {
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration
+	// TrustedProxies are reverse proxies whose X-Forwarded-For is
+	// believed when finding a client's address (ratelimit.go); empty: the
+	// TCP peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves Signet's HTTP endpoints. Create it with New. It is safe
@@ -146,6 +152,7 @@ type Server struct {
 	metrics    *metrics
 	handler    http.Handler
 	routes     map[string]string // mux pattern -> route label
+	proxies    []netip.Prefix    // trusted reverse proxies
 
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
@@ -175,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 		now:        cfg.Now,
 		rand:       cfg.Rand,
 		registry:   cfg.Registry,
+		proxies:    slices.Clone(cfg.TrustedProxies),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

@@ -119,6 +119,7 @@ func TestRestartNeeded(t *testing.T) {
 		"signingCredential: { file: b.pem, algorithm: ES256 }\n":                                             "[signingCredential]",
 		"validationKeys: [ { file: a.pem, algorithm: ES256 } ]\n":                                            "[signingCredential validationKeys]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\nlisten: 127.0.0.1:9999\n":                     "[listen]",
+		"signingCredential: { file: a.pem, algorithm: ES256 }\ntrustedProxies: [ 10.0.0.0/8 ]\n":             "[trustedProxies]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\napiResources: [ { name: a, scopes: [a] } ]\n": "[]",
 	} {
 		if got := fmt.Sprint(restartNeeded(base, load(extra))); got != want {

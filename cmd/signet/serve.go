@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -175,6 +176,8 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		Logger:       log,
 		Grants:       grants,
 		Users:        serverUsers(cfg),
+		// Login rate limits and logs see clients behind these proxies.
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -293,6 +296,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if a.Listen != b.Listen {
 		out = append(out, "listen")
+	}
+	if !slices.Equal(a.TrustedProxies, b.TrustedProxies) {
+		out = append(out, "trustedProxies")
 	}
 	if a.Storage != b.Storage {
 		out = append(out, "storage")
