@@ -79,6 +79,23 @@ func (g *Grant) Validate() error {
 	return nil
 }
 
+// ConsumeRefusal reports why g cannot be consumed at now: ErrRevoked,
+// then ErrConsumed, then ErrExpired (expired when now is not before
+// Expires), or nil. Every store applies it, at its own precision: now is
+// compared in whole microseconds, the precision of the SQL stores, so a
+// grant is consumable exactly as long in every store.
+func (g *Grant) ConsumeRefusal(now time.Time) error {
+	switch {
+	case !g.Revoked.IsZero():
+		return ErrRevoked
+	case !g.Consumed.IsZero():
+		return ErrConsumed
+	case !now.Truncate(time.Microsecond).Before(g.Expires):
+		return ErrExpired
+	}
+	return nil
+}
+
 // HashHandle returns the storage id of a handle: hex SHA-256. Handles are
 // high-entropy random values, so a fast hash is enough.
 func HashHandle(handle string) string {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/signet-id/signet/clientauth"
 	grantstore "github.com/signet-id/signet/grant"
@@ -143,18 +145,10 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	case req.redirectURI == "":
 		return nil, "", invalidRequest("redirect_uri is missing")
 	}
-	id := grantstore.HashHandle(req.code)
-	g, err := s.oidc.grants.Grant(ctx, id)
-	if errors.Is(err, grantstore.ErrNotFound) {
-		return nil, "", invalidGrant(msgBadCode)
-	}
-	if err != nil {
-		s.log.Error("code exchange: reading the code failed", "error", err)
-		return nil, "", unavailable()
-	}
 	var d codeData
-	if g.Kind != grantstore.KindAuthorizationCode || json.Unmarshal(g.Data, &d) != nil {
-		return nil, "", invalidGrant(msgBadCode)
+	g, e := s.readGrant(ctx, req.code, grantstore.KindAuthorizationCode, &d, msgBadCode, "code exchange: reading the code failed")
+	if e != nil {
+		return nil, "", e
 	}
 	if !g.Consumed.IsZero() {
 		s.codeReplayed(r, g, d, lc)
@@ -187,16 +181,11 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 		return nil, "", invalidGrant("the user no longer exists")
 	}
 
-	g, err = s.oidc.grants.ConsumeGrant(ctx, id, now)
-	switch {
-	case errors.Is(err, grantstore.ErrConsumed):
-		s.codeReplayed(r, g, d, lc) // lost a race with another redemption
-		return nil, "", invalidGrant(msgBadCode)
-	case errors.Is(err, grantstore.ErrNotFound), errors.Is(err, grantstore.ErrExpired), errors.Is(err, grantstore.ErrRevoked):
-		return nil, "", invalidGrant(msgBadCode)
-	case err != nil:
-		s.log.Error("code exchange: consuming the code failed", "error", err)
-		return nil, "", unavailable()
+	// A replay here lost a race with another redemption.
+	g, e = s.consumeGrant(ctx, g.ID, now, msgBadCode, "code exchange: consuming the code failed",
+		func(g grantstore.Grant) { s.codeReplayed(r, g, d, lc) })
+	if e != nil {
+		return nil, "", e
 	}
 
 	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
@@ -210,11 +199,50 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	}
 	// A replay that raced this exchange revoked the family, this code
 	// included, possibly before the refresh token was stored: check.
-	if after, err := s.oidc.grants.Grant(ctx, id); err != nil || !after.Revoked.IsZero() {
+	if after, err := s.oidc.grants.Grant(ctx, g.ID); err != nil || !after.Revoked.IsZero() {
 		s.codeReplayed(r, g, d, lc)
 		return nil, "", invalidGrant(msgBadCode)
 	}
 	return resp, string(alg), nil
+}
+
+// readGrant loads the grant behind handle and decodes its data into v. A
+// missing grant, one of another kind or with undecodable data is
+// invalid_grant with the single message bad (the client learns nothing
+// more); a store failure is logged as failed and is
+// temporarily_unavailable.
+func (s *Server) readGrant(ctx context.Context, handle string, kind grantstore.Kind, v any, bad, failed string) (grantstore.Grant, *oauthError) {
+	g, err := s.oidc.grants.Grant(ctx, grantstore.HashHandle(handle))
+	if errors.Is(err, grantstore.ErrNotFound) {
+		return g, invalidGrant(bad)
+	}
+	if err != nil {
+		s.log.Error(failed, "error", err)
+		return g, unavailable()
+	}
+	if g.Kind != kind || json.Unmarshal(g.Data, v) != nil {
+		return g, invalidGrant(bad)
+	}
+	return g, nil
+}
+
+// consumeGrant uses the grant id once, atomically in the store. A second
+// use (a replay that won or lost a race) calls replayed with the grant
+// and is invalid_grant, as are a grant gone, expired or revoked since it
+// was read; a store failure is logged as failed.
+func (s *Server) consumeGrant(ctx context.Context, id string, now time.Time, bad, failed string, replayed func(grantstore.Grant)) (grantstore.Grant, *oauthError) {
+	g, err := s.oidc.grants.ConsumeGrant(ctx, id, now)
+	switch {
+	case errors.Is(err, grantstore.ErrConsumed):
+		replayed(g)
+		return g, invalidGrant(bad)
+	case errors.Is(err, grantstore.ErrNotFound), errors.Is(err, grantstore.ErrExpired), errors.Is(err, grantstore.ErrRevoked):
+		return g, invalidGrant(bad)
+	case err != nil:
+		s.log.Error(failed, "error", err)
+		return g, unavailable()
+	}
+	return g, nil
 }
 
 // codeReplayed handles a second use of a code: RFC 6749 10.5, revoke what
@@ -253,17 +281,12 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	case req.refreshToken == "":
 		return nil, "", invalidRequest("refresh_token is missing")
 	}
-	id := grantstore.HashHandle(req.refreshToken)
-	g, err := s.oidc.grants.Grant(ctx, id)
-	if errors.Is(err, grantstore.ErrNotFound) {
-		return nil, "", invalidGrant(msgBadRefresh)
-	}
-	if err != nil {
-		s.log.Error("refresh: reading the refresh token failed", "error", err)
-		return nil, "", unavailable()
-	}
 	var d refreshData
-	if g.Kind != grantstore.KindRefreshToken || g.ClientID != cl.id || json.Unmarshal(g.Data, &d) != nil {
+	g, e := s.readGrant(ctx, req.refreshToken, grantstore.KindRefreshToken, &d, msgBadRefresh, "refresh: reading the refresh token failed")
+	if e != nil {
+		return nil, "", e
+	}
+	if g.ClientID != cl.id {
 		return nil, "", invalidGrant(msgBadRefresh)
 	}
 	if !g.Consumed.IsZero() && g.Revoked.IsZero() {
@@ -293,16 +316,10 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 		return nil, "", invalidGrant("the user no longer exists")
 	}
 
-	g, err = s.oidc.grants.ConsumeGrant(ctx, id, now)
-	switch {
-	case errors.Is(err, grantstore.ErrConsumed):
-		s.refreshReused(r, g, d, lc)
-		return nil, "", invalidGrant(msgBadRefresh)
-	case errors.Is(err, grantstore.ErrNotFound), errors.Is(err, grantstore.ErrExpired), errors.Is(err, grantstore.ErrRevoked):
-		return nil, "", invalidGrant(msgBadRefresh)
-	case err != nil:
-		s.log.Error("refresh: consuming the refresh token failed", "error", err)
-		return nil, "", unavailable()
+	g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",
+		func(g grantstore.Grant) { s.refreshReused(r, g, d, lc) })
+	if e != nil {
+		return nil, "", e
 	}
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, jti: d.NextJTI,
 		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope}
@@ -312,7 +329,7 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	}
 	// A reuse that raced this rotation revoked the family, this token
 	// included, possibly before its successor was stored: check.
-	if after, err := s.oidc.grants.Grant(ctx, id); err != nil || !after.Revoked.IsZero() {
+	if after, err := s.oidc.grants.Grant(ctx, g.ID); err != nil || !after.Revoked.IsZero() {
 		s.refreshReused(r, g, d, lc)
 		return nil, "", invalidGrant(msgBadRefresh)
 	}

@@ -62,13 +62,8 @@ func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (gra
 		return grant.Grant{}, fmt.Errorf("memstore: grant: %w", grant.ErrNotFound)
 	}
 	out := cloneGrant(g)
-	switch {
-	case !g.Revoked.IsZero():
-		return out, fmt.Errorf("memstore: grant: %w", grant.ErrRevoked)
-	case !g.Consumed.IsZero():
-		return out, fmt.Errorf("memstore: grant: %w", grant.ErrConsumed)
-	case !now.Before(g.Expires):
-		return out, fmt.Errorf("memstore: grant: %w", grant.ErrExpired)
+	if err := g.ConsumeRefusal(now); err != nil {
+		return out, fmt.Errorf("memstore: grant: %w", err)
 	}
 	g.Consumed = now
 	s.grants[id] = g

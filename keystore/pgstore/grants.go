@@ -74,20 +74,6 @@ func scanGrant(row pgx.Row) (grant.Grant, error) {
 	return g, nil
 }
 
-// consumeRefusal returns the sentinel that keeps g from being consumed at
-// now (precision: stored microseconds), or nil if g is consumable.
-func consumeRefusal(g grant.Grant, now time.Time) error {
-	switch {
-	case !g.Revoked.IsZero():
-		return grant.ErrRevoked
-	case !g.Consumed.IsZero():
-		return grant.ErrConsumed
-	case !storedTime(now).Before(g.Expires):
-		return grant.ErrExpired
-	}
-	return nil
-}
-
 // CreateGrant stores g; grant.ErrExists if its id is taken.
 func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
 	if err := g.Validate(); err != nil {
@@ -156,7 +142,7 @@ func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (gra
 		if err != nil {
 			return grant.Grant{}, wrap(ctx, op, err)
 		}
-		if refusal := consumeRefusal(g, now); refusal != nil {
+		if refusal := g.ConsumeRefusal(now); refusal != nil {
 			return g, fmt.Errorf("pgstore: %s: %w", op, refusal)
 		}
 		// The grant was created after the UPDATE ran: try again.

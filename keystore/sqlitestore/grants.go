@@ -61,20 +61,6 @@ func scanGrant(row interface{ Scan(...any) error }) (grant.Grant, error) {
 	return g, nil
 }
 
-// consumeRefusal returns the sentinel that keeps g from being consumed at
-// now (precision: stored microseconds), or nil if g is consumable.
-func consumeRefusal(g grant.Grant, now time.Time) error {
-	switch {
-	case !g.Revoked.IsZero():
-		return grant.ErrRevoked
-	case !g.Consumed.IsZero():
-		return grant.ErrConsumed
-	case !fromMicros(micros(now)).Before(g.Expires):
-		return grant.ErrExpired
-	}
-	return nil
-}
-
 // grantTx runs fn in an IMMEDIATE transaction that does not bump the
 // revision, queued behind this handle's other writers.
 func (s *Store) grantTx(ctx context.Context, op string, fn func(*sql.Tx) error) (err error) {
@@ -182,7 +168,7 @@ func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (gra
 		if err != nil {
 			return err
 		}
-		if refusal = consumeRefusal(g, now); refusal == nil {
+		if refusal = g.ConsumeRefusal(now); refusal == nil {
 			return fmt.Errorf("grant %q was refused but is consumable at %s", id, now.UTC().Format(time.RFC3339Nano))
 		}
 		return nil // nothing changed; commit ends the transaction
