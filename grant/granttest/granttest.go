@@ -175,3 +175,77 @@ func Run(t *testing.T, open func(t *testing.T) grant.Store) {
 		}
 	})
 }
+
+// Grant returns an authorization code grant for handle, created at now,
+// expiring a minute later: a fixture for backend tests.
+func Grant(handle string, now time.Time) grant.Grant {
+	return grant.Grant{ID: grant.HashHandle(handle), Kind: grant.KindAuthorizationCode, ClientID: "app", Subject: "alice",
+		Data: []byte(`{"scope":"openid"}`), Created: now, Expires: now.Add(time.Minute)}
+}
+
+// EveryWrite exercises every grant write once on an empty store (create,
+// consume, a refused replay, revoke, revoke family and session, delete
+// expired), for backend tests that watch what writes do (a revision, a
+// failing connection).
+func EveryWrite(ctx context.Context, s grant.Store, now time.Time) error {
+	g := Grant("steps", now)
+	g.FamilyID, g.SessionID = "fam", "sid"
+	if err := s.CreateGrant(ctx, g); err != nil {
+		return err
+	}
+	if _, err := s.ConsumeGrant(ctx, g.ID, now); err != nil {
+		return err
+	}
+	if _, err := s.ConsumeGrant(ctx, g.ID, now); !errors.Is(err, grant.ErrConsumed) {
+		return errors.Join(errors.New("replay not refused"), err)
+	}
+	if err := s.RevokeGrant(ctx, g.ID, now); err != nil {
+		return err
+	}
+	if _, err := s.RevokeFamily(ctx, "fam", now); err != nil {
+		return err
+	}
+	if _, err := s.RevokeSession(ctx, "sid", now); err != nil {
+		return err
+	}
+	if n, err := s.DeleteExpired(ctx, now.Add(time.Hour)); err != nil || n != 1 {
+		return errors.Join(errors.New("delete expired"), err)
+	}
+	return nil
+}
+
+// StoredInMicroseconds checks a store that keeps times in whole
+// microseconds, in UTC (the SQL stores), with g (no data, family or
+// session) created at now and stored: consuming returns the grant as it
+// was; created and consumed come back truncated, in UTC; a second
+// revocation keeps the first time.
+func StoredInMicroseconds(t *testing.T, s grant.Store, g grant.Grant, now time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	got, err := s.ConsumeGrant(ctx, g.ID, now.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Consumed.IsZero() || got.Data != nil || got.FamilyID != "" || got.SessionID != "" {
+		t.Errorf("ConsumeGrant returned %+v, want the grant as it was (unconsumed, no data, no family or session)", got)
+	}
+	if got.Created.Location() != time.UTC || !got.Created.Equal(now.Truncate(time.Microsecond)) {
+		t.Errorf("created = %s, want %s in UTC, whole microseconds", got.Created, now)
+	}
+	stored, err := s.Grant(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(time.Second).Truncate(time.Microsecond); !stored.Consumed.Equal(want) || stored.Consumed.Location() != time.UTC {
+		t.Errorf("consumed = %s, want %s in UTC", stored.Consumed, want)
+	}
+	if err := s.RevokeGrant(ctx, g.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeGrant(ctx, g.ID, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := s.Grant(ctx, g.ID); !stored.Revoked.Equal(now.Truncate(time.Microsecond)) {
+		t.Errorf("revoked = %s after a second revocation, want the first, %s", stored.Revoked, now)
+	}
+}

@@ -22,39 +22,6 @@ func TestGrantConformance(t *testing.T) {
 	})
 }
 
-func testGrant(handle string, now time.Time) grant.Grant {
-	return grant.Grant{ID: grant.HashHandle(handle), Kind: grant.KindAuthorizationCode, ClientID: "app", Subject: "alice",
-		Data: []byte(`{"scope":"openid"}`), Created: now, Expires: now.Add(time.Minute)}
-}
-
-// grantSteps exercises every grant write once.
-func grantSteps(ctx context.Context, s grant.Store, now time.Time) error {
-	g := testGrant("steps", now)
-	g.FamilyID, g.SessionID = "fam", "sid"
-	if err := s.CreateGrant(ctx, g); err != nil {
-		return err
-	}
-	if _, err := s.ConsumeGrant(ctx, g.ID, now); err != nil {
-		return err
-	}
-	if _, err := s.ConsumeGrant(ctx, g.ID, now); !errors.Is(err, grant.ErrConsumed) {
-		return errors.Join(errors.New("replay not refused"), err)
-	}
-	if err := s.RevokeGrant(ctx, g.ID, now); err != nil {
-		return err
-	}
-	if _, err := s.RevokeFamily(ctx, "fam", now); err != nil {
-		return err
-	}
-	if _, err := s.RevokeSession(ctx, "sid", now); err != nil {
-		return err
-	}
-	if n, err := s.DeleteExpired(ctx, now.Add(time.Hour)); err != nil || n != 1 {
-		return errors.Join(errors.New("delete expired"), err)
-	}
-	return nil
-}
-
 // Grant writes must not look like key changes: instances poll the
 // revision to reload their keys.
 func TestGrantWritesDoNotBumpRevision(t *testing.T) {
@@ -64,7 +31,7 @@ func TestGrantWritesDoNotBumpRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := grantSteps(ctx, s, time.Now()); err != nil {
+	if err := granttest.EveryWrite(ctx, s, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	after, err := s.Revision(ctx)
@@ -92,7 +59,7 @@ func TestConsumeOnceAcrossHandles(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now()
 	for round := range 5 {
-		g := testGrant("race-"+string(rune('a'+round)), now)
+		g := granttest.Grant("race-"+string(rune('a'+round)), now)
 		if err := stores[0].CreateGrant(ctx, g); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +91,7 @@ func TestGrantStorage(t *testing.T) {
 	ctx := t.Context()
 	local := time.FixedZone("UTC+3", 3*3600)
 	now := time.Date(2025, 3, 1, 12, 0, 0, 123456789, local)
-	g := testGrant("plain", now)
+	g := granttest.Grant("plain", now)
 	g.Data = nil
 	if err := s.CreateGrant(ctx, g); err != nil {
 		t.Fatal(err)
@@ -140,39 +107,13 @@ func TestGrantStorage(t *testing.T) {
 		t.Errorf("stored family %v, session %v, data %s: want NULL, NULL, an empty blob", family, session, dataType)
 	}
 
-	got, err := s.ConsumeGrant(ctx, g.ID, now.Add(time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.Consumed.IsZero() || got.Data != nil || got.FamilyID != "" || got.SessionID != "" {
-		t.Errorf("ConsumeGrant returned %+v, want the grant as it was (unconsumed, no data, no family or session)", got)
-	}
-	if got.Created.Location() != time.UTC || !got.Created.Equal(now.Truncate(time.Microsecond)) {
-		t.Errorf("created = %s, want %s in UTC, whole microseconds", got.Created, now)
-	}
-	stored, err := s.Grant(ctx, g.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := now.Add(time.Second).Truncate(time.Microsecond); !stored.Consumed.Equal(want) || stored.Consumed.Location() != time.UTC {
-		t.Errorf("consumed = %s, want %s in UTC", stored.Consumed, want)
-	}
-	// A second revocation keeps the first time.
-	if err := s.RevokeGrant(ctx, g.ID, now); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RevokeGrant(ctx, g.ID, now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if stored, _ := s.Grant(ctx, g.ID); !stored.Revoked.Equal(now.Truncate(time.Microsecond)) {
-		t.Errorf("revoked = %s after a second revocation, want the first, %s", stored.Revoked, now)
-	}
+	granttest.StoredInMicroseconds(t, s, g, now)
 }
 
 func TestGrantErrors(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "signet.db"))
 	now := time.Now()
-	bad := testGrant("bad", now)
+	bad := granttest.Grant("bad", now)
 	bad.Expires = now.Add(-time.Second)
 	err := s.CreateGrant(t.Context(), bad)
 	if !errors.Is(err, grant.ErrInvalid) || !strings.HasPrefix(err.Error(), "sqlitestore: create grant: ") {
@@ -180,7 +121,7 @@ func TestGrantErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	g := testGrant("ctx", now)
+	g := granttest.Grant("ctx", now)
 	checks := map[string]error{
 		"create":  s.CreateGrant(ctx, g),
 		"revoke":  s.RevokeGrant(ctx, g.ID, now),
