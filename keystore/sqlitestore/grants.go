@@ -61,41 +61,11 @@ func scanGrant(row interface{ Scan(...any) error }) (grant.Grant, error) {
 	return g, nil
 }
 
-// grantTx runs fn in an IMMEDIATE transaction that does not bump the
-// revision, queued behind this handle's other writers.
-func (s *Store) grantTx(ctx context.Context, op string, fn func(*sql.Tx) error) (err error) {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(ctx, op, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := fn(tx); err != nil {
-		var nc errNoChange
-		if errors.As(err, &nc) {
-			return fmt.Errorf("sqlitestore: %s: %w", op, nc.sentinel)
-		}
-		return s.wrap(ctx, op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.wrap(ctx, op+": commit", err)
-	}
-	return nil
-}
-
 // grantExec runs one statement as a grant write and returns the rows it
 // changed.
 func (s *Store) grantExec(ctx context.Context, op, query string, args ...any) (int, error) {
 	var n int64
-	err := s.grantTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.tx(ctx, op, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -111,7 +81,7 @@ func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("sqlitestore: create grant: %w", err)
 	}
-	return s.grantTx(ctx, "create grant", func(tx *sql.Tx) error {
+	return s.tx(ctx, "create grant", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
@@ -147,7 +117,7 @@ func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (gra
 		g       grant.Grant
 		refusal error
 	)
-	err := s.grantTx(ctx, "consume grant", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "consume grant", func(tx *sql.Tx) error {
 		var err error
 		g, err = scanGrant(tx.QueryRowContext(ctx, `UPDATE grants SET consumed_us = ?2
 			WHERE id = ?1 AND consumed_us IS NULL AND revoked_us IS NULL AND expires_us > ?2
@@ -185,7 +155,7 @@ func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (gra
 // RevokeGrant marks one grant revoked at now (a grant revoked before keeps
 // its time); grant.ErrNotFound if none.
 func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error {
-	return s.grantTx(ctx, "revoke grant", func(tx *sql.Tx) error {
+	return s.tx(ctx, "revoke grant", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_us = COALESCE(revoked_us, ?2) WHERE id = ?1`, id, micros(now))
 		if err != nil {
 			return err

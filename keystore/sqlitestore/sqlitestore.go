@@ -319,10 +319,25 @@ type errNoChange struct{ sentinel error }
 func (e errNoChange) Error() string { return e.sentinel.Error() }
 func (e errNoChange) Unwrap() error { return e.sentinel }
 
-// write runs change in an IMMEDIATE transaction that also bumps the
+// write runs change in an IMMEDIATE transaction (tx) that also bumps the
 // revision. change reports a refused write (ErrExists, ErrNotFound) by
 // returning errNoChange.
-func (s *Store) write(ctx context.Context, op string, change func(*sql.Tx) error) (err error) {
+func (s *Store) write(ctx context.Context, op string, change func(*sql.Tx) error) error {
+	return s.tx(ctx, op, func(tx *sql.Tx) error {
+		if err := change(tx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE store_revision SET revision = revision + 1 WHERE id = 1`); err != nil {
+			return fmt.Errorf("bump revision: %w", err)
+		}
+		return nil
+	})
+}
+
+// tx runs fn in an IMMEDIATE transaction, queued behind this handle's
+// other writers, and commits it. fn reports a refused write by returning
+// errNoChange, whose sentinel the error wraps; any failure rolls back.
+func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
@@ -337,14 +352,12 @@ func (s *Store) write(ctx context.Context, op string, change func(*sql.Tx) error
 			_ = tx.Rollback()
 		}
 	}()
-	if err := change(tx); err != nil {
-		if nc, ok := err.(errNoChange); ok {
+	if err := fn(tx); err != nil {
+		var nc errNoChange
+		if errors.As(err, &nc) {
 			return fmt.Errorf("sqlitestore: %s: %w", op, nc.sentinel)
 		}
 		return s.wrap(ctx, op, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE store_revision SET revision = revision + 1 WHERE id = 1`); err != nil {
-		return s.wrap(ctx, op+": bump revision", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, op+": commit", err)
