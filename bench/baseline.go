@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/signet-id/signet/internal/cpuprofile"
 )
 
 // baselineMain is `bench baseline-server --body-bytes N`: the HTTP floor.
@@ -31,17 +32,12 @@ func baselineMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *profile != "" {
-		f, err := os.Create(*profile)
+		stopProfile, err := cpuprofile.Start(*profile)
 		if err != nil {
-			fmt.Fprintf(stderr, "baseline-server: %v\n", err)
+			fmt.Fprintf(stderr, "baseline-server: --cpuprofile: %v\n", err)
 			return 1
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "baseline-server: %v\n", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
 	if *size < 2 || *size > 1<<20 {
 		fmt.Fprintln(stderr, "baseline-server: --body-bytes must be from 2 to 1MiB")

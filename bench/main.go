@@ -42,11 +42,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/signet-id/signet/internal/cpuprofile"
 	"github.com/signet-id/signet/key"
 )
 
@@ -179,17 +179,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if o.loadProfile != "" {
-		f, err := os.Create(o.loadProfile)
+		stopProfile, err := cpuprofile.Start(o.loadProfile)
 		if err != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
+			fmt.Fprintf(stderr, "bench: --load-cpuprofile: %v\n", err)
 			return 1
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
 	rep, err := benchmark(ctx, o, stderr)
 	if err != nil {

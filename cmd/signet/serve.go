@@ -21,6 +21,7 @@ import (
 
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/internal/cpuprofile"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/server"
 	"github.com/signet-id/signet/signer/backend"
@@ -71,9 +72,9 @@ need a restart.`,
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
 			if o.cpuProfile != "" {
-				stopProfile, err := startCPUProfile(o.cpuProfile)
+				stopProfile, err := cpuprofile.Start(o.cpuProfile)
 				if err != nil {
-					return err
+					return fmt.Errorf("--cpuprofile: %w", err)
 				}
 				defer stopProfile()
 			}
