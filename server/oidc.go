@@ -262,15 +262,15 @@ func (s *Server) randomHandle(n int) (string, error) {
 
 // addLoginRoutes registers the login-flow endpoints when they are enabled.
 func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.HandlerFunc),
-	handleCORS func(pattern, path, route, methods string, h http.HandlerFunc)) {
+	handleCORS func(path, route, methods string, h http.HandlerFunc)) {
 	if s.oidc == nil {
 		return
 	}
 	handle(s.prefix+PathAuthorize, "authorize", s.serveAuthorize)
 	handle(s.prefix+PathLogin, "login", s.serveLogin)
-	handleCORS(s.prefix+PathUserinfo, s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
+	handleCORS(s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)
-	handleCORS(s.prefix+PathRevocation, s.prefix+PathRevocation, "revocation", "POST", s.serveRevocation)
+	handleCORS(s.prefix+PathRevocation, "revocation", "POST", s.serveRevocation)
 	handle(s.prefix+PathEndSession, "endsession", s.serveEndSession)
 }
 

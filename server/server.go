@@ -73,8 +73,8 @@ type Client struct {
 	// family, from the code exchange.
 	RefreshTokenLifetime time.Duration
 	// AllowedCORSOrigins are the origins (scheme://host[:port]) whose
-	// pages may call discovery, the JWKS, the token, userinfo and
-	// revocation endpoints from JavaScript (cors.go).
+	// pages may call the token, userinfo and revocation endpoints from
+	// JavaScript (cors.go); discovery and the JWKS allow any origin.
 	AllowedCORSOrigins []string
 }
 
@@ -238,15 +238,15 @@ func (s *Server) buildHandler() http.Handler {
 	}
 	// Endpoints a browser application calls with its tokens get CORS
 	// headers for the clients' origins and a preflight route (cors.go).
-	handleCORS := func(pattern, path, route, methods string, h http.HandlerFunc) {
-		handle(pattern, route, s.cors(h))
+	handleCORS := func(path, route, methods string, h http.HandlerFunc) {
+		handle(path, route, s.cors(h))
 		handle("OPTIONS "+path, route, s.preflight(methods))
 	}
 	// Discovery and the JWKS are public: any origin may read them.
 	handle("GET "+s.prefix+PathDiscovery, "discovery", s.serveDiscovery)
 	handle("GET "+s.prefix+PathJWKS, "jwks", s.serveJWKS)
 	// Every method but OPTIONS reaches serveToken: 405 with a JSON body.
-	handleCORS(s.prefix+PathToken, s.prefix+PathToken, "token", "POST", s.serveToken)
+	handleCORS(s.prefix+PathToken, "token", "POST", s.serveToken)
 	s.addLoginRoutes(handle, handleCORS)
 	handle("GET /healthz", "healthz", s.serveHealthz)
 	handle("GET /readyz", "readyz", s.serveReadyz)
