@@ -144,6 +144,9 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from sign-in.
 	RefreshTokenLifetime time.Duration
+	// IdentityTokenLifetime (identityTokenLifetime) is the lifetime of the
+	// client's ID tokens; DefaultIdentityTokenLifetime unless set.
+	IdentityTokenLifetime time.Duration
 	// AllowedCORSOrigins (allowedCorsOrigins) are the origins whose pages
 	// may call discovery, the JWKS, token, userinfo and revocation from
 	// JavaScript: scheme://host[:port], as browsers send them.
@@ -325,5 +328,6 @@ type clientDoc struct {
 	RedirectURIs                          []string  `yaml:"redirectUris"`
 	PostLogoutRedirectURIs                []string  `yaml:"postLogoutRedirectUris"`
 	RefreshTokenLifetime                  *Duration `yaml:"refreshTokenLifetime"`
+	IdentityTokenLifetime                 *Duration `yaml:"identityTokenLifetime"`
 	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
 }

@@ -21,6 +21,9 @@ const (
 	AuthMethodNone = "none"
 
 	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
+	// DefaultIdentityTokenLifetime is clients[].identityTokenLifetime's
+	// default (the reference's 300 seconds; server.DefaultIDTokenLifetime).
+	DefaultIdentityTokenLifetime = 5 * time.Minute
 )
 
 // IsIdentityScope reports whether s is an OpenID Connect scope Signet
@@ -123,6 +126,17 @@ func (p *parser) resolveClientLogin(path string, cd *clientDoc, cl *Client, c *C
 		return p.at(path, "(%s) has redirectUris or postLogoutRedirectUris but does not allow authorization_code; add it to allowedGrantTypes or remove them", cl.ClientID)
 	}
 
+	cl.IdentityTokenLifetime = DefaultIdentityTokenLifetime
+	if cd.IdentityTokenLifetime != nil {
+		switch d := time.Duration(*cd.IdentityTokenLifetime); {
+		case !code:
+			return p.at(path+".identityTokenLifetime", "(%s) ID tokens are issued by the login flow; add authorization_code to allowedGrantTypes or remove identityTokenLifetime", cl.ClientID)
+		case d < time.Second:
+			return p.at(path+".identityTokenLifetime", "must be at least 1s, e.g. 5m")
+		default:
+			cl.IdentityTokenLifetime = d
+		}
+	}
 	cl.RefreshTokenLifetime = DefaultRefreshTokenLifetime
 	if cd.RefreshTokenLifetime != nil {
 		if *cd.RefreshTokenLifetime <= 0 {

@@ -23,6 +23,7 @@ clients:
     redirectUris: [ "https://app.example.com/cb", "http://127.0.0.1:3000/cb", "com.example.app:/cb" ]
     postLogoutRedirectUris: [ "https://app.example.com/" ]
     refreshTokenLifetime: 7d
+    identityTokenLifetime: 90s
     allowedCorsOrigins: [ "https://app.example.com", "http://localhost:3000", "http://[::1]:8081" ]
   - clientId: web
     secrets: ["plain:web"]
@@ -47,6 +48,9 @@ func TestLoginConfig(t *testing.T) {
 		!slices.Equal(spa.AllowedScopes, []string{"openid", "profile", "email", "offline_access", "orders.read"}) ||
 		!slices.Equal(spa.AllowedCORSOrigins, []string{"https://app.example.com", "http://localhost:3000", "http://[::1]:8081"}) {
 		t.Errorf("spa %+v", spa)
+	}
+	if spa.IdentityTokenLifetime != 90*time.Second || web.IdentityTokenLifetime != DefaultIdentityTokenLifetime {
+		t.Errorf("identityTokenLifetime spa %s, web %s; want 1m30s and the default", spa.IdentityTokenLifetime, web.IdentityTokenLifetime)
 	}
 	if web.Public || web.RefreshTokenLifetime != DefaultRefreshTokenLifetime || !slices.Equal(web.AllowedIdentityTokenSigningAlgorithms, []key.Algorithm{key.RS256}) {
 		t.Errorf("web %+v", web)
@@ -118,6 +122,8 @@ func TestLoginConfigErrors(t *testing.T) {
 		{"fragment", client(public + "    allowedGrantTypes: [authorization_code]\n    redirectUris: [\"https://a/cb#x\"]\n"), "has a fragment"},
 		{"duplicate redirect", client(public + "    allowedGrantTypes: [authorization_code]\n    redirectUris: [https://a/cb, https://a/cb]\n"), `clients[0].redirectUris[1]: lists "https://a/cb" twice`},
 		{"bad logout uri", client(public + code + "    postLogoutRedirectUris: [\"x y\"]\n"), "clients[0].postLogoutRedirectUris[0]"},
+		{"id token lifetime without code", client("    secrets: [plain:x]\n    allowedGrantTypes: [client_credentials]\n    identityTokenLifetime: 10m\n"), "clients[0].identityTokenLifetime: (c1) ID tokens are issued by the login flow; add authorization_code to allowedGrantTypes or remove identityTokenLifetime"},
+		{"id token lifetime too short", client(public + code + "    identityTokenLifetime: 500ms\n"), "clients[0].identityTokenLifetime: must be at least 1s"},
 		{"origin with a slash", client(public + code + "    allowedCorsOrigins: [\"https://app.example/\"]\n"), `clients[0].allowedCorsOrigins[0]: "https://app.example/" is not an origin as browsers send it; write "https://app.example" (lower case, no path or trailing slash, no default port)`},
 		{"origin with a path", client(public + code + "    allowedCorsOrigins: [\"https://app.example/spa\"]\n"), `write "https://app.example"`},
 		{"origin in upper case", client(public + code + "    allowedCorsOrigins: [\"https://App.Example\"]\n"), `write "https://app.example"`},

@@ -34,18 +34,13 @@ func (c *Config) LongestTokenLifetime() (time.Duration, string) {
 			longest = cl.AccessTokenLifetime
 			source = fmt.Sprintf("clients[%s].accessTokenLifetime", cl.ClientID)
 		}
-		if slices.Contains(cl.AllowedGrantTypes, "authorization_code") && IDTokenLifetime > longest {
-			longest = IDTokenLifetime
-			source = fmt.Sprintf("clients[%s] ID tokens (%s)", cl.ClientID, IDTokenLifetime)
+		if slices.Contains(cl.AllowedGrantTypes, "authorization_code") && cl.IdentityTokenLifetime > longest {
+			longest = cl.IdentityTokenLifetime
+			source = fmt.Sprintf("clients[%s].identityTokenLifetime", cl.ClientID)
 		}
 	}
 	return longest, source
 }
-
-// IDTokenLifetime is the lifetime of the ID tokens the server signs for
-// authorization_code clients (server.IDTokenLifetime; a test in
-// cmd/signet keeps the two equal).
-const IDTokenLifetime = 5 * time.Minute
 
 // Timing returns the numbers the key lifecycle's timing rules are
 // checked with (see [advisor.CheckTiming]).

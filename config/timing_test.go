@@ -126,6 +126,22 @@ func TestLongestTokenLifetime(t *testing.T) {
 	}
 }
 
+// ID tokens count with their client's identityTokenLifetime.
+func TestLongestTokenLifetimeCountsIDTokens(t *testing.T) {
+	c := mustParse(t, minimal+`
+clients:
+  - clientId: app
+    tokenEndpointAuthMethod: none
+    allowedGrantTypes: [authorization_code]
+    redirectUris: [ "https://app.example/cb" ]
+    accessTokenLifetime: 10m
+    identityTokenLifetime: 3h
+`, nil)
+	if d, src := c.LongestTokenLifetime(); d != 3*time.Hour || src != "clients[app].identityTokenLifetime" {
+		t.Fatalf("longest %s from %q; want 3h from clients[app].identityTokenLifetime", d, src)
+	}
+}
+
 // Applying the suggested values fixes the configuration, even when the
 // defaults of keyCacheDuration and jwksMaxAge grow with propagationTime.
 func TestTimingSuggestionsHold(t *testing.T) {

@@ -253,7 +253,13 @@ func TestCodeExpires(t *testing.T) {
 }
 
 func TestConfidentialClient(t *testing.T) {
-	e := newLoginEnv(t)
+	e := newLoginEnv(t, func(c *Config) {
+		for i := range c.Clients {
+			if c.Clients[i].ID == "web" {
+				c.Clients[i].IDTokenLifetime = 90 * time.Second
+			}
+		}
+	})
 	b := e.signedInBrowser()
 	// PKCE is optional for a confidential client; its redirect URI has a query.
 	q := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {webRedirect}, "scope": {"openid profile"}, "state": {"w"}}
@@ -279,6 +285,11 @@ func TestConfidentialClient(t *testing.T) {
 	sum := sha512.Sum512([]byte(tr.AccessToken))
 	if h.Algorithm != string(key.EdDSA) || id["at_hash"] != base64.RawURLEncoding.EncodeToString(sum[:32]) || id["nonce"] != nil {
 		t.Fatalf("ID token %v %v", h.Algorithm, id)
+	}
+	// The client's own ID token lifetime (the spa's is the default, 300 s:
+	// TestLoginFlow).
+	if now := float64(testNow.Unix()); id["exp"] != now+90 || id["iat"] != now {
+		t.Fatalf("ID token iat %v exp %v, want a 90-second lifetime", id["iat"], id["exp"])
 	}
 	// No API scope: the access token's audience is the issuer, no restriction.
 	if h, at := e.jwtParts(tr.AccessToken); at["aud"] != e.issuer || h.Algorithm != "ES256" {

@@ -135,7 +135,7 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 			return nil, "", e
 		}
 		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
-			Exp: now + int64(IDTokenLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
+			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
 			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.sid})
 		if err != nil {
 			s.log.Error("signing an ID token failed", "kid", ik.KID(), "alg", string(ik.Algorithm()), "error", err)

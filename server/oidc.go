@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -44,8 +45,9 @@ const (
 const (
 	// CodeLifetime is the lifetime of an authorization code.
 	CodeLifetime = 60 * time.Second
-	// IDTokenLifetime is the lifetime of an ID token.
-	IDTokenLifetime = 5 * time.Minute
+	// DefaultIDTokenLifetime is the lifetime of a client's ID tokens when
+	// Client.IDTokenLifetime is zero.
+	DefaultIDTokenLifetime = 5 * time.Minute
 	// DefaultSessionLifetime is how long a login session lasts when
 	// Config.SessionLifetime is zero.
 	DefaultSessionLifetime = 10 * time.Hour
@@ -208,6 +210,7 @@ type loginClient struct {
 	idAlgs          []key.Algorithm // nil: no restriction
 	accessLifetime  time.Duration
 	refreshLifetime time.Duration
+	idLifetime      time.Duration
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -231,6 +234,7 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 			idAlgs:          slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
 			accessLifetime:  c.AccessTokenLifetime,
 			refreshLifetime: c.RefreshTokenLifetime,
+			idLifetime:      cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
 		}
 		for _, sc := range lc.identityScopes {
 			if !isIdentityScope(sc) {

@@ -72,6 +72,9 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from the code exchange.
 	RefreshTokenLifetime time.Duration
+	// IDTokenLifetime is the lifetime of the client's ID tokens; zero
+	// means DefaultIDTokenLifetime.
+	IDTokenLifetime time.Duration
 	// AllowedCORSOrigins are the origins (scheme://host[:port]) whose
 	// pages may call the token, userinfo and revocation endpoints from
 	// JavaScript (cors.go); discovery and the JWKS allow any origin.

@@ -167,8 +167,8 @@ clients: [ { clientId: dev, secrets: ["plain:dev-secret-value"], allowedGrantTyp
 }
 
 func TestIDTokenLifetimeAgrees(t *testing.T) {
-	// The timing check counts ID tokens with config's copy of the lifetime.
-	if config.IDTokenLifetime != server.IDTokenLifetime {
-		t.Fatalf("config.IDTokenLifetime %s != server.IDTokenLifetime %s", config.IDTokenLifetime, server.IDTokenLifetime)
+	// The configuration's default ID token lifetime is the server's.
+	if config.DefaultIdentityTokenLifetime != server.DefaultIDTokenLifetime {
+		t.Fatalf("config.DefaultIdentityTokenLifetime %s != server.DefaultIDTokenLifetime %s", config.DefaultIdentityTokenLifetime, server.DefaultIDTokenLifetime)
 	}
 }

@@ -107,6 +107,7 @@ func serverClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
 			RefreshTokenLifetime:                  c.RefreshTokenLifetime,
 			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
+			IDTokenLifetime:                       c.IdentityTokenLifetime,
 		})
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))
