@@ -1,10 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,13 +19,9 @@ to put in users[].passwordHash. The password itself is never printed.`,
   signet hash-password < password.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+			s, err := readStdinValue(e, "password", `printf '%s' "$PASSWORD" | signet hash-password`)
 			if err != nil {
-				return fmt.Errorf("read the password from stdin: %w", err)
-			}
-			s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-			if s == "" {
-				return errors.New("no password on stdin; pipe one in, e.g. printf '%s' \"$PASSWORD\" | signet hash-password")
+				return err
 			}
 			out, err := clientauth.HashArgon2id(s, nil)
 			if err != nil {

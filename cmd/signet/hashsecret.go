@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,13 +24,9 @@ ignored) and prints the value to put in clients[].secrets:
   printf '%s' 'a passphrase someone chose' | signet hash-secret --argon2id`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+			s, err := readStdinValue(e, "secret", "openssl rand -base64 32 | signet hash-secret")
 			if err != nil {
-				return fmt.Errorf("read the secret from stdin: %w", err)
-			}
-			s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-			if s == "" {
-				return errors.New("no secret on stdin; pipe one in, e.g. openssl rand -base64 32 | signet hash-secret")
+				return err
 			}
 			out := clientauth.HashSHA256(s)
 			if argon {
@@ -45,4 +40,19 @@ ignored) and prints the value to put in clients[].secrets:
 	}
 	cmd.Flags().BoolVar(&argon, "argon2id", false, "print an argon2id PHC string (slow to check; for human-chosen secrets)")
 	return cmd
+}
+
+// readStdinValue reads what hash-secret and hash-password hash: all of
+// stdin (at most 1 MiB) without one trailing newline (\n or \r\n). what
+// names it in errors; example shows how to pipe one in.
+func readStdinValue(e *env, what, example string) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("read the %s from stdin: %w", what, err)
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", fmt.Errorf("no %s on stdin; pipe one in, e.g. %s", what, example)
+	}
+	return s, nil
 }
