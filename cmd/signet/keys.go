@@ -121,8 +121,9 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 	if !manager {
 		return s, nil
 	}
+	// fail closes what is open so far (s.close grows as more opens).
 	fail := func(err error) (*keysSession, error) {
-		closeStore()
+		s.close()
 		return nil, err
 	}
 	if f := cfg.Protection.SecretFile; f != "" {
@@ -140,10 +141,6 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 		return fail(err)
 	}
 	s.close = func() error { return errors.Join(signers.Close(), closeStore()) }
-	fail = func(err error) (*keysSession, error) {
-		s.close()
-		return nil, err
-	}
 	kc := managerConfig(cfg, store, sealer, signers.Factory(), discard)
 	kc.Now = now
 	m, err := keymanager.New(kc)
