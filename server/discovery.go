@@ -64,6 +64,10 @@ func (s *Server) discoveryBody() []byte {
 }
 
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	if s.keys.Ready() != nil { // it would list too few signing algorithms
+		s.notReady(w)
+		return
+	}
 	body := s.discoveryBody()
 	h := w.Header()
 	h["Content-Type"] = hdrJSON
