@@ -49,6 +49,10 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, invalidClient("use HTTP Basic with the API resource's name and secret"))
 			return
 		}
+		if _, twice := p.v["client_secret"]; twice || (p.v["client_id"] != "" && p.v["client_id"] != name) {
+			writeOAuthError(w, invalidRequest("the API resource authenticated twice (HTTP Basic and client_id or client_secret in the body); use one method"))
+			return
+		}
 	}
 	reg := s.reg.Load()
 	secrets := reg.introspect[name]

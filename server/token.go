@@ -74,6 +74,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	if s.oidc != nil && (req.grantType == grantAuthorizationCode || req.grantType == grantRefreshToken) {
 		return s.userToken(w, r, string(body)) // the login flows (usertoken.go)
 	}
+	if req.grantType != grantClientCredentials { // before client authentication: a public client gets this too
+		return s.unsupportedGrant(req.grantType)
+	}
 
 	// Client authentication: client_secret_basic or client_secret_post.
 	var id, secret string
@@ -110,9 +113,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		return invalidClient("client authentication failed")
 	}
 
-	if req.grantType != grantClientCredentials {
-		return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", desc: "grant type '" + clip(req.grantType) + "' is not supported; use client_credentials"}
-	}
 	if !cl.clientCredentials {
 		return &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", desc: "the client may not use the client_credentials grant"}
 	}
@@ -144,6 +144,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		s.log.Debug("token issued", "client_id", cl.id, "kid", k.KID(), "alg", string(k.Algorithm()), "scope", g.scope)
 	}
 	return nil
+}
+
+// unsupportedGrant is the answer to a grant type this server does not
+// serve; it names the ones it does.
+func (s *Server) unsupportedGrant(grantType string) *oauthError {
+	supported := "client_credentials"
+	if s.oidc != nil {
+		supported = "authorization_code, client_credentials, refresh_token"
+	}
+	return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type",
+		desc: "grant type '" + clip(grantType) + "' is not supported; this server supports " + supported}
 }
 
 // tokenScratch is the memory of one token request: its body, the

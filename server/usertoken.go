@@ -115,7 +115,7 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request, body string) 
 	case grantRefreshToken:
 		resp, alg, e = s.refresh(r, cl, lc, &req)
 	default:
-		return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", desc: "grant type '" + clip(req.grantType) + "' is not supported"}
+		return s.unsupportedGrant(req.grantType)
 	}
 	if e != nil {
 		return e

@@ -174,6 +174,8 @@ func Run(t *testing.T, open func(t *testing.T) grant.Store) {
 			t.Fatalf("live grant gone: %v", err)
 		}
 	})
+
+	t.Run("RevokeSessionKind", func(t *testing.T) { revokeSessionKind(t, open(t), now) })
 }
 
 // Grant returns an authorization code grant for handle, created at now,
