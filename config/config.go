@@ -144,6 +144,11 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from sign-in.
 	RefreshTokenLifetime time.Duration
+	// RefreshTokenReuseInterval (refreshTokenReuseInterval) is how long
+	// after a rotation the rotated refresh token is answered with its
+	// successor rather than treated as reused; with refresh_token
+	// DefaultRefreshTokenReuseInterval unless set, 0 turns it off.
+	RefreshTokenReuseInterval time.Duration
 	// IdentityTokenLifetime (identityTokenLifetime) is the lifetime of the
 	// client's ID tokens; DefaultIdentityTokenLifetime unless set.
 	IdentityTokenLifetime time.Duration
@@ -329,5 +334,6 @@ type clientDoc struct {
 	PostLogoutRedirectURIs                []string  `yaml:"postLogoutRedirectUris"`
 	RefreshTokenLifetime                  *Duration `yaml:"refreshTokenLifetime"`
 	IdentityTokenLifetime                 *Duration `yaml:"identityTokenLifetime"`
+	RefreshTokenReuseInterval             *Duration `yaml:"refreshTokenReuseInterval"`
 	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
 }

@@ -72,6 +72,10 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from the code exchange.
 	RefreshTokenLifetime time.Duration
+	// RefreshTokenReuseInterval is how long after a rotation the rotated
+	// refresh token still gets an answer (its successor) instead of a
+	// reuse detection (refreshreuse.go); zero means not at all.
+	RefreshTokenReuseInterval time.Duration
 	// IDTokenLifetime is the lifetime of the client's ID tokens; zero
 	// means DefaultIDTokenLifetime.
 	IDTokenLifetime time.Duration

@@ -289,11 +289,12 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	if g.ClientID != cl.id {
 		return nil, "", invalidGrant(msgBadRefresh)
 	}
-	if !g.Consumed.IsZero() && g.Revoked.IsZero() {
+	now := s.now()
+	reused := !g.Consumed.IsZero() && g.Revoked.IsZero()
+	if reused && !reuseAllowed(lc, g, d, now) {
 		s.refreshReused(r, g, d, lc)
 		return nil, "", invalidGrant(msgBadRefresh)
 	}
-	now := s.now()
 	if !g.Revoked.IsZero() || !now.Before(g.Expires) {
 		return nil, "", invalidGrant(msgBadRefresh)
 	}
@@ -316,13 +317,24 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 		return nil, "", invalidGrant("the user no longer exists")
 	}
 
-	g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",
-		func(g grantstore.Grant) { s.refreshReused(r, g, d, lc) })
-	if e != nil {
-		return nil, "", e
+	if !reused {
+		g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",
+			func(g grantstore.Grant) {
+				if reused = reuseAllowed(lc, g, d, now); !reused { // lost a race within the interval: answer as its winner
+					s.refreshReused(r, g, d, lc)
+				}
+			})
+		if e != nil && !reused {
+			return nil, "", e
+		}
 	}
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, jti: d.NextJTI,
-		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope}
+		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope, handle: successorHandle(d.Seed, req.refreshToken)}
+	if reused {
+		if e := s.successorUnused(r, g, d, lc, in.handle); e != nil {
+			return nil, "", e
+		}
+	}
 	resp, alg, e := s.issueUserTokens(ctx, s.reg.Load(), in)
 	if e != nil {
 		return nil, "", e
