@@ -49,6 +49,10 @@ type Config struct {
 	Issuer string
 	// Listen is the TCP address the server listens on.
 	Listen string
+	// AdminListen (adminListen) is the TCP address of the admin listener:
+	// /metrics, the detailed /readyz and /healthz. Empty: none, and no
+	// /metrics anywhere.
+	AdminListen string
 	// TrustedProxies (trustedProxies) are the addresses of reverse
 	// proxies whose X-Forwarded-For Signet believes, to find a client's
 	// address (login rate limits, logs).
@@ -258,6 +262,7 @@ func (p *parser) decode(data []byte, lookup LookupEnv) (*fileDoc, error) {
 type fileDoc struct {
 	Issuer            string            `yaml:"issuer"`
 	Listen            string            `yaml:"listen"`
+	AdminListen       string            `yaml:"adminListen"`
 	TrustedProxies    []string          `yaml:"trustedProxies"`
 	Storage           *storageDoc       `yaml:"storage"`
 	KeyManagement     *keyManagementDoc `yaml:"keyManagement"`

@@ -137,6 +137,8 @@ type Config struct {
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration
+	// Build labels signet_build_info.
+	Build BuildInfo
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is
 	// believed when finding a client's address (ratelimit.go); empty: the
 	// TCP peer is the client.
@@ -158,6 +160,7 @@ type Server struct {
 	registry   *prometheus.Registry
 	metrics    *metrics
 	handler    http.Handler
+	admin      http.Handler      // AdminHandler
 	routes     map[string]string // mux pattern -> route label
 	proxies    []netip.Prefix    // trusted reverse proxies
 
@@ -209,7 +212,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err
 	}
-	s.metrics, err = newMetrics(s.registry, s.keys, s.now)
+	s.metrics, err = newMetrics(s.registry, s.keys, s.now, cfg.Build)
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +220,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.buildHandler()
+	s.admin = s.buildAdminHandler()
 	return s, nil
 }
 
@@ -256,7 +260,7 @@ func (s *Server) buildHandler() http.Handler {
 	handleCORS(s.prefix+PathToken, "token", "POST", s.serveToken)
 	s.addLoginRoutes(handle, handleCORS)
 	handle("GET /healthz", "healthz", s.serveHealthz)
-	handle("GET /readyz", "readyz", s.serveReadyz)
-	handle("GET /metrics", "metrics", s.metrics.handler(s.registry))
+	handle("GET /readyz", "readyz", s.servePublicReadyz)
+	// /metrics and the detailed /readyz: AdminHandler (health.go).
 	return s.wrap(mux)
 }
