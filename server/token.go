@@ -79,37 +79,38 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	}
 
 	// Client authentication: client_secret_basic or client_secret_post.
-	var id, secret string
+	var cred clientauth.BasicCredentials
+	reg := s.reg.Load()
 	switch authz := r.Header.Get("Authorization"); {
 	case authz != "":
 		if !clientauth.IsBasic(authz) {
 			return invalidClient("unsupported Authorization scheme; use Basic (client_secret_basic) or client_id and client_secret in the body")
 		}
 		var ok bool
-		if id, secret, ok = clientauth.ParseBasic(authz); !ok {
+		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
 			return invalidClient("malformed Basic credentials")
 		}
 		if req.hasSecret {
 			return invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")
 		}
-		if req.clientID != "" && req.clientID != id {
+		cred.Resolve(func(id string) bool { return reg.clients[id] != nil })
+		if req.clientID != "" && req.clientID != cred.ID {
 			return invalidRequest("client_id in the body differs from the Basic credentials")
 		}
 	case req.hasSecret:
 		if req.clientID == "" {
 			return invalidRequest("client_secret was sent without client_id")
 		}
-		id, secret = req.clientID, req.clientSecret
+		cred = clientauth.BasicCredentials{ID: req.clientID, Secret: req.clientSecret}
 	default:
 		return invalidClient("no client authentication; use HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)")
 	}
-	reg := s.reg.Load()
-	cl := reg.clients[id]
+	cl := reg.clients[cred.ID]
 	if cl == nil {
-		clientauth.VerifyAny(reg.dummy, secret)
+		clientauth.VerifyBasic(reg.dummy, cred)
 		return invalidClient("client authentication failed")
 	}
-	if !clientauth.VerifyAny(cl.secrets, secret) {
+	if !clientauth.VerifyBasic(cl.secrets, cred) {
 		return invalidClient("client authentication failed")
 	}
 

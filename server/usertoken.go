@@ -57,29 +57,31 @@ func parseUserTokenRequest(body string) (userTokenRequest, *oauthError) {
 // HTTP Basic or client_secret_post for confidential clients, client_id
 // alone for public ones (an empty Basic password counts as none).
 func (s *Server) authenticateClient(r *http.Request, clientID, secret string, hasSecret bool) (*client, *loginClient, *oauthError) {
-	id := clientID
+	cred := clientauth.BasicCredentials{ID: clientID, Secret: secret}
+	reg := s.reg.Load()
 	switch authz := r.Header.Get("Authorization"); {
 	case authz != "":
 		if !clientauth.IsBasic(authz) {
 			return nil, nil, invalidClient("unsupported Authorization scheme; use Basic (client_secret_basic), client_id and client_secret in the body, or client_id alone for a public client")
 		}
-		bid, bsecret, ok := clientauth.ParseBasic(authz)
-		if !ok {
+		var ok bool
+		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
 			return nil, nil, invalidClient("malformed Basic credentials")
 		}
 		if hasSecret {
 			return nil, nil, invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")
 		}
-		if clientID != "" && clientID != bid {
+		cred.Resolve(func(id string) bool { return reg.clients[id] != nil })
+		if clientID != "" && clientID != cred.ID {
 			return nil, nil, invalidRequest("client_id in the body differs from the Basic credentials")
 		}
-		id, secret, hasSecret = bid, bsecret, bsecret != ""
+		hasSecret = cred.Secret != ""
 	case hasSecret && clientID == "":
 		return nil, nil, invalidRequest("client_secret was sent without client_id")
-	case id == "":
+	case clientID == "":
 		return nil, nil, invalidClient("no client authentication; send client_id (public clients) or authenticate with a client secret")
 	}
-	reg := s.reg.Load()
+	id := cred.ID
 	cl, lc := reg.clients[id], reg.login[id]
 	if !hasSecret {
 		if cl == nil || lc == nil || !lc.public {
@@ -88,10 +90,10 @@ func (s *Server) authenticateClient(r *http.Request, clientID, secret string, ha
 		return cl, lc, nil
 	}
 	if cl == nil || lc == nil {
-		clientauth.VerifyAny(reg.dummy, secret)
+		clientauth.VerifyBasic(reg.dummy, cred)
 		return nil, nil, invalidClient("client authentication failed")
 	}
-	if lc.public || !clientauth.VerifyAny(cl.secrets, secret) {
+	if lc.public || !clientauth.VerifyBasic(cl.secrets, cred) {
 		return nil, nil, invalidClient("client authentication failed")
 	}
 	return cl, lc, nil
