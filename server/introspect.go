@@ -62,11 +62,11 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	secrets := reg.introspect[name]
 	if len(secrets) == 0 {
 		clientauth.VerifyBasic(reg.dummy, cred)
-		writeOAuthError(w, invalidClient("API resource authentication failed"))
+		writeOAuthError(w, s.authFailed(r, "API resource", name, "unknown API resource, or one without secrets"))
 		return
 	}
 	if !clientauth.VerifyBasic(secrets, cred) {
-		writeOAuthError(w, invalidClient("API resource authentication failed"))
+		writeOAuthError(w, s.authFailed(r, "API resource", name, "wrong secret"))
 		return
 	}
 	token := p.v["token"]

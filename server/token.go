@@ -108,10 +108,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	cl := reg.clients[cred.ID]
 	if cl == nil {
 		clientauth.VerifyBasic(reg.dummy, cred)
-		return invalidClient("client authentication failed")
+		return s.authFailed(r, "client", cred.ID, "unknown client")
 	}
 	if !clientauth.VerifyBasic(cl.secrets, cred) {
-		return invalidClient("client authentication failed")
+		return s.authFailed(r, "client", cred.ID, "wrong secret")
 	}
 
 	if !cl.clientCredentials {

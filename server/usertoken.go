@@ -84,17 +84,23 @@ func (s *Server) authenticateClient(r *http.Request, clientID, secret string, ha
 	id := cred.ID
 	cl, lc := reg.clients[id], reg.login[id]
 	if !hasSecret {
-		if cl == nil || lc == nil || !lc.public {
-			return nil, nil, invalidClient("client authentication failed")
+		switch {
+		case cl == nil || lc == nil:
+			return nil, nil, s.authFailed(r, "client", id, "unknown client")
+		case !lc.public:
+			return nil, nil, s.authFailed(r, "client", id, "no secret from a confidential client")
 		}
 		return cl, lc, nil
 	}
 	if cl == nil || lc == nil {
 		clientauth.VerifyBasic(reg.dummy, cred)
-		return nil, nil, invalidClient("client authentication failed")
+		return nil, nil, s.authFailed(r, "client", id, "unknown client")
 	}
-	if lc.public || !clientauth.VerifyBasic(cl.secrets, cred) {
-		return nil, nil, invalidClient("client authentication failed")
+	if lc.public {
+		return nil, nil, s.authFailed(r, "client", id, "a secret from a public client")
+	}
+	if !clientauth.VerifyBasic(cl.secrets, cred) {
+		return nil, nil, s.authFailed(r, "client", id, "wrong secret")
 	}
 	return cl, lc, nil
 }
@@ -158,12 +164,14 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	}
 	now := s.now()
 	switch {
-	case !g.Revoked.IsZero() || !now.Before(g.Expires):
-		return nil, "", invalidGrant(msgBadCode)
+	case !g.Revoked.IsZero():
+		return nil, "", s.grantRefused(r, g, "authorization code", "revoked")
+	case !now.Before(g.Expires):
+		return nil, "", s.grantRefused(r, g, "authorization code", "expired "+now.Sub(g.Expires).Round(time.Second).String()+" ago")
 	case g.ClientID != cl.id:
-		return nil, "", invalidGrant(msgBadCode)
+		return nil, "", s.grantRefused(r, g, "authorization code", "issued to another client")
 	case d.RedirectURI != req.redirectURI:
-		return nil, "", invalidGrant(msgBadCode)
+		return nil, "", s.grantRefused(r, g, "authorization code", "another redirect_uri")
 	}
 	// PKCE: the verifier must match the challenge; with no challenge, a
 	// verifier is refused (a downgrade attempt).
@@ -297,8 +305,11 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 		s.refreshReused(r, g, d, lc)
 		return nil, "", invalidGrant(msgBadRefresh)
 	}
-	if !g.Revoked.IsZero() || !now.Before(g.Expires) {
-		return nil, "", invalidGrant(msgBadRefresh)
+	if !g.Revoked.IsZero() {
+		return nil, "", s.grantRefused(r, g, "refresh token", "revoked")
+	}
+	if !now.Before(g.Expires) {
+		return nil, "", s.grantRefused(r, g, "refresh token", "expired")
 	}
 	granted, _ := parseScope(d.Scope)
 	scopes := granted
