@@ -108,8 +108,10 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 
 // endSessionBySid ends the login session an ID token names by its sid,
 // for a request without the session's cookie: server-side logout, as
-// oauth2-proxy's backend logout and zitadel/oidc's EndSession send it. It
-// writes an error page and returns false when the store fails.
+// oauth2-proxy's backend logout and zitadel/oidc's EndSession send it.
+// The session's unredeemed codes end with it; its refresh tokens stay
+// (offline_access outlives the session), as with the cookie. It writes an
+// error page and returns false when the store fails.
 func (s *Server) endSessionBySid(w http.ResponseWriter, r *http.Request, hint *idTokenClaims, clientID string) bool {
 	rv, ok := s.oidc.grants.(grantstore.SessionKindRevoker)
 	if !ok {
@@ -117,6 +119,9 @@ func (s *Server) endSessionBySid(w http.ResponseWriter, r *http.Request, hint *i
 		return true
 	}
 	n, err := rv.RevokeSessionKind(r.Context(), hint.Sid, grantstore.KindSession, s.now())
+	if err == nil {
+		_, err = rv.RevokeSessionKind(r.Context(), hint.Sid, grantstore.KindAuthorizationCode, s.now())
+	}
 	if err != nil {
 		s.log.Error("end session: revoking the login session failed", "error", err)
 		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you out right now. Please try again in a moment.")

@@ -71,7 +71,8 @@ func TestEndSessionServerSide(t *testing.T) {
 	if !signedIn() {
 		t.Fatal("not signed in")
 	}
-	backend := e.browser() // no cookies
+	pending := e.callback(b.authorize(spaRequest()), spaRedirect).Get("code") // an unredeemed code of the session
+	backend := e.browser()                                                    // no cookies
 	p := backend.get(e.issuer + PathEndSession + "?" + url.Values{"id_token_hint": {tr.IDToken}, "post_logout_redirect_uri": {spaLogout}}.Encode())
 	if p.StatusCode != http.StatusFound || p.Header.Get("Location") != spaLogout {
 		t.Fatalf("server-side logout: %d %s", p.StatusCode, p.Header.Get("Location"))
@@ -82,6 +83,7 @@ func TestEndSessionServerSide(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `msg="signed out by the application (server-side logout)" sub=user-alice`) {
 		t.Errorf("logs:\n%s", e.logs)
 	}
+	e.oauthErr(e.exchange(pending, verifierForSPA), http.StatusBadRequest, "invalid_grant")
 	e.tokens(e.refresh(tr.RefreshToken))
 }
 
