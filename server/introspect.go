@@ -47,7 +47,7 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if authz := r.Header.Get("Authorization"); authz != "" {
 		var ok bool
 		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
-			writeOAuthError(w, invalidClient("use HTTP Basic with the API resource's name and secret"))
+			writeOAuthError(w, s.authRefused(r, "API resource", "", "malformed Basic credentials", invalidClient("use HTTP Basic with the API resource's name and secret")))
 			return
 		}
 		// A resource named by a URL whose colons the client did not

@@ -21,8 +21,13 @@ func (s *Server) logAddr(r *http.Request) string {
 // secret; and returns the answer it gets: invalid_client, which tells
 // nothing of the reason.
 func (s *Server) authFailed(r *http.Request, what, id, reason string) *oauthError {
+	return s.authRefused(r, what, id, reason, invalidClient(what+" authentication failed"))
+}
+
+// authRefused logs a failed authentication like authFailed and returns e.
+func (s *Server) authRefused(r *http.Request, what, id, reason string, e *oauthError) *oauthError {
 	s.log.Info(what+" authentication failed", "client_id", clip(id), "address", s.logAddr(r), "reason", reason, "path", r.URL.Path)
-	return invalidClient(what + " authentication failed")
+	return e
 }
 
 // grantRefused logs why a code or refresh token g was refused (expired,

@@ -32,6 +32,10 @@ func TestClientAuthFailureLogs(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("reports", "Resource-Wrong-000")
 	e.do(nil, req)
+	req, _ = http.NewRequest("POST", e.issuer+PathToken, strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Basic bm9jb2xvbg==") // "nocolon"
+	e.do(nil, req)
 
 	logs := e.logs.String()
 	for _, c := range [][3]string{
@@ -40,6 +44,7 @@ func TestClientAuthFailureLogs(t *testing.T) {
 		{"client authentication failed", "web", `reason="wrong secret"`},
 		{"client authentication failed", "web", `reason="no secret from a confidential client"`},
 		{"API resource authentication failed", "reports", `reason="wrong secret"`},
+		{"client authentication failed", `""`, `reason="malformed Basic credentials"`},
 	} {
 		l := logLine(t, logs, c[0], `client_id=`+c[1]+` address=127\.0\.0\.1 `+regexp.QuoteMeta(c[2]))
 		if l != "" && !strings.Contains(l, "level=INFO") {

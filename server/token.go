@@ -88,7 +88,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		}
 		var ok bool
 		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
-			return invalidClient("malformed Basic credentials")
+			return s.authRefused(r, "client", "", "malformed Basic credentials", invalidClient("malformed Basic credentials"))
 		}
 		if req.hasSecret {
 			return invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")

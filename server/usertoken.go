@@ -66,7 +66,7 @@ func (s *Server) authenticateClient(r *http.Request, clientID, secret string, ha
 		}
 		var ok bool
 		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
-			return nil, nil, invalidClient("malformed Basic credentials")
+			return nil, nil, s.authRefused(r, "client", "", "malformed Basic credentials", invalidClient("malformed Basic credentials"))
 		}
 		if hasSecret {
 			return nil, nil, invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")
