@@ -147,3 +147,29 @@ func sourceStrings(t *testing.T, patterns ...string) map[string]bool {
 	}
 	return out
 }
+
+// The package documentation (go doc ./server) and the README describe
+// /readyz alike: the three statuses with their codes, the public answer
+// without detail, /metrics on the admin listener only.
+func TestReadyzDocsAgree(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`{"status":"ready"}`, `"degraded"`, `"not ready"`, "503", "the status alone", "adminListen", "/metrics", "no-store", "Retry-After"} {
+		for name, doc := range map[string]string{"README.md": string(readme), "server/doc.go": string(pkg)} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("%s says nothing of %s about /readyz", name, want)
+			}
+		}
+	}
+	// What each says the public /readyz answers is what it answers.
+	s := newTestServer(t, newFakeKeys(t))
+	if w := get(s, "/readyz"); !strings.Contains(string(readme), "200 `"+w.Body.String()+"`") {
+		t.Errorf("the README does not show the public answer %s", w.Body)
+	}
+}
