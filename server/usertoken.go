@@ -150,17 +150,10 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	if e != nil {
 		return nil, "", e
 	}
-	if !g.Consumed.IsZero() {
-		s.codeReplayed(r, g, d, lc)
-		return nil, "", invalidGrant(msgBadCode)
-	}
-	now := s.now()
-	switch {
-	case !g.Revoked.IsZero() || !now.Before(g.Expires):
-		return nil, "", invalidGrant(msgBadCode)
-	case g.ClientID != cl.id:
-		return nil, "", invalidGrant(msgBadCode)
-	case d.RedirectURI != req.redirectURI:
+	// The client and the redirect URI are checked first: only the client
+	// the code was issued to, with its binding, can trigger a replay's
+	// revocation.
+	if g.ClientID != cl.id || d.RedirectURI != req.redirectURI {
 		return nil, "", invalidGrant(msgBadCode)
 	}
 	// PKCE: the verifier must match the challenge; with no challenge, a
@@ -175,6 +168,14 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 		}
 	} else if req.codeVerifier != "" {
 		return nil, "", invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
+	}
+	if !g.Consumed.IsZero() {
+		s.codeReplayed(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	now := s.now()
+	if !g.Revoked.IsZero() || !now.Before(g.Expires) {
+		return nil, "", invalidGrant(msgBadCode)
 	}
 	u := s.oidc.users.Load().bySubject[g.Subject]
 	if u == nil {
