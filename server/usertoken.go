@@ -181,6 +181,10 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
 	}
+	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
+		return nil, "", e
+	}
 
 	// A replay here lost a race with another redemption.
 	g, e = s.consumeGrant(ctx, g.ID, now, msgBadCode, "code exchange: consuming the code failed",
@@ -189,7 +193,6 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 		return nil, "", e
 	}
 
-	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, nonce: d.Nonce, jti: d.JTI}
 	if lc.refresh && slices.Contains(scopes, scopeOfflineAccess) {
 		in.family, in.familyExpires, in.familyScope = g.FamilyID, now.Add(lc.refreshLifetime), d.Scope
@@ -315,6 +318,9 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	u := s.oidc.users.Load().bySubject[g.Subject]
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
+	}
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
+		return nil, "", e
 	}
 
 	g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",
