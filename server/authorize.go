@@ -232,10 +232,12 @@ func base64URLChar(b byte) bool {
 }
 
 // readAuthorizeParams returns the raw parameters of an authorization
-// request (GET query or POST form), or writes an error page.
+// request (GET query or POST form), or writes an error page. HEAD is
+// refused like any other method: a GET here writes (a code, a sign-out),
+// and a HEAD must not.
 func (s *Server) readAuthorizeParams(w http.ResponseWriter, r *http.Request) (string, bool) {
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
 		return r.URL.RawQuery, true
 	case http.MethodPost:
 		body, status, reason := s.readForm(r)
