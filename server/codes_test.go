@@ -251,3 +251,28 @@ func mustAuthz(t *testing.T, q url.Values) authzParams {
 	}
 	return a
 }
+
+// failingCodeDelete is a grant store whose DeleteSessionCodes fails.
+type failingCodeDelete struct{ grantstore.Store }
+
+func (failingCodeDelete) DeleteSessionCodes(context.Context, string) (int, error) {
+	return 0, errors.New("store down")
+}
+
+// TestEndSessionCodeDeleteFails: when deleting the codes fails after the
+// session was revoked, the user is still signed out and the failure is
+// logged.
+func TestEndSessionCodeDeleteFails(t *testing.T) {
+	e := newLoginEnv(t, func(c *Config) { c.Grants = failingCodeDelete{c.Grants} })
+	b := e.browser()
+	tr := e.tokens(e.exchange(e.code(b, spaRequest()), verifierForSPA))
+	if p := b.get(e.issuer + PathEndSession + "?" + url.Values{"id_token_hint": {tr.IDToken}}.Encode()); p.StatusCode != 200 || !strings.Contains(p.body, "You are signed out") {
+		t.Fatalf("end session: %d %s", p.StatusCode, p.body)
+	}
+	if !strings.Contains(e.logs.String(), "deleting its unredeemed codes failed") {
+		t.Fatalf("the failure is not logged:\n%s", e.logs.String())
+	}
+	if p := b.authorize(spaRequest("prompt", "none")); !strings.Contains(p.Header.Get("Location"), "error=login_required") {
+		t.Fatalf("still signed in: %s", p.Header.Get("Location"))
+	}
+}

@@ -90,10 +90,17 @@ func (s *Server) endLoginSession(ctx context.Context, sess *session) error {
 	if err := s.oidc.grants.RevokeGrant(ctx, sess.id, s.now()); err != nil {
 		return err
 	}
-	if _, err := s.oidc.grants.DeleteSessionCodes(ctx, sess.sid); err != nil {
-		s.log.Error("the login session ended, but deleting its unredeemed codes failed; they expire on their own", "sub", sess.user.subject, "error", err)
-	}
+	s.deleteSessionCodes(ctx, sess.sid)
 	return nil
+}
+
+// deleteSessionCodes deletes the unredeemed codes of the login session
+// sid, which was just revoked. A failure is logged: the codes expire
+// within CodeLifetime.
+func (s *Server) deleteSessionCodes(ctx context.Context, sid string) {
+	if _, err := s.oidc.grants.DeleteSessionCodes(ctx, sid); err != nil {
+		s.log.Error("the login session ended, but deleting its unredeemed codes failed; they expire on their own", "error", err)
+	}
 }
 
 // cookie returns a login-flow cookie. maxAge 0 makes a browser-session
