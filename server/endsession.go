@@ -85,7 +85,7 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 				Action: s.prefix + PathEndSession, CSRF: csrfToken(key, "logout", bound), PostLogoutRedirectURI: redirect, State: state, Error: msg})
 			return
 		}
-		if err := s.oidc.grants.RevokeGrant(r.Context(), sess.id, s.now()); err != nil {
+		if err := s.endLoginSession(r.Context(), sess); err != nil {
 			s.log.Error("end session: revoking the login session failed", "error", err)
 			s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you out right now. Please try again in a moment.")
 			return
@@ -119,14 +119,12 @@ func (s *Server) endSessionBySid(w http.ResponseWriter, r *http.Request, hint *i
 		return true
 	}
 	n, err := rv.RevokeSessionKind(r.Context(), hint.Sid, grantstore.KindSession, s.now())
-	if err == nil {
-		_, err = rv.RevokeSessionKind(r.Context(), hint.Sid, grantstore.KindAuthorizationCode, s.now())
-	}
 	if err != nil {
 		s.log.Error("end session: revoking the login session failed", "error", err)
 		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you out right now. Please try again in a moment.")
 		return false
 	}
+	s.deleteSessionCodes(r.Context(), hint.Sid)
 	if n > 0 {
 		s.log.Info("signed out by the application (server-side logout)", "sub", hint.Sub, "sid", hint.Sid, "client_id", clientID)
 	}

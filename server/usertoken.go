@@ -158,16 +158,10 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	if e != nil {
 		return nil, "", e
 	}
-	if !g.Consumed.IsZero() {
-		s.codeReplayed(r, g, d, lc)
-		return nil, "", invalidGrant(msgBadCode)
-	}
-	now := s.now()
+	// The client and the redirect URI are checked first: only the client
+	// the code was issued to, with its binding, can trigger a replay's
+	// revocation.
 	switch {
-	case !g.Revoked.IsZero():
-		return nil, "", s.grantRefused(r, g, "authorization code", "revoked")
-	case !now.Before(g.Expires):
-		return nil, "", s.grantRefused(r, g, "authorization code", "expired "+now.Sub(g.Expires).Round(time.Second).String()+" ago")
 	case g.ClientID != cl.id:
 		return nil, "", s.grantRefused(r, g, "authorization code", "issued to another client")
 	case d.RedirectURI != req.redirectURI:
@@ -186,9 +180,24 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	} else if req.codeVerifier != "" {
 		return nil, "", invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
 	}
+	if !g.Consumed.IsZero() {
+		s.codeReplayed(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	now := s.now()
+	switch {
+	case !g.Revoked.IsZero():
+		return nil, "", s.grantRefused(r, g, "authorization code", "revoked")
+	case !now.Before(g.Expires):
+		return nil, "", s.grantRefused(r, g, "authorization code", "expired "+now.Sub(g.Expires).Round(time.Second).String()+" ago")
+	}
 	u := s.oidc.users.Load().bySubject[g.Subject]
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
+	}
+	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
+		return nil, "", e
 	}
 
 	// A replay here lost a race with another redemption.
@@ -198,7 +207,6 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 		return nil, "", e
 	}
 
-	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, nonce: d.Nonce, jti: d.JTI}
 	if lc.refresh && slices.Contains(scopes, scopeOfflineAccess) {
 		in.family, in.familyExpires, in.familyScope = g.FamilyID, now.Add(lc.refreshLifetime), d.Scope
@@ -328,6 +336,9 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	u := s.oidc.users.Load().bySubject[g.Subject]
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
+	}
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
+		return nil, "", e
 	}
 
 	if !reused {
