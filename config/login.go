@@ -24,6 +24,13 @@ const (
 	// DefaultIdentityTokenLifetime is clients[].identityTokenLifetime's
 	// default (the reference's 300 seconds; server.DefaultIDTokenLifetime).
 	DefaultIdentityTokenLifetime = 5 * time.Minute
+	// DefaultRefreshTokenReuseInterval is clients[].refreshTokenReuseInterval's
+	// default: parallel requests of one page that refresh together
+	// (oauth2-proxy) arrive within it, with room for a slow network.
+	DefaultRefreshTokenReuseInterval = 30 * time.Second
+	// MaxRefreshTokenReuseInterval bounds it: reuse detection is delayed
+	// by that much.
+	MaxRefreshTokenReuseInterval = 5 * time.Minute
 )
 
 // IsIdentityScope reports whether s is an OpenID Connect scope Signet
@@ -143,6 +150,19 @@ func (p *parser) resolveClientLogin(path string, cd *clientDoc, cl *Client, c *C
 			return p.at(path+".refreshTokenLifetime", "must be a positive duration like 30d or 12h")
 		}
 		cl.RefreshTokenLifetime = time.Duration(*cd.RefreshTokenLifetime)
+	}
+	if slices.Contains(cl.AllowedGrantTypes, GrantRefreshToken) {
+		cl.RefreshTokenReuseInterval = DefaultRefreshTokenReuseInterval
+	}
+	if cd.RefreshTokenReuseInterval != nil {
+		switch d := time.Duration(*cd.RefreshTokenReuseInterval); {
+		case !slices.Contains(cl.AllowedGrantTypes, GrantRefreshToken):
+			return p.at(path+".refreshTokenReuseInterval", "(%s) applies to refresh tokens; add refresh_token to allowedGrantTypes or remove refreshTokenReuseInterval", cl.ClientID)
+		case d < 0 || d > MaxRefreshTokenReuseInterval:
+			return p.at(path+".refreshTokenReuseInterval", "must be from 0s (every reuse revokes the family) to %s, e.g. 30s", MaxRefreshTokenReuseInterval)
+		default:
+			cl.RefreshTokenReuseInterval = d
+		}
 	}
 	if signable := signableAlgorithms(c); len(cl.AllowedIdentityTokenSigningAlgorithms) > 0 &&
 		!slices.ContainsFunc(cl.AllowedIdentityTokenSigningAlgorithms, func(a key.Algorithm) bool { return slices.Contains(signable, a) }) {

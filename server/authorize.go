@@ -120,6 +120,28 @@ func redirectError(code, desc string) *authzError {
 	return &authzError{redirect: true, code: code, desc: desc}
 }
 
+// dropUnknownScopes removes the scopes this server does not know (neither
+// an identity scope nor a scope of an API resource) and logs them: OpenID
+// Connect Core 3.1.2.1 says such scopes SHOULD be ignored (oauth2-proxy
+// asks for "groups", for instance). A known scope the client may not ask
+// for is still refused.
+func (s *Server) dropUnknownScopes(reg *registry, clientID string, scopes []string) []string {
+	var unknown []string
+	kept := scopes[:0:0]
+	for _, sc := range scopes {
+		if isIdentityScope(sc) || slices.Contains(reg.scopes, sc) {
+			kept = append(kept, sc)
+		} else {
+			unknown = append(unknown, sc)
+		}
+	}
+	if unknown == nil {
+		return scopes
+	}
+	s.log.Info("authorize: ignoring unknown scopes", "client_id", clientID, "scopes", unknown)
+	return kept
+}
+
 // checkAuthorize checks an authorization request against the client
 // registry. Errors before the client and its redirect URI are known to be
 // good are shown on a page; later ones go to the redirect URI.
@@ -169,8 +191,9 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 	if e != nil {
 		return nil, redirectError(e.code, e.desc)
 	}
+	scopes = s.dropUnknownScopes(reg, a.clientID, scopes)
 	if len(scopes) == 0 {
-		return nil, redirectError("invalid_scope", "scope is missing; OpenID Connect requests need at least openid")
+		return nil, redirectError("invalid_scope", "scope is missing or names only scopes this server does not know; OpenID Connect requests need at least openid")
 	}
 	for _, sc := range scopes {
 		if !slices.Contains(lc.identityScopes, sc) && !slices.Contains(cl.scopes, sc) {

@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -19,30 +14,8 @@ import (
 // publish the same keys, and a token from one verifies against the other.
 // It runs when SIGNET_TEST_POSTGRES_DSN points at a server (.ci/run sets it).
 func TestPostgresCluster(t *testing.T) {
-	dsn := os.Getenv("SIGNET_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("SIGNET_TEST_POSTGRES_DSN not set: PostgreSQL end-to-end test skipped")
-	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "signet_e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Skipf("the DSN is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	dsn := pgSchemaDSN(t, "end-to-end test")
 
 	cfg := writeFile(t, t.TempDir(), "signet.yaml", `
 issuer: https://signet.test
@@ -52,7 +25,7 @@ keyManagement:
   signingAlgorithms: [ ES256, EdDSA ]
   protection: { secrets: [ "${SIGNET_KEY_SECRET}" ] }
 `+clientsYAML("EdDSA"))
-	vars := map[string]string{"PG_DSN": u.String(), "SIGNET_KEY_SECRET": "cluster-shared-secret-0123456789"}
+	vars := map[string]string{"PG_DSN": dsn, "SIGNET_KEY_SECRET": "cluster-shared-secret-0123456789"}
 	a := startServe(t, serveOptions{configPath: cfg}, vars)
 	b2 := startServe(t, serveOptions{configPath: cfg}, vars)
 

@@ -106,6 +106,7 @@ func serverClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			IdentityScopes:                        identity,
 			AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
 			RefreshTokenLifetime:                  c.RefreshTokenLifetime,
+			RefreshTokenReuseInterval:             c.RefreshTokenReuseInterval,
 			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
 			IDTokenLifetime:                       c.IdentityTokenLifetime,
 		})

@@ -179,6 +179,8 @@ func Run(t *testing.T, open func(t *testing.T) grant.Store) {
 			t.Fatalf("live grant gone: %v", err)
 		}
 	})
+
+	t.Run("RevokeSessionKind", func(t *testing.T) { revokeSessionKind(t, open(t), now) })
 }
 
 // Session returns the login session grant of sid, created at now,
