@@ -1,0 +1,124 @@
+package throttle
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Limit is a budget: at most Max attempts per Window.
+type Limit struct {
+	Max    int
+	Window time.Duration
+}
+
+// Validate checks l; name is used in the error.
+func (l Limit) Validate(name string) error {
+	if l.Max < 1 || l.Window < time.Second {
+		return fmt.Errorf("throttle: %s: a limit needs at least 1 attempt per window of at least 1s (got %d per %s)", name, l.Max, l.Window)
+	}
+	return nil
+}
+
+// Key is one budget an attempt draws on.
+type Key struct {
+	// Name identifies the key; it is hashed before it reaches the store,
+	// so usernames and addresses are not stored and keys have one size.
+	Name  string
+	Limit Limit
+	// ResetOnSuccess forgets the key's failures when the attempt succeeds
+	// (a person's typos from one address); other keys only get the
+	// attempt back.
+	ResetOnSuccess bool
+}
+
+// Limiter reserves attempts on keys of a Store. It is safe for concurrent
+// use.
+type Limiter struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewLimiter returns a limiter over store with clock now (nil: time.Now).
+func NewLimiter(store Store, now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{store: store, now: now}
+}
+
+// Reservation is an attempt counted against its keys. Exactly one of
+// Succeeded, Failed or Cancel ends it.
+type Reservation struct {
+	l    *Limiter
+	keys []Key
+	ids  []string
+}
+
+// storeKey is the stored form of a key name.
+func storeKey(name string) string {
+	d := sha256.Sum256([]byte(name))
+	return base64.RawURLEncoding.EncodeToString(d[:18])
+}
+
+// Reserve counts one attempt on each key, in order. When a key's budget is
+// spent it gives back what it took and returns wait > 0 (how long until
+// that key allows an attempt) and a nil reservation. A store failure is
+// returned as an error, with what was taken given back.
+func (l *Limiter) Reserve(ctx context.Context, keys ...Key) (*Reservation, time.Duration, error) {
+	now := l.now()
+	r := &Reservation{l: l, keys: keys, ids: make([]string, 0, len(keys))}
+	for _, k := range keys {
+		id := storeKey(k.Name)
+		wait, err := l.store.TakeAttempt(ctx, id, k.Limit.Max, k.Limit.Window, now)
+		if wait > 0 || err != nil {
+			r.giveBack(ctx)
+			if errors.Is(err, ErrTableFull) {
+				err = nil // a refusal like any other
+			}
+			if err != nil {
+				return nil, 0, fmt.Errorf("throttle: reserve: %w", err)
+			}
+			return nil, wait, nil
+		}
+		r.ids = append(r.ids, id)
+	}
+	return r, 0, nil
+}
+
+// giveBack returns the attempts taken so far.
+func (r *Reservation) giveBack(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx) // give back even when the caller has gone
+	now := r.l.now()
+	var errs []error
+	for _, id := range r.ids {
+		errs = append(errs, r.l.store.ReturnAttempt(ctx, id, now))
+	}
+	return errors.Join(errs...)
+}
+
+// Succeeded ends a successful attempt: keys marked ResetOnSuccess are
+// reset, the others get the attempt back.
+func (r *Reservation) Succeeded(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	now := r.l.now()
+	var errs []error
+	for i, id := range r.ids {
+		if r.keys[i].ResetOnSuccess {
+			errs = append(errs, r.l.store.ResetAttempts(ctx, id))
+		} else {
+			errs = append(errs, r.l.store.ReturnAttempt(ctx, id, now))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Cancel ends an attempt that was not evaluated (the hashing budget was
+// busy, the caller went away): every key gets it back.
+func (r *Reservation) Cancel(ctx context.Context) error { return r.giveBack(ctx) }
+
+// Failed ends a failed attempt: it stays counted until its windows end.
+func (r *Reservation) Failed() {}
