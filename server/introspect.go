@@ -51,14 +51,8 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	reg := s.reg.Load()
-	secrets := reg.introspect[name]
-	if len(secrets) == 0 {
-		clientauth.VerifyAny(reg.dummy, secret)
-		writeOAuthError(w, invalidClient("API resource authentication failed"))
-		return
-	}
-	if !clientauth.VerifyAny(secrets, secret) {
-		writeOAuthError(w, invalidClient("API resource authentication failed"))
+	if e := s.checkClientSecret(r, name, reg.introspect[name], reg.introspectDummy, secret, "API resource authentication failed"); e != nil {
+		writeOAuthError(w, e)
 		return
 	}
 	token := p.v["token"]

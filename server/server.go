@@ -21,6 +21,7 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/throttle"
 )
 
 // Keys is what the server needs from the key manager. *keymanager.Manager
@@ -137,6 +138,18 @@ type Config struct {
 	// believed when finding a client's address (ratelimit.go); empty: the
 	// TCP peer is the client.
 	TrustedProxies []netip.Prefix
+	// Limits are the abuse budgets (throttle.go); zero fields mean
+	// their defaults.
+	Limits Limits
+	// Attempts keeps the counts of the login and client-authentication
+	// budgets. Nil means an in-memory table of Limits.TrackedKeys keys
+	// (one process); a cluster passes a store its instances share
+	// (keystore/pgstore), so the budgets hold across instances.
+	Attempts throttle.Store
+	// Hashing is the process-wide password hashing budget. Nil means a
+	// new one of Limits.PasswordHashingMemoryKiB and PasswordHashingQueue;
+	// servers in one process may share one.
+	Hashing *throttle.Hashing
 }
 
 // Server serves Signet's HTTP endpoints. Create it with New. It is safe
@@ -156,6 +169,9 @@ type Server struct {
 	handler    http.Handler
 	routes     map[string]string // mux pattern -> route label
 	proxies    []netip.Prefix    // trusted reverse proxies
+	limits     Limits            // defaults applied
+	attempts   *throttle.Limiter // login and client-auth budgets
+	hashing    *throttle.Hashing // argon2id memory
 
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
@@ -190,6 +206,9 @@ func New(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	if s.limits, err = cfg.Limits.withDefaults(); err != nil {
+		return nil, err
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -201,6 +220,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
+	}
+	attempts := cfg.Attempts
+	if attempts == nil {
+		attempts = throttle.NewMemory(s.limits.TrackedKeys)
+	}
+	s.attempts = throttle.NewLimiter(attempts, s.now)
+	s.hashing = cfg.Hashing
+	if s.hashing == nil {
+		s.hashing = throttle.NewHashing(s.limits.PasswordHashingMemoryKiB, s.limits.PasswordHashingQueue)
 	}
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err

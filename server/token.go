@@ -102,12 +102,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	}
 	reg := s.reg.Load()
 	cl := reg.clients[id]
-	if cl == nil {
-		clientauth.VerifyAny(reg.dummy, secret)
-		return invalidClient("client authentication failed")
+	var secrets []*clientauth.Secret
+	if cl != nil {
+		secrets = cl.secrets
 	}
-	if !clientauth.VerifyAny(cl.secrets, secret) {
-		return invalidClient("client authentication failed")
+	if e := s.checkClientSecret(r, id, secrets, reg.dummy, secret, "client authentication failed"); e != nil {
+		return e
 	}
 
 	if req.grantType != grantClientCredentials {

@@ -87,12 +87,12 @@ func (s *Server) authenticateClient(r *http.Request, clientID, secret string, ha
 		}
 		return cl, lc, nil
 	}
-	if cl == nil || lc == nil {
-		clientauth.VerifyAny(reg.dummy, secret)
-		return nil, nil, invalidClient("client authentication failed")
+	var secrets []*clientauth.Secret
+	if cl != nil && lc != nil && !lc.public {
+		secrets = cl.secrets
 	}
-	if lc.public || !clientauth.VerifyAny(cl.secrets, secret) {
-		return nil, nil, invalidClient("client authentication failed")
+	if e := s.checkClientSecret(r, id, secrets, reg.dummy, secret, "client authentication failed"); e != nil {
+		return nil, nil, e
 	}
 	return cl, lc, nil
 }
