@@ -46,6 +46,9 @@ func NewHashing(memoryKiB int64, queue int) *Hashing {
 // MemoryKiB returns the budget's size.
 func (h *Hashing) MemoryKiB() int64 { return h.total }
 
+// Waiting returns how many callers wait for memory.
+func (h *Hashing) Waiting() int { return int(h.waiting.Load()) }
+
 // Acquire takes kib KiB of the budget (all of it when kib is larger: such
 // a hash runs alone) and returns the function that gives it back. It
 // waits while the memory is in use; it fails with ErrBusy when the queue
