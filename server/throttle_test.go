@@ -48,7 +48,9 @@ func (e *loginEnv) fromAddr(client string) *browser {
 	return b
 }
 
-func trustLoopback(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} }
+func trustLoopback(c *Config) {
+	c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+}
 
 // concurrentLogins submits n sign-ins at once and counts the answers by
 // status.
