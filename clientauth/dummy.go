@@ -15,6 +15,15 @@ func (s *Secret) Cost() uint64 {
 	return uint64(s.memory) * uint64(s.time)
 }
 
+// MemoryKiB returns the memory one verification against s allocates, in
+// KiB (argon2id's m); 0 for the fast kinds.
+func (s *Secret) MemoryKiB() uint64 {
+	if s.kind != KindArgon2id {
+		return 0
+	}
+	return uint64(s.memory)
+}
+
 // Dummy returns an argon2id secret with the parameters of s and a random
 // salt and hash that no input matches. Verifying against it costs what
 // verifying against s costs, so a login form can spend the same work on an

@@ -227,3 +227,31 @@ func TestReservationEnds(t *testing.T) {
 		t.Fatal("a zero limit is valid")
 	}
 }
+
+type countingExpirer struct{ calls chan time.Time }
+
+func (c *countingExpirer) DeleteExpiredAttempts(_ context.Context, now time.Time) (int64, error) {
+	select {
+	case c.calls <- now:
+	default: // the test has read enough
+	}
+	return 1, nil
+}
+
+func TestSweeperRunsUntilCancelled(t *testing.T) {
+	e := &countingExpirer{calls: make(chan time.Time, 10)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- (&Sweeper{Store: e, Interval: time.Millisecond, Now: func() time.Time { return t0 }}).Run(ctx)
+	}()
+	for range 3 {
+		if got := <-e.calls; !got.Equal(t0) {
+			t.Fatalf("swept at %v", got)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v", err)
+	}
+}
