@@ -36,7 +36,7 @@ func TestBudgetsHoldAcrossInstances(t *testing.T) {
 		clients, resources := loginClients(t)
 		s, err := New(Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st,
 			Users: []User{{Subject: aliceSub, Username: "alice", Password: slowSecret(t, alicePassword)}},
-			Now: clock.Now, Attempts: st})
+			Now:   clock.Now, Attempts: st})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -254,4 +256,31 @@ func TestSweeperRunsUntilCancelled(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v", err)
 	}
+}
+
+// BenchmarkMemoryTableFull fills a Memory store to its default size with
+// keys as the Limiter stores them and reports the heap it holds per key,
+// then measures a refused new key (the spray's cost once full).
+func BenchmarkMemoryTableFull(b *testing.B) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := NewMemory(DefaultTrackedKeys)
+	ctx := context.Background()
+	for i := range DefaultTrackedKeys {
+		m.TakeAttempt(ctx, storeKey("login:u:user"+strconv.Itoa(i)), 5, 15*time.Minute, t0)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := float64(after.HeapAlloc - before.HeapAlloc)
+	i := 0
+	for b.Loop() {
+		i++
+		if w, err := m.TakeAttempt(ctx, storeKey("spray"+strconv.Itoa(i)), 5, time.Minute, t0.Add(time.Second)); w == 0 || err == nil {
+			b.Fatal("a full table took a new key")
+		}
+	}
+	runtime.KeepAlive(m)
+	b.ReportMetric(held/DefaultTrackedKeys, "heap-B/key")
+	b.ReportMetric(held/(1<<20), "table-MiB")
 }
