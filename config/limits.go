@@ -14,52 +14,21 @@ import (
 
 // Limits (limits) are the abuse budgets of the unauthenticated endpoints;
 // see docs/security.md. Every field has its default applied.
-type Limits struct {
-	// PasswordHashingMemoryKiB (passwordHashingMemory) bounds the memory
-	// of the argon2id verifications in flight, process-wide.
-	PasswordHashingMemoryKiB int64
-	// PasswordHashingQueue (passwordHashingQueue) is how many
-	// verifications may wait for that memory; more get "try again
-	// shortly".
-	PasswordHashingQueue int
-	// TrackedKeys (trackedKeys) bounds the in-memory table of failed
-	// attempts (not used with storage.driver postgres).
-	TrackedKeys int
-	// Login (login) limits failed sign-ins.
-	LoginPerUserAndAddress throttle.Limit
-	LoginPerAddress        throttle.Limit
-	LoginPerUser           throttle.Limit
-	// Client authentication (clientAuthentication) limits failed client
-	// and API resource authentications.
-	ClientPerClientAndAddress throttle.Limit
-	ClientPerAddress          throttle.Limit
-	ClientPerClient           throttle.Limit
-}
+// TrackedKeys is not used with storage.driver postgres (instances count
+// in a shared table).
+type Limits = throttle.Budgets
 
 // Defaults of limits.
 const (
 	DefaultPasswordHashingMemory = throttle.DefaultHashingMemoryKiB
 	DefaultPasswordHashingQueue  = throttle.DefaultHashingQueue
 	DefaultTrackedKeys           = throttle.DefaultTrackedKeys
-	DefaultLimitWindow           = 15 * time.Minute
+	DefaultLimitWindow           = throttle.DefaultWindow
 	minPasswordHashingMemoryKiB  = 8 << 10
 )
 
 // DefaultLimits returns the default budgets (docs/security.md).
-func DefaultLimits() Limits {
-	l := func(n int) throttle.Limit { return throttle.Limit{Max: n, Window: DefaultLimitWindow} }
-	return Limits{
-		PasswordHashingMemoryKiB:  DefaultPasswordHashingMemory,
-		PasswordHashingQueue:      DefaultPasswordHashingQueue,
-		TrackedKeys:               DefaultTrackedKeys,
-		LoginPerUserAndAddress:    l(5),
-		LoginPerAddress:           l(30),
-		LoginPerUser:              l(100),
-		ClientPerClientAndAddress: l(10),
-		ClientPerAddress:          l(30),
-		ClientPerClient:           l(100),
-	}
-}
+func DefaultLimits() Limits { return throttle.DefaultBudgets() }
 
 type limitsDoc struct {
 	PasswordHashingMemory *ByteSize        `yaml:"passwordHashingMemory"`
@@ -164,34 +133,28 @@ func (p *parser) resolveLimits(d *fileDoc, c *Config) error {
 		}
 		return nil
 	}
-	if l := ld.Login; l != nil {
-		for _, f := range []struct {
-			name string
-			doc  *limitDoc
-			dst  *throttle.Limit
-		}{
-			{"perUserAndAddress", l.PerUserAndAddress, &c.Limits.LoginPerUserAndAddress},
-			{"perAddress", l.PerAddress, &c.Limits.LoginPerAddress},
-			{"perUser", l.PerUser, &c.Limits.LoginPerUser},
-		} {
-			if err := set("limits.login."+f.name, f.doc, f.dst); err != nil {
-				return err
-			}
-		}
+	var login loginLimitsDoc
+	var client clientLimitsDoc
+	if ld.Login != nil {
+		login = *ld.Login
 	}
-	if l := ld.ClientAuthentication; l != nil {
-		for _, f := range []struct {
-			name string
-			doc  *limitDoc
-			dst  *throttle.Limit
-		}{
-			{"perClientAndAddress", l.PerClientAndAddress, &c.Limits.ClientPerClientAndAddress},
-			{"perAddress", l.PerAddress, &c.Limits.ClientPerAddress},
-			{"perClient", l.PerClient, &c.Limits.ClientPerClient},
-		} {
-			if err := set("limits.clientAuthentication."+f.name, f.doc, f.dst); err != nil {
-				return err
-			}
+	if ld.ClientAuthentication != nil {
+		client = *ld.ClientAuthentication
+	}
+	for _, f := range []struct {
+		path string
+		doc  *limitDoc
+		dst  *throttle.Limit
+	}{
+		{"limits.login.perUserAndAddress", login.PerUserAndAddress, &c.Limits.LoginPerUserAndAddress},
+		{"limits.login.perAddress", login.PerAddress, &c.Limits.LoginPerAddress},
+		{"limits.login.perUser", login.PerUser, &c.Limits.LoginPerUser},
+		{"limits.clientAuthentication.perClientAndAddress", client.PerClientAndAddress, &c.Limits.ClientPerClientAndAddress},
+		{"limits.clientAuthentication.perAddress", client.PerAddress, &c.Limits.ClientPerAddress},
+		{"limits.clientAuthentication.perClient", client.PerClient, &c.Limits.ClientPerClient},
+	} {
+		if err := set(f.path, f.doc, f.dst); err != nil {
+			return err
 		}
 	}
 	return nil

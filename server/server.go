@@ -206,8 +206,8 @@ func New(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
-	if s.limits, err = cfg.Limits.withDefaults(); err != nil {
-		return nil, err
+	if s.limits, err = cfg.Limits.WithDefaults(); err != nil {
+		return nil, fmt.Errorf("server: Limits: %w", err)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

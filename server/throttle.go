@@ -14,78 +14,10 @@ import (
 
 // Limits are the abuse budgets of the unauthenticated endpoints (see
 // docs/security.md). A zero field means its default (DefaultLimits).
-type Limits struct {
-	// Sign-in failures on the login page: per username and address, per
-	// address, and per username from every address together.
-	LoginPerUserAndAddress throttle.Limit
-	LoginPerAddress        throttle.Limit
-	LoginPerUser           throttle.Limit
-	// Failed client authentications (token, introspection, revocation):
-	// per client id and address, per address, per client id.
-	ClientPerClientAndAddress throttle.Limit
-	ClientPerAddress          throttle.Limit
-	ClientPerClient           throttle.Limit
-	// PasswordHashingMemoryKiB bounds the memory of the argon2id
-	// verifications in flight; PasswordHashingQueue how many may wait.
-	PasswordHashingMemoryKiB int64
-	PasswordHashingQueue     int
-	// TrackedKeys bounds the in-memory attempt table (when
-	// Config.Attempts is nil).
-	TrackedKeys int
-}
+type Limits = throttle.Budgets
 
 // DefaultLimits returns the default budgets.
-func DefaultLimits() Limits {
-	const window = 15 * time.Minute
-	return Limits{
-		LoginPerUserAndAddress:    throttle.Limit{Max: 5, Window: window},
-		LoginPerAddress:           throttle.Limit{Max: 30, Window: window},
-		LoginPerUser:              throttle.Limit{Max: 100, Window: window},
-		ClientPerClientAndAddress: throttle.Limit{Max: 10, Window: window},
-		ClientPerAddress:          throttle.Limit{Max: 30, Window: window},
-		ClientPerClient:           throttle.Limit{Max: 100, Window: window},
-		PasswordHashingMemoryKiB:  throttle.DefaultHashingMemoryKiB,
-		PasswordHashingQueue:      throttle.DefaultHashingQueue,
-		TrackedKeys:               throttle.DefaultTrackedKeys,
-	}
-}
-
-// withDefaults fills the zero fields of l and checks the others.
-func (l Limits) withDefaults() (Limits, error) {
-	d := DefaultLimits()
-	for _, f := range []struct {
-		name string
-		v    *throttle.Limit
-		def  throttle.Limit
-	}{
-		{"LoginPerUserAndAddress", &l.LoginPerUserAndAddress, d.LoginPerUserAndAddress},
-		{"LoginPerAddress", &l.LoginPerAddress, d.LoginPerAddress},
-		{"LoginPerUser", &l.LoginPerUser, d.LoginPerUser},
-		{"ClientPerClientAndAddress", &l.ClientPerClientAndAddress, d.ClientPerClientAndAddress},
-		{"ClientPerAddress", &l.ClientPerAddress, d.ClientPerAddress},
-		{"ClientPerClient", &l.ClientPerClient, d.ClientPerClient},
-	} {
-		if *f.v == (throttle.Limit{}) {
-			*f.v = f.def
-		}
-		if err := f.v.Validate("server: Limits." + f.name); err != nil {
-			return l, err
-		}
-	}
-	if l.PasswordHashingMemoryKiB < 0 || l.PasswordHashingQueue < 0 || l.TrackedKeys < 0 {
-		return l, errors.New("server: Limits: PasswordHashingMemoryKiB, PasswordHashingQueue and TrackedKeys must not be negative")
-	}
-	if l.PasswordHashingMemoryKiB == 0 {
-		l.PasswordHashingMemoryKiB = d.PasswordHashingMemoryKiB
-	}
-	if l.PasswordHashingQueue == 0 {
-		l.PasswordHashingQueue = d.PasswordHashingQueue
-	}
-	if l.TrackedKeys == 0 {
-		l.TrackedKeys = d.TrackedKeys
-	}
-	return l, nil
-}
+func DefaultLimits() Limits { return throttle.DefaultBudgets() }
 
 // loginKeys are the budgets a sign-in attempt draws on: the address first,
 // so a blocked address adds no key for a username.

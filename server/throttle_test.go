@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,21 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/argon2"
-
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/throttle"
 )
 
 // slowSecret is an argon2id hash slow enough (a few milliseconds) that
 // concurrent requests overlap while one is verified.
-func slowSecret(t testing.TB, pw string) *clientauth.Secret {
-	t.Helper()
-	salt := []byte("signet-slow-salt")
-	h := argon2.IDKey([]byte(pw), salt, 8, 2048, 1, 32)
-	return secret(t, fmt.Sprintf("$argon2id$v=19$m=2048,t=8,p=1$%s$%s",
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(h)))
-}
+func slowSecret(t testing.TB, pw string) *clientauth.Secret { return argonSecret(t, pw, 2048, 8) }
 
 // withSlowAlice gives alice a slow password hash.
 func withSlowAlice(t testing.TB) func(*Config) {

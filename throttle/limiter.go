@@ -122,3 +122,95 @@ func (r *Reservation) Cancel(ctx context.Context) error { return r.giveBack(ctx)
 
 // Failed ends a failed attempt: it stays counted until its windows end.
 func (r *Reservation) Failed() {}
+
+// Budgets are Signet's abuse budgets (the limits: section of the
+// configuration; docs/security.md). A zero field means its default.
+type Budgets struct {
+	// Sign-in failures on the login page: per username and address, per
+	// address, and per username from every address together.
+	LoginPerUserAndAddress Limit
+	LoginPerAddress        Limit
+	LoginPerUser           Limit
+	// Failed client authentications (token, introspection, revocation):
+	// per client id and address, per address, per client id.
+	ClientPerClientAndAddress Limit
+	ClientPerAddress          Limit
+	ClientPerClient           Limit
+	// PasswordHashingMemoryKiB bounds the memory of the argon2id
+	// verifications in flight (Hashing); PasswordHashingQueue how many
+	// may wait.
+	PasswordHashingMemoryKiB int64
+	PasswordHashingQueue     int
+	// TrackedKeys bounds an in-memory attempt table (Memory).
+	TrackedKeys int
+}
+
+// DefaultWindow is the window of every default failed-attempt budget.
+const DefaultWindow = 15 * time.Minute
+
+// DefaultBudgets returns the defaults: 5 failed sign-ins per username
+// and address, 30 per address, 100 per username; 10 failed client
+// authentications per client and address, 30 per address, 100 per
+// client; all per 15 minutes; 128 MiB of hashing memory with 32 waiting;
+// 100,000 tracked keys.
+func DefaultBudgets() Budgets {
+	l := func(n int) Limit { return Limit{Max: n, Window: DefaultWindow} }
+	return Budgets{
+		LoginPerUserAndAddress:    l(5),
+		LoginPerAddress:           l(30),
+		LoginPerUser:              l(100),
+		ClientPerClientAndAddress: l(10),
+		ClientPerAddress:          l(30),
+		ClientPerClient:           l(100),
+		PasswordHashingMemoryKiB:  DefaultHashingMemoryKiB,
+		PasswordHashingQueue:      DefaultHashingQueue,
+		TrackedKeys:               DefaultTrackedKeys,
+	}
+}
+
+// BudgetLimit names one failed-attempt budget of Budgets.
+type BudgetLimit struct {
+	Name  string // the field's name
+	Limit *Limit
+}
+
+// Limits lists b's failed-attempt budgets, to fill or check them in one
+// loop.
+func (b *Budgets) Limits() []BudgetLimit {
+	return []BudgetLimit{
+		{"LoginPerUserAndAddress", &b.LoginPerUserAndAddress},
+		{"LoginPerAddress", &b.LoginPerAddress},
+		{"LoginPerUser", &b.LoginPerUser},
+		{"ClientPerClientAndAddress", &b.ClientPerClientAndAddress},
+		{"ClientPerAddress", &b.ClientPerAddress},
+		{"ClientPerClient", &b.ClientPerClient},
+	}
+}
+
+// WithDefaults returns b with its zero fields set to the defaults, or an
+// error naming a field that is invalid.
+func (b Budgets) WithDefaults() (Budgets, error) {
+	d := DefaultBudgets()
+	def := d.Limits()
+	for i, f := range b.Limits() {
+		if *f.Limit == (Limit{}) {
+			*f.Limit = *def[i].Limit
+		}
+		if err := f.Limit.Validate(f.Name); err != nil {
+			return b, err
+		}
+	}
+	if b.PasswordHashingMemoryKiB < 0 || b.PasswordHashingQueue < 0 || b.TrackedKeys < 0 {
+		return b, errors.New("throttle: PasswordHashingMemoryKiB, PasswordHashingQueue and TrackedKeys must not be negative")
+	}
+	if b.PasswordHashingMemoryKiB == 0 {
+		b.PasswordHashingMemoryKiB = d.PasswordHashingMemoryKiB
+	}
+	if b.PasswordHashingQueue == 0 {
+		b.PasswordHashingQueue = d.PasswordHashingQueue
+	}
+	if b.TrackedKeys == 0 {
+		b.TrackedKeys = d.TrackedKeys
+	}
+	return b, nil
+}

@@ -181,7 +181,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		Users:        serverUsers(cfg),
 		// Login rate limits and logs see clients behind these proxies.
 		TrustedProxies: cfg.TrustedProxies,
-		Limits:         serverLimits(cfg),
+		Limits:         cfg.Limits,
 		Attempts:       attempts,
 	})
 	if err != nil {
