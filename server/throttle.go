@@ -76,7 +76,7 @@ func (s *Server) checkClientSecret(r *http.Request, id string, secrets, dummies 
 	}
 	if !ok || len(secrets) == 0 {
 		res.Failed()
-		s.log.Info("client authentication failed", "client_id", clip(id), "address", strings.TrimPrefix(s.addrKey(r), "a:"))
+		s.log.Debug("client authentication failed", "client_id", clip(id), "address", strings.TrimPrefix(s.addrKey(r), "a:"))
 		return invalidClient(failDesc)
 	}
 	if err := res.Succeeded(ctx); err != nil {
