@@ -229,6 +229,12 @@ func (p *parser) resolveResourceSecrets(path string, r *apiResourceDoc, res *API
 func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 	subjects := make(map[string]bool)
 	names := make(map[string]bool)
+	// A client_credentials token's sub is its clientId (RFC 9068 2.2), so
+	// a clientId equal to a user's subject would name that person.
+	clients := make(map[string]int, len(c.Clients))
+	for i, cl := range c.Clients {
+		clients[cl.ClientID] = i
+	}
 	for i, ud := range d.Users {
 		path := fmt.Sprintf("users[%d]", i)
 		if !validVSChar(ud.Subject) || len(ud.Subject) > 255 {
@@ -236,6 +242,9 @@ func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 		}
 		if subjects[ud.Subject] {
 			return p.at(path, "subject %q is used twice; subjects must be unique", ud.Subject)
+		}
+		if j, ok := clients[ud.Subject]; ok {
+			return p.at(path+".subject", "%q is also the clientId of clients[%d]; a client's tokens carry its clientId as sub, so they would name this user (RFC 9068 section 5): rename the client or give the user another subject", ud.Subject, j)
 		}
 		subjects[ud.Subject] = true
 		if ud.Username == "" || strings.TrimSpace(ud.Username) != ud.Username || len(ud.Username) > 256 {

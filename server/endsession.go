@@ -79,7 +79,7 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 				Action: s.prefix + PathEndSession, CSRF: csrfToken(key, "logout", bound), PostLogoutRedirectURI: redirect, State: state, Error: msg})
 			return
 		}
-		if err := s.oidc.grants.RevokeGrant(r.Context(), sess.id, s.now()); err != nil {
+		if err := s.endLoginSession(r.Context(), sess); err != nil {
 			s.log.Error("end session: revoking the login session failed", "error", err)
 			s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you out right now. Please try again in a moment.")
 			return

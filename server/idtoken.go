@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,12 +86,38 @@ type issueInput struct {
 	familyScope   string
 }
 
+// checkScopes checks, before a code or refresh token is used up, that
+// the client still has every scope the tokens would carry: identity
+// scopes against its identity scopes, API scopes as issueUserTokens does.
+// The client's configuration may have been reloaded since they were
+// granted.
+func checkScopes(reg *registry, cl *client, lc *loginClient, scopes []string) *oauthError {
+	var api []string
+	for _, sc := range scopes {
+		switch {
+		case !isIdentityScope(sc):
+			api = append(api, sc)
+		case !slices.Contains(lc.identityScopes, sc):
+			return invalidScope("scope '" + sc + "' is no longer allowed for this client; request only the scopes it still has, or sign in again")
+		}
+	}
+	if len(api) > 0 {
+		if _, e := reg.grant(cl, api, nil); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
 // issueUserTokens signs the access token and, when openid was granted,
 // the ID token, and stores a refresh token when asked. It returns the
 // response and the access token's algorithm.
 func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *oauthError) {
 	var api []string
 	openid := false
+	if e := checkScopes(reg, in.cl, in.lc, in.scopes); e != nil {
+		return nil, "", e // the configuration was reloaded since the caller checked
+	}
 	for _, sc := range in.scopes {
 		switch {
 		case sc == scopeOpenID:

@@ -150,17 +150,10 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	if e != nil {
 		return nil, "", e
 	}
-	if !g.Consumed.IsZero() {
-		s.codeReplayed(r, g, d, lc)
-		return nil, "", invalidGrant(msgBadCode)
-	}
-	now := s.now()
-	switch {
-	case !g.Revoked.IsZero() || !now.Before(g.Expires):
-		return nil, "", invalidGrant(msgBadCode)
-	case g.ClientID != cl.id:
-		return nil, "", invalidGrant(msgBadCode)
-	case d.RedirectURI != req.redirectURI:
+	// The client and the redirect URI are checked first: only the client
+	// the code was issued to, with its binding, can trigger a replay's
+	// revocation.
+	if g.ClientID != cl.id || d.RedirectURI != req.redirectURI {
 		return nil, "", invalidGrant(msgBadCode)
 	}
 	// PKCE: the verifier must match the challenge; with no challenge, a
@@ -176,9 +169,21 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	} else if req.codeVerifier != "" {
 		return nil, "", invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
 	}
+	if !g.Consumed.IsZero() {
+		s.codeReplayed(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	now := s.now()
+	if !g.Revoked.IsZero() || !now.Before(g.Expires) {
+		return nil, "", invalidGrant(msgBadCode)
+	}
 	u := s.oidc.users.Load().bySubject[g.Subject]
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
+	}
+	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
+		return nil, "", e
 	}
 
 	// A replay here lost a race with another redemption.
@@ -188,7 +193,6 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 		return nil, "", e
 	}
 
-	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, nonce: d.Nonce, jti: d.JTI}
 	if lc.refresh && slices.Contains(scopes, scopeOfflineAccess) {
 		in.family, in.familyExpires, in.familyScope = g.FamilyID, now.Add(lc.refreshLifetime), d.Scope
@@ -314,6 +318,9 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	u := s.oidc.users.Load().bySubject[g.Subject]
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
+	}
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
+		return nil, "", e
 	}
 
 	g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",

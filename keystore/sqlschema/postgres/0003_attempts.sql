@@ -1,4 +1,4 @@
--- Signet store schema version 2, PostgreSQL: counters of the abuse budgets
+-- Signet store schema version 3, PostgreSQL: counters of the abuse budgets
 -- (failed sign-ins and client authentications), shared by every instance
 -- so the budgets hold across a cluster. key is a hash of what is counted
 -- (a username, client id or address), never the value itself. A row whose

@@ -1,4 +1,4 @@
--- Signet store schema version 2, SQLite: counters of the abuse budgets
+-- Signet store schema version 3, SQLite: counters of the abuse budgets
 -- (the PostgreSQL store uses them so budgets hold across a cluster; a
 -- SQLite server counts in memory and leaves this table empty). key is a
 -- hash of what is counted, never the value itself.
