@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/signet-id/signet/internal/periodic"
 )
 
 // DefaultSweepInterval is how often a Sweeper deletes ended windows.
@@ -43,19 +45,11 @@ func (s *Sweeper) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
+	return periodic.Run(ctx, interval, func(ctx context.Context) {
 		if n, err := s.Store.DeleteExpiredAttempts(ctx, now()); err != nil && ctx.Err() == nil {
 			log.Warn("deleting ended attempt windows failed; retrying at the next interval", "error", err, "interval", interval.String())
 		} else if n > 0 {
 			log.Debug("deleted ended attempt windows", "count", n)
 		}
-		t.Reset(interval)
-	}
+	})
 }
