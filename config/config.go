@@ -79,6 +79,8 @@ type Config struct {
 	Clients        []Client
 	// Users sign in on the login page (authorization_code clients).
 	Users []User
+	// Limits are the abuse budgets (limits), defaults applied.
+	Limits Limits
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -271,6 +273,7 @@ type fileDoc struct {
 	APIResources      []apiResourceDoc  `yaml:"apiResources"`
 	Clients           []clientDoc       `yaml:"clients"`
 	Users             []userDoc         `yaml:"users"`
+	Limits            *limitsDoc        `yaml:"limits"`
 }
 
 type storageDoc struct {

@@ -89,6 +89,10 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveUsers(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveLimits(d, c); err != nil {
+		return nil, err
+	}
+	c.warnHashingMemory()
 	return c, nil
 }
 

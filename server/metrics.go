@@ -21,6 +21,8 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	requests *prometheus.CounterVec
+	// refused counts attempts a budget refused (throttle.go).
+	refused *prometheus.CounterVec
 	// The children of the vectors above by label values (see child).
 	issuedBy   cowMap[[2]string, prometheus.Counter]
 	latencyBy  cowMap[string, prometheus.Observer]
@@ -63,9 +65,13 @@ func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time, build
 			Name: "signet_http_requests_total",
 			Help: "HTTP requests, by route and status code.",
 		}, []string{"route", "code"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_throttled_total",
+			Help: "Attempts refused by an abuse budget: login and client (failed-attempt limits), hashing (password hashing at capacity).",
+		}, []string{"budget"}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.tokens, m.errors, m.latency, m.requests, buildInfo,
+		m.tokens, m.errors, m.latency, m.requests, m.refused, buildInfo,
 		&keyCollector{keys: keys, now: now},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -73,6 +79,11 @@ func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time, build
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
+	}
+	// Every budget is exported from the start, at 0, so that alerts on
+	// its rate see the first refusal.
+	for _, b := range []string{"login", "client", "hashing"} {
+		m.refused.WithLabelValues(b)
 	}
 	return m, nil
 }
@@ -174,3 +185,6 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, max(0, next.Sub(c.now()).Seconds()))
 	}
 }
+
+// throttled counts an attempt refused by budget (login, client, hashing).
+func (m *metrics) throttled(budget string) { m.refused.WithLabelValues(budget).Inc() }

@@ -120,6 +120,7 @@ func TestRestartNeeded(t *testing.T) {
 		"validationKeys: [ { file: a.pem, algorithm: ES256 } ]\n":                                            "[signingCredential validationKeys]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\nlisten: 127.0.0.1:9999\n":                     "[listen]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\ntrustedProxies: [ 10.0.0.0/8 ]\n":             "[trustedProxies]",
+		"signingCredential: { file: a.pem, algorithm: ES256 }\nlimits: { passwordHashingQueue: 4 }\n":        "[limits]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\napiResources: [ { name: a, scopes: [a] } ]\n": "[]",
 	} {
 		if got := fmt.Sprint(restartNeeded(base, load(extra))); got != want {

@@ -25,6 +25,7 @@ import (
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/server"
 	"github.com/signet-id/signet/signer/backend"
+	"github.com/signet-id/signet/throttle"
 )
 
 type serveOptions struct {
@@ -170,6 +171,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 	clients, resources := serverClients(cfg)
+	attempts := attemptStore(cfg, store)
 	srv, err := server.New(server.Config{
 		Issuer:       cfg.Issuer,
 		Keys:         m,
@@ -182,6 +184,8 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		// Login rate limits and logs see clients behind these proxies.
 		TrustedProxies: cfg.TrustedProxies,
 		Build:          buildInfo(),
+		Limits:         cfg.Limits,
+		Attempts:       attempts,
 	})
 	if err != nil {
 		return err
@@ -207,6 +211,10 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if grants != nil {
 		cleaner := &grant.Cleaner{Store: grants, Logger: log}
 		wg.Go(func() { _ = cleaner.Run(mctx) }) // returns when mctx is done; failures are logged
+	}
+	if x, ok := attempts.(throttle.Expirer); ok {
+		sweeper := &throttle.Sweeper{Store: x, Logger: log}
+		wg.Go(func() { _ = sweeper.Run(mctx) }) // returns when mctx is done; failures are logged
 	}
 	wg.Go(func() {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -309,6 +317,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if a.Storage != b.Storage {
 		out = append(out, "storage")
+	}
+	if a.Limits != b.Limits {
+		out = append(out, "limits")
 	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
