@@ -88,12 +88,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}
-	now := s.now()
 
 	// A new session for every sign-in (no fixation); the previous one of
-	// this browser ends.
+	// this browser ends, and the codes it was given and did not redeem.
 	if old, err := s.currentSession(r); err == nil && old != nil {
-		if err := s.oidc.grants.RevokeGrant(r.Context(), old.id, now); err != nil {
+		if err := s.endLoginSession(r.Context(), old); err != nil {
 			s.log.Warn("ending the previous login session failed", "error", err)
 		}
 	}
