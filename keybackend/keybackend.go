@@ -176,8 +176,15 @@ func Open(ctx context.Context, c Config) (Backend, error) {
 	return nil, nil
 }
 
-// signFunc signs digest under ctx (which carries the sign timeout).
-type signFunc func(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error)
+// SignFunc signs digest under ctx (which carries the sign timeout).
+type SignFunc func(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error)
+
+// TimedSigner returns the crypto.Signer every backend hands out: each
+// Sign is one call of sign under a context that ends after timeout, and
+// any failure wraps ErrUnavailable naming what (e.g. "pkcs11 key KID").
+func TimedSigner(pub crypto.PublicKey, timeout time.Duration, what string, sign SignFunc) crypto.Signer {
+	return &timedSigner{pub: pub, timeout: timeout, what: what, sign: sign}
+}
 
 // timedSigner is the crypto.Signer backends hand out: one backend call per
 // signature, bounded by timeout, errors wrapped in ErrUnavailable.
@@ -185,7 +192,7 @@ type timedSigner struct {
 	pub     crypto.PublicKey
 	timeout time.Duration
 	what    string // e.g. "pkcs11 key 4f2a..."
-	sign    signFunc
+	sign    SignFunc
 }
 
 func (s *timedSigner) Public() crypto.PublicKey { return s.pub }

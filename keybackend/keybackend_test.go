@@ -2,11 +2,13 @@ package keybackend_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -163,5 +165,30 @@ func TestDecodeRefRejectsIncomplete(t *testing.T) {
 		if _, err := keybackend.DecodeRef([]byte(s)); err == nil {
 			t.Errorf("DecodeRef(%s) = nil error", s)
 		}
+	}
+}
+
+// TestTimedSignerTimeout: a backend call that does not return in time
+// fails with ErrUnavailable after the timeout, without waiting for it.
+func TestTimedSignerTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	s := keybackend.TimedSigner(nil, 50*time.Millisecond, "slow key", func(ctx context.Context, _ []byte, _ crypto.SignerOpts) ([]byte, error) {
+		select {
+		case <-release:
+			return []byte("late"), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	_, err := s.Sign(nil, []byte("digest"), crypto.SHA256)
+	if !errors.Is(err, keybackend.ErrUnavailable) || !strings.Contains(err.Error(), "slow key: no signature within 50ms") {
+		t.Fatalf("Sign = %v; want ErrUnavailable naming the key and the timeout", err)
+	}
+	s = keybackend.TimedSigner(nil, time.Second, "broken key", func(context.Context, []byte, crypto.SignerOpts) ([]byte, error) {
+		return nil, errors.New("CKR_DEVICE_REMOVED")
+	})
+	if _, err := s.Sign(nil, []byte("digest"), crypto.SHA256); !errors.Is(err, keybackend.ErrUnavailable) || !strings.Contains(err.Error(), "CKR_DEVICE_REMOVED") {
+		t.Fatalf("Sign = %v; want ErrUnavailable with the backend's reason", err)
 	}
 }
