@@ -31,6 +31,8 @@ func (c *Config) ProtectionSecrets(rnd io.Reader) (secrets [][]byte, created boo
 	case c.Storage.Driver == DriverMemory:
 		s, err := newSecret(rnd)
 		return [][]byte{s}, false, err
+	case c.Protection.SecretFile == "" && c.KeyBackend.External():
+		return nil, false, nil // new keys live in the key backend; nothing to seal
 	case c.Protection.SecretFile == "":
 		return nil, false, errors.New("config: keyManagement.protection.secrets is required for this store")
 	}

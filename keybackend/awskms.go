@@ -69,14 +69,13 @@ func kmsSpec(alg key.Algorithm, rsaBits int) (types.KeySpec, types.SigningAlgori
 		key.ES256: types.SigningAlgorithmSpecEcdsaSha256, key.ES384: types.SigningAlgorithmSpecEcdsaSha384, key.ES512: types.SigningAlgorithmSpecEcdsaSha512,
 	}[alg]
 	if spec == "" || sa == "" {
-		return "", "", fmt.Errorf("%w: the awskms backend cannot make %s keys", ErrUnsupported, alg)
+		return "", "", fmt.Errorf("%w: the awskms backend cannot make %s keys; choose another algorithm or keyBackend.type software", ErrUnsupported, alg)
 	}
 	return spec, sa, nil
 }
 
 func (b *kmsBackend) Check(alg key.Algorithm, rsaBits int) error {
-	_, _, err := kmsSpec(alg, rsaBits)
-	return err
+	return Supports(AWSKMS, alg, rsaBits)
 }
 
 func (b *kmsBackend) Generate(ctx context.Context, kid string, alg key.Algorithm, rsaBits int) (Ref, error) {

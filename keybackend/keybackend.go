@@ -230,3 +230,30 @@ func blocking(ctx context.Context, call func() ([]byte, error)) ([]byte, error) 
 		return nil, ctx.Err()
 	}
 }
+
+// Supports reports whether a backend of type typ makes keys for alg
+// (rsaBits for RSA). The error wraps ErrUnsupported and names the
+// backend. The software backend makes every algorithm.
+func Supports(typ string, alg key.Algorithm, rsaBits int) error {
+	switch typ {
+	case PKCS11:
+		switch alg.Family() {
+		case key.FamilyRSA, key.FamilyRSAPSS:
+			if rsaBits != 2048 && rsaBits != 3072 && rsaBits != 4096 {
+				return fmt.Errorf("%w: pkcs11 makes RSA keys of 2048, 3072 or 4096 bits, not %d", ErrUnsupported, rsaBits)
+			}
+			return nil
+		case key.FamilyEC:
+			return nil
+		}
+		return fmt.Errorf("%w: the pkcs11 backend cannot make %s keys (RS*, PS*, ES* only); choose another algorithm or keyBackend.type software", ErrUnsupported, alg)
+	case AWSKMS:
+		_, _, err := kmsSpec(alg, rsaBits)
+		return err
+	}
+	return nil
+}
+
+// External reports whether keys are made outside the process (pkcs11,
+// awskms), so that no protection secret is needed for new keys.
+func (c Config) External() bool { return c.Type == PKCS11 || c.Type == AWSKMS }

@@ -40,18 +40,7 @@ func openPKCS11(c Config) (Backend, error) {
 
 func (b *p11) Type() string { return PKCS11 }
 
-func (b *p11) Check(alg key.Algorithm, rsaBits int) error {
-	switch alg.Family() {
-	case key.FamilyRSA, key.FamilyRSAPSS:
-		if rsaBits != 2048 && rsaBits != 3072 && rsaBits != 4096 {
-			return fmt.Errorf("%w: pkcs11 makes RSA keys of 2048, 3072 or 4096 bits, not %d", ErrUnsupported, rsaBits)
-		}
-		return nil
-	case key.FamilyEC:
-		return nil
-	}
-	return fmt.Errorf("%w: the pkcs11 backend cannot make %s keys (RS*, PS*, ES* only); choose another algorithm or keyBackend.type software", ErrUnsupported, alg)
-}
+func (b *p11) Check(alg key.Algorithm, rsaBits int) error { return Supports(PKCS11, alg, rsaBits) }
 
 // Generate makes a key pair on the token: the private half is a token
 // object, sensitive, not extractable, sign-only; both halves carry

@@ -141,7 +141,13 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 		return fail(err)
 	}
 	s.close = func() error { return errors.Join(signers.Close(), closeStore()) }
+	keyBackends, err := openKeyBackends(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	s.close = func() error { return errors.Join(keyBackends.Close(), signers.Close(), closeStore()) }
 	kc := managerConfig(cfg, store, sealer, signers.Factory(), discard)
+	keyBackends.apply(&kc)
 	kc.Now = now
 	m, err := keymanager.New(kc)
 	if err != nil {

@@ -153,7 +153,14 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 	defer signers.Close()
-	m, err := keymanager.New(managerConfig(cfg, store, sealer, signers.Factory(), log))
+	keyBackends, err := openKeyBackends(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer keyBackends.Close()
+	kc := managerConfig(cfg, store, sealer, signers.Factory(), log)
+	keyBackends.apply(&kc)
+	m, err := keymanager.New(kc)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ func newSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Seale
 		return nil, err
 	}
 	if secrets == nil {
+		if cfg.KeyBackend.External() && cfg.Protection.Enabled {
+			return nil, nil // the key backend holds the private keys
+		}
 		log.Warn("private keys are stored unencrypted (keyManagement.protection.enabled is false)")
 		return nil, nil
 	}
