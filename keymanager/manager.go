@@ -630,10 +630,16 @@ func (m *Manager) lock(ctx context.Context) (func(), error) {
 
 // actLocked creates, extends and deletes what plan asks, under the store
 // lock: lock, re-read, re-plan, act only on what is still needed, unlock.
-// Keys are generated before the lock is taken.
+// Software keys are generated before the lock is taken; keys of a key
+// backend under it, so that no backend object is made in vain.
 func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 	pregen := make(map[key.Algorithm]key.Record)
 	for _, nk := range plan.Create {
+		if m.backend != nil {
+			// A backend key is made under the lock, once it is known to
+			// be needed: instances that lose the race make no object.
+			break
+		}
 		r, err := m.newRecord(ctx, nk)
 		if err != nil {
 			return err
