@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -109,6 +110,31 @@ func TestBackendClusterRotation(t *testing.T) {
 						t.Errorf("deleted key %s: its backend object is still usable (%v); want it destroyed", kid, err)
 					}
 				}
+			}
+			// The CLI shows where each key is held, and where the
+			// deployment stands.
+			out, _, err := signet(ctx, dsn, "keys", "list", "--json", "--config", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var listed []struct{ KID, Backend string }
+			if err := json.Unmarshal([]byte(out), &listed); err != nil {
+				t.Fatal(err)
+			}
+			if len(listed) == 0 {
+				t.Fatal("keys list --json listed no key")
+			}
+			for _, k := range listed {
+				if k.Backend != typ {
+					t.Errorf("keys list: %s has backend %q; want %s", k.KID, k.Backend, typ)
+				}
+			}
+			out, _, err = signet(ctx, dsn, "keys", "status", "--config", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "key backend: " + typ + " (new keys are made here)\n  ES256: "; !strings.Contains(out, want) {
+				t.Errorf("keys status:\n%s\nwant it to contain %q", out, want)
 			}
 			raced := 0
 			for _, in := range ins {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keybackend"
+)
+
+func TestWriteBackendStatus(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	o := key.DefaultOptions()
+	o.SigningAlgorithms = []key.AlgorithmOptions{{Algorithm: key.ES256}}
+	rec := func(kid, prot string, created, signs time.Time) key.Record {
+		return key.Record{KID: kid, Algorithm: key.ES256, Created: created, SignsFrom: signs,
+			RetiresAt: signs.Add(o.RotationInterval), DeleteAfter: signs.Add(o.RotationInterval + o.RetentionDuration), Protection: prot, PrivateKey: []byte("x")}
+	}
+	soft := rec("soft-1", key.ProtectionAESGCM, now.Add(-10*day), now.Add(-10*day))
+	soft.RetiresAt, soft.DeleteAfter = now.Add(4*day), now.Add(18*day) // retires when the successor signs
+	hsm := rec("hsm-1", key.ProtectionPKCS11, now.Add(-10*day), now.Add(4*day))
+	for _, tc := range []struct {
+		name  string
+		cfg   config.Config
+		recs  []key.Record
+		want  []string
+		empty bool
+	}{
+		{name: "software only", cfg: config.Config{KeyManagement: o, KeyBackend: keybackend.Config{Type: "software"}},
+			recs: []key.Record{soft}, empty: true},
+		{name: "moving to pkcs11", cfg: config.Config{KeyManagement: o, KeyBackend: keybackend.Config{Type: "pkcs11"}},
+			recs: []key.Record{soft, hsm}, want: []string{
+				"key backend: pkcs11 (new keys are made here)\n",
+				"  ES256: moving to pkcs11: soft-1 (software) signs until 2026-03-05T00:00:00Z (in 4d), then hsm-1 (pkcs11) takes over\n",
+				"  1 key(s) remain in software until 2026-03-19T00:00:00Z (in 18d), when the last is deleted; keep keyManagement.protection's secrets until then\n",
+			}},
+		{name: "not yet moved", cfg: config.Config{KeyManagement: o, KeyBackend: keybackend.Config{Type: "awskms"}},
+			recs: []key.Record{soft}, want: []string{
+				"  ES256: soft-1 (software) signs; a running server announces a successor in awskms at its next check",
+			}},
+		{name: "previous dropped too early", cfg: config.Config{KeyManagement: o, KeyBackend: keybackend.Config{Type: "awskms"}},
+			recs: []key.Record{rec("hsm-2", key.ProtectionPKCS11, now.Add(-20*day), now.Add(-20*day))}, want: []string{
+				"warning: no configured backend opens the pkcs11 keys: they cannot sign, and their objects are not destroyed; set keyManagement.keyBackend.previous to the pkcs11 settings\n",
+			}},
+		{name: "previous kept", cfg: config.Config{KeyManagement: o, KeyBackend: keybackend.Config{Type: "awskms"}, PreviousKeyBackend: &keybackend.Config{Type: "pkcs11"}},
+			recs: []key.Record{rec("hsm-2", key.ProtectionPKCS11, now.Add(-20*day), now.Add(-20*day))}, want: []string{
+				"keyManagement.keyBackend.previous opens them until then\n",
+			}},
+		{name: "previous done", cfg: config.Config{KeyManagement: o, KeyBackend: keybackend.Config{Type: "pkcs11"}, PreviousKeyBackend: &keybackend.Config{Type: "awskms"}},
+			recs: []key.Record{hsm}, want: []string{
+				"keyManagement.keyBackend.previous (awskms) holds no key any more: remove it\n",
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			writeBackendStatus(&b, &tc.cfg, tc.recs, now)
+			if tc.empty != (b.Len() == 0) {
+				t.Fatalf("output %q; want empty: %v", b.String(), tc.empty)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("output:\n%s\nwant it to contain %q", b.String(), w)
+				}
+			}
+		})
+	}
+}
