@@ -108,6 +108,11 @@ backends_start() {
 
 backends_start
 
+# The default build has cgo; a CGO_ENABLED=0 build must still compile and
+# refuse pkcs11 with a clear configuration error.
+backends_log "keybackend without cgo"
+CGO_ENABLED=0 go test -count=1 ./keybackend/ >/dev/null
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
 	pkcs11-tool --module "$SIGNET_TEST_PKCS11_MODULE" --list-token-slots | grep -q signet-ci
