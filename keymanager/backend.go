@@ -215,3 +215,15 @@ func (m *Manager) switchAlgorithms(plan key.Plan) []key.Algorithm {
 	}
 	return out
 }
+
+// backendRetryLocked returns an error when a key could not be opened
+// because its backend did not answer, so that Run retries with backoff
+// instead of waiting for the next scheduled reload.
+func (m *Manager) backendRetryLocked() error {
+	for _, kid := range sortedKeys(m.unreadable) {
+		if err := m.unreadable[kid]; errors.Is(err, keybackend.ErrUnavailable) {
+			return fmt.Errorf("keymanager: key %s: %w", kid, err)
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -309,6 +310,8 @@ type fakeBackend struct {
 	keys  map[string]crypto.Signer
 	slow  map[key.Algorithm]bool
 	calls int
+	// down makes Signer fail as an unreachable backend does.
+	down bool
 }
 
 func (f *fakeBackend) Type() string                   { return keybackend.PKCS11 }
@@ -341,8 +344,11 @@ func (f *fakeBackend) Generate(_ context.Context, kid string, alg key.Algorithm,
 
 func (f *fakeBackend) Signer(_ context.Context, r keybackend.Ref, alg key.Algorithm) (crypto.Signer, error) {
 	f.mu.Lock()
-	s := f.keys[r.ID]
+	s, down := f.keys[r.ID], f.down
 	f.mu.Unlock()
+	if down {
+		return nil, fmt.Errorf("%w: connection refused", keybackend.ErrUnavailable)
+	}
 	if s == nil {
 		return nil, keybackend.ErrObjectMissing
 	}
@@ -402,5 +408,40 @@ func TestSlowBackendBlocksNoOtherAlgorithm(t *testing.T) {
 	defer fb.mu.Unlock()
 	if fb.calls != 28 {
 		t.Fatalf("%d backend sign calls for 28 signatures; want one each", fb.calls)
+	}
+}
+
+// TestBackendDownRetried: a key whose backend does not answer when it is
+// loaded is reported (with the likely cause) and Reconcile fails, so that
+// Run retries with backoff; once the backend answers, the key signs. No
+// replacement is made meanwhile.
+func TestBackendDownRetried(t *testing.T) {
+	fb := &fakeBackend{}
+	store := memstore.New()
+	clk := newClock()
+	first := newManager(t, Config{Options: opts(key.ES256), Store: store, Now: clk.Now, KeyBackend: fb})
+	start(t, first)
+	fb.mu.Lock()
+	fb.down = true
+	fb.mu.Unlock()
+	m := newManager(t, Config{Options: opts(key.ES256), Store: store, Now: clk.Now, KeyBackend: fb})
+	err := m.Start(context.Background())
+	if !errors.Is(err, keybackend.ErrUnavailable) {
+		t.Fatalf("Start = %v; want the backend's unavailability, so the loop retries", err)
+	}
+	if err := m.Ready(); err == nil || !strings.Contains(err.Error(), "the key backend did not answer") {
+		t.Fatalf("Ready = %v; want the unreadable key with the likely cause", err)
+	}
+	if n := len(countKeysList(t, store)); n != 1 {
+		t.Fatalf("%d keys stored; want 1 (no replacement)", n)
+	}
+	fb.mu.Lock()
+	fb.down = false
+	fb.mu.Unlock()
+	if err := m.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Ready(); err != nil {
+		t.Fatalf("Ready after the backend answers: %v", err)
 	}
 }

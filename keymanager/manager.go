@@ -416,6 +416,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	err := m.reconcileLocked(ctx)
 	m.publishLocked()
 	m.recordMigrationLocked(ctx)
+	if err == nil {
+		err = m.backendRetryLocked()
+	}
 	return err
 }
 
