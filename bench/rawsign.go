@@ -41,7 +41,8 @@ func (r *rawResult) combine(b *rawResult) *rawResult {
 // input (base64url header '.' base64url claims): about 400 bytes.
 var rawSigningInput = []byte(strings.Repeat("eyJhbGciOiJFUzI1NiIsImtpZCI6Ii0", 13))
 
-// rawSignMain is `bench raw-sign --alg ALG --seconds N [--rsa-bits B]`:
+// rawSignMain is `bench raw-sign --alg ALG --seconds N [--rsa-bits B]
+// [--key-backend pkcs11|awskms]`:
 // the signatures per second of one goroutine calling crypto.Signer.Sign
 // with a key generated like the key manager's (jwk.Generate), over a
 // token-sized signing input hashed as JWS does (EdDSA signs the input
@@ -53,6 +54,7 @@ func rawSignMain(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("alg", "", "the signing algorithm")
 	seconds := fs.Float64("seconds", 5, "measured window in seconds (after a tenth as warm-up)")
 	bits := fs.Int("rsa-bits", key.DefaultRSAKeySize, "RSA key size")
+	backend := fs.String("key-backend", "", "sign with a key generated in this key backend (pkcs11, awskms)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -61,7 +63,7 @@ func rawSignMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "raw-sign: need --alg (%v) and 0 < --seconds <= 3600\n", err)
 		return 2
 	}
-	res, err := rawSign(alg, *bits, time.Duration(*seconds*float64(time.Second)))
+	res, err := rawSign(alg, *bits, time.Duration(*seconds*float64(time.Second)), *backend)
 	if err != nil {
 		fmt.Fprintf(stderr, "raw-sign: %v\n", err)
 		return 1
@@ -72,19 +74,39 @@ func rawSignMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func rawSign(alg key.Algorithm, bits int, window time.Duration) (*rawResult, error) {
-	signer, err := jwk.Generate(alg, bits)
-	if err != nil {
-		return nil, err
-	}
-	var opts crypto.SignerOpts
+// signerOpts are the options JWS signs alg with.
+func signerOpts(alg key.Algorithm) crypto.SignerOpts {
 	switch alg.Family() {
 	case key.FamilyRSAPSS:
-		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: alg.Hash()}
+		return &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: alg.Hash()}
 	case key.FamilyEdDSA:
-		opts = crypto.Hash(0)
-	default:
-		opts = alg.Hash()
+		return crypto.Hash(0)
+	}
+	return alg.Hash()
+}
+
+// rawSign measures signatures of a key generated like the key manager's:
+// in process, or with keyBackend ("pkcs11", "awskms") a key generated in
+// that backend and signed through it, as the server's tokens are.
+func rawSign(alg key.Algorithm, bits int, window time.Duration, keyBackend string) (*rawResult, error) {
+	signMsg := func(msg []byte) error { return nil }
+	if keyBackend != "" {
+		s, cleanup, err := backendSigner(keyBackend, alg, bits)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		signMsg = s
+	} else {
+		signer, err := jwk.Generate(alg, bits)
+		if err != nil {
+			return nil, err
+		}
+		opts := signerOpts(alg)
+		signMsg = func(msg []byte) error {
+			_, err := signer.Sign(rand.Reader, msg, opts)
+			return err
+		}
 	}
 	sign := func() error {
 		msg := rawSigningInput
@@ -94,8 +116,7 @@ func rawSign(alg key.Algorithm, bits int, window time.Duration) (*rawResult, err
 			var sum [64]byte
 			msg = h.Sum(sum[:0])
 		}
-		_, err := signer.Sign(rand.Reader, msg, opts)
-		return err
+		return signMsg(msg)
 	}
 	loop := func(d time.Duration) (int64, time.Duration, error) {
 		start := time.Now()
