@@ -329,7 +329,7 @@ func (r *runner) measureRaw(alg key.Algorithm, window time.Duration) (*rawResult
 		if err := r.quiet(string(alg) + " raw-sign"); err != nil {
 			return nil, err
 		}
-		rr, err := rawSignRate(r.ctx, r.self, alg, r.o.rsaBits, window, r.o.keyBackend)
+		rr, err := rawSignRate(r.ctx, r.self, alg, r.o.rsaBits, window, r.o.keyBackend, r.o.connections)
 		// Through a key backend raw-sign waits for the backend (another
 		// process, the network): a low CPU share is expected.
 		if err != nil || rr.CPUShare >= minRawCPUShare || try == r.o.retries || r.o.keyBackend != "" {
@@ -474,11 +474,11 @@ func (r *runner) measureFloor(bodySize int, window time.Duration, profile string
 }
 
 // rawSignRate runs `bench raw-sign` on the server's CPU.
-func rawSignRate(ctx context.Context, self string, alg key.Algorithm, bits int, window time.Duration, keyBackend string) (*rawResult, error) {
+func rawSignRate(ctx context.Context, self string, alg key.Algorithm, bits int, window time.Duration, keyBackend string, callers int) (*rawResult, error) {
 	var out strings.Builder
 	args := []string{"raw-sign", "--alg", string(alg), "--rsa-bits", strconv.Itoa(bits), "--seconds", strconv.FormatFloat(window.Seconds(), 'f', -1, 64)}
 	if keyBackend != "" {
-		args = append(args, "--key-backend", keyBackend)
+		args = append(args, "--key-backend", keyBackend, "--callers", strconv.Itoa(callers))
 	}
 	c, err := startPinned("raw-sign "+string(alg), serverCPU, self, args, nil, &out, nil)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/signet-id/signet/jwk"
@@ -55,6 +57,7 @@ func rawSignMain(args []string, stdout, stderr io.Writer) int {
 	seconds := fs.Float64("seconds", 5, "measured window in seconds (after a tenth as warm-up)")
 	bits := fs.Int("rsa-bits", key.DefaultRSAKeySize, "RSA key size")
 	backend := fs.String("key-backend", "", "sign with a key generated in this key backend (pkcs11, awskms)")
+	callers := fs.Int("callers", 1, "concurrent signing goroutines (for a key backend)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -63,7 +66,7 @@ func rawSignMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "raw-sign: need --alg (%v) and 0 < --seconds <= 3600\n", err)
 		return 2
 	}
-	res, err := rawSign(alg, *bits, time.Duration(*seconds*float64(time.Second)), *backend)
+	res, err := rawSign(alg, *bits, time.Duration(*seconds*float64(time.Second)), *backend, max(*callers, 1))
 	if err != nil {
 		fmt.Fprintf(stderr, "raw-sign: %v\n", err)
 		return 1
@@ -88,7 +91,7 @@ func signerOpts(alg key.Algorithm) crypto.SignerOpts {
 // rawSign measures signatures of a key generated like the key manager's:
 // in process, or with keyBackend ("pkcs11", "awskms") a key generated in
 // that backend and signed through it, as the server's tokens are.
-func rawSign(alg key.Algorithm, bits int, window time.Duration, keyBackend string) (*rawResult, error) {
+func rawSign(alg key.Algorithm, bits int, window time.Duration, keyBackend string, callers int) (*rawResult, error) {
 	signMsg := func(msg []byte) error { return nil }
 	if keyBackend != "" {
 		s, cleanup, err := backendSigner(keyBackend, alg, bits)
@@ -118,7 +121,7 @@ func rawSign(alg key.Algorithm, bits int, window time.Duration, keyBackend strin
 		}
 		return signMsg(msg)
 	}
-	loop := func(d time.Duration) (int64, time.Duration, error) {
+	loop1 := func(d time.Duration) (int64, time.Duration, error) {
 		start := time.Now()
 		var n int64
 		for time.Since(start) < d {
@@ -128,6 +131,35 @@ func rawSign(alg key.Algorithm, bits int, window time.Duration, keyBackend strin
 			n++
 		}
 		return n, time.Since(start), nil
+	}
+	// In process one caller saturates the CPU. A backend signs elsewhere
+	// (a token's own lock, a KMS service) and is driven with as many
+	// callers as the load has connections, so that both sides of the
+	// ratio have the same concurrency.
+	loop := func(d time.Duration) (int64, time.Duration, error) {
+		if callers <= 1 {
+			return loop1(d)
+		}
+		var (
+			wg    sync.WaitGroup
+			total atomic.Int64
+			first atomic.Pointer[error]
+		)
+		start := time.Now()
+		for range callers {
+			wg.Go(func() {
+				n, _, err := loop1(d)
+				if err != nil {
+					first.CompareAndSwap(nil, &err)
+				}
+				total.Add(n)
+			})
+		}
+		wg.Wait()
+		if e := first.Load(); e != nil {
+			return 0, 0, *e
+		}
+		return total.Load(), time.Since(start), nil
 	}
 	if _, _, err := loop(window / 10); err != nil {
 		return nil, err

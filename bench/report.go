@@ -218,7 +218,7 @@ func (r *report) writeTable(w io.Writer) error {
 	fmt.Fprintf(&b, "%s warm-up + %s window per phase, raw signatures %s per algorithm, %s store, RSA %d bits.\n",
 		dur(s.WarmupS), dur(s.WindowS), dur(s.RawS), s.Store, s.RSABits)
 	if s.KeyBackend != "" {
-		fmt.Fprintf(&b, "Keys in the %s key backend: every token and every raw signature is one call to it.\n", s.KeyBackend)
+		fmt.Fprintf(&b, "Keys in the %s key backend: every token and every raw signature is one call to it; raw-sign uses %d callers.\n", s.KeyBackend, s.Connections)
 	}
 	m := r.Machine
 	fmt.Fprintf(&b, "Machine: %s, %d CPUs, %.1f GiB, Linux %s, %s", m.CPU, m.CPUs, m.MemGiB, m.Kernel, m.Go)
