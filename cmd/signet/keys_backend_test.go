@@ -68,3 +68,26 @@ func TestWriteBackendStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteBackendCheck(t *testing.T) {
+	var b strings.Builder
+	writeBackendCheck(&b, &config.Config{KeyBackend: keybackend.Config{Type: "software"}})
+	if b.Len() != 0 {
+		t.Fatalf("software only: %q; want nothing", b.String())
+	}
+	cfg := &config.Config{
+		KeyBackend:         keybackend.Config{Type: "awskms", Region: "eu-west-1"},
+		PreviousKeyBackend: &keybackend.Config{Type: "pkcs11"},
+		Protection:         config.Protection{Enabled: true, Secrets: [][]byte{[]byte("s")}},
+	}
+	writeBackendCheck(&b, cfg)
+	for _, want := range []string{
+		"key backend: awskms, region eu-west-1: new keys are generated in KMS and never leave it\n",
+		"previous key backend: pkcs11: opens the keys it made until they are deleted",
+		"software keys from before the change (if any) open with keyManagement.protection's secrets",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output:\n%s\nwant %q", b.String(), want)
+		}
+	}
+}
