@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keybackend"
+	"github.com/signet-id/signet/keymanager"
 )
 
 // TestTokenKeyBackendUnavailable: when the key backend (a PKCS#11 token,
@@ -54,5 +55,27 @@ func TestTokenKeyBackendUnavailable(t *testing.T) {
 				t.Fatalf("log %q; want the kid and the backend's reason %q", l, tc.reason)
 			}
 		})
+	}
+}
+
+// TestMetricsSigningBackendNamesKeyBackend: an algorithm whose active
+// managed key is held by a key backend is labelled with it.
+func TestMetricsSigningBackendNamesKeyBackend(t *testing.T) {
+	keys := newFakeKeys(t)
+	keys.set(func(f *fakeKeys) {
+		f.infos = []keymanager.KeyInfo{
+			{KID: "es-1", Algorithm: key.ES256, State: key.StateActive, Backend: key.BackendSoftware},
+			{KID: "ed-1", Algorithm: key.EdDSA, State: key.StateActive, Backend: "awskms"},
+		}
+	})
+	s := newTestServer(t, keys)
+	body := get(s, "/metrics").Body.String()
+	for _, want := range []string{
+		`signet_signing_backend{algorithm="ES256",backend="go"} 1`,
+		`signet_signing_backend{algorithm="EdDSA",backend="awskms"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
