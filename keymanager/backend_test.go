@@ -75,6 +75,7 @@ func TestBackendKeyLifecycle(t *testing.T) {
 			clk := newClock()
 			store := memstore.New()
 			o := opts(key.ES256, key.PS256)
+			o.SigningAlgorithms[0].X509 = true // certificates signed inside the backend
 			m, err := New(Config{Options: o, Store: store, Now: clk.Now, KeyBackend: b})
 			if err != nil {
 				t.Fatal(err)
@@ -103,7 +104,21 @@ func TestBackendKeyLifecycle(t *testing.T) {
 					everRef[kid] = ref
 				}
 			}
+			if !strings.Contains(string(m.JWKS().Body), `"x5c"`) {
+				t.Error("the ES256 backend keys publish no certificate")
+			}
 			recs, _ := store.Keys(ctx)
+			for _, r := range recs {
+				if r.Algorithm == key.ES256 {
+					c, err := x509.ParseCertificate(r.Certificate)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature); err != nil {
+						t.Fatalf("key %s: self-signed certificate does not verify: %v", r.KID, err)
+					}
+				}
+			}
 			deleted := 0
 			for kid, ref := range everRef {
 				if slices.ContainsFunc(recs, func(r key.Record) bool { return r.KID == kid }) {
@@ -443,5 +458,39 @@ func TestBackendDownRetried(t *testing.T) {
 	}
 	if err := m.Ready(); err != nil {
 		t.Fatalf("Ready after the backend answers: %v", err)
+	}
+}
+
+// TestResealSkipsBackendKeys: reseal re-encrypts software keys and leaves
+// backend references alone (there is nothing to seal).
+func TestResealSkipsBackendKeys(t *testing.T) {
+	fb := &fakeBackend{}
+	store := memstore.New()
+	clk := newClock()
+	sealer := testSealer(t)
+	soft := newManager(t, Config{Options: opts(key.ES256), Store: store, Now: clk.Now, Sealer: sealer})
+	start(t, soft)
+	m := newManager(t, Config{Options: opts(key.ES256), Store: store, Now: clk.Now, Sealer: testSealer(t, "a new secret, long enough", "test secret one, long enough"), KeyBackend: fb})
+	start(t, m) // announces a backend key beside the software one
+	before := countKeysList(t, store)
+	res, err := m.Reseal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Resealed != 1 || res.Unreadable != 0 {
+		t.Fatalf("Reseal = %+v; want the one software key resealed", res)
+	}
+	for _, r := range countKeysList(t, store) {
+		if !r.InBackend() {
+			continue
+		}
+		for _, b := range before {
+			if b.KID == r.KID && (b.Protection != r.Protection || string(b.PrivateKey) != string(r.PrivateKey)) {
+				t.Fatalf("backend key %s changed by reseal", r.KID)
+			}
+		}
+	}
+	if err := m.Ready(); err != nil {
+		t.Fatal(err)
 	}
 }
