@@ -16,6 +16,7 @@
 # reinstalls nothing. Runs on its own too: `bash .ci/backends.sh` checks
 # that both backends come up, then stops them.
 
+export PATH="$PATH:/usr/local/go/bin"
 SIGNET_LOCAL_KMS_VERSION=v0.0.0-20260228092603-2a5e92d09ab6
 SIGNET_SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
 
@@ -111,7 +112,7 @@ backends_start
 # The default build has cgo; a CGO_ENABLED=0 build must still compile and
 # refuse pkcs11 with a clear configuration error.
 backends_log "keybackend without cgo"
-CGO_ENABLED=0 go test -count=1 ./keybackend/ >/dev/null
+(cd "$(dirname "${BASH_SOURCE[0]}")/.." && CGO_ENABLED=0 go test -count=1 ./keybackend/ >/dev/null)
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
