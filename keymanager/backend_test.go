@@ -494,3 +494,53 @@ func TestResealSkipsBackendKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBackendToBackendSwitch moves a running deployment from a PKCS#11
+// token to KMS with the token kept as keyBackend.previous: the KMS key is
+// announced while the token's key signs, takes over after the propagation
+// time, and the token's key is destroyed after its retention.
+func TestBackendToBackendSwitch(t *testing.T) {
+	hsm := backendtest.Open(t, keybackend.PKCS11)
+	kms := backendtest.Open(t, keybackend.AWSKMS)
+	ctx := context.Background()
+	clk := newClock()
+	store := memstore.New()
+	o := opts(key.ES256)
+	first := newManager(t, Config{Options: o, Store: store, Now: clk.Now, KeyBackend: hsm})
+	start(t, first)
+	old := first.Plan().Series[0].Signing
+	oldRef := checkNoPrivateMaterial(t, store, keybackend.PKCS11)[old]
+
+	clk.Add(24 * time.Hour)
+	m := newManager(t, Config{Options: o, Store: store, Now: clk.Now, KeyBackend: kms, PreviousBackends: []keybackend.Backend{hsm}})
+	start(t, m)
+	if k, err := m.SigningKey(nil); err != nil || k.KID() != old {
+		t.Fatalf("right after the switch: signing %v, %v; want the token's key %s", k, err, old)
+	}
+	var next KeyInfo
+	for _, ki := range m.Keys() {
+		if ki.Backend == keybackend.AWSKMS {
+			next = ki
+		}
+	}
+	if next.State != key.StatePending {
+		t.Fatalf("no pending KMS key after the switch: %+v", m.Keys())
+	}
+	clk.Set(next.SignsFrom)
+	if err := m.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := m.SigningKey(nil); err != nil || k.KID() != next.KID {
+		t.Fatalf("after the propagation time: signing %v, %v; want the KMS key %s", k, err, next.KID)
+	}
+	clk.Set(next.SignsFrom.Add(o.RetentionDuration + time.Hour))
+	if err := m.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hsm.Signer(ctx, oldRef, key.ES256); !errors.Is(err, keybackend.ErrObjectMissing) {
+		t.Fatalf("the token's key after its retention: %v; want it destroyed", err)
+	}
+	if err := m.Ready(); err != nil {
+		t.Fatal(err)
+	}
+}
