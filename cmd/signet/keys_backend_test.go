@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,23 @@ func TestWriteBackendCheck(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output:\n%s\nwant %q", b.String(), want)
 		}
+	}
+}
+
+// A SIGHUP reload does not switch key backends: it says a restart is
+// needed.
+func TestRestartNeededKeyBackend(t *testing.T) {
+	a := &config.Config{KeyBackend: keybackend.Config{Type: "software"}}
+	b := &config.Config{KeyBackend: keybackend.Config{Type: "pkcs11", Module: "/m.so", TokenLabel: "t", Pin: "p"}}
+	if got := fmt.Sprint(restartNeeded(a, b)); got != "[keyManagement.keyBackend]" {
+		t.Fatalf("restartNeeded = %s; want [keyManagement.keyBackend]", got)
+	}
+	c := *b
+	c.PreviousKeyBackend = &keybackend.Config{Type: "awskms", Region: "eu-west-1"}
+	if got := fmt.Sprint(restartNeeded(b, &c)); got != "[keyManagement.keyBackend]" {
+		t.Fatalf("restartNeeded (previous added) = %s; want [keyManagement.keyBackend]", got)
+	}
+	if got := fmt.Sprint(restartNeeded(b, b)); got != "[]" {
+		t.Fatalf("restartNeeded (same) = %s; want []", got)
 	}
 }

@@ -315,6 +315,9 @@ func restartNeeded(a, b *config.Config) []string {
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
 		out = append(out, "keyManagement")
 	}
+	if a.KeyBackend != b.KeyBackend || !reflect.DeepEqual(a.PreviousKeyBackend, b.PreviousKeyBackend) {
+		out = append(out, "keyManagement.keyBackend")
+	}
 	if !sameKey(a.SigningCredential, b.SigningCredential) {
 		out = append(out, "signingCredential")
 	}
