@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,34 @@ func TestKeyBackendErrors(t *testing.T) {
 				t.Fatalf("Parse = %v; want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// With a key backend and SQLite, no secret file is generated (new keys are
+// not sealed); an existing one (software keys from before) is used.
+func TestKeyBackendSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Parse([]byte(`
+issuer: https://login.example.com
+storage: { driver: sqlite, dsn: signet.db }
+keyManagement:
+  keyBackend: { type: awskms, region: eu-west-1 }
+`), ParseOptions{Source: "signet.yaml", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, created, err := c.ProtectionSecrets(nil)
+	if err != nil || secrets != nil || created {
+		t.Fatalf("ProtectionSecrets = %v, %v, %v; want none, nothing created", secrets, created, err)
+	}
+	if _, err := os.Stat(c.Protection.SecretFile); !os.IsNotExist(err) {
+		t.Fatalf("secret file %s: %v; want it not created", c.Protection.SecretFile, err)
+	}
+	if err := os.WriteFile(c.Protection.SecretFile, []byte("an-older-generated-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets, _, err = c.ProtectionSecrets(nil)
+	if err != nil || len(secrets) != 1 || string(secrets[0]) != "an-older-generated-secret-0123456789" {
+		t.Fatalf("ProtectionSecrets with an existing file = %q, %v; want its secret", secrets, err)
 	}
 }

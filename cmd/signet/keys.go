@@ -126,7 +126,7 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 		s.close()
 		return nil, err
 	}
-	if f := cfg.Protection.SecretFile; f != "" {
+	if f := cfg.Protection.SecretFile; f != "" && !cfg.KeyBackend.External() {
 		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
 			return fail(fmt.Errorf("the protection secret file %s is missing, so the stored keys cannot be opened; restore it from a backup (see docs/operations.md), or configure the secret that sealed them in keyManagement.protection.secrets", f))
 		}
