@@ -121,6 +121,9 @@ func (b *kmsBackend) Signer(ctx context.Context, ref Ref, alg key.Algorithm) (cr
 	if err != nil {
 		return nil, err
 	}
+	if ref.Region != "" && ref.Region != b.region {
+		return nil, fmt.Errorf("%w: awskms key %s is in region %s, but keyBackend.region is %s", ErrObjectMissing, ref.ID, ref.Region, b.region)
+	}
 	d, err := b.client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref.ID)})
 	switch {
 	case kmsMissing(err):

@@ -9,6 +9,7 @@ import (
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keybackend"
+	"github.com/signet-id/signet/keymanager"
 )
 
 func TestWriteBackendStatus(t *testing.T) {
@@ -108,5 +109,32 @@ func TestRestartNeededKeyBackend(t *testing.T) {
 	}
 	if got := fmt.Sprint(restartNeeded(b, b)); got != "[]" {
 		t.Fatalf("restartNeeded (same) = %s; want []", got)
+	}
+}
+
+// keys list adds a BACKEND column when a key is held by a key backend.
+func TestKeysTableBackendColumn(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	keys := []keymanager.KeyInfo{
+		{KID: "static", Algorithm: key.ES256, State: keymanager.StateValidation},
+		{KID: "soft", Algorithm: key.ES256, State: key.StateRetired, Created: t0, SignsFrom: t0, RetiresAt: t0.Add(time.Hour), DeleteAfter: t0.Add(2 * time.Hour), Backend: key.BackendSoftware},
+		{KID: "hsm", Algorithm: key.ES256, State: key.StateActive, Created: t0, SignsFrom: t0.Add(time.Hour), RetiresAt: t0.Add(3 * time.Hour), DeleteAfter: t0.Add(4 * time.Hour), Backend: "pkcs11"},
+	}
+	var b strings.Builder
+	if err := writeKeysTable(&b, keys); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	for i, suffix := range []string{"X509  BACKEND", "no    config", "no    software", "no    pkcs11"} {
+		if !strings.HasSuffix(lines[i], suffix) {
+			t.Errorf("line %d %q; want it to end with %q", i, lines[i], suffix)
+		}
+	}
+	b.Reset()
+	if err := writeKeysTable(&b, keys[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "BACKEND") {
+		t.Errorf("software-only table has a BACKEND column:\n%s", b.String())
 	}
 }
