@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,6 +328,10 @@ type fakeBackend struct {
 	calls int
 	// down makes Signer fail as an unreachable backend does.
 	down bool
+	// timeout is the sign timeout (300ms when zero); hanging counts the
+	// calls of slow algorithms waiting for it.
+	timeout time.Duration
+	hanging atomic.Int32
 }
 
 func (f *fakeBackend) Type() string                   { return keybackend.PKCS11 }
@@ -367,12 +372,17 @@ func (f *fakeBackend) Signer(_ context.Context, r keybackend.Ref, alg key.Algori
 	if s == nil {
 		return nil, keybackend.ErrObjectMissing
 	}
-	return keybackend.TimedSigner(s.Public(), 300*time.Millisecond, "fake key "+r.ID,
+	timeout := f.timeout
+	if timeout == 0 {
+		timeout = 300 * time.Millisecond
+	}
+	return keybackend.TimedSigner(s.Public(), timeout, "fake key "+r.ID,
 		func(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 			f.mu.Lock()
 			f.calls++
 			f.mu.Unlock()
 			if f.slow[alg] {
+				f.hanging.Add(1)
 				<-ctx.Done()
 				return nil, ctx.Err()
 			}
@@ -381,11 +391,12 @@ func (f *fakeBackend) Signer(_ context.Context, r keybackend.Ref, alg key.Algori
 }
 
 // TestSlowBackendBlocksNoOtherAlgorithm: while ES256 signatures hang in
-// the backend (each until its timeout), RS256 tokens keep being signed at
-// once, concurrently; the hung calls fail with ErrUnavailable. Each token
-// is exactly one backend call: no signature caching.
+// the backend (each until its timeout), RS256 tokens are signed: all of
+// them complete while every ES256 call is still hanging. The hung calls
+// then fail with ErrUnavailable. Each token is exactly one backend call:
+// no signature caching.
 func TestSlowBackendBlocksNoOtherAlgorithm(t *testing.T) {
-	fb := &fakeBackend{slow: map[key.Algorithm]bool{key.ES256: true}}
+	fb := &fakeBackend{slow: map[key.Algorithm]bool{key.ES256: true}, timeout: 3 * time.Second}
 	m := newManager(t, Config{Options: opts(key.ES256, key.RS256), Store: memstore.New(), Now: newClock().Now, KeyBackend: fb})
 	start(t, m)
 	es, err := m.SigningKey([]key.Algorithm{key.ES256})
@@ -397,20 +408,23 @@ func TestSlowBackendBlocksNoOtherAlgorithm(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
+	var returned atomic.Int32
 	slowErrs := make(chan error, 8)
 	for range 8 {
 		wg.Go(func() {
 			_, err := es.Sign("JWT", []byte(`{}`))
+			returned.Add(1)
 			slowErrs <- err
 		})
 	}
-	time.Sleep(20 * time.Millisecond) // the ES256 calls are hanging now
-	t1 := time.Now()
+	for fb.hanging.Load() < 8 { // every ES256 call is inside the backend
+		time.Sleep(time.Millisecond)
+	}
 	for range 20 {
 		sign(t, rs, `{"sub":"x"}`)
 	}
-	if d := time.Since(t1); d > 250*time.Millisecond {
-		t.Fatalf("20 RS256 signatures took %s while ES256 hung; want them unaffected", d)
+	if n := returned.Load(); n != 0 {
+		t.Fatalf("RS256 signatures finished only after %d hanging ES256 calls returned; want them independent", n)
 	}
 	wg.Wait()
 	close(slowErrs)
