@@ -18,6 +18,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keybackend"
 )
 
 // Driver names a key store backend.
@@ -71,6 +72,12 @@ type Config struct {
 	// token lifetimes (keyManagement.clockSkew).
 	ClockSkew  time.Duration
 	Protection Protection
+	// KeyBackend (keyManagement.keyBackend) is where new managed keys are
+	// generated: software (default), pkcs11 or awskms.
+	KeyBackend keybackend.Config
+	// PreviousKeyBackend (keyManagement.keyBackend.previous) opens the keys
+	// an earlier keyBackend made, until they are deleted; nil if none.
+	PreviousKeyBackend *keybackend.Config
 	// SigningCredential is the static key that signs, or nil.
 	SigningCredential *StaticKey
 	// ValidationKeys are static keys published for validation only.
@@ -295,6 +302,7 @@ type keyManagementDoc struct {
 	JWKSMaxAge        *Duration      `yaml:"jwksMaxAge"`
 	RelyingPartyCache *Duration      `yaml:"relyingPartyCache"`
 	ClockSkew         *Duration      `yaml:"clockSkew"`
+	KeyBackend        *keyBackendDoc `yaml:"keyBackend"`
 }
 
 type algorithmDoc struct {
@@ -310,6 +318,17 @@ func (d *algorithmDoc) UnmarshalYAML(n *yaml.Node) error {
 	}
 	type plain algorithmDoc
 	return n.Decode((*plain)(d))
+}
+
+type keyBackendDoc struct {
+	Type        string         `yaml:"type"`
+	Module      string         `yaml:"module"`
+	TokenLabel  string         `yaml:"tokenLabel"`
+	Pin         string         `yaml:"pin"`
+	Region      string         `yaml:"region"`
+	Endpoint    string         `yaml:"endpoint"`
+	SignTimeout *Duration      `yaml:"signTimeout"`
+	Previous    *keyBackendDoc `yaml:"previous"`
 }
 
 type protectionDoc struct {

@@ -71,6 +71,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveKeyManagement(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveKeyBackend(d, c); err != nil {
+		return nil, err
+	}
 	if err := p.resolveStorage(d, c); err != nil {
 		return nil, err
 	}
@@ -295,6 +298,9 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 	}
 	switch c.Storage.Driver {
 	case DriverPostgres:
+		if c.KeyBackend.External() {
+			return nil // the backend holds the private keys: nothing to seal
+		}
 		return p.at("keyManagement.protection.secrets", "is required with the postgres store: every instance sharing the database must seal and open keys with the same secret; set secrets: [\"${SIGNET_KEY_SECRET}\"] with a random value from `openssl rand -base64 32` (or set protection.enabled: false)")
 	case DriverSQLite:
 		c.Protection.SecretFile = sqlitePath(c.Storage.DSN) + ".secret"

@@ -18,7 +18,9 @@ import (
 // creating it (32 random bytes from rnd, base64url, mode 0600) the first
 // time; created reports that. For the memory store, which keeps nothing
 // after the process ends, it returns a fresh random secret. With
-// protection off it returns nil.
+// protection off it returns nil. With a key backend (pkcs11, awskms) it
+// creates no secret file: it returns the generated one only if it exists
+// (software keys from before the backend), else nil.
 func (c *Config) ProtectionSecrets(rnd io.Reader) (secrets [][]byte, created bool, err error) {
 	if rnd == nil {
 		rnd = rand.Reader
@@ -31,6 +33,8 @@ func (c *Config) ProtectionSecrets(rnd io.Reader) (secrets [][]byte, created boo
 	case c.Storage.Driver == DriverMemory:
 		s, err := newSecret(rnd)
 		return [][]byte{s}, false, err
+	case c.Protection.SecretFile == "" && c.KeyBackend.External():
+		return nil, false, nil // new keys live in the key backend; nothing to seal
 	case c.Protection.SecretFile == "":
 		return nil, false, errors.New("config: keyManagement.protection.secrets is required for this store")
 	}
@@ -45,6 +49,11 @@ func (c *Config) ProtectionSecrets(rnd io.Reader) (secrets [][]byte, created boo
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, fmt.Errorf("config: read the protection secret: %w", err)
+	}
+	if c.KeyBackend.External() {
+		// New keys live in the key backend: a secret is needed only for
+		// software keys made before, sealed with an existing file.
+		return nil, false, nil
 	}
 	s, err := newSecret(rnd)
 	if err != nil {

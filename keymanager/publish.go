@@ -147,7 +147,7 @@ func (m *Manager) keyInfos(plan key.Plan) []KeyInfo {
 		out = append(out, KeyInfo{
 			KID: r.KID, Algorithm: r.Algorithm, State: plan.States[r.KID],
 			Created: r.Created, SignsFrom: r.SignsFrom, RetiresAt: r.RetiresAt, DeleteAfter: r.DeleteAfter,
-			Revoked: r.Revoked, X509: r.X509, Unreadable: m.unreadable[r.KID],
+			Revoked: r.Revoked, X509: r.X509, Unreadable: m.unreadable[r.KID], Backend: r.Backend(),
 		})
 	}
 	return out

@@ -59,6 +59,7 @@ start-up and refuses to start on a broken rule unless --unsafe-timing.`,
 			}
 			checks := cfg.TimingChecks()
 			broken := writeChecks(e.stdout, cfg, checks)
+			writeBackendCheck(e.stdout, cfg)
 			if broken > 0 {
 				return fmt.Errorf("%s breaks %d timing rule(s); change the options as suggested above (serve refuses to start unless --unsafe-timing)", cfg.Source, broken)
 			}

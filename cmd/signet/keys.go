@@ -126,7 +126,7 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 		s.close()
 		return nil, err
 	}
-	if f := cfg.Protection.SecretFile; f != "" {
+	if f := cfg.Protection.SecretFile; f != "" && !cfg.KeyBackend.External() {
 		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
 			return fail(fmt.Errorf("the protection secret file %s is missing, so the stored keys cannot be opened; restore it from a backup (see docs/operations.md), or configure the secret that sealed them in keyManagement.protection.secrets", f))
 		}
@@ -141,7 +141,13 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 		return fail(err)
 	}
 	s.close = func() error { return errors.Join(signers.Close(), closeStore()) }
+	keyBackends, err := openKeyBackends(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	s.close = func() error { return errors.Join(keyBackends.Close(), signers.Close(), closeStore()) }
 	kc := managerConfig(cfg, store, sealer, signers.Factory(), discard)
+	keyBackends.apply(&kc)
 	kc.Now = now
 	m, err := keymanager.New(kc)
 	if err != nil {

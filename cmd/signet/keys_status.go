@@ -32,7 +32,13 @@ safe, with the numbers behind it:
 
 It reads the configuration and the timestamps the server records in the
 store, so it works whether or not a server is running, and it warns when a
-phase was left too early.`,
+phase was left too early.
+
+With a key backend (keyManagement.keyBackend: pkcs11 or awskms), or keys left
+in another backend, it also says where new keys are made, which backend signs
+each algorithm and whether a move is under way, how long keys of the old
+backend remain and what must stay configured until then
+(docs/hsm-and-kms.md).`,
 		Example: `  signet keys status --config signet.yaml`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,7 +51,15 @@ phase was left too early.`,
 			if err != nil {
 				return fmt.Errorf("read the migration's timestamps from the store: %w", err)
 			}
-			return writeStatus(e.stdout, advisor.Advise(adviceInput(s.cfg, mig, s.now())), s.now())
+			if err := writeStatus(e.stdout, advisor.Advise(adviceInput(s.cfg, mig, s.now())), s.now()); err != nil {
+				return err
+			}
+			recs, err := s.store.Keys(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("read the keys from the store: %w", err)
+			}
+			writeBackendStatus(e.stdout, s.cfg, recs, s.now())
+			return nil
 		},
 	}
 }

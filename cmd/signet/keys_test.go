@@ -100,7 +100,7 @@ keyManagement: { signingAlgorithms: [ ES256 ] }
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		if want := []string{"alg", "created", "deleteAfter", "kid", "retiresAt", "signsFrom", "state", "x509"}; !slices.Equal(names, want) {
+		if want := []string{"alg", "backend", "created", "deleteAfter", "kid", "retiresAt", "signsFrom", "state", "x509"}; !slices.Equal(names, want) {
 			t.Errorf("fields %v, want %v", names, want)
 		}
 	}

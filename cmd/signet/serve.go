@@ -156,7 +156,14 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 	defer signers.Close()
-	m, err := keymanager.New(managerConfig(cfg, store, sealer, signers.Factory(), log))
+	keyBackends, err := openKeyBackends(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer keyBackends.Close()
+	kc := managerConfig(cfg, store, sealer, signers.Factory(), log)
+	keyBackends.apply(&kc)
+	m, err := keymanager.New(kc)
 	if err != nil {
 		return err
 	}
@@ -324,6 +331,9 @@ func restartNeeded(a, b *config.Config) []string {
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
 		out = append(out, "keyManagement")
+	}
+	if a.KeyBackend != b.KeyBackend || !reflect.DeepEqual(a.PreviousKeyBackend, b.PreviousKeyBackend) {
+		out = append(out, "keyManagement.keyBackend")
 	}
 	if !sameKey(a.SigningCredential, b.SigningCredential) {
 		out = append(out, "signingCredential")

@@ -49,10 +49,13 @@ func newSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Seale
 		return nil, err
 	}
 	if secrets == nil {
+		if cfg.KeyBackend.External() && cfg.Protection.Enabled {
+			return nil, nil // the key backend holds the private keys
+		}
 		log.Warn("private keys are stored unencrypted (keyManagement.protection.enabled is false)")
 		return nil, nil
 	}
-	if f := cfg.Protection.SecretFile; f != "" {
+	if f := cfg.Protection.SecretFile; f != "" && !cfg.KeyBackend.External() {
 		msg := "private keys are sealed with a secret generated beside the data, so a copy of the data is a copy of the keys; to supply your own, set keyManagement.protection.secrets to [\"${SIGNET_KEY_SECRET}\", \"<the contents of this file>\"] (your secret first, seals new keys; this one second, still opens the existing keys)"
 		if created {
 			msg = "generated a protection secret beside the data (once); " + msg
