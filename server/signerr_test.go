@@ -69,7 +69,7 @@ func TestMetricsSigningBackendNamesKeyBackend(t *testing.T) {
 		}
 	})
 	s := newTestServer(t, keys)
-	body := get(s, "/metrics").Body.String()
+	body := get(s.AdminHandler(), "/metrics").Body.String()
 	for _, want := range []string{
 		`signet_signing_backend{algorithm="ES256",backend="go"} 1`,
 		`signet_signing_backend{algorithm="EdDSA",backend="awskms"} 1`,
