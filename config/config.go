@@ -40,6 +40,12 @@ const (
 	GrantClientCredentials     = "client_credentials"
 )
 
+// SecretRecipe is the shell command Signet recommends for a random
+// secret: 32 random bytes in base64url, which needs no escaping in URLs,
+// forms, HTTP Basic credentials or YAML. (Plain base64's + and / break
+// clients that do not form-encode Basic credentials.)
+const SecretRecipe = "`openssl rand -base64 32 | tr '+/' '-_' | tr -d =`"
+
 // Config is a loaded and validated configuration.
 type Config struct {
 	// Source names where the configuration came from (a file path), for

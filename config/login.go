@@ -71,7 +71,7 @@ func (p *parser) clientPublic(path string, cd *clientDoc) (bool, error) {
 	switch cd.TokenEndpointAuthMethod {
 	case "":
 		if len(cd.Secrets) == 0 {
-			return false, p.at(path, "(%s) has no secrets; add one, e.g. the output of `openssl rand -base64 32 | tee /dev/stderr | signet hash-secret`, or set tokenEndpointAuthMethod: none for a public client (a browser or native app that cannot keep a secret)", cd.ClientID)
+			return false, p.at(path, "(%s) has no secrets; add one: `signet hash-secret --generate` prints a new secret (give it to the client) and its hash (put that in secrets), or set tokenEndpointAuthMethod: none for a public client (a browser or native app that cannot keep a secret)", cd.ClientID)
 		}
 		return false, nil
 	case AuthMethodNone:

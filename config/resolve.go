@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/jwk"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/seal"
 )
 
 // at returns an error located at the line of path (or of its closest
@@ -113,8 +115,8 @@ func (p *parser) resolveServer(d *fileDoc, c *Config) error {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return p.at("listen", "%q is not a host:port address, e.g. 127.0.0.1:8080 or :8080", c.Listen)
+	if err := CheckListen(c.Listen); err != nil {
+		return p.at("listen", "%v", err)
 	}
 	for i, s := range d.TrustedProxies {
 		pfx, err := netip.ParsePrefix(s)
@@ -129,6 +131,31 @@ func (p *parser) resolveServer(d *fileDoc, c *Config) error {
 			return p.at(fmt.Sprintf("trustedProxies[%d]", i), "%q has host bits set; write %q", s, pfx.Masked().String())
 		}
 		c.TrustedProxies = append(c.TrustedProxies, pfx)
+	}
+	return nil
+}
+
+// CheckListen reports whether addr is an address serve can listen on:
+// host:port with a port from 0 to 65535 (0 picks a free port) or a
+// service name. The error names the problem and the fix; serve and
+// `signet config check` call it for listen: and --listen alike.
+func CheckListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not a host:port address, e.g. 127.0.0.1:8080 or :8080", addr)
+	}
+	if port == "" {
+		return nil // like port 0: a free port
+	}
+	n, err := strconv.ParseUint(port, 10, 64)
+	if err != nil {
+		if _, lerr := net.LookupPort("tcp", port); lerr != nil {
+			return fmt.Errorf("%q: port %q is neither a number nor a known service name; use a port from 1 to 65535, e.g. :8080", addr, port)
+		}
+		return nil
+	}
+	if n > 65535 {
+		return fmt.Errorf("%q: port %s is out of range; a TCP port is 1 to 65535 (0 picks a free one), e.g. :8080", addr, port)
 	}
 	return nil
 }
@@ -202,7 +229,10 @@ func (p *parser) resolveKeyManagement(d *fileDoc, c *Config) error {
 		}
 		for i, s := range pr.Secrets {
 			if s == "" {
-				return p.at(fmt.Sprintf("keyManagement.protection.secrets[%d]", i), "is empty (if it names an environment variable, that variable is set to an empty value); give a random secret of at least 16 bytes, e.g. from `openssl rand -base64 32`")
+				return p.at(fmt.Sprintf("keyManagement.protection.secrets[%d]", i), "is empty (if it names an environment variable, that variable is set to an empty value); give a random secret of at least %d bytes, e.g. from %s", seal.MinSecretLength, SecretRecipe)
+			}
+			if len(s) < seal.MinSecretLength {
+				return p.at(fmt.Sprintf("keyManagement.protection.secrets[%d]", i), "is %d bytes, at least %d are required; use 32 random bytes, e.g. from %s", len(s), seal.MinSecretLength, SecretRecipe)
 			}
 			c.Protection.Secrets = append(c.Protection.Secrets, []byte(s))
 		}
@@ -275,7 +305,7 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 	}
 	switch c.Storage.Driver {
 	case DriverPostgres:
-		return p.at("keyManagement.protection.secrets", "is required with the postgres store: every instance sharing the database must seal and open keys with the same secret; set secrets: [\"${SIGNET_KEY_SECRET}\"] with a random value from `openssl rand -base64 32` (or set protection.enabled: false)")
+		return p.at("keyManagement.protection.secrets", "is required with the postgres store: every instance sharing the database must seal and open keys with the same secret; set secrets: [\"${SIGNET_KEY_SECRET}\"] with a random value from "+SecretRecipe+" (or set protection.enabled: false)")
 	case DriverSQLite:
 		c.Protection.SecretFile = sqlitePath(c.Storage.DSN) + ".secret"
 	case DriverFile:
