@@ -108,6 +108,10 @@ type KeyInfo struct {
 	X509        bool
 	// Unreadable is set when the stored key cannot be decrypted or parsed.
 	Unreadable error
+	// Standby is set for a managed key the schedule makes active while the
+	// static signing credential, of the same algorithm, signs in its place
+	// (phase 1 of a migration): it is announced and does not sign.
+	Standby bool
 }
 
 // States of configured keys in KeyInfo.
@@ -412,14 +416,9 @@ func (m *Manager) reconcileLocked(ctx context.Context) error {
 func (m *Manager) loadLocked(ctx context.Context) error {
 	recs, err := m.store.Keys(ctx)
 	if err != nil {
-		if m.storeErr == nil {
-			m.log.Error("key store unreachable; serving the keys already loaded", "err", err)
-		}
+		// Run logs the outage, once.
 		m.storeErr = err
 		return fmt.Errorf("keymanager: load keys: %w", err)
-	}
-	if m.storeErr != nil {
-		m.log.Info("key store reachable again")
 	}
 	m.storeErr = nil
 	m.records = recs

@@ -148,9 +148,18 @@ func (m *Manager) keyInfos(plan key.Plan) []KeyInfo {
 			KID: r.KID, Algorithm: r.Algorithm, State: plan.States[r.KID],
 			Created: r.Created, SignsFrom: r.SignsFrom, RetiresAt: r.RetiresAt, DeleteAfter: r.DeleteAfter,
 			Revoked: r.Revoked, X509: r.X509, Unreadable: m.unreadable[r.KID],
+			Standby: m.standby(r.Algorithm, plan.States[r.KID]),
 		})
 	}
 	return out
+}
+
+// standby reports whether a managed key of alg in state st is on standby:
+// active by its schedule, while the static signing credential of the same
+// algorithm signs first (SigningKey hands out the static credential before
+// managed keys).
+func (m *Manager) standby(alg key.Algorithm, st key.State) bool {
+	return m.static != nil && m.staticPK.alg == alg && st == key.StateActive
 }
 
 // logTransitions logs state changes between the last published plan and

@@ -110,6 +110,11 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 	if err != nil {
 		return nil, err
 	}
+	return openKeysFor(ctx, cfg, now, manager)
+}
+
+// openKeysFor is openKeys for a loaded configuration.
+func openKeysFor(ctx context.Context, cfg *config.Config, now func() time.Time, manager bool) (*keysSession, error) {
 	if err := storeExists(cfg); err != nil {
 		return nil, err
 	}
@@ -163,10 +168,7 @@ func storeExists(cfg *config.Config) error {
 	case config.DriverMemory:
 		return fmt.Errorf("%s: storage.driver memory keeps keys inside the server process, out of reach of `signet keys`; use sqlite, postgres or file", cfg.Source)
 	case config.DriverSQLite:
-		path = strings.TrimPrefix(cfg.Storage.DSN, "file:")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
+		path = sqlitePath(cfg.Storage.DSN)
 	case config.DriverFile:
 		path = cfg.KeyManagement.KeyPath
 	default:
@@ -178,11 +180,29 @@ func storeExists(cfg *config.Config) error {
 	return nil
 }
 
+// stateStandby is how `keys list` and `keys timeline` show a managed key
+// on standby: announced while the static signing credential signs (phase
+// 1 of a migration).
+const stateStandby = "standby"
+
+// sqlitePath is the database file of a SQLite DSN.
+func sqlitePath(dsn string) string {
+	path := strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return path
+}
+
 // listedState is the state `keys list` and `keys timeline` show: a key
 // inside its signing window while an older key still signs ("ready") is
-// listed as pending, since it is published and does not sign yet.
+// listed as pending, since it is published and does not sign yet; a key
+// the static signing credential stands in for is on standby.
 func listedState(k keymanager.KeyInfo) string {
-	if k.State == key.StateReady {
+	switch {
+	case k.Standby:
+		return stateStandby
+	case k.State == key.StateReady:
 		return string(key.StatePending)
 	}
 	return string(k.State)

@@ -36,6 +36,10 @@ with its state and schedule (RFC 3339, UTC):
   pending   published, does not sign yet (also a key inside its signing
             window while an older key still signs)
   active    the key that signs for its algorithm
+  standby   announced; the static credential signs (phase 1 of a migration
+            from a signingCredential of the same algorithm): it would be
+            active, and signs once the signingCredential is moved to
+            validationKeys
   retired   no longer signs, still published so its tokens validate
   revoked   revoked by an operator, unpublished
   expired   past its retention, unpublished; listed only when

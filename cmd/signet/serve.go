@@ -109,6 +109,11 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		ln  net.Listener
 		dev *devSetup
 	)
+	if o.listen != "" {
+		if err := config.CheckListen(o.listen); err != nil {
+			return usageError{fmt.Errorf("--listen %w", err)}
+		}
+	}
 	switch {
 	case o.dev && o.configPath != "":
 		return usageError{errors.New("--dev and --config exclude each other: --dev runs without a configuration file")}
@@ -122,8 +127,8 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		if cfg, err = config.Load(o.configPath, e.lookupEnv); err != nil {
 			return err
 		}
-		if o.listen != "" {
-			cfg.Listen = o.listen
+		if err := preflight(cfg, o.listen); err != nil {
+			return err
 		}
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 			return listenError(cfg.Listen, err)
@@ -167,19 +172,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err != nil {
 		return err
 	}
-	clients, resources := serverClients(cfg)
-	srv, err := server.New(server.Config{
-		Issuer:       cfg.Issuer,
-		Keys:         m,
-		Clients:      clients,
-		APIResources: resources,
-		JWKSMaxAge:   cfg.JWKSMaxAge,
-		Logger:       log,
-		Grants:       grants,
-		Users:        serverUsers(cfg),
-		// Login rate limits and logs see clients behind these proxies.
-		TrustedProxies: cfg.TrustedProxies,
-	})
+	srv, err := server.New(serverConfig(cfg, m, grants, log))
 	if err != nil {
 		return err
 	}
@@ -264,8 +257,9 @@ func reloadClients(o *serveOptions, e *env, running *config.Config, srv *server.
 		log.Error("reload failed; the running configuration stays", "error", err)
 		return
 	}
-	if o.listen != "" {
-		cfg.Listen = o.listen
+	if err := preflight(cfg, o.listen); err != nil {
+		log.Error("reload failed; the running configuration stays", "error", err)
+		return
 	}
 	if err := checkServeTiming(cfg, o.unsafeTiming, log); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
