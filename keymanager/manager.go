@@ -168,6 +168,14 @@ type Manager struct {
 	storeErr   error
 	revision   string
 	lastPlan   *key.Plan
+	// lastRecords are the records behind lastPlan, to log a deleted
+	// key's algorithm and times.
+	lastRecords map[string]key.Record
+	// createdHere are the kids this instance created since the last
+	// publish, so the first publish logs their creation.
+	createdHere map[string]bool
+	// phase3Checked: whether the start of phase 3 was looked for.
+	phase3Checked bool
 	// staticRecorded is when MetaStaticLastSigned was last written.
 	staticRecorded time.Time
 }
@@ -624,8 +632,11 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 		if err := m.store.CreateKey(ctx, r); err != nil {
 			return fmt.Errorf("keymanager: store new %s key: %w", nk.Algorithm, err)
 		}
-		m.log.Info("key created", "kid", r.KID, "alg", r.Algorithm,
-			"signs_from", r.SignsFrom, "retires_at", r.RetiresAt, "delete_after", r.DeleteAfter)
+		// Logged with its state when published (logTransitions).
+		if m.createdHere == nil {
+			m.createdHere = make(map[string]bool)
+		}
+		m.createdHere[r.KID] = true
 	}
 	for alg := range pregen {
 		if !wanted[alg] {
@@ -648,7 +659,7 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 		if err := m.store.DeleteKey(ctx, kid); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 			return fmt.Errorf("keymanager: delete key %s: %w", kid, err)
 		}
-		m.log.Info("key deleted", "kid", kid)
+		// Logged with its algorithm and times when published (logTransitions).
 	}
 	return nil
 }

@@ -239,6 +239,24 @@ keyManagement:
 				t.Errorf("phase 3: the static key's token still verifies; the old key should be gone")
 			}
 		}
+		// The logs tell each phase, never show the managed key active
+		// while the static key signs, and warn about steps taken too
+		// early (here each phase follows the last at once).
+		logs := in.logs.String()
+		switch i {
+		case 0:
+			if !strings.Contains(logs, `msg="key created, on standby: announced; the static credential signs" kid=`) || strings.Contains(logs, "state=active") {
+				t.Errorf("phase 1: the managed key is not logged on standby:\n%s", logs)
+			}
+		case 1:
+			if !strings.Contains(logs, "migration phase 2") || !strings.Contains(logs, `level=WARN msg="migration step taken too early: phase 2 began at`) {
+				t.Errorf("phase 2: no warning that phase 2 began before it was safe:\n%s", logs)
+			}
+		case 2:
+			if !strings.Contains(logs, `msg="migration phase 3: managed keys only, the old key is no longer published"`) || !strings.Contains(logs, `level=WARN msg="migration step taken too early: the old key was dropped early`) {
+				t.Errorf("phase 3: not logged like the other phases, or no warning:\n%s", logs)
+			}
+		}
 		tokensByPhase = append(tokensByPhase, tok)
 		prev = tok
 		in.stop(t)

@@ -168,6 +168,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err := m.Ready(); err != nil {
 		log.Error("not ready: tokens cannot be issued until this is fixed; /readyz reports it", "error", err)
 	}
+	warnMigration(ctx, cfg, store, log)
 	grants, err := grantStore(cfg, store, log)
 	if err != nil {
 		return err
