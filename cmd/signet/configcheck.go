@@ -37,6 +37,7 @@ func newConfigCheckCmd(e *env) *cobra.Command {
 	var (
 		path    string
 		connect bool
+		at      keysOptions // only its hidden --at (testing)
 	)
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -89,20 +90,26 @@ cannot open, a stored key no configured secret opens); 2: a usage error.`,
 				return fmt.Errorf("%s breaks %d timing rule(s); change the options as suggested above (serve refuses to start unless --unsafe-timing)", cfg.Source, broken)
 			}
 			if connect {
-				return checkConnect(cmd.Context(), e.stdout, cfg)
+				now, err := at.clock()
+				if err != nil {
+					return err
+				}
+				return checkConnect(cmd.Context(), e.stdout, cfg, now)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", defaultConfigPath, "the configuration file to check")
 	cmd.Flags().BoolVar(&connect, "connect", false, "also open the store, check its schema and open every stored key with the configured secrets")
+	cmd.Flags().StringVar(&at.at, "at", "", "act as if the time were this RFC 3339 instant (testing)")
+	_ = cmd.Flags().MarkHidden("at")
 	return cmd
 }
 
 // checkConnect is config check's --connect: it opens the store and every
 // stored key as serve does at start and fails when serve would start but
 // not become ready.
-func checkConnect(ctx context.Context, w io.Writer, cfg *config.Config) error {
+func checkConnect(ctx context.Context, w io.Writer, cfg *config.Config, now func() time.Time) error {
 	switch cfg.Storage.Driver {
 	case config.DriverMemory:
 		fmt.Fprintln(w, "store: memory; nothing to connect to (serve creates new keys at every start)")
@@ -113,7 +120,7 @@ func checkConnect(ctx context.Context, w io.Writer, cfg *config.Config) error {
 			return nil
 		}
 	}
-	s, err := openKeysFor(ctx, cfg, time.Now, true)
+	s, err := openKeysFor(ctx, cfg, now, true)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,10 @@ or not a server is running. Changes (rotate, revoke, reseal) reach running
 instances through the store's change signal within about a second.
 
 Read-only commands (list, export-jwks, timeline, status) never create or
-change keys. Exit codes: 0 success, 1 failure, 2 usage error.`,
+change keys. They print what they can and then exit with code 1 when a
+stored key cannot be opened with the configured secrets, or a configured
+algorithm has no key that can sign. Exit codes: 0 success, 1 failure, 2
+usage error.`,
 		Example: `  signet keys list --config signet.yaml
   signet keys rotate --config signet.yaml --alg ES256
   signet keys status --config signet.yaml`,
@@ -231,6 +234,41 @@ func until(now, t time.Time) string {
 		return "now"
 	}
 	return prefix + advisor.FormatDuration(d) + suffix
+}
+
+// keysTrouble is the failure of a read-only keys command that has printed
+// what it could: stored keys no configured secret opens, or a configured
+// algorithm with no key that can sign. nil when neither.
+func keysTrouble(s *keysSession) error {
+	var unreadable []string
+	for _, k := range s.m.Keys() {
+		if k.Unreadable != nil {
+			unreadable = append(unreadable, k.KID)
+		}
+	}
+	if len(unreadable) > 0 {
+		return fmt.Errorf("%d stored key(s) cannot be opened with the secrets %s configures (%s); configure the secret that sealed them after the current one (see docs/key-management.md#unreadable-keys)",
+			len(unreadable), s.cfg.Source, strings.Join(unreadable, ", "))
+	}
+	// An algorithm the static signing credential signs needs no managed
+	// key (phase 1 of a migration, before a server ran).
+	static := map[key.Algorithm]bool{}
+	for _, k := range s.m.Keys() {
+		if k.State == keymanager.StateStaticSigning {
+			static[k.Algorithm] = true
+		}
+	}
+	var missing []string
+	for _, ser := range s.m.Plan().Series {
+		if ser.Configured && ser.Signing == "" && !static[ser.Algorithm] {
+			missing = append(missing, string(ser.Algorithm))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no key can sign %s: the store holds no managed key for it; a server with %s creates it when it starts (signet serve), and `signet config check --connect` tells whether that server would be ready",
+			strings.Join(missing, ", "), s.cfg.Source)
+	}
+	return nil
 }
 
 // warnUnreadable reports keys the manager could not open, one line each.

@@ -58,10 +58,14 @@ retiresAt, deleteAfter (null for configured keys) and x509.`,
 			defer s.close()
 			keys := s.m.Keys()
 			warnUnreadable(e, keys)
+			write := writeKeysTable
 			if asJSON {
-				return writeKeysJSON(e.stdout, keys)
+				write = writeKeysJSON
 			}
-			return writeKeysTable(e.stdout, keys)
+			if err := write(e.stdout, keys); err != nil {
+				return err
+			}
+			return keysTrouble(s)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")

@@ -39,7 +39,7 @@ phase was left too early.`,
 		Example: `  signet keys status --config signet.yaml`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openKeys(cmd.Context(), o, e, false)
+			s, err := openKeys(cmd.Context(), o, e, true)
 			if err != nil {
 				return err
 			}
@@ -48,7 +48,11 @@ phase was left too early.`,
 			if err != nil {
 				return fmt.Errorf("read the migration's timestamps from the store: %w", err)
 			}
-			return writeStatus(e.stdout, advisor.Advise(adviceInput(s.cfg, mig, s.now())), s.now())
+			if err := writeStatus(e.stdout, advisor.Advise(adviceInput(s.cfg, mig, s.now())), s.now()); err != nil {
+				return err
+			}
+			warnUnreadable(e, s.m.Keys())
+			return keysTrouble(s)
 		},
 	}
 }

@@ -37,7 +37,10 @@ chart counts them. signet keys list gives the exact times.`,
 			}
 			defer s.close()
 			warnUnreadable(e, s.m.Keys())
-			return renderTimeline(e.stdout, s.now(), s.m.Keys())
+			if err := renderTimeline(e.stdout, s.now(), s.m.Keys()); err != nil {
+				return err
+			}
+			return keysTrouble(s)
 		},
 	}
 }
