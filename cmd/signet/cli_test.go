@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/config"
@@ -29,13 +33,19 @@ func runCLI(t *testing.T, stdin string, vars map[string]string, args ...string) 
 }
 
 func TestHashSecret(t *testing.T) {
-	for _, in := range []string{"s3cret", "s3cret\n", "s3cret\r\n"} {
+	const long = "Zm9vYmFyLWEtZ2VuZXJhdGVkLXNlY3JldC0wMTIzNDU2"
+	for _, in := range []string{long, long + "\n", long + "\r\n"} {
 		code, out, errs := runCLI(t, in, nil, "hash-secret")
-		if code != 0 || out != clientauth.HashSHA256("s3cret")+"\n" || errs != "" {
+		if code != 0 || out != clientauth.HashSHA256(long)+"\n" || errs != "" {
 			t.Errorf("hash-secret <%q: %d %q %q", in, code, out, errs)
 		}
 	}
-	code, out, _ := runCLI(t, "a passphrase\n", nil, "hash-secret", "--argon2id")
+	// A short secret is hashed, with a warning.
+	code, out, errs := runCLI(t, "s3cret\n", nil, "hash-secret")
+	if code != 0 || out != clientauth.HashSHA256("s3cret")+"\n" || !strings.HasPrefix(errs, "warning: the secret is 6 characters; a sha256: hash of a short secret can be guessed") || !strings.Contains(errs, "signet hash-secret --generate") {
+		t.Errorf("short secret: %d %q %q", code, out, errs)
+	}
+	code, out, _ = runCLI(t, "a passphrase\n", nil, "hash-secret", "--argon2id")
 	if code != 0 {
 		t.Fatalf("--argon2id: exit %d", code)
 	}
@@ -43,9 +53,85 @@ func TestHashSecret(t *testing.T) {
 	if err != nil || !s.Verify("a passphrase") {
 		t.Errorf("--argon2id printed %q (%v)", out, err)
 	}
-	code, _, errs := runCLI(t, "", nil, "hash-secret")
+	code, _, errs = runCLI(t, "", nil, "hash-secret")
 	if code != 1 || !strings.HasPrefix(errs, "signet: no secret on stdin") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("empty stdin: %d %q", code, errs)
+	}
+}
+
+// TestHashSecretGenerate: --generate prints a new base64url secret and its
+// hash, each run a different one.
+func TestHashSecretGenerate(t *testing.T) {
+	seen := map[string]bool{}
+	for _, args := range [][]string{{"hash-secret", "--generate"}, {"hash-secret", "--generate"}, {"hash-secret", "--generate", "--argon2id"}} {
+		code, out, errs := runCLI(t, "ignored stdin", nil, args...)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if code != 0 || len(lines) != 2 || errs != "" {
+			t.Fatalf("%v: %d %q %q", args, code, out, errs)
+		}
+		secret, hash := lines[0], lines[1]
+		if len(secret) != 43 || strings.ContainsAny(secret, "+/=") || seen[secret] {
+			t.Errorf("%v: secret %q is not 32 new bytes in base64url", args, secret)
+		}
+		seen[secret] = true
+		s, err := clientauth.ParseSecret(hash)
+		if err != nil || !s.Verify(secret) || s.Verify(secret+"x") {
+			t.Errorf("%v: %q is not the hash of %q (%v)", args, hash, secret, err)
+		}
+	}
+}
+
+// TestHashPasswordTerminal: on a terminal the password is asked twice
+// without echo, never read from the echoing stdin.
+func TestHashPasswordTerminal(t *testing.T) {
+	run := func(answers ...string) (int, string, string, []string) {
+		var out, errb bytes.Buffer
+		var prompts []string
+		e := &env{
+			stdin: strings.NewReader("typed-with-echo\n"), stdout: &out, stderr: &errb,
+			lookupEnv:  func(string) (string, bool) { return "", false },
+			isTerminal: func() bool { return true },
+			readSecret: func(prompt string) (string, error) {
+				prompts = append(prompts, prompt)
+				a := answers[0]
+				answers = answers[1:]
+				return a, nil
+			},
+		}
+		code := run(context.Background(), []string{"hash-password"}, e)
+		return code, out.String(), errb.String(), prompts
+	}
+	code, out, errs, prompts := run("correct horse battery", "correct horse battery")
+	if code != 0 || len(prompts) != 2 || errs != "" {
+		t.Fatalf("exit %d, prompts %q, stderr %q", code, prompts, errs)
+	}
+	s, err := clientauth.ParseSecret(strings.TrimSpace(out))
+	if err != nil || !s.Verify("correct horse battery") || s.Verify("typed-with-echo") {
+		t.Errorf("printed %q (%v): not the hash of the password typed without echo", out, err)
+	}
+	if code, _, errs, _ := run("one", "two"); code != 1 || !strings.Contains(errs, "the two passwords differ") {
+		t.Errorf("mismatch: %d %q", code, errs)
+	}
+}
+
+// TestVersionFromBuildInfo: the version names the VCS revision, its time
+// and a modified tree, from the build info.
+func TestVersionFromBuildInfo(t *testing.T) {
+	rev := "0123456789abcdef0123456789abcdef01234567"
+	bi := &debug.BuildInfo{Settings: []debug.BuildSetting{
+		{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev},
+		{Key: "vcs.time", Value: "2026-03-01T12:00:00Z"}, {Key: "vcs.modified", Value: "true"},
+	}}
+	got := versionFrom(bi)
+	if !strings.Contains(got, "revision "+rev+" (2026-03-01T12:00:00Z), modified: built from a tree with uncommitted changes") {
+		t.Errorf("modified tree: %q", got)
+	}
+	bi.Settings[3].Value = "false"
+	if got := versionFrom(bi); strings.Contains(got, "modified") || !strings.Contains(got, "revision "+rev) {
+		t.Errorf("clean tree: %q", got)
+	}
+	if got := versionFrom(&debug.BuildInfo{}); !strings.Contains(got, "no VCS revision") {
+		t.Errorf("no VCS: %q", got)
 	}
 }
 
@@ -97,6 +183,15 @@ func TestListenError(t *testing.T) {
 	code, _, errs := runCLI(t, "", nil, "serve", "--config", cfg)
 	if code != 1 || !strings.Contains(errs, "signet: listen on "+in.addr+": ") || !strings.Contains(errs, "address already in use") {
 		t.Errorf("exit %d: %q", code, errs)
+	}
+	// serve binds before it opens the store or creates a key: a busy
+	// port leaves no store, no secret and no key behind.
+	sq := writeFile(t, dir, "c.yaml", "issuer: https://signet.test\nlisten: "+in.addr+"\nstorage: { driver: sqlite, dsn: ./data/s.db }\nkeyManagement: { signingAlgorithms: [ES256] }\n")
+	if code, _, errs := runCLI(t, "", nil, "serve", "--config", sq); code != 1 || !strings.Contains(errs, "address already in use") {
+		t.Errorf("sqlite: exit %d: %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("serve created its data before binding the port: %v", err)
 	}
 }
 
@@ -170,5 +265,80 @@ func TestIDTokenLifetimeAgrees(t *testing.T) {
 	// The configuration's default ID token lifetime is the server's.
 	if config.DefaultIdentityTokenLifetime != server.DefaultIDTokenLifetime {
 		t.Fatalf("config.DefaultIdentityTokenLifetime %s != server.DefaultIDTokenLifetime %s", config.DefaultIdentityTokenLifetime, server.DefaultIDTokenLifetime)
+	}
+}
+
+// TestKeysDevInspectsServeDev: `keys --dev` reads the keys `serve --dev`
+// made in the same directory, while it runs.
+func TestKeysDevInspectsServeDev(t *testing.T) {
+	t.Chdir(t.TempDir())
+	in := startServe(t, serveOptions{dev: true, listen: "127.0.0.1:0"}, nil)
+	code, out, errs := runCLI(t, "", nil, "keys", "list", "--dev", "--json")
+	if code != 0 || errs != "" {
+		t.Fatalf("keys list --dev: %d %q", code, errs)
+	}
+	for _, kid := range jwksKids(t, in.jwksURL()) {
+		if !strings.Contains(out, `"kid": "`+kid+`"`) {
+			t.Errorf("keys list --dev does not list the served key %s:\n%s", kid, out)
+		}
+	}
+	if strings.Count(out, `"state": "active"`) != 2 {
+		t.Errorf("want the two active keys of serve --dev (RS256, ES256):\n%s", out)
+	}
+}
+
+// TestServeReadsDefaultConfig: without --config, serve reads ./signet.yaml
+// as keys and config check do.
+func TestServeReadsDefaultConfig(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFile(t, ".", "signet.yaml", "issuer: https://signet.test\nlisten: 127.0.0.1:0\nstorage: { driver: memory }\nkeyManagement: { signingAlgorithms: [ES256] }\n")
+	in := startServe(t, serveOptions{}, nil)
+	if in.issuer != "https://signet.test" {
+		t.Errorf("issuer %q", in.issuer)
+	}
+}
+
+// TestFlagsFromEnvironment: every flag has an environment variable,
+// SIGNET_ and its name; the command line wins; a bad value names the
+// variable; the help shows it.
+func TestFlagsFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	ok := writeFile(t, dir, "ok.yaml", "issuer: https://signet.test\nstorage: { driver: memory }\n")
+	code, out, errs := runCLI(t, "", map[string]string{"SIGNET_CONFIG": ok}, "config", "check")
+	if code != 0 || !strings.Contains(out, "ok.yaml: valid") {
+		t.Errorf("SIGNET_CONFIG: %d %q %q", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "", map[string]string{"SIGNET_CONFIG": ok}, "config", "check", "--config", filepath.Join(dir, "missing.yaml"))
+	if code != 1 || !strings.Contains(errs, "missing.yaml does not exist") {
+		t.Errorf("the flag must win over SIGNET_CONFIG: %d %q", code, errs)
+	}
+	code, _, errs = runCLI(t, "", map[string]string{"SIGNET_CONFIG": ok, "SIGNET_LOG_FORMAT": "xml"}, "serve")
+	if code != 2 || !strings.Contains(errs, `--log-format "xml": use json or text`) {
+		t.Errorf("SIGNET_LOG_FORMAT: %d %q", code, errs)
+	}
+	code, _, errs = runCLI(t, "", map[string]string{"SIGNET_SHUTDOWN_TIMEOUT": "soon"}, "serve")
+	if code != 2 || !strings.Contains(errs, `signet: SIGNET_SHUTDOWN_TIMEOUT="soon" (for --shutdown-timeout): `) {
+		t.Errorf("bad SIGNET_SHUTDOWN_TIMEOUT: %d %q", code, errs)
+	}
+	code, out, _ = runCLI(t, "", map[string]string{"SIGNET_GENERATE": "true"}, "hash-secret")
+	if code != 0 || strings.Count(out, "\n") != 2 {
+		t.Errorf("SIGNET_GENERATE: %d %q", code, out)
+	}
+	// Every visible flag of every command documents its variable.
+	root := newRootCmd(&env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden && !strings.Contains(f.Usage, "[$"+flagEnvName(f.Name)+"]") {
+				t.Errorf("%s --%s: help does not name %s", c.CommandPath(), f.Name, flagEnvName(f.Name))
+			}
+		})
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+	if got := flagEnvName("log-format"); got != "SIGNET_LOG_FORMAT" {
+		t.Errorf("flagEnvName(log-format) = %s", got)
 	}
 }

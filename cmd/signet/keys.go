@@ -27,6 +27,9 @@ const defaultConfigPath = "signet.yaml"
 // keysOptions are the flags every `signet keys` subcommand shares.
 type keysOptions struct {
 	configPath string
+	// dev inspects the data of `signet serve --dev` instead of a
+	// configuration's store.
+	dev bool
 	// at replaces the clock (hidden flag, RFC 3339): tests, and "what
 	// would status say then".
 	at string
@@ -38,7 +41,8 @@ func newKeysCmd(e *env) *cobra.Command {
 		Use:   "keys",
 		Short: "Inspect and manage the signing keys in the configured store",
 		Long: `keys works on the key store named by the configuration (--config), whether
-or not a server is running. Changes (rotate, revoke, reseal) reach running
+or not a server is running; with --dev, on the keys of signet serve --dev
+(./signet-data). Changes (rotate, revoke, reseal) reach running
 instances through the store's change signal within about a second.
 
 Read-only commands (list, export-jwks, timeline, status) never create or
@@ -46,7 +50,8 @@ change keys. They print what they can and then exit with code 1 when a
 stored key cannot be opened with the configured secrets, or a configured
 algorithm has no key that can sign. Exit codes: 0 success, 1 failure, 2
 usage error.`,
-		Example: `  signet keys list --config signet.yaml
+		Example: `  signet keys list --dev
+  signet keys list --config signet.yaml
   signet keys rotate --config signet.yaml --alg ES256
   signet keys status --config signet.yaml`,
 		Args: noArgs,
@@ -56,6 +61,7 @@ usage error.`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVarP(&o.configPath, "config", "c", defaultConfigPath, "the configuration file of the server whose keys to manage")
+	pf.BoolVar(&o.dev, "dev", false, "work on the keys of `signet serve --dev` (./signet-data) instead of a configuration's store")
 	pf.StringVar(&o.at, "at", "", "act as if the time were this RFC 3339 instant (testing)")
 	_ = pf.MarkHidden("at")
 	cmd.AddCommand(
@@ -109,7 +115,15 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(o.configPath, e.lookupEnv)
+	var cfg *config.Config
+	if o.dev {
+		if o.configPath != defaultConfigPath {
+			return nil, usageError{errors.New("--dev and --config exclude each other: --dev works on the data of signet serve --dev")}
+		}
+		cfg, err = devKeysConfig()
+	} else {
+		cfg, err = config.Load(o.configPath, e.lookupEnv)
+	}
 	if err != nil {
 		return nil, err
 	}

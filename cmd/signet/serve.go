@@ -48,7 +48,7 @@ token endpoint, the login flows (authorize, login page, userinfo,
 introspection, revocation, end session), /healthz, /readyz and /metrics.
 
 With --config it reads a YAML configuration (see signet.example.yaml and
-docs/configuration.md). With --dev it needs no file: it keeps its data under
+docs/configuration.md); without --config and --dev it reads ./signet.yaml. With --dev it needs no file: it keeps its data under
 ./signet-data, creates a demo client and API, a demo user and a public demo
 app, and prints a curl command that gets a token and an authorize URL to
 sign in with.
@@ -82,7 +82,7 @@ need a restart.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.configPath, "config", "c", "", "the configuration file")
+	f.StringVarP(&o.configPath, "config", "c", "", "the configuration file (default ./signet.yaml, when it exists)")
 	f.BoolVar(&o.dev, "dev", false, "run a development server: no configuration file, data under ./signet-data, a demo client")
 	f.StringVar(&o.listen, "listen", "", "the address to listen on, overriding the configuration (e.g. 127.0.0.1:8080, :8080)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -109,6 +109,12 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		ln  net.Listener
 		dev *devSetup
 	)
+	if !o.dev && o.configPath == "" {
+		// As keys and config check: ./signet.yaml when it exists.
+		if _, err := os.Stat(defaultConfigPath); err == nil {
+			o.configPath = defaultConfigPath
+		}
+	}
 	if o.listen != "" {
 		if err := config.CheckListen(o.listen); err != nil {
 			return usageError{fmt.Errorf("--listen %w", err)}
@@ -122,7 +128,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 			return err
 		}
 	case o.configPath == "":
-		return usageError{errors.New("serve needs --config FILE (see signet.example.yaml), or --dev for a development server")}
+		return usageError{errors.New("serve needs --config FILE or a ./signet.yaml (see signet.example.yaml), or --dev for a development server")}
 	default:
 		if cfg, err = config.Load(o.configPath, e.lookupEnv); err != nil {
 			return err
