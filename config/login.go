@@ -57,6 +57,9 @@ type User struct {
 	Password *clientauth.Secret
 	// Claims are released by scope: profile and email claims.
 	Claims map[string]any
+	// Digest identifies the entry as written (after ${} expansion): a
+	// reload tells a changed user by it.
+	Digest Digest
 }
 
 type userDoc struct {
@@ -260,7 +263,7 @@ func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 				return p.at(path+".claims."+name, "%v", err)
 			}
 		}
-		c.Users = append(c.Users, User{Subject: ud.Subject, Username: ud.Username, Password: sec, Claims: ud.Claims})
+		c.Users = append(c.Users, User{Subject: ud.Subject, Username: ud.Username, Password: sec, Claims: ud.Claims, Digest: digest(ud)})
 	}
 
 	var loginClients []string

@@ -506,6 +506,7 @@ func (p *parser) resolveAPIResources(d *fileDoc, c *Config) error {
 		if err := p.resolveResourceSecrets(path, &r, &res, c); err != nil {
 			return err
 		}
+		res.Digest = digest(r)
 		c.APIResources = append(c.APIResources, res)
 	}
 	return nil
@@ -594,6 +595,7 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 		if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
 			return err
 		}
+		cl.Digest = digest(cd)
 		c.Clients = append(c.Clients, cl)
 	}
 	return nil

@@ -215,7 +215,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	})
 
 	log.Info("signet started", "issuer", cfg.Issuer, "addr", ln.Addr().String(), "store", string(cfg.Storage.Driver),
-		"algorithms", fmt.Sprint(m.SigningAlgorithms()), "clients", len(cfg.Clients))
+		"algorithms", m.SigningAlgorithms(), "clients", len(cfg.Clients))
 	if dev != nil {
 		printDevBanner(e.stdout, cfg, dev)
 	}
@@ -224,6 +224,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	}
 
 	var failure error
+	applied := cfg // the clients, resources and users in use
 loop:
 	for {
 		select {
@@ -236,7 +237,9 @@ loop:
 				log.Info("SIGHUP ignored: nothing to reload in --dev mode")
 				continue
 			}
-			reloadClients(o, e, cfg, srv, log)
+			if c := reloadClients(o, e, cfg, applied, srv, log); c != nil {
+				applied = c
+			}
 		}
 	}
 
@@ -256,37 +259,47 @@ loop:
 	return nil
 }
 
-// reloadClients re-reads the configuration file and swaps in its clients
-// and API resources. Other changes are reported and left for a restart.
-func reloadClients(o *serveOptions, e *env, running *config.Config, srv *server.Server, log *slog.Logger) {
+// reloadClients re-reads the configuration file and swaps in its clients,
+// API resources and users, logging what changed against applied (the
+// last configuration swapped in). Other changes, against running (the
+// start's), are reported and left for a restart. It returns the new
+// configuration, or nil when it kept the running one.
+func reloadClients(o *serveOptions, e *env, running, applied *config.Config, srv *server.Server, log *slog.Logger) *config.Config {
 	cfg, err := config.Load(o.configPath, e.lookupEnv)
 	if err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
-		return
+		return nil
 	}
 	if err := preflight(cfg, o.listen); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
-		return
+		return nil
 	}
 	if err := checkServeTiming(cfg, o.unsafeTiming, log); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
-		return
+		return nil
 	}
 	if changed := restartNeeded(running, cfg); len(changed) > 0 {
-		log.Warn("these settings changed and take effect only after a restart", "settings", fmt.Sprint(changed))
+		log.Warn("these settings changed and take effect only after a restart", "settings", changed)
 	}
 	clients, resources := serverClients(cfg)
 	if err := srv.SetClients(clients, resources); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
-		return
+		return nil
 	}
 	if err := srv.SetUsers(serverUsers(cfg)); err != nil {
 		log.Error("reloading users failed; the running users stay", "error", err)
+		cfg.Users = applied.Users
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	log.Info("configuration reloaded", "clients", len(cfg.Clients), "apiResources", len(cfg.APIResources))
+	changes := reloadChanges(applied, cfg)
+	if changes == nil {
+		log.Info("configuration reloaded; no client, API resource or user changed")
+		return cfg
+	}
+	log.Info("configuration reloaded", append(changes, "clients", len(cfg.Clients), "apiResources", len(cfg.APIResources), "users", len(cfg.Users))...)
+	return cfg
 }
 
 // restartNeeded lists the settings that differ between a and b other than
