@@ -338,7 +338,83 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		}
 	}
 	walk(root)
+	// docs/configuration.md lists every variable.
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docWalk func(c *cobra.Command)
+	docWalk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if n := flagEnvName(f.Name); !f.Hidden && f.Name != "help" && !strings.Contains(string(doc), "`"+n+"`") {
+				t.Errorf("docs/configuration.md does not list %s (%s --%s)", n, c.CommandPath(), f.Name)
+			}
+		})
+		for _, s := range c.Commands() {
+			docWalk(s)
+		}
+	}
+	docWalk(root)
 	if got := flagEnvName("log-format"); got != "SIGNET_LOG_FORMAT" {
 		t.Errorf("flagEnvName(log-format) = %s", got)
+	}
+}
+
+// TestDevSecretFileMode: serve --dev refuses a demo secret file other
+// users can read, naming the chmod.
+func TestDevSecretFileMode(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll(devDataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(devDataDir, devSecretFile)
+	if err := os.WriteFile(path, []byte("a-demo-secret-0123456789abcdef\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	code, _, errs := runCLI(t, "", nil, "serve", "--dev", "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errs, "other users can access it (mode 0644); run chmod 600 "+path) {
+		t.Errorf("exit %d: %q", code, errs)
+	}
+}
+
+// TestTroubleshootingMessages: every message docs/troubleshooting.md
+// explains (a heading that is one quoted message) is one Signet prints, so
+// the page follows the code.
+func TestTroubleshootingMessages(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/troubleshooting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	external := map[string]bool{"permission denied for schema": true} // PostgreSQL's
+	var src strings.Builder
+	err = filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			b, err := os.ReadFile(path)
+			src.Write(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(doc), "\n") {
+		msg, ok := strings.CutPrefix(line, "### `")
+		if !ok || !strings.HasSuffix(msg, "`") || strings.Count(msg, "`") != 1 {
+			continue
+		}
+		msg = strings.TrimSuffix(msg, "`")
+		n++
+		if !external[msg] && !strings.Contains(src.String(), msg) {
+			t.Errorf("docs/troubleshooting.md explains %q, which no Go source prints", msg)
+		}
+	}
+	if n < 15 {
+		t.Errorf("only %d messages found in docs/troubleshooting.md", n)
 	}
 }
