@@ -418,3 +418,39 @@ func TestTroubleshootingMessages(t *testing.T) {
 		t.Errorf("only %d messages found in docs/troubleshooting.md", n)
 	}
 }
+
+// TestSecretRecipesAreBase64url: wherever Signet recommends a command for
+// a secret (docs, the example configuration, help and error texts), it
+// yields base64url: no + or / that clients which do not form-encode HTTP
+// Basic credentials would break on.
+func TestSecretRecipesAreBase64url(t *testing.T) {
+	files, _ := filepath.Glob("../../docs/*.md")
+	files = append(files, "../../README.md", "../../signet.example.yaml")
+	goFiles, _ := filepath.Glob("../../*/*.go")
+	more, _ := filepath.Glob("../../*/*/*.go")
+	files = append(files, append(goFiles, more...)...)
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || strings.HasSuffix(f, "troubleshooting.md") {
+			continue // the troubleshooting page names the old recipe as the cause
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rest := string(b); ; {
+			i := strings.Index(rest, "openssl rand -base64 32")
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len("openssl rand -base64 32"):]
+			checked++
+			if after := strings.TrimLeft(strings.ReplaceAll(rest, `\|`, "|"), " "); !strings.HasPrefix(after, "| tr '+/' '-_' | tr -d =") {
+				t.Errorf("%s recommends plain base64 (openssl rand -base64 32 without | tr '+/' '-_' | tr -d =)", f)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no recipe found")
+	}
+}
