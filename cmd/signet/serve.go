@@ -48,10 +48,13 @@ token endpoint, the login flows (authorize, login page, userinfo,
 introspection, revocation, end session), /healthz, /readyz and /metrics.
 
 With --config it reads a YAML configuration (see signet.example.yaml and
-docs/configuration.md); without --config and --dev it reads ./signet.yaml. With --dev it needs no file: it keeps its data under
-./signet-data, creates a demo client and API, a demo user and a public demo
-app, and prints a curl command that gets a token and an authorize URL to
-sign in with.
+docs/configuration.md); without --config and --dev, ./signet.yaml. With
+--dev it needs no file: it keeps its data under ./signet-data, creates a
+demo client and API, a demo user and a public demo app, and prints a curl
+command that gets a token and an authorize URL to sign in with.
+
+Before it listens it runs the checks of signet config check; it binds the
+port before it opens the store or creates a key.
 
 It refuses to start when a timing rule of signet config check is broken
 (a key announced for less than relying parties cache the JWKS, or retired
