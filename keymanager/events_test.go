@@ -41,7 +41,8 @@ func TestKeyEventsLogged(t *testing.T) {
 	start(t, srv)
 	first := srv.Plan().Series[0].Signing
 	got := logs.take()
-	if !hasLine(got, "INFO key created and activated", "kid="+first, "alg=ES256", "state=active", "created=2026-01-01 00:00:00 +0000 UTC", "signs_from=", "retires_at=", "delete_after=") {
+	if !hasLine(got, "INFO key created ", "kid="+first, "alg=ES256", "created=2026-01-01 00:00:00 +0000 UTC", "signs_from=", "retires_at=", "delete_after=") ||
+		!hasLine(got, "INFO key activated ", "kid="+first, "alg=ES256", "state=active", "created=2026-01-01 00:00:00 +0000 UTC", "signs_from=", "retires_at=", "delete_after=") {
 		t.Errorf("start: %q", got)
 	}
 
@@ -55,7 +56,7 @@ func TestKeyEventsLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = logs.take()
-	if !hasLine(got, "INFO key created, announced", "kid="+ki.KID, "alg=ES256", "state=pending", "signs_from="+ki.SignsFrom.UTC().String()) {
+	if !hasLine(got, "INFO key created by another process, announced", "kid="+ki.KID, "alg=ES256", "state=pending", "signs_from="+ki.SignsFrom.UTC().String()) {
 		t.Errorf("rotation by another process: %q", got)
 	}
 
@@ -123,7 +124,7 @@ func TestStandbyWhileStaticSigns(t *testing.T) {
 	if !hasLine(got, "INFO signing key: the static signing credential", "kid=old", "alg=ES256") {
 		t.Errorf("no line for the static credential: %q", got)
 	}
-	if !hasLine(got, "INFO key created, on standby: announced; the static credential signs", "alg=ES256", "state=standby") {
+	if !hasLine(got, "INFO key activated, on standby: announced; the static credential signs", "alg=ES256", "state=standby") {
 		t.Errorf("no standby line: %q", got)
 	}
 	for _, l := range got {
@@ -131,7 +132,7 @@ func TestStandbyWhileStaticSigns(t *testing.T) {
 			t.Errorf("a managed ES256 key is logged as active in phase 1: %q", l)
 		}
 	}
-	if !hasLine(got, "INFO key created and activated", "alg=EdDSA", "state=active") {
+	if !hasLine(got, "INFO key activated ", "alg=EdDSA", "state=active") {
 		t.Errorf("EdDSA key not logged as active: %q", got)
 	}
 }

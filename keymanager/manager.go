@@ -632,7 +632,10 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 		if err := m.store.CreateKey(ctx, r); err != nil {
 			return fmt.Errorf("keymanager: store new %s key: %w", nk.Algorithm, err)
 		}
-		// Logged with its state when published (logTransitions).
+		// Logged as written (e2e/cluster times its kills by this line),
+		// and with its state when published (logTransitions).
+		m.log.Info("key created", "kid", r.KID, "alg", string(r.Algorithm), "created", r.Created.UTC(),
+			"signs_from", r.SignsFrom.UTC(), "retires_at", r.RetiresAt.UTC(), "delete_after", r.DeleteAfter.UTC())
 		if m.createdHere == nil {
 			m.createdHere = make(map[string]bool)
 		}

@@ -164,10 +164,11 @@ func (m *Manager) standby(alg key.Algorithm, st key.State) bool {
 
 // logTransitions logs every key event between the last published plan
 // and this one at Info, each with the key's kid, algorithm, state and
-// times: a key new in the store (created here, or by another process such
-// as `signet keys rotate`) and announced or activated, activated, on
-// standby, retired, revoked, unpublished after its retention, deleted. At
-// the first publish it logs what signs.
+// times: a key announced or activated (or on standby), retired, revoked,
+// unpublished after its retention, deleted. A key new in the store that
+// another process (signet keys rotate, another instance) created is
+// logged as such; one this instance created was logged as "key created"
+// when written. At the first publish it logs what signs.
 func (m *Manager) logTransitions(plan key.Plan) {
 	prev, prevRecs, created := m.lastPlan, m.lastRecords, m.createdHere
 	m.lastPlan, m.createdHere = &plan, nil
@@ -206,15 +207,10 @@ func (m *Manager) logTransitions(plan key.Plan) {
 		case key.StateExpired:
 			msg = "key unpublished: retention over"
 		}
-		if was == "" {
-			switch {
-			case m.standby(r.Algorithm, now):
-				msg = "key created, on standby: announced; the static credential signs"
-			case now == key.StateActive:
-				msg = "key created and activated"
-			default:
-				msg = "key created, " + strings.TrimPrefix(msg, "key ")
-			}
+		if was == "" && !created[kid] {
+			// New in the store, written by another process (signet
+			// keys rotate, another instance).
+			msg = "key created by another process, " + strings.TrimPrefix(msg, "key ")
 		}
 		if msg != "" {
 			m.logKey(msg, r, now, "was", string(was))

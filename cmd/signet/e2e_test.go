@@ -246,7 +246,7 @@ keyManagement:
 		logs := in.logs.String()
 		switch i {
 		case 0:
-			if !strings.Contains(logs, `msg="key created, on standby: announced; the static credential signs" kid=`) || strings.Contains(logs, "state=active") {
+			if !strings.Contains(logs, `msg="key activated, on standby: announced; the static credential signs" kid=`) || strings.Contains(logs, "state=active") {
 				t.Errorf("phase 1: the managed key is not logged on standby:\n%s", logs)
 			}
 		case 1:

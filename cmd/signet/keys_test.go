@@ -84,7 +84,7 @@ keyManagement: { signingAlgorithms: [ ES256 ] }
 	}
 	eventually(t, "the server logs the rotation made by the CLI", func() bool {
 		logs := in.logs.String()
-		return strings.Contains(logs, `msg="key created and activated" kid=`+rotated+` alg=ES256 state=active created=`) &&
+		return strings.Contains(logs, `msg="key created by another process, activated" kid=`+rotated+` alg=ES256 state=active created=`) &&
 			strings.Contains(logs, `msg="key retired" kid=`+before[0]+` alg=ES256 state=retired`)
 	})
 
