@@ -61,7 +61,7 @@ func (c *serverConfig) write() (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by go run ./bench; removed when it ends.\n")
-	fmt.Fprintf(&b, "issuer: http://127.0.0.1\nlisten: 127.0.0.1:0\n")
+	fmt.Fprintf(&b, "issuer: http://127.0.0.1\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n")
 	if c.store == "sqlite" {
 		fmt.Fprintf(&b, "storage: { driver: sqlite, dsn: %q }\n", filepath.Join(c.dir, "signet.db"))
 	} else {

@@ -33,8 +33,9 @@ type signetServer struct {
 	jwksPath  string
 	secret    string
 
-	mu      sync.Mutex
-	created []time.Time // when "key created" was logged (rotation)
+	mu        sync.Mutex
+	created   []time.Time // when "key created" was logged (rotation)
+	adminAddr string      // the admin listener (/metrics), from its log line
 }
 
 // serveFlags are the optional flags of `signet serve` this binary has.
@@ -85,13 +86,17 @@ func startSignet(ctx context.Context, name, bin string, cfg *serverConfig, flags
 		if json.Unmarshal([]byte(line), &rec) != nil {
 			return
 		}
-		switch rec.Msg {
-		case "signet started":
+		switch {
+		case strings.HasPrefix(rec.Msg, "admin listener started"):
+			s.mu.Lock()
+			s.adminAddr = rec.Addr
+			s.mu.Unlock()
+		case rec.Msg == "signet started":
 			select {
 			case started <- rec.Addr:
 			default:
 			}
-		case "key created":
+		case rec.Msg == "key created":
 			s.mu.Lock()
 			s.created = append(s.created, time.Now())
 			s.mu.Unlock()
@@ -234,7 +239,10 @@ func (s *signetServer) jwksETag() (string, int, error) {
 
 // goroutines reads go_goroutines from /metrics.
 func (s *signetServer) goroutines() (int, error) {
-	status, _, body, err := fetch(s.addr, newRequest("GET", "/metrics", nil, "", 200))
+	s.mu.Lock()
+	admin := s.adminAddr
+	s.mu.Unlock()
+	status, _, body, err := fetch(admin, newRequest("GET", "/metrics", nil, "", 200))
 	if err != nil || status != 200 {
 		return 0, fmt.Errorf("/metrics: %d %v", status, err)
 	}

@@ -1,6 +1,7 @@
 package clientauth
 
 import (
+	"crypto/subtle"
 	"encoding/base64"
 	"net/url"
 	"strings"
@@ -8,13 +9,32 @@ import (
 
 // ParseBasic parses an HTTP Basic Authorization header value as RFC 6749
 // section 2.3.1 defines it for clients: base64 of
-// urlencode(client_id) ":" urlencode(client_secret). Clients that do not
-// form-encode are accepted too, since decoding a value without '%' or '+'
-// changes nothing. ok is false when header is not Basic or is malformed.
+// urlencode(client_id) ":" urlencode(client_secret). ok is false when
+// header is not Basic or is malformed, or a part is not valid form
+// encoding. The servers' endpoints use [ParseBasicCredentials], which also
+// accepts clients that do not form-encode.
 func ParseBasic(header string) (clientID, secret string, ok bool) {
+	raw, ok := decodeBasic(header)
+	if !ok {
+		return "", "", false
+	}
+	id, sec, _ := strings.Cut(raw, ":")
+	var err error
+	if id, err = url.QueryUnescape(id); err != nil || id == "" {
+		return "", "", false
+	}
+	if sec, err = url.QueryUnescape(sec); err != nil {
+		return "", "", false
+	}
+	return id, sec, true
+}
+
+// decodeBasic returns the base64-decoded credentials of a Basic header,
+// "id:secret" with a non-empty raw id.
+func decodeBasic(header string) (string, bool) {
 	const prefix = "basic "
 	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
-		return "", "", false
+		return "", false
 	}
 	enc := strings.TrimSpace(header[len(prefix):])
 	var buf [192]byte // the decoded credentials of a usual client, on the stack
@@ -24,19 +44,148 @@ func ParseBasic(header string) (clientID, secret string, ok bool) {
 	}
 	raw, err := base64.StdEncoding.AppendDecode(raw, []byte(enc))
 	if err != nil {
-		return "", "", false
+		return "", false
 	}
-	id, sec, found := strings.Cut(string(raw), ":") // one allocation for both
-	if !found {
-		return "", "", false
+	s := string(raw) // one allocation for the id and the secret
+	if i := strings.IndexByte(s, ':'); i <= 0 {
+		return "", false
 	}
-	if id, err = url.QueryUnescape(id); err != nil || id == "" {
-		return "", "", false
+	return s, true
+}
+
+// BasicCredentials are the client credentials of an HTTP Basic header,
+// decoded per RFC 6749 section 2.3.1, with a fallback for clients that do
+// not form-encode them (curl -u, authlib, many others):
+//
+//   - A part that is not valid form encoding (a '%' not followed by two hex
+//     digits) is taken as sent.
+//   - When the secret as sent contains '+', form decoding turned it into a
+//     space. RawSecret then keeps the secret as sent, and
+//     [VerifyBasic] accepts either: the decoded one first, the raw one only
+//     if the decoded one does not match. Generated secrets (base64 with
+//     '+', see `signet hash-secret`) thus work from any client.
+//   - When the decoded id names no client, [BasicCredentials.Resolve] tries
+//     the id as sent, and then the id up to each later ':' (an id that is a
+//     URL, such as an API resource named https://api.example.com, sent
+//     without encoding its colons), with the rest as the secret, as sent.
+//     The longest known id wins (https://api.example.com:8443 over
+//     https://api.example.com); the encoded form is never ambiguous.
+//
+// Nothing is tried that the client did not send: the fallbacks change
+// only how its bytes are split and decoded.
+type BasicCredentials struct {
+	ID     string // the client id (for introspection, the API resource name)
+	Secret string
+	// RawSecret is the secret as sent when it contains '+' and differs
+	// from Secret; "" otherwise.
+	RawSecret string
+
+	raw string // the decoded base64: "id:secret" as sent
+}
+
+// ParseBasicCredentials parses an HTTP Basic Authorization header value.
+// ok is false when header is not Basic, is not base64, or has no ':' after
+// a non-empty id.
+func ParseBasicCredentials(header string) (c BasicCredentials, ok bool) {
+	raw, ok := decodeBasic(header)
+	if !ok {
+		return c, false
 	}
-	if sec, err = url.QueryUnescape(sec); err != nil {
-		return "", "", false
+	c.raw = raw
+	rawID, rawSecret, _ := strings.Cut(raw, ":")
+	c.ID, c.Secret, c.RawSecret = formDecode(rawID), formDecode(rawSecret), ""
+	if c.ID == "" {
+		c.ID = rawID
 	}
-	return id, sec, true
+	if c.Secret != rawSecret && strings.IndexByte(rawSecret, '+') >= 0 {
+		c.RawSecret = rawSecret
+	}
+	return c, true
+}
+
+// formDecode decodes form encoding, or returns s as sent when it is not
+// valid form encoding. Values without '%' or '+' are returned without
+// allocating.
+func formDecode(s string) string {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s
+	}
+	d, err := url.QueryUnescape(s)
+	if err != nil {
+		return s
+	}
+	return d
+}
+
+// Resolve applies the id fallbacks when known (whether an id names a
+// client) says the decoded id is unknown: the id as sent up to a ':' (the
+// last one that gives a known id), with the rest as the secret as sent.
+// It reports whether the id it leaves is known. It looks up at most
+// maxResolveTries ids of at most maxResolveID bytes: its cost is bounded
+// whatever the header.
+func (c *BasicCredentials) Resolve(known func(id string) bool) bool {
+	if known(c.ID) {
+		return true
+	}
+	found := -1
+	for i, n := strings.IndexByte(c.raw, ':'), 0; i > 0 && i <= maxResolveID && n < maxResolveTries; n++ {
+		if known(c.raw[:i]) {
+			found = i
+		}
+		j := strings.IndexByte(c.raw[i+1:], ':')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if found < 0 {
+		return false
+	}
+	c.ID, c.Secret, c.RawSecret = c.raw[:found], c.raw[found+1:], ""
+	return true
+}
+
+// Bounds of Resolve: a URL id has a few colons (scheme, port).
+const (
+	maxResolveID    = 512
+	maxResolveTries = 8
+)
+
+// VerifyBasic reports whether c's secret matches one of secrets: Secret,
+// or else RawSecret (see [BasicCredentials]). Fast secrets are compared
+// against both, and so are argon2id secrets' remembered verifications, so
+// a client that sends its '+' raw pays argon2id once, like any other.
+// Otherwise argon2id runs on Secret, and on RawSecret only when there is
+// one and Secret did not match: at most twice, for a secret sent with a
+// '+' that is either an encoded space (a passphrase from a client that
+// form-encodes) or a '+' (from one that does not). Every comparison is
+// constant-time.
+func VerifyBasic(secrets []*Secret, c BasicCredentials) bool {
+	if c.RawSecret == "" {
+		return VerifyAny(secrets, c.Secret)
+	}
+	d, rd := digest(c.Secret), digest(c.RawSecret)
+	ok := 0
+	for _, s := range secrets {
+		if s.kind == KindArgon2id {
+			if v := s.verified.Load(); v != nil {
+				ok |= subtle.ConstantTimeCompare(d[:], v[:]) | subtle.ConstantTimeCompare(rd[:], v[:])
+			}
+			continue
+		}
+		ok |= subtle.ConstantTimeCompare(d[:], s.digest[:]) | subtle.ConstantTimeCompare(rd[:], s.digest[:])
+	}
+	if ok == 1 {
+		return true
+	}
+	for _, p := range [2]string{c.Secret, c.RawSecret} {
+		for _, s := range secrets {
+			if s.kind == KindArgon2id && s.Verify(p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // IsBasic reports whether an Authorization header value uses the Basic

@@ -17,4 +17,15 @@
 // length of a configured secret leaks through timing. A successful argon2id
 // verification is remembered as the SHA-256 of the accepted secret, so a
 // client that authenticates often pays the argon2id cost once.
+//
+// # HTTP Basic
+//
+// [ParseBasicCredentials] decodes client_secret_basic per RFC 6749
+// section 2.3.1 (form-urlencoded id and secret) and keeps what a client
+// that does not form-encode (curl -u, authlib) meant: a secret whose '+'
+// was sent raw is tried as sent when the decoded one does not match
+// ([VerifyBasic]), and an id that is a URL with unencoded colons is found
+// by [BasicCredentials.Resolve]. Only argon2id secrets can pay for the
+// fallback: a second hash, only for a secret sent with a '+' whose
+// decoded form failed, and only until the raw form succeeds once.
 package clientauth

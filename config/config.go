@@ -57,6 +57,10 @@ type Config struct {
 	Issuer string
 	// Listen is the TCP address the server listens on.
 	Listen string
+	// AdminListen (adminListen) is the TCP address of the admin listener:
+	// /metrics, the detailed /readyz and /healthz. Empty: none, and no
+	// /metrics anywhere.
+	AdminListen string
 	// TrustedProxies (trustedProxies) are the addresses of reverse
 	// proxies whose X-Forwarded-For Signet believes, to find a client's
 	// address (login rate limits, logs).
@@ -171,6 +175,11 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from sign-in.
 	RefreshTokenLifetime time.Duration
+	// RefreshTokenReuseInterval (refreshTokenReuseInterval) is how long
+	// after a rotation the rotated refresh token is answered with its
+	// successor rather than treated as reused; with refresh_token
+	// DefaultRefreshTokenReuseInterval unless set, 0 turns it off.
+	RefreshTokenReuseInterval time.Duration
 	// IdentityTokenLifetime (identityTokenLifetime) is the lifetime of the
 	// client's ID tokens; DefaultIdentityTokenLifetime unless set.
 	IdentityTokenLifetime time.Duration
@@ -283,6 +292,7 @@ func (p *parser) decode(data []byte, lookup LookupEnv) (*fileDoc, error) {
 type fileDoc struct {
 	Issuer            string            `yaml:"issuer"`
 	Listen            string            `yaml:"listen"`
+	AdminListen       string            `yaml:"adminListen"`
 	TrustedProxies    []string          `yaml:"trustedProxies"`
 	Storage           *storageDoc       `yaml:"storage"`
 	KeyManagement     *keyManagementDoc `yaml:"keyManagement"`
@@ -359,5 +369,6 @@ type clientDoc struct {
 	PostLogoutRedirectURIs                []string  `yaml:"postLogoutRedirectUris"`
 	RefreshTokenLifetime                  *Duration `yaml:"refreshTokenLifetime"`
 	IdentityTokenLifetime                 *Duration `yaml:"identityTokenLifetime"`
+	RefreshTokenReuseInterval             *Duration `yaml:"refreshTokenReuseInterval"`
 	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
 }

@@ -24,6 +24,13 @@ const (
 	// DefaultIdentityTokenLifetime is clients[].identityTokenLifetime's
 	// default (the reference's 300 seconds; server.DefaultIDTokenLifetime).
 	DefaultIdentityTokenLifetime = 5 * time.Minute
+	// DefaultRefreshTokenReuseInterval is clients[].refreshTokenReuseInterval's
+	// default: parallel requests of one page that refresh together
+	// (oauth2-proxy) arrive within it, with room for a slow network.
+	DefaultRefreshTokenReuseInterval = 30 * time.Second
+	// MaxRefreshTokenReuseInterval bounds it: reuse detection is delayed
+	// by that much.
+	MaxRefreshTokenReuseInterval = 5 * time.Minute
 )
 
 // IsIdentityScope reports whether s is an OpenID Connect scope Signet
@@ -147,6 +154,19 @@ func (p *parser) resolveClientLogin(path string, cd *clientDoc, cl *Client, c *C
 		}
 		cl.RefreshTokenLifetime = time.Duration(*cd.RefreshTokenLifetime)
 	}
+	if slices.Contains(cl.AllowedGrantTypes, GrantRefreshToken) {
+		cl.RefreshTokenReuseInterval = DefaultRefreshTokenReuseInterval
+	}
+	if cd.RefreshTokenReuseInterval != nil {
+		switch d := time.Duration(*cd.RefreshTokenReuseInterval); {
+		case !slices.Contains(cl.AllowedGrantTypes, GrantRefreshToken):
+			return p.at(path+".refreshTokenReuseInterval", "(%s) applies to refresh tokens; add refresh_token to allowedGrantTypes or remove refreshTokenReuseInterval", cl.ClientID)
+		case d < 0 || d > MaxRefreshTokenReuseInterval:
+			return p.at(path+".refreshTokenReuseInterval", "must be from 0s (every reuse revokes the family) to %s, e.g. 30s", MaxRefreshTokenReuseInterval)
+		default:
+			cl.RefreshTokenReuseInterval = d
+		}
+	}
 	if signable := signableAlgorithms(c); len(cl.AllowedIdentityTokenSigningAlgorithms) > 0 &&
 		!slices.ContainsFunc(cl.AllowedIdentityTokenSigningAlgorithms, func(a key.Algorithm) bool { return slices.Contains(signable, a) }) {
 		return p.at(path+".allowedIdentityTokenSigningAlgorithms", "allows %s, but Signet signs only with %s; add one of them to keyManagement.signingAlgorithms", joinAlgs(cl.AllowedIdentityTokenSigningAlgorithms), joinAlgs(signable))
@@ -232,6 +252,12 @@ func (p *parser) resolveResourceSecrets(path string, r *apiResourceDoc, res *API
 func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 	subjects := make(map[string]bool)
 	names := make(map[string]bool)
+	// A client_credentials token's sub is its clientId (RFC 9068 2.2), so
+	// a clientId equal to a user's subject would name that person.
+	clients := make(map[string]int, len(c.Clients))
+	for i, cl := range c.Clients {
+		clients[cl.ClientID] = i
+	}
 	for i, ud := range d.Users {
 		path := fmt.Sprintf("users[%d]", i)
 		if !validVSChar(ud.Subject) || len(ud.Subject) > 255 {
@@ -239,6 +265,9 @@ func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 		}
 		if subjects[ud.Subject] {
 			return p.at(path, "subject %q is used twice; subjects must be unique", ud.Subject)
+		}
+		if j, ok := clients[ud.Subject]; ok {
+			return p.at(path+".subject", "%q is also the clientId of clients[%d]; a client's tokens carry its clientId as sub, so they would name this user (RFC 9068 section 5): rename the client or give the user another subject", ud.Subject, j)
 		}
 		subjects[ud.Subject] = true
 		if ud.Username == "" || strings.TrimSpace(ud.Username) != ud.Username || len(ud.Username) > 256 {

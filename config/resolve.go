@@ -132,6 +132,25 @@ func (p *parser) resolveServer(d *fileDoc, c *Config) error {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, pfx)
 	}
+	return p.adminListen(d, c)
+}
+
+// adminListen checks adminListen: a host:port other than listen.
+func (p *parser) adminListen(d *fileDoc, c *Config) error {
+	if d.AdminListen == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(d.AdminListen)
+	if err != nil {
+		return p.at("adminListen", "%q is not a host:port address, e.g. 127.0.0.1:9090 or :9090", d.AdminListen)
+	}
+	if err := CheckListen(d.AdminListen); err != nil {
+		return p.at("adminListen", "%v", err)
+	}
+	if d.AdminListen == c.Listen && port != "0" && port != "" { // port 0: each gets a free port
+		return p.at("adminListen", "%q is also listen; the admin listener needs its own address, e.g. 127.0.0.1:9090", d.AdminListen)
+	}
+	c.AdminListen = d.AdminListen
 	return nil
 }
 

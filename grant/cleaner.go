@@ -6,13 +6,18 @@ import (
 	"time"
 )
 
-// Defaults of [Cleaner].
+// Defaults of [Cleaner]: an authorization code (a minute's lifetime)
+// leaves the store at most Grace + Interval after it expired, about seven
+// minutes after it was issued.
 const (
-	DefaultCleanInterval = 10 * time.Minute
+	// DefaultCleanInterval is short because a run is one indexed range
+	// delete, and expired codes should not pile up for long.
+	DefaultCleanInterval = time.Minute
 	// DefaultCleanGrace keeps a grant for a while after it expired, so a
 	// replayed authorization code is still recognised (and the tokens it
-	// issued revoked) rather than reported as unknown.
-	DefaultCleanGrace = time.Hour
+	// issued revoked) rather than reported as unknown, and instances whose
+	// clocks differ a little agree on what is expired.
+	DefaultCleanGrace = 5 * time.Minute
 )
 
 // Cleaner deletes expired grants from a Store periodically. Several

@@ -72,3 +72,30 @@ func TestCleaner(t *testing.T) {
 		}
 	})
 }
+
+// TestCleanerDefaultsRemoveCodesWithinMinutes: with the default interval
+// and grace, an authorization code (a minute's lifetime) is gone from the
+// store within ten minutes of its issue, not kept for an hour.
+func TestCleanerDefaultsRemoveCodesWithinMinutes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		st := memstore.New()
+		issued := time.Now()
+		code := grant.Grant{ID: "code", Kind: grant.KindAuthorizationCode, SessionID: "sid", Created: issued, Expires: issued.Add(time.Minute)}
+		if err := st.CreateGrant(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- (&grant.Cleaner{Store: st}).Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		if _, err := st.Grant(ctx, code.ID); !errors.Is(err, grant.ErrNotFound) {
+			t.Fatalf("an authorization code issued ten minutes ago is still stored: %v", err)
+		}
+		if grant.DefaultCleanGrace < 2*time.Minute {
+			t.Fatalf("DefaultCleanGrace %s is too short to recognise a replay just after expiry", grant.DefaultCleanGrace)
+		}
+	})
+}

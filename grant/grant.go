@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -47,6 +48,9 @@ var (
 	ErrRevoked  = errors.New("grant: revoked")
 	ErrExpired  = errors.New("grant: expired")
 	ErrInvalid  = errors.New("grant: invalid grant record")
+	// ErrNoSession: an authorization code was refused because its login
+	// session is unknown, revoked or expired (it ended meanwhile).
+	ErrNoSession = errors.New("grant: the login session has ended")
 )
 
 // Grant is one stored grant.
@@ -79,6 +83,23 @@ func (g *Grant) Validate() error {
 	return nil
 }
 
+// ValidateCode checks what [Store.CreateCode] requires besides Validate:
+// an authorization code of a login session, and keep at least 1.
+func (g *Grant) ValidateCode(keep int) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case g.Kind != KindAuthorizationCode:
+		return errors.Join(ErrInvalid, errors.New("grant: CreateCode stores authorization codes, not "+string(g.Kind)))
+	case g.SessionID == "":
+		return errors.Join(ErrInvalid, errors.New("grant: an authorization code needs its login session"))
+	case keep < 1:
+		return errors.Join(ErrInvalid, errors.New("grant: a session must keep at least one code"))
+	}
+	return nil
+}
+
 // ConsumeRefusal reports why g cannot be consumed at now: ErrRevoked,
 // then ErrConsumed, then ErrExpired (expired when now is not before
 // Expires), or nil. Every store applies it, at its own precision: now is
@@ -94,6 +115,15 @@ func (g *Grant) ConsumeRefusal(now time.Time) error {
 		return ErrExpired
 	}
 	return nil
+}
+
+// NewestFirst orders grants by Created, newest first, then by ID
+// descending: the order in which CreateCode keeps a session's codes.
+func NewestFirst(a, b Grant) int {
+	if c := b.Created.Compare(a.Created); c != 0 {
+		return c
+	}
+	return strings.Compare(b.ID, a.ID)
 }
 
 // HashHandle returns the storage id of a handle: hex SHA-256. Handles are
@@ -121,6 +151,22 @@ type Store interface {
 	RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error)
 	// RevokeSession revokes every grant of a login session.
 	RevokeSession(ctx context.Context, sessionID string, now time.Time) (int, error)
+	// CreateCode stores g, an authorization code of the login session
+	// g.SessionID, then deletes that session's oldest unredeemed
+	// (unconsumed) codes beyond the newest keep, by Created then ID, and
+	// returns how many it deleted. Calls for one session, from any
+	// process sharing the store, are serialized with each other and with
+	// DeleteSessionCodes, so a session never holds more than keep
+	// unredeemed codes. The session must be live at g.Created (a
+	// KindSession grant with that SessionID, unrevoked and unexpired):
+	// otherwise nothing is stored and the error is ErrNoSession. ErrExists
+	// if g's id is taken; ErrInvalid if g fails ValidateCode.
+	CreateCode(ctx context.Context, g Grant, keep int) (int, error)
+	// DeleteSessionCodes deletes every unredeemed authorization code of a
+	// login session and returns how many: the session ended, so the codes
+	// it issued must not be redeemed. Redeemed codes stay for replay
+	// detection. An empty sessionID matches nothing.
+	DeleteSessionCodes(ctx context.Context, sessionID string) (int, error)
 	// DeleteExpired deletes grants that expired before t.
 	DeleteExpired(ctx context.Context, t time.Time) (int, error)
 }

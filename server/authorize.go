@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -119,6 +120,28 @@ func redirectError(code, desc string) *authzError {
 	return &authzError{redirect: true, code: code, desc: desc}
 }
 
+// dropUnknownScopes removes the scopes this server does not know (neither
+// an identity scope nor a scope of an API resource) and logs them: OpenID
+// Connect Core 3.1.2.1 says such scopes SHOULD be ignored (oauth2-proxy
+// asks for "groups", for instance). A known scope the client may not ask
+// for is still refused.
+func (s *Server) dropUnknownScopes(reg *registry, clientID string, scopes []string) []string {
+	var unknown []string
+	kept := scopes[:0:0]
+	for _, sc := range scopes {
+		if isIdentityScope(sc) || slices.Contains(reg.scopes, sc) {
+			kept = append(kept, sc)
+		} else {
+			unknown = append(unknown, sc)
+		}
+	}
+	if unknown == nil {
+		return scopes
+	}
+	s.log.Info("authorize: ignoring unknown scopes", "client_id", clientID, "scopes", unknown)
+	return kept
+}
+
 // checkAuthorize checks an authorization request against the client
 // registry. Errors before the client and its redirect URI are known to be
 // good are shown on a page; later ones go to the redirect URI.
@@ -168,8 +191,9 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 	if e != nil {
 		return nil, redirectError(e.code, e.desc)
 	}
+	scopes = s.dropUnknownScopes(reg, a.clientID, scopes)
 	if len(scopes) == 0 {
-		return nil, redirectError("invalid_scope", "scope is missing; OpenID Connect requests need at least openid")
+		return nil, redirectError("invalid_scope", "scope is missing or names only scopes this server does not know; OpenID Connect requests need at least openid")
 	}
 	for _, sc := range scopes {
 		if !slices.Contains(lc.identityScopes, sc) && !slices.Contains(cl.scopes, sc) {
@@ -232,10 +256,12 @@ func base64URLChar(b byte) bool {
 }
 
 // readAuthorizeParams returns the raw parameters of an authorization
-// request (GET query or POST form), or writes an error page.
+// request (GET query or POST form), or writes an error page. HEAD is
+// refused like any other method: a GET here writes (a code, a sign-out),
+// and a HEAD must not.
 func (s *Server) readAuthorizeParams(w http.ResponseWriter, r *http.Request) (string, bool) {
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
 		return r.URL.RawQuery, true
 	case http.MethodPost:
 		body, status, reason := s.readForm(r)
@@ -296,6 +322,11 @@ func (s *Server) needsLogin(req *authzRequest, sess *session) bool {
 	return req.maxAgeSec > 0 && s.now().Sub(sess.authTime) > time.Duration(req.maxAgeSec)*time.Second
 }
 
+// MaxSessionCodes is how many unredeemed authorization codes a login
+// session holds: issuing one more deletes the oldest, so a signed-in
+// browser cannot fill the store with codes.
+const MaxSessionCodes = 10
+
 // codeData is the payload of an authorization code grant.
 type codeData struct {
 	RedirectURI string `json:"redirect_uri"`
@@ -308,8 +339,9 @@ type codeData struct {
 	JTI string `json:"jti"`
 }
 
-// issueCode stores a new authorization code for sess and redirects to the
-// client with it (RFC 9207: with iss).
+// issueCode stores a new authorization code for sess, keeping at most
+// MaxSessionCodes unredeemed ones, and redirects to the client with it
+// (RFC 9207: with iss).
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzRequest, sess *session) {
 	code, family, jti, err := s.threeHandles()
 	if err != nil {
@@ -322,7 +354,16 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
 		Subject: sess.user.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}
-	if err := s.oidc.grants.CreateGrant(r.Context(), g); err != nil {
+	_, err = s.oidc.grants.CreateCode(r.Context(), g, MaxSessionCodes)
+	if errors.Is(err, grantstore.ErrNoSession) { // signed out meanwhile
+		if req.promptNone {
+			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
+			return
+		}
+		s.redirect(w, r, s.issuer+PathLogin+"?"+req.encode())
+		return
+	}
+	if err != nil {
 		s.log.Error("authorize: storing the code failed", "client_id", req.clientID, "error", err)
 		s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot store the authorization right now; retry shortly"))
 		return

@@ -26,6 +26,9 @@ type discoveryDoc struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	// RequestURIParameterSupported is always false: omitted, it means
+	// true (OpenID Connect Discovery 3), and Signet takes no request_uri.
+	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 
 	// The login flows (oidc.go), present only when they are served.
 	loginDiscovery
@@ -64,6 +67,10 @@ func (s *Server) discoveryBody() []byte {
 }
 
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	if s.keys.Ready() != nil { // it would list too few signing algorithms
+		s.notReady(w)
+		return
+	}
 	body := s.discoveryBody()
 	h := w.Header()
 	h["Content-Type"] = hdrJSON

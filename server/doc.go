@@ -14,8 +14,19 @@
 //	POST {issuer path}/connect/revocation                      RFC 7009
 //	GET, POST {issuer path}/connect/endsession                 RP-initiated logout
 //	GET  /healthz   the process is up
-//	GET  /readyz    every configured algorithm can sign and the store is reachable (503 otherwise)
-//	GET  /metrics   Prometheus metrics
+//	GET  /readyz    {"status":"ready"} (200), "degraded" (200: signs tokens, but the store
+//	                does not answer: sign-in, refresh and userinfo fail) or "not ready"
+//	                (503: a configured algorithm cannot sign); the status alone
+//
+// [Server.AdminHandler], for the admin listener (adminListen), serves
+//
+//	GET  /metrics   Prometheus metrics (not served by ServeHTTP)
+//	GET  /readyz    the same status and code, with the detail: tokens, signIn,
+//	                store (with its error) and each algorithm's state
+//	GET  /healthz   the process is up
+//
+// Until the instance is ready, the JWKS and discovery answer 503 with
+// Cache-Control: no-store and Retry-After.
 //
 // Discovery and the JWKS allow any origin (CORS); token, userinfo and
 // revocation allow the origins clients list in AllowedCORSOrigins and

@@ -264,3 +264,40 @@ func TestLoginDiscovery(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityScopesRecheckedAfterReload: identity scopes a client lost
+// (email here) are no longer issued on refresh, and userinfo no longer
+// releases them for tokens issued before the reload.
+func TestIdentityScopesRecheckedAfterReload(t *testing.T) {
+	e := newLoginEnv(t)
+	tr := e.tokens(e.exchange(e.code(e.browser(), spaRequest()), verifierForSPA))
+	if p := e.userinfo(tr.AccessToken); !strings.Contains(p.body, "alice@example.com") {
+		t.Fatalf("before the reload userinfo: %d %s", p.StatusCode, p.body)
+	}
+	clients, resources := loginClients(t)
+	for i := range clients {
+		if clients[i].ID == "spa" {
+			clients[i].IdentityScopes = []string{"openid", "profile", "offline_access"}
+		}
+	}
+	if err := e.s.SetClients(clients, resources); err != nil {
+		t.Fatal(err)
+	}
+	if p := e.userinfo(tr.AccessToken); p.StatusCode != 200 || p.body != `{"given_name":"Alice","name":"Alice Liddell","sub":"user-alice"}` {
+		t.Fatalf("userinfo after email was removed from the client: %d %s", p.StatusCode, p.body)
+	}
+	p := e.refresh(tr.RefreshToken)
+	e.oauthErr(p, 400, "invalid_scope")
+	if !strings.Contains(p.body, "scope 'email' is no longer allowed for this client") {
+		t.Fatalf("refresh: %s", p.body)
+	}
+	// The refused refresh did not use the token: a narrower request works.
+	narrow := e.tokens(e.token(url.Values{"grant_type": {"refresh_token"}, "client_id": {"spa"}, "refresh_token": {tr.RefreshToken},
+		"scope": {"openid profile offline_access reports.read"}}))
+	if narrow.Scope != "openid profile offline_access reports.read" {
+		t.Fatalf("narrow refresh scope %q", narrow.Scope)
+	}
+	if p := e.userinfo(narrow.AccessToken); strings.Contains(p.body, "email") {
+		t.Fatalf("userinfo of the narrow token: %s", p.body)
+	}
+}

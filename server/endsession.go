@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+
+	grantstore "github.com/signet-id/signet/grant"
 )
 
 // serveEndSession is RP-initiated logout (OpenID Connect RP-Initiated
@@ -45,6 +47,10 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		hint, clientID = &c, c.Aud
+	} else if clientID != "" && s.reg.Load().login[clientID] == nil {
+		s.log.Info("end session: unknown client_id", "client_id", clip(clientID), "address", s.logAddr(r))
+		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The application that sent you here is not known to this server. You are still signed in.")
+		return
 	}
 	if redirect != "" {
 		lc := s.reg.Load().login[clientID]
@@ -79,12 +85,14 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 				Action: s.prefix + PathEndSession, CSRF: csrfToken(key, "logout", bound), PostLogoutRedirectURI: redirect, State: state, Error: msg})
 			return
 		}
-		if err := s.oidc.grants.RevokeGrant(r.Context(), sess.id, s.now()); err != nil {
+		if err := s.endLoginSession(r.Context(), sess); err != nil {
 			s.log.Error("end session: revoking the login session failed", "error", err)
 			s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you out right now. Please try again in a moment.")
 			return
 		}
 		s.log.Info("signed out", "sub", sess.user.subject, "client_id", clientID)
+	} else if hint != nil && hint.Sid != "" && !s.endSessionBySid(w, r, hint, clientID) {
+		return
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
 	if redirect != "" {
@@ -96,4 +104,29 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.oidc.pages.render(w, http.StatusOK, "signedout.html", "Signed out", nil)
+}
+
+// endSessionBySid ends the login session an ID token names by its sid,
+// for a request without the session's cookie: server-side logout, as
+// oauth2-proxy's backend logout and zitadel/oidc's EndSession send it.
+// The session's unredeemed codes end with it; its refresh tokens stay
+// (offline_access outlives the session), as with the cookie. It writes an
+// error page and returns false when the store fails.
+func (s *Server) endSessionBySid(w http.ResponseWriter, r *http.Request, hint *idTokenClaims, clientID string) bool {
+	rv, ok := s.oidc.grants.(grantstore.SessionKindRevoker)
+	if !ok {
+		s.log.Warn("end session: the grant store cannot end a session by its sid", "client_id", clientID)
+		return true
+	}
+	n, err := rv.RevokeSessionKind(r.Context(), hint.Sid, grantstore.KindSession, s.now())
+	if err != nil {
+		s.log.Error("end session: revoking the login session failed", "error", err)
+		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you out right now. Please try again in a moment.")
+		return false
+	}
+	s.deleteSessionCodes(r.Context(), hint.Sid)
+	if n > 0 {
+		s.log.Info("signed out by the application (server-side logout)", "sub", hint.Sub, "sid", hint.Sid, "client_id", clientID)
+	}
+	return true
 }

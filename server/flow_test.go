@@ -188,6 +188,50 @@ func TestCodeReplayRevokesWhatItIssued(t *testing.T) {
 	}
 }
 
+// TestCodeReplayOnlyByItsClient: a used code presented by another client,
+// or by its own client without its redirect URI or verifier, is refused
+// without revoking anything; only the client it was issued to, with its
+// bindings, triggers the replay's revocation.
+func TestCodeReplayOnlyByItsClient(t *testing.T) {
+	e := newLoginEnv(t, func(c *Config) {
+		c.Clients = append(c.Clients, Client{ID: "other-spa", Public: true, GrantTypes: []string{grantAuthorizationCode},
+			IdentityScopes: []string{"openid"}, RedirectURIs: []string{"https://other.example.com/cb"}, AccessTokenLifetime: time.Minute})
+	})
+	code := e.code(e.browser(), spaRequest())
+	tr := e.tokens(e.exchange(code, verifierForSPA))
+	form := func(kv ...string) url.Values {
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {code}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name  string
+		form  url.Values
+		basic []string
+	}{
+		{"another public client, wrong redirect, no verifier", form("client_id", "other-spa", "redirect_uri", "https://other.example.com/cb"), nil},
+		{"another public client with the code's bindings", form("client_id", "other-spa", "redirect_uri", spaRedirect, "code_verifier", verifierForSPA), nil},
+		{"a confidential client", form("redirect_uri", spaRedirect, "code_verifier", verifierForSPA), []string{"web", webSecret}},
+		{"its client, wrong redirect", form("client_id", "spa", "redirect_uri", spaRedirect+"/x", "code_verifier", verifierForSPA), nil},
+		{"its client, no verifier", form("client_id", "spa", "redirect_uri", spaRedirect), nil},
+		{"its client, wrong verifier", form("client_id", "spa", "redirect_uri", spaRedirect, "code_verifier", strings.Repeat("x", 43)), nil},
+	} {
+		e.oauthErr(e.token(tc.form, tc.basic...), 400, "invalid_grant")
+		if m := e.introspect(tr.AccessToken); m["active"] != true {
+			t.Fatalf("%s: the first exchange's access token was revoked: %v", tc.name, m)
+		}
+	}
+	if strings.Contains(e.logs.String(), "authorization code used twice") {
+		t.Fatal("a replay was handled for a request that is not the code's client with its bindings")
+	}
+	tr = e.tokens(e.refresh(tr.RefreshToken)) // the family is alive
+	// The code's own client, with its bindings: a replay; the family dies.
+	e.oauthErr(e.exchange(code, verifierForSPA), 400, "invalid_grant")
+	e.oauthErr(e.refresh(tr.RefreshToken), 400, "invalid_grant")
+}
+
 func TestRefreshReuseRevokesFamily(t *testing.T) {
 	e := newLoginEnv(t)
 	code := e.code(e.browser(), spaRequest())

@@ -354,31 +354,43 @@ func TestJWKSMaxAge(t *testing.T) {
 func TestHealth(t *testing.T) {
 	keys := newFakeKeys(t)
 	s := newTestServer(t, keys)
-	if w := get(s, "/healthz"); w.Code != 200 || w.Body.String() != `{"status":"ok"}` {
-		t.Errorf("healthz: %d %s", w.Code, w.Body)
+	admin := s.AdminHandler()
+	for _, h := range []http.Handler{s, admin} {
+		if w := get(h, "/healthz"); w.Code != 200 || w.Body.String() != `{"status":"ok"}` {
+			t.Errorf("healthz: %d %s", w.Code, w.Body)
+		}
 	}
-	if w := get(s, "/readyz"); w.Code != 200 || w.Body.String() != `{"status":"ready","store":"ok"}` {
+	if w := get(s, "/readyz"); w.Code != 200 || w.Body.String() != `{"status":"ready"}` {
 		t.Errorf("readyz: %d %s", w.Code, w.Body)
 	}
+	if w := get(admin, "/readyz"); w.Code != 200 || !strings.HasPrefix(w.Body.String(), `{"status":"ready","tokens":"ready","signIn":"disabled","store":"ok","algorithms":{`) {
+		t.Errorf("admin readyz: %d %s", w.Code, w.Body)
+	}
 	// A store outage keeps the instance in rotation (it still signs) and
-	// says so in the detail and the metrics.
+	// says so: the detail only on the admin listener, and the metrics.
 	keys.set(func(f *fakeKeys) { f.storeErr = errors.New("keystore: store unavailable: connection refused") })
-	if w := get(s, "/readyz"); w.Code != 200 || w.Body.String() != `{"status":"degraded","store":"unreachable: keystore: store unavailable: connection refused"}` {
+	if w := get(s, "/readyz"); w.Code != 200 || w.Body.String() != `{"status":"degraded"}` {
 		t.Errorf("readyz during a store outage: %d %s", w.Code, w.Body)
 	}
-	if w := get(s, "/metrics"); !strings.Contains(w.Body.String(), "signet_key_store_up 0") {
+	if w := get(admin, "/readyz"); w.Code != 200 || !strings.HasPrefix(w.Body.String(), `{"status":"degraded","tokens":"ready","signIn":"disabled","store":"unreachable: keystore: store unavailable: connection refused"`) {
+		t.Errorf("admin readyz during a store outage: %d %s", w.Code, w.Body)
+	}
+	if w := get(admin, "/metrics"); !strings.Contains(w.Body.String(), "signet_key_store_up 0") {
 		t.Errorf("metrics during a store outage lack signet_key_store_up 0")
 	}
 	keys.set(func(f *fakeKeys) { f.storeErr = nil })
-	if w := get(s, "/metrics"); !strings.Contains(w.Body.String(), "signet_key_store_up 1") {
+	if w := get(admin, "/metrics"); !strings.Contains(w.Body.String(), "signet_key_store_up 1") {
 		t.Errorf("metrics lack signet_key_store_up 1")
 	}
 	keys.set(func(f *fakeKeys) {
 		f.ready = fmt.Errorf("%w: ES256: signing key k1 is unreadable", keymanager.ErrNotReady)
 	})
-	w := get(s, "/readyz")
-	var body struct{ Status, Error string }
-	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 503 || body.Status != "not ready" || !strings.Contains(body.Error, "k1 is unreadable") {
+	if w := get(s, "/readyz"); w.Code != 503 || w.Body.String() != `{"status":"not ready"}` {
+		t.Errorf("public readyz not ready: %d %s", w.Code, w.Body)
+	}
+	w := get(admin, "/readyz")
+	var body struct{ Status, Tokens string }
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 503 || body.Status != "not ready" || !strings.Contains(body.Tokens, "k1 is unreadable") {
 		t.Errorf("readyz not ready: %d %s", w.Code, w.Body)
 	}
 	if w := get(s, "/healthz"); w.Code != 200 {
@@ -400,7 +412,7 @@ func TestMetrics(t *testing.T) {
 	post(s, url.Values{"grant_type": {"client_credentials"}, "scope": {"reports.read"}}, [2]string{"billing", "billing-secret"})
 	post(s, url.Values{"grant_type": {"client_credentials"}}, [2]string{"billing", "wrong"})
 	get(s, "/nope")
-	w := get(s, "/metrics")
+	w := get(s.AdminHandler(), "/metrics")
 	if w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -426,7 +438,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	keys.set(func(f *fakeKeys) { f.next = time.Time{} })
-	if strings.Contains(get(s, "/metrics").Body.String(), "signet_key_next_change_seconds ") {
+	if strings.Contains(get(s.AdminHandler(), "/metrics").Body.String(), "signet_key_next_change_seconds ") {
 		t.Error("next change reported with nothing scheduled")
 	}
 	if mfs, err := s.Gatherer().Gather(); err != nil || len(mfs) == 0 {

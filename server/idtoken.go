@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,9 @@ type refreshData struct {
 	// revocation can revoke it.
 	JTI     string `json:"jti"`
 	NextJTI string `json:"next_jti"`
+	// Seed derives the handle of this token's successor from its own
+	// handle (refreshreuse.go); empty in tokens of earlier versions.
+	Seed string `json:"seed,omitempty"`
 }
 
 // userTokenResponse is the token endpoint's answer in the login flows.
@@ -83,6 +87,32 @@ type issueInput struct {
 	family        string
 	familyExpires time.Time
 	familyScope   string
+	// handle is the refresh token's handle when it is derived from its
+	// predecessor (refreshreuse.go); "" draws a random one.
+	handle string
+}
+
+// checkScopes checks, before a code or refresh token is used up, that
+// the client still has every scope the tokens would carry: identity
+// scopes against its identity scopes, API scopes as issueUserTokens does.
+// The client's configuration may have been reloaded since they were
+// granted.
+func checkScopes(reg *registry, cl *client, lc *loginClient, scopes []string) *oauthError {
+	var api []string
+	for _, sc := range scopes {
+		switch {
+		case !isIdentityScope(sc):
+			api = append(api, sc)
+		case !slices.Contains(lc.identityScopes, sc):
+			return invalidScope("scope '" + sc + "' is no longer allowed for this client; request only the scopes it still has, or sign in again")
+		}
+	}
+	if len(api) > 0 {
+		if _, e := reg.grant(cl, api, nil); e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // issueUserTokens signs the access token and, when openid was granted,
@@ -91,6 +121,9 @@ type issueInput struct {
 func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *oauthError) {
 	var api []string
 	openid := false
+	if e := checkScopes(reg, in.cl, in.lc, in.scopes); e != nil {
+		return nil, "", e // the configuration was reloaded since the caller checked
+	}
 	for _, sc := range in.scopes {
 		switch {
 		case sc == scopeOpenID:
@@ -145,20 +178,22 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 
 	if in.family != "" {
 		handle, err := s.randomHandle(32)
-		if err != nil {
+		if in.handle != "" {
+			handle = in.handle
+		}
+		next, err2 := s.randomHandle(16)
+		seed, err3 := s.randomHandle(32)
+		if err = errors.Join(err, err2, err3); err != nil {
 			s.log.Error("refresh token: randomness failed", "error", err)
 			return nil, "", serverError()
 		}
-		next, err := s.randomHandle(16)
-		if err != nil {
-			s.log.Error("refresh token: randomness failed", "error", err)
-			return nil, "", serverError()
-		}
-		data, _ := json.Marshal(refreshData{Scope: in.familyScope, AuthTime: in.authTime, JTI: in.jti, NextJTI: next}) // cannot fail
+		data, _ := json.Marshal(refreshData{Scope: in.familyScope, AuthTime: in.authTime, JTI: in.jti, NextJTI: next, Seed: seed}) // cannot fail
 		t := s.now()
 		g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.u.subject,
 			FamilyID: in.family, SessionID: in.sid, Data: data, Created: t, Expires: in.familyExpires}
-		if err := s.oidc.grants.CreateGrant(ctx, g); err != nil {
+		// A derived successor may have been stored already by another
+		// request of the reuse interval: the same token, one row.
+		if err := s.oidc.grants.CreateGrant(ctx, g); err != nil && !(in.handle != "" && errors.Is(err, grantstore.ErrExists)) {
 			s.log.Error("storing a refresh token failed", "client_id", in.cl.id, "error", err)
 			return nil, "", unavailable()
 		}

@@ -42,23 +42,31 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, e)
 		return
 	}
-	name, secret := p.v["client_id"], p.v["client_secret"]
+	reg := s.reg.Load()
+	cred := clientauth.BasicCredentials{ID: p.v["client_id"], Secret: p.v["client_secret"]}
 	if authz := r.Header.Get("Authorization"); authz != "" {
 		var ok bool
-		if name, secret, ok = clientauth.ParseBasic(authz); !ok {
-			writeOAuthError(w, invalidClient("use HTTP Basic with the API resource's name and secret"))
+		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
+			writeOAuthError(w, s.authRefused(r, "API resource", "", "malformed Basic credentials", invalidClient("use HTTP Basic with the API resource's name and secret")))
+			return
+		}
+		// A resource named by a URL whose colons the client did not
+		// encode is found too (clientauth.BasicCredentials).
+		cred.Resolve(func(name string) bool { return len(reg.introspect[name]) > 0 })
+		if _, twice := p.v["client_secret"]; twice || (p.v["client_id"] != "" && p.v["client_id"] != cred.ID) {
+			writeOAuthError(w, invalidRequest("the API resource authenticated twice (HTTP Basic and client_id or client_secret in the body); use one method"))
 			return
 		}
 	}
-	reg := s.reg.Load()
+	name := cred.ID
 	secrets := reg.introspect[name]
 	if len(secrets) == 0 {
-		clientauth.VerifyAny(reg.dummy, secret)
-		writeOAuthError(w, invalidClient("API resource authentication failed"))
+		clientauth.VerifyBasic(reg.dummy, cred)
+		writeOAuthError(w, s.authFailed(r, "API resource", name, "unknown API resource, or one without secrets"))
 		return
 	}
-	if !clientauth.VerifyAny(secrets, secret) {
-		writeOAuthError(w, invalidClient("API resource authentication failed"))
+	if !clientauth.VerifyBasic(secrets, cred) {
+		writeOAuthError(w, s.authFailed(r, "API resource", name, "wrong secret"))
 		return
 	}
 	token := p.v["token"]

@@ -90,7 +90,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !good {
 		s.oidc.userLimit.fail(uk, now)
 		s.oidc.addrLimit.fail(ak, now)
-		s.log.Info("sign-in failed", "client_id", req.clientID, "address", ak[2:])
+		s.log.Info("sign-in failed", "username", clip(username), "client_id", req.clientID, "address", ak[2:])
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}

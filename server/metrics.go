@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"time"
@@ -31,7 +32,19 @@ type routeCode struct {
 	code  int
 }
 
-func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time) (*metrics, error) {
+// BuildInfo labels the signet_build_info metric.
+type BuildInfo struct {
+	Version  string // "(devel)" when empty
+	Revision string // the VCS revision, "" when unknown
+	Backend  string // the signing backend: go, openssl, ...; "go" when empty
+}
+
+func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time, build BuildInfo) (*metrics, error) {
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "signet_build_info",
+		Help: "1, labelled with the version, the VCS revision and the signing backend of this build.",
+	}, []string{"version", "revision", "backend"})
+	buildInfo.WithLabelValues(cmp.Or(build.Version, "(devel)"), build.Revision, cmp.Or(build.Backend, backend.Go)).Set(1)
 	m := &metrics{
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "signet_tokens_issued_total",
@@ -52,7 +65,7 @@ func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time) (*met
 		}, []string{"route", "code"}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.tokens, m.errors, m.latency, m.requests,
+		m.tokens, m.errors, m.latency, m.requests, buildInfo,
 		&keyCollector{keys: keys, now: now},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -211,6 +211,7 @@ type loginClient struct {
 	accessLifetime  time.Duration
 	refreshLifetime time.Duration
 	idLifetime      time.Duration
+	reuseInterval   time.Duration // refreshreuse.go
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -235,6 +236,7 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 			accessLifetime:  c.AccessTokenLifetime,
 			refreshLifetime: c.RefreshTokenLifetime,
 			idLifetime:      cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
+			reuseInterval:   max(0, c.RefreshTokenReuseInterval),
 		}
 		for _, sc := range lc.identityScopes {
 			if !isIdentityScope(sc) {

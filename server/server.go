@@ -72,6 +72,10 @@ type Client struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family, from the code exchange.
 	RefreshTokenLifetime time.Duration
+	// RefreshTokenReuseInterval is how long after a rotation the rotated
+	// refresh token still gets an answer (its successor) instead of a
+	// reuse detection (refreshreuse.go); zero means not at all.
+	RefreshTokenReuseInterval time.Duration
 	// IDTokenLifetime is the lifetime of the client's ID tokens; zero
 	// means DefaultIDTokenLifetime.
 	IDTokenLifetime time.Duration
@@ -133,6 +137,8 @@ type Config struct {
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration
+	// Build labels signet_build_info.
+	Build BuildInfo
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is
 	// believed when finding a client's address (ratelimit.go); empty: the
 	// TCP peer is the client.
@@ -154,6 +160,7 @@ type Server struct {
 	registry   *prometheus.Registry
 	metrics    *metrics
 	handler    http.Handler
+	admin      http.Handler      // AdminHandler
 	routes     map[string]string // mux pattern -> route label
 	proxies    []netip.Prefix    // trusted reverse proxies
 
@@ -205,7 +212,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err
 	}
-	s.metrics, err = newMetrics(s.registry, s.keys, s.now)
+	s.metrics, err = newMetrics(s.registry, s.keys, s.now, cfg.Build)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +220,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.buildHandler()
+	s.admin = s.buildAdminHandler()
 	return s, nil
 }
 
@@ -252,7 +260,7 @@ func (s *Server) buildHandler() http.Handler {
 	handleCORS(s.prefix+PathToken, "token", "POST", s.serveToken)
 	s.addLoginRoutes(handle, handleCORS)
 	handle("GET /healthz", "healthz", s.serveHealthz)
-	handle("GET /readyz", "readyz", s.serveReadyz)
-	handle("GET /metrics", "metrics", s.metrics.handler(s.registry))
+	handle("GET /readyz", "readyz", s.servePublicReadyz)
+	// /metrics and the detailed /readyz: AdminHandler (health.go).
 	return s.wrap(mux)
 }

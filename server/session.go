@@ -80,6 +80,29 @@ func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, u *use
 	return &session{id: g.ID, sid: sid, authTime: now, user: u}, nil
 }
 
+// endLoginSession ends sess: its session grant is revoked, then the codes
+// it issued and nobody redeemed are deleted (a code being issued at the
+// same moment is either refused, the session being revoked, or deleted:
+// the store serializes both per session). Refresh tokens outlive it. The
+// error is the revocation's: once the session is revoked, a failure to
+// delete its codes is logged (they expire within CodeLifetime).
+func (s *Server) endLoginSession(ctx context.Context, sess *session) error {
+	if err := s.oidc.grants.RevokeGrant(ctx, sess.id, s.now()); err != nil {
+		return err
+	}
+	s.deleteSessionCodes(ctx, sess.sid)
+	return nil
+}
+
+// deleteSessionCodes deletes the unredeemed codes of the login session
+// sid, which was just revoked. A failure is logged: the codes expire
+// within CodeLifetime.
+func (s *Server) deleteSessionCodes(ctx context.Context, sid string) {
+	if _, err := s.oidc.grants.DeleteSessionCodes(ctx, sid); err != nil {
+		s.log.Error("the login session ended, but deleting its unredeemed codes failed; they expire on their own", "error", err)
+	}
+}
+
 // cookie returns a login-flow cookie. maxAge 0 makes a browser-session
 // cookie; negative deletes it.
 func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {

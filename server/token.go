@@ -74,45 +74,46 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 	if s.oidc != nil && (req.grantType == grantAuthorizationCode || req.grantType == grantRefreshToken) {
 		return s.userToken(w, r, string(body)) // the login flows (usertoken.go)
 	}
+	if req.grantType != grantClientCredentials { // before client authentication: a public client gets this too
+		return s.unsupportedGrant(req.grantType)
+	}
 
 	// Client authentication: client_secret_basic or client_secret_post.
-	var id, secret string
+	var cred clientauth.BasicCredentials
+	reg := s.reg.Load()
 	switch authz := r.Header.Get("Authorization"); {
 	case authz != "":
 		if !clientauth.IsBasic(authz) {
 			return invalidClient("unsupported Authorization scheme; use Basic (client_secret_basic) or client_id and client_secret in the body")
 		}
 		var ok bool
-		if id, secret, ok = clientauth.ParseBasic(authz); !ok {
-			return invalidClient("malformed Basic credentials")
+		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
+			return s.authRefused(r, "client", "", "malformed Basic credentials", invalidClient("malformed Basic credentials"))
 		}
 		if req.hasSecret {
 			return invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")
 		}
-		if req.clientID != "" && req.clientID != id {
+		cred.Resolve(func(id string) bool { return reg.clients[id] != nil })
+		if req.clientID != "" && req.clientID != cred.ID {
 			return invalidRequest("client_id in the body differs from the Basic credentials")
 		}
 	case req.hasSecret:
 		if req.clientID == "" {
 			return invalidRequest("client_secret was sent without client_id")
 		}
-		id, secret = req.clientID, req.clientSecret
+		cred = clientauth.BasicCredentials{ID: req.clientID, Secret: req.clientSecret}
 	default:
 		return invalidClient("no client authentication; use HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)")
 	}
-	reg := s.reg.Load()
-	cl := reg.clients[id]
+	cl := reg.clients[cred.ID]
 	if cl == nil {
-		clientauth.VerifyAny(reg.dummy, secret)
-		return invalidClient("client authentication failed")
+		clientauth.VerifyBasic(reg.dummy, cred)
+		return s.authFailed(r, "client", cred.ID, "unknown client")
 	}
-	if !clientauth.VerifyAny(cl.secrets, secret) {
-		return invalidClient("client authentication failed")
+	if !clientauth.VerifyBasic(cl.secrets, cred) {
+		return s.authFailed(r, "client", cred.ID, "wrong secret")
 	}
 
-	if req.grantType != grantClientCredentials {
-		return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", desc: "grant type '" + clip(req.grantType) + "' is not supported; use client_credentials"}
-	}
 	if !cl.clientCredentials {
 		return &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", desc: "the client may not use the client_credentials grant"}
 	}
@@ -144,6 +145,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		s.log.Debug("token issued", "client_id", cl.id, "kid", k.KID(), "alg", string(k.Algorithm()), "scope", g.scope)
 	}
 	return nil
+}
+
+// unsupportedGrant is the answer to a grant type this server does not
+// serve; it names the ones it does.
+func (s *Server) unsupportedGrant(grantType string) *oauthError {
+	supported := "client_credentials"
+	if s.oidc != nil {
+		supported = "authorization_code, client_credentials, refresh_token"
+	}
+	return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type",
+		desc: "grant type '" + clip(grantType) + "' is not supported; this server supports " + supported}
 }
 
 // tokenScratch is the memory of one token request: its body, the

@@ -42,7 +42,12 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, unavailable())
 		return
 	}
-	scopes := strings.Fields(c.Scope)
+	// The token's identity scopes count only while its client still has
+	// them (the configuration may have been reloaded since it was issued).
+	lc := s.reg.Load().login[c.ClientID]
+	scopes := slices.DeleteFunc(strings.Fields(c.Scope), func(sc string) bool {
+		return lc == nil || !slices.Contains(lc.identityScopes, sc)
+	})
 	if !slices.Contains(scopes, scopeOpenID) {
 		writeBearerError(w, http.StatusForbidden, "insufficient_scope", "the access token was not granted the openid scope", scopeOpenID)
 		return

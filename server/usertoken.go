@@ -57,42 +57,50 @@ func parseUserTokenRequest(body string) (userTokenRequest, *oauthError) {
 // HTTP Basic or client_secret_post for confidential clients, client_id
 // alone for public ones (an empty Basic password counts as none).
 func (s *Server) authenticateClient(r *http.Request, clientID, secret string, hasSecret bool) (*client, *loginClient, *oauthError) {
-	id := clientID
+	cred := clientauth.BasicCredentials{ID: clientID, Secret: secret}
+	reg := s.reg.Load()
 	switch authz := r.Header.Get("Authorization"); {
 	case authz != "":
 		if !clientauth.IsBasic(authz) {
 			return nil, nil, invalidClient("unsupported Authorization scheme; use Basic (client_secret_basic), client_id and client_secret in the body, or client_id alone for a public client")
 		}
-		bid, bsecret, ok := clientauth.ParseBasic(authz)
-		if !ok {
-			return nil, nil, invalidClient("malformed Basic credentials")
+		var ok bool
+		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
+			return nil, nil, s.authRefused(r, "client", "", "malformed Basic credentials", invalidClient("malformed Basic credentials"))
 		}
 		if hasSecret {
 			return nil, nil, invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")
 		}
-		if clientID != "" && clientID != bid {
+		cred.Resolve(func(id string) bool { return reg.clients[id] != nil })
+		if clientID != "" && clientID != cred.ID {
 			return nil, nil, invalidRequest("client_id in the body differs from the Basic credentials")
 		}
-		id, secret, hasSecret = bid, bsecret, bsecret != ""
+		hasSecret = cred.Secret != ""
 	case hasSecret && clientID == "":
 		return nil, nil, invalidRequest("client_secret was sent without client_id")
-	case id == "":
+	case clientID == "":
 		return nil, nil, invalidClient("no client authentication; send client_id (public clients) or authenticate with a client secret")
 	}
-	reg := s.reg.Load()
+	id := cred.ID
 	cl, lc := reg.clients[id], reg.login[id]
 	if !hasSecret {
-		if cl == nil || lc == nil || !lc.public {
-			return nil, nil, invalidClient("client authentication failed")
+		switch {
+		case cl == nil || lc == nil:
+			return nil, nil, s.authFailed(r, "client", id, "unknown client")
+		case !lc.public:
+			return nil, nil, s.authFailed(r, "client", id, "no secret from a confidential client")
 		}
 		return cl, lc, nil
 	}
 	if cl == nil || lc == nil {
-		clientauth.VerifyAny(reg.dummy, secret)
-		return nil, nil, invalidClient("client authentication failed")
+		clientauth.VerifyBasic(reg.dummy, cred)
+		return nil, nil, s.authFailed(r, "client", id, "unknown client")
 	}
-	if lc.public || !clientauth.VerifyAny(cl.secrets, secret) {
-		return nil, nil, invalidClient("client authentication failed")
+	if lc.public {
+		return nil, nil, s.authFailed(r, "client", id, "a secret from a public client")
+	}
+	if !clientauth.VerifyBasic(cl.secrets, cred) {
+		return nil, nil, s.authFailed(r, "client", id, "wrong secret")
 	}
 	return cl, lc, nil
 }
@@ -115,7 +123,7 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request, body string) 
 	case grantRefreshToken:
 		resp, alg, e = s.refresh(r, cl, lc, &req)
 	default:
-		return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", desc: "grant type '" + clip(req.grantType) + "' is not supported"}
+		return s.unsupportedGrant(req.grantType)
 	}
 	if e != nil {
 		return e
@@ -150,18 +158,14 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	if e != nil {
 		return nil, "", e
 	}
-	if !g.Consumed.IsZero() {
-		s.codeReplayed(r, g, d, lc)
-		return nil, "", invalidGrant(msgBadCode)
-	}
-	now := s.now()
+	// The client and the redirect URI are checked first: only the client
+	// the code was issued to, with its binding, can trigger a replay's
+	// revocation.
 	switch {
-	case !g.Revoked.IsZero() || !now.Before(g.Expires):
-		return nil, "", invalidGrant(msgBadCode)
 	case g.ClientID != cl.id:
-		return nil, "", invalidGrant(msgBadCode)
+		return nil, "", s.grantRefused(r, g, "authorization code", "issued to another client")
 	case d.RedirectURI != req.redirectURI:
-		return nil, "", invalidGrant(msgBadCode)
+		return nil, "", s.grantRefused(r, g, "authorization code", "another redirect_uri")
 	}
 	// PKCE: the verifier must match the challenge; with no challenge, a
 	// verifier is refused (a downgrade attempt).
@@ -176,9 +180,24 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	} else if req.codeVerifier != "" {
 		return nil, "", invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
 	}
+	if !g.Consumed.IsZero() {
+		s.codeReplayed(r, g, d, lc)
+		return nil, "", invalidGrant(msgBadCode)
+	}
+	now := s.now()
+	switch {
+	case !g.Revoked.IsZero():
+		return nil, "", s.grantRefused(r, g, "authorization code", "revoked")
+	case !now.Before(g.Expires):
+		return nil, "", s.grantRefused(r, g, "authorization code", "expired "+now.Sub(g.Expires).Round(time.Second).String()+" ago")
+	}
 	u := s.oidc.users.Load().bySubject[g.Subject]
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
+	}
+	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
+		return nil, "", e
 	}
 
 	// A replay here lost a race with another redemption.
@@ -188,7 +207,6 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 		return nil, "", e
 	}
 
-	scopes, _ := parseScope(d.Scope) // stored by issueCode: valid
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, nonce: d.Nonce, jti: d.JTI}
 	if lc.refresh && slices.Contains(scopes, scopeOfflineAccess) {
 		in.family, in.familyExpires, in.familyScope = g.FamilyID, now.Add(lc.refreshLifetime), d.Scope
@@ -289,13 +307,17 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	if g.ClientID != cl.id {
 		return nil, "", invalidGrant(msgBadRefresh)
 	}
-	if !g.Consumed.IsZero() && g.Revoked.IsZero() {
+	now := s.now()
+	reused := !g.Consumed.IsZero() && g.Revoked.IsZero()
+	if reused && !reuseAllowed(lc, g, d, now) {
 		s.refreshReused(r, g, d, lc)
 		return nil, "", invalidGrant(msgBadRefresh)
 	}
-	now := s.now()
-	if !g.Revoked.IsZero() || !now.Before(g.Expires) {
-		return nil, "", invalidGrant(msgBadRefresh)
+	if !g.Revoked.IsZero() {
+		return nil, "", s.grantRefused(r, g, "refresh token", "revoked")
+	}
+	if !now.Before(g.Expires) {
+		return nil, "", s.grantRefused(r, g, "refresh token", "expired")
 	}
 	granted, _ := parseScope(d.Scope)
 	scopes := granted
@@ -315,14 +337,28 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	if u == nil {
 		return nil, "", invalidGrant("the user no longer exists")
 	}
-
-	g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",
-		func(g grantstore.Grant) { s.refreshReused(r, g, d, lc) })
-	if e != nil {
+	if e := checkScopes(s.reg.Load(), cl, lc, scopes); e != nil {
 		return nil, "", e
 	}
+
+	if !reused {
+		g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",
+			func(g grantstore.Grant) {
+				if reused = reuseAllowed(lc, g, d, now); !reused { // lost a race within the interval: answer as its winner
+					s.refreshReused(r, g, d, lc)
+				}
+			})
+		if e != nil && !reused {
+			return nil, "", e
+		}
+	}
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, jti: d.NextJTI,
-		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope}
+		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope, handle: successorHandle(d.Seed, req.refreshToken)}
+	if reused {
+		if e := s.successorUnused(r, g, d, lc, in.handle); e != nil {
+			return nil, "", e
+		}
+	}
 	resp, alg, e := s.issueUserTokens(ctx, s.reg.Load(), in)
 	if e != nil {
 		return nil, "", e

@@ -193,6 +193,19 @@ func TestListenError(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
 		t.Errorf("serve created its data before binding the port: %v", err)
 	}
+	// The admin listener too is bound before the store is opened.
+	adm := writeFile(t, dir, "d.yaml", "issuer: https://signet.test\nlisten: 127.0.0.1:0\nadminListen: "+in.addr+"\nstorage: { driver: sqlite, dsn: ./data/s.db }\nkeyManagement: { signingAlgorithms: [ES256] }\n")
+	if code, _, errs := runCLI(t, "", nil, "serve", "--config", adm); code != 1 || !strings.Contains(errs, "address already in use") {
+		t.Errorf("admin: exit %d: %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("serve created its data before binding the admin port: %v", err)
+	}
+	// A port out of range in adminListen gets the port's hint.
+	bad := writeFile(t, dir, "e.yaml", "issuer: https://signet.test\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:90900\nstorage: { driver: memory }\n")
+	if code, _, errs := runCLI(t, "", nil, "config", "check", "--config", bad); code != 1 || !strings.Contains(errs, `e.yaml:3: adminListen: "127.0.0.1:90900": port 90900 is out of range`) {
+		t.Errorf("adminListen port: exit %d: %q", code, errs)
+	}
 }
 
 func TestRestartNeeded(t *testing.T) {

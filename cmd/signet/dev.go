@@ -58,7 +58,9 @@ type devSetup struct {
 	RedirectURI  string
 	// Verifier is a PKCE code verifier; AuthorizeURL carries its
 	// challenge.
-	Verifier     string
+	Verifier string
+	// AdminAddr is the admin listener's address (/metrics).
+	AdminAddr    string
 	AuthorizeURL string
 }
 
@@ -205,11 +207,13 @@ Sign in as a user (the login flow, with PKCE):
 
 Discovery: %s/.well-known/openid-configuration
 JWKS:      %s/.well-known/openid-configuration/jwks
+Metrics:   http://%s/metrics (the admin listener, adminListen; also /readyz
+           with the detail, and /healthz)
 Stop with Ctrl-C.
 
 `, cfg.Issuer, store, d.ClientID, d.ClientSecret, d.SecretFile, cfg.APIResources[0].Name, strings.Join(scopes, " "),
 		d.ClientID, d.ClientSecret, cfg.Issuer,
 		d.Username, d.Password, d.PasswordFile, d.AppID, d.AuthorizeURL, d.RedirectURI,
 		d.AppID, d.RedirectURI, d.Verifier, cfg.Issuer,
-		cfg.Issuer, cfg.Issuer)
+		cfg.Issuer, cfg.Issuer, d.AdminAddr)
 }

@@ -29,6 +29,7 @@ func TestServeEndToEnd(t *testing.T) {
 	cfg := writeFile(t, dir, "signet.yaml", fmt.Sprintf(`
 issuer: http://%s
 listen: %s
+adminListen: 127.0.0.1:0
 storage: { driver: file }
 keyManagement:
   signingAlgorithms: [ { name: ES256 }, { name: EdDSA, x509: true } ]
@@ -84,8 +85,12 @@ keyManagement:
 		t.Errorf("wrong secret: %v", err)
 	}
 
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200} {
-		resp, err := http.Get(in.base + path)
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 404, "admin /healthz": 200, "admin /readyz": 200, "admin /metrics": 200} {
+		base := in.base
+		if p, ok := strings.CutPrefix(path, "admin "); ok {
+			base, path = "http://"+in.adminAddr, p
+		}
+		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,8 +99,9 @@ keyManagement:
 		if resp.StatusCode != want {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
 		}
-		if path == "/metrics" && !strings.Contains(string(body), `signet_tokens_issued_total{algorithm="EdDSA",grant_type="client_credentials"} 1`) {
-			t.Errorf("metrics lack the EdDSA token")
+		if path == "/metrics" && want == 200 && (!strings.Contains(string(body), `signet_tokens_issued_total{algorithm="EdDSA",grant_type="client_credentials"} 1`) ||
+			!strings.Contains(string(body), `signet_build_info{backend="go",revision=`)) {
+			t.Errorf("metrics lack the EdDSA token or the build info:\n%s", body)
 		}
 	}
 	// The file store holds sealed keys only: no PEM, no private JWK.

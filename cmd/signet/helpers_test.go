@@ -50,15 +50,16 @@ func (s *syncBuffer) String() string {
 // instance is a server started in-process by serve, the same code path
 // as the binary.
 type instance struct {
-	addr    string
-	base    string // http://addr
-	issuer  string
-	stdout  *syncBuffer
-	logs    *syncBuffer
-	reload  chan os.Signal
-	cancel  context.CancelFunc
-	done    chan error
-	stopped bool
+	addr      string
+	adminAddr string // "" without adminListen
+	base      string // http://addr
+	issuer    string
+	stdout    *syncBuffer
+	logs      *syncBuffer
+	reload    chan os.Signal
+	cancel    context.CancelFunc
+	done      chan error
+	stopped   bool
 }
 
 // startServe runs serve with o until the test ends (or stop is called).
@@ -84,7 +85,7 @@ func startServe(t *testing.T, o serveOptions, vars map[string]string) *instance 
 	go func() { in.done <- serve(ctx, &o, e, in.reload) }()
 	select {
 	case si := <-started:
-		in.addr, in.issuer, in.base = si.Addr, si.Issuer, "http://"+si.Addr
+		in.addr, in.issuer, in.base, in.adminAddr = si.Addr, si.Issuer, "http://"+si.Addr, si.AdminAddr
 	case err := <-in.done:
 		cancel()
 		t.Fatalf("serve failed to start: %v\nlogs:\n%s", err, in.logs)

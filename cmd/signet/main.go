@@ -52,8 +52,9 @@ func readTerminalSecret(prompt string) (string, error) {
 
 // startedInfo describes a running server.
 type startedInfo struct {
-	Addr   string // the address it listens on
-	Issuer string
+	Addr      string // the address it listens on
+	Issuer    string
+	AdminAddr string // the admin listener's address; "" without one
 }
 
 // usageError marks a wrong command line (exit code 2).

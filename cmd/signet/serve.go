@@ -45,7 +45,9 @@ func newServeCmd(e *env) *cobra.Command {
 		Short: "Run the token server",
 		Long: `serve runs the token server: OpenID Connect discovery, the JWKS, the
 token endpoint, the login flows (authorize, login page, userinfo,
-introspection, revocation, end session), /healthz, /readyz and /metrics.
+introspection, revocation, end session), /healthz and /readyz; with
+adminListen, an admin listener serves /metrics, the detailed /readyz and
+/healthz.
 
 With --config it reads a YAML configuration (see signet.example.yaml and
 docs/configuration.md); without --config and --dev, ./signet.yaml. With
@@ -144,6 +146,12 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		}
 	}
 	defer ln.Close()
+	// Both listeners are bound before the store is opened or a key made.
+	admin, err := listenAdmin(cfg) // admin.go
+	if err != nil {
+		return err
+	}
+	defer admin.close()
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
@@ -186,21 +194,13 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	hs := newHTTPServer(srv, log) // admin.go
 
 	// The key manager outlives the HTTP drain, so requests in flight can
 	// still sign.
 	mctx, stopManager := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopManager()
-	failed := make(chan error, 2)
+	failed := make(chan error, 3)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := m.Run(mctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -217,13 +217,16 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		}
 	})
 
+	admin.serve(srv, log, &wg, failed)
+
 	log.Info("signet started", "issuer", cfg.Issuer, "addr", ln.Addr().String(), "store", string(cfg.Storage.Driver),
 		"algorithms", m.SigningAlgorithms(), "clients", len(cfg.Clients))
 	if dev != nil {
+		dev.AdminAddr = admin.addr()
 		printDevBanner(e.stdout, cfg, dev)
 	}
 	if e.started != nil {
-		e.started(startedInfo{Addr: ln.Addr().String(), Issuer: cfg.Issuer})
+		e.started(startedInfo{Addr: ln.Addr().String(), Issuer: cfg.Issuer, AdminAddr: admin.addr()})
 	}
 
 	var failure error
@@ -248,7 +251,7 @@ loop:
 
 	log.Info("shutting down", "timeout", o.shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.shutdownTimeout)
-	shutdownErr := hs.Shutdown(sctx)
+	shutdownErr := errors.Join(hs.Shutdown(sctx), admin.shutdown(sctx))
 	cancel()
 	stopManager()
 	wg.Wait()
@@ -314,6 +317,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if a.Listen != b.Listen {
 		out = append(out, "listen")
+	}
+	if a.AdminListen != b.AdminListen {
+		out = append(out, "adminListen")
 	}
 	if !slices.Equal(a.TrustedProxies, b.TrustedProxies) {
 		out = append(out, "trustedProxies")

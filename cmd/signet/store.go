@@ -103,6 +103,7 @@ func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log 
 		Users:        serverUsers(cfg),
 		// Login rate limits and logs see clients behind these proxies.
 		TrustedProxies: cfg.TrustedProxies,
+		Build:          buildInfo(),
 	}
 }
 
@@ -125,6 +126,7 @@ func serverClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			IdentityScopes:                        identity,
 			AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
 			RefreshTokenLifetime:                  c.RefreshTokenLifetime,
+			RefreshTokenReuseInterval:             c.RefreshTokenReuseInterval,
 			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
 			IDTokenLifetime:                       c.IdentityTokenLifetime,
 		})

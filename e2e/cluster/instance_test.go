@@ -78,7 +78,7 @@ func scope(alg key.Algorithm) string { return "sign." + strings.ToLower(string(a
 func writeConfig(t *testing.T, c clusterConfig) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "issuer: %s\nlisten: 127.0.0.1:0\n", issuer)
+	fmt.Fprintf(&b, "issuer: %s\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n", issuer)
 	b.WriteString("storage: { driver: postgres, dsn: \"${SIGNET_CLUSTER_DSN}\" }\n")
 	b.WriteString("keyManagement:\n  signingAlgorithms: [")
 	for i, a := range c.Algorithms {
@@ -150,6 +150,7 @@ type instance struct {
 	started time.Time
 	exited  chan struct{} // closed when the process has exited
 	base    string        // http://host:port, once it listens
+	admin   string        // the admin listener's http://host:port
 }
 
 // newInstance prepares `signet serve --config cfg` (and flags) with the
@@ -244,6 +245,9 @@ func (in *instance) waitListening(t *testing.T) {
 		sc := bufio.NewScanner(strings.NewReader(in.logs.String()))
 		for sc.Scan() {
 			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && strings.HasPrefix(line.Msg, "admin listener started") {
+				in.admin = "http://" + line.Addr
+			}
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "signet started" && line.Addr != "" {
 				in.base = "http://" + line.Addr
 				return
@@ -257,16 +261,16 @@ func (in *instance) waitListening(t *testing.T) {
 	t.Fatalf("%s did not start within 60s:\n%s", in.name, in.logs)
 }
 
-// readiness is the /readyz body.
+// readiness is the detailed /readyz body of the admin listener.
 type readiness struct {
 	Status string `json:"status"`
-	Error  string `json:"error"`
+	Tokens string `json:"tokens"`
 	Store  string `json:"store"`
 }
 
-// readyz returns the /readyz status code and body.
+// readyz returns the admin listener's /readyz status code and body.
 func (in *instance) readyz(ctx context.Context) (int, readiness, string, error) {
-	code, body, err := in.get(ctx, "/readyz")
+	code, body, err := in.getAt(ctx, in.admin, "/readyz")
 	var r readiness
 	if err == nil {
 		err = json.Unmarshal(body, &r)
@@ -295,7 +299,12 @@ func (in *instance) waitReady(t *testing.T) {
 }
 
 func (in *instance) get(ctx context.Context, path string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.base+path, nil)
+	return in.getAt(ctx, in.base, path)
+}
+
+// getAt gets path from base: in.base, or in.admin for the admin listener.
+func (in *instance) getAt(ctx context.Context, base, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 	if err != nil {
 		return 0, nil, err
 	}

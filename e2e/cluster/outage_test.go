@@ -208,7 +208,7 @@ func TestStoreOutage(t *testing.T) {
 			}
 			code, r, body, err := in.readyz(ctx)
 			last[i] = fmt.Sprint(code, " ", body, " ", err)
-			_, metrics, _ := in.get(ctx, "/metrics")
+			_, metrics, _ := in.getAt(ctx, in.admin, "/metrics")
 			if err == nil && code == http.StatusOK && r.Status == "degraded" && strings.HasPrefix(r.Store, "unreachable: ") &&
 				strings.Contains(string(metrics), "\nsignet_key_store_up 0\n") {
 				reported[i] = body

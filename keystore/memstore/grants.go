@@ -137,3 +137,71 @@ func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// sessionLive reports whether sessionID has an unrevoked session grant
+// unexpired at now. s.mu is held.
+func (s *Store) sessionLive(sessionID string, now time.Time) bool {
+	for _, g := range s.grants {
+		if g.Kind == grant.KindSession && g.SessionID == sessionID && g.Revoked.IsZero() && now.Before(g.Expires) {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteSessionCodes deletes the unredeemed codes of sessionID beyond the
+// newest keep and returns how many. s.mu is held.
+func (s *Store) deleteSessionCodes(sessionID string, keep int) int {
+	var codes []grant.Grant
+	for _, g := range s.grants {
+		if g.Kind == grant.KindAuthorizationCode && g.SessionID == sessionID && g.Consumed.IsZero() {
+			codes = append(codes, g)
+		}
+	}
+	if len(codes) <= keep {
+		return 0
+	}
+	slices.SortFunc(codes, grant.NewestFirst)
+	for _, g := range codes[keep:] {
+		delete(s.grants, g.ID)
+	}
+	return len(codes) - keep
+}
+
+// CreateCode stores the code g of a live session and deletes the
+// session's unredeemed codes beyond keep, under the store's mutex. It
+// scans every grant: this store is for tests and throw-away servers.
+func (s *Store) CreateCode(ctx context.Context, g grant.Grant, keep int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := g.ValidateCode(keep); err != nil {
+		return 0, fmt.Errorf("memstore: create code: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grants == nil {
+		s.grants = make(map[string]grant.Grant)
+	}
+	if _, ok := s.grants[g.ID]; ok {
+		return 0, fmt.Errorf("memstore: create code: %w", grant.ErrExists)
+	}
+	if !s.sessionLive(g.SessionID, g.Created) {
+		return 0, fmt.Errorf("memstore: create code: %w", grant.ErrNoSession)
+	}
+	s.grants[g.ID] = cloneGrant(g)
+	return s.deleteSessionCodes(g.SessionID, keep), nil
+}
+
+// DeleteSessionCodes deletes every unredeemed code of a login session.
+func (s *Store) DeleteSessionCodes(ctx context.Context, sessionID string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if sessionID == "" {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleteSessionCodes(sessionID, 0), nil
+}

@@ -82,10 +82,7 @@ func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: create grant: %w", err)
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (id) DO NOTHING`,
-		g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
-		storedTime(g.Created), storedTime(g.Expires), nullTime(g.Consumed), nullTime(g.Revoked))
+	tag, err := s.pool.Exec(ctx, insertGrant, grantArgs(g)...)
 	if err != nil {
 		return wrap(ctx, "create grant", err)
 	}
@@ -93,6 +90,15 @@ func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
 		return fmt.Errorf("pgstore: create grant: %w", grant.ErrExists)
 	}
 	return nil
+}
+
+const insertGrant = `INSERT INTO grants (` + grantColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	ON CONFLICT (id) DO NOTHING`
+
+// grantArgs are the arguments of insertGrant for g.
+func grantArgs(g grant.Grant) []any {
+	return []any{g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
+		storedTime(g.Created), storedTime(g.Expires), nullTime(g.Consumed), nullTime(g.Revoked)}
 }
 
 // Grant returns a grant by id; grant.ErrNotFound if none.
@@ -201,4 +207,77 @@ func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Ti
 // DeleteExpired deletes grants that expired before t and returns how many.
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
 	return s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE expires < $1`, storedTime(t))
+}
+
+// lockSession takes the transaction-scoped advisory lock of a login
+// session's codes: CreateCode and DeleteSessionCodes of one session are
+// serialized across every instance, each seeing what the previous one
+// committed (every statement of a READ COMMITTED transaction takes a new
+// snapshot).
+func (s *Store) lockSession(ctx context.Context, tx pgx.Tx, sessionID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, advisoryKey("signet session codes\x00"+sessionID, s.schema))
+	return err
+}
+
+// deleteSessionCodes deletes the unredeemed codes of sessionID beyond the
+// newest keep, in tx (which holds the session's lock).
+func deleteSessionCodes(ctx context.Context, tx pgx.Tx, sessionID string, keep int) (int, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM grants WHERE id IN (
+		SELECT id FROM grants WHERE session_id = $1 AND kind = 'authorization_code' AND consumed IS NULL
+		ORDER BY created DESC, id COLLATE "C" DESC OFFSET $2)`, sessionID, keep)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// CreateCode stores the code g of a live session and deletes the
+// session's unredeemed codes beyond keep, in one transaction holding the
+// session's advisory lock.
+func (s *Store) CreateCode(ctx context.Context, g grant.Grant, keep int) (int, error) {
+	if err := g.ValidateCode(keep); err != nil {
+		return 0, fmt.Errorf("pgstore: create code: %w", err)
+	}
+	var deleted int
+	err := s.tx(ctx, "create code", func(tx pgx.Tx) error {
+		if err := s.lockSession(ctx, tx, g.SessionID); err != nil {
+			return err
+		}
+		var live bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM grants WHERE session_id = $1 AND kind = 'session'
+			AND revoked IS NULL AND expires > $2)`, g.SessionID, storedTime(g.Created)).Scan(&live); err != nil {
+			return err
+		}
+		if !live {
+			return errRefused{grant.ErrNoSession}
+		}
+		tag, err := tx.Exec(ctx, insertGrant, grantArgs(g)...)
+		if err != nil {
+			return err
+		}
+		if err := refuseIfNone(tag, grant.ErrExists); err != nil {
+			return err
+		}
+		deleted, err = deleteSessionCodes(ctx, tx, g.SessionID, keep)
+		return err
+	})
+	return deleted, err
+}
+
+// DeleteSessionCodes deletes every unredeemed code of a login session,
+// holding the session's advisory lock.
+func (s *Store) DeleteSessionCodes(ctx context.Context, sessionID string) (int, error) {
+	if sessionID == "" {
+		return 0, nil
+	}
+	var n int
+	err := s.tx(ctx, "delete session codes", func(tx pgx.Tx) error {
+		if err := s.lockSession(ctx, tx, sessionID); err != nil {
+			return err
+		}
+		var err error
+		n, err = deleteSessionCodes(ctx, tx, sessionID, 0)
+		return err
+	})
+	return n, err
 }

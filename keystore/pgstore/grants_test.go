@@ -173,3 +173,10 @@ func TestGrantErrors(t *testing.T) {
 		t.Errorf("ConsumeGrant after the pool replaced the connection: %v", err)
 	}
 }
+
+// Pools of their own, as separate instances would have, keep a session's
+// unredeemed codes within the bound.
+func TestCodesBoundAcrossInstances(t *testing.T) {
+	_, dsn := newSchema(t)
+	granttest.CodesBoundConcurrent(t, time.Now().UTC().Truncate(time.Microsecond), open(t, dsn), open(t, dsn), open(t, dsn))
+}

@@ -317,7 +317,25 @@ func (e errRefused) Error() string { return e.sentinel.Error() }
 
 // write runs change in a transaction that also bumps the revision and
 // notifies watchers; both take effect at commit.
-func (s *Store) write(ctx context.Context, op string, change func(pgx.Tx) error) (err error) {
+func (s *Store) write(ctx context.Context, op string, change func(pgx.Tx) error) error {
+	return s.tx(ctx, op, func(tx pgx.Tx) error {
+		if err := change(tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE store_revision SET revision = revision + 1 WHERE id = 1`); err != nil {
+			return fmt.Errorf("bump revision: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, s.schema); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		return nil
+	})
+}
+
+// tx runs fn in a transaction and commits it. fn reports a refused write
+// by returning errRefused, whose sentinel the error wraps; any failure
+// rolls back.
+func (s *Store) tx(ctx context.Context, op string, fn func(pgx.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
@@ -332,18 +350,12 @@ func (s *Store) write(ctx context.Context, op string, change func(pgx.Tx) error)
 			_ = tx.Rollback(rctx)
 		}
 	}()
-	if err := change(tx); err != nil {
+	if err := fn(tx); err != nil {
 		var refused errRefused
 		if errors.As(err, &refused) {
 			return fmt.Errorf("pgstore: %s: %w", op, refused.sentinel)
 		}
 		return wrap(ctx, op, err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE store_revision SET revision = revision + 1 WHERE id = 1`); err != nil {
-		return wrap(ctx, op+": bump revision", err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, s.schema); err != nil {
-		return wrap(ctx, op+": notify", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return wrap(ctx, op+": commit", err)

@@ -81,16 +81,20 @@ func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("sqlitestore: create grant: %w", err)
 	}
-	return s.tx(ctx, "create grant", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`,
-			g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
-			micros(g.Created), micros(g.Expires), nullMicros(g.Consumed), nullMicros(g.Revoked))
-		if err != nil {
-			return err
-		}
-		return affected(res, grant.ErrExists)
-	})
+	return s.tx(ctx, "create grant", func(tx *sql.Tx) error { return insertGrant(ctx, tx, g) })
+}
+
+// insertGrant inserts g in tx; errNoChange{grant.ErrExists} if its id is
+// taken.
+func insertGrant(ctx context.Context, tx *sql.Tx, g grant.Grant) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`,
+		g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
+		micros(g.Created), micros(g.Expires), nullMicros(g.Consumed), nullMicros(g.Revoked))
+	if err != nil {
+		return err
+	}
+	return affected(res, grant.ErrExists)
 }
 
 // Grant returns a grant by id; grant.ErrNotFound if none.
@@ -187,4 +191,58 @@ func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Ti
 // DeleteExpired deletes grants that expired before t and returns how many.
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
 	return s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE expires_us < ?`, micros(t))
+}
+
+// deleteSessionCodes deletes the unredeemed codes of sessionID beyond the
+// newest keep, in tx.
+func deleteSessionCodes(ctx context.Context, tx *sql.Tx, sessionID string, keep int) (int, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE id IN (
+		SELECT id FROM grants WHERE session_id = ?1 AND kind = 'authorization_code' AND consumed_us IS NULL
+		ORDER BY created_us DESC, id DESC LIMIT -1 OFFSET ?2)`, sessionID, keep)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// CreateCode stores the code g of a live session and deletes the
+// session's unredeemed codes beyond keep, in one IMMEDIATE transaction:
+// writers to the database are serialized, across processes too.
+func (s *Store) CreateCode(ctx context.Context, g grant.Grant, keep int) (int, error) {
+	if err := g.ValidateCode(keep); err != nil {
+		return 0, fmt.Errorf("sqlitestore: create code: %w", err)
+	}
+	var deleted int
+	err := s.tx(ctx, "create code", func(tx *sql.Tx) error {
+		var live int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM grants WHERE session_id = ? AND kind = 'session'
+			AND revoked_us IS NULL AND expires_us > ?`, g.SessionID, micros(g.Created)).Scan(&live); err != nil {
+			return err
+		}
+		if live == 0 {
+			return errNoChange{grant.ErrNoSession}
+		}
+		if err := insertGrant(ctx, tx, g); err != nil {
+			return err
+		}
+		var err error
+		deleted, err = deleteSessionCodes(ctx, tx, g.SessionID, keep)
+		return err
+	})
+	return deleted, err
+}
+
+// DeleteSessionCodes deletes every unredeemed code of a login session.
+func (s *Store) DeleteSessionCodes(ctx context.Context, sessionID string) (int, error) {
+	if sessionID == "" {
+		return 0, nil
+	}
+	var n int
+	err := s.tx(ctx, "delete session codes", func(tx *sql.Tx) error {
+		var err error
+		n, err = deleteSessionCodes(ctx, tx, sessionID, 0)
+		return err
+	})
+	return n, err
 }

@@ -140,3 +140,10 @@ func TestGrantErrors(t *testing.T) {
 		t.Errorf("a create with a done context stored the grant: %v", err)
 	}
 }
+
+// Handles with their own connections, as separate processes would, keep
+// a session's unredeemed codes within the bound.
+func TestCodesBoundAcrossHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signet.db")
+	granttest.CodesBoundConcurrent(t, time.Now().UTC().Truncate(time.Microsecond), open(t, path), open(t, path), open(t, path))
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/server"
+	"github.com/signet-id/signet/signer/backend"
+)
+
+// adminServer is the admin listener (adminListen): /metrics, the detailed
+// /readyz and /healthz. A nil *adminServer (no adminListen) does nothing.
+type adminServer struct {
+	ln net.Listener
+	hs *http.Server
+}
+
+// listenAdmin binds cfg.AdminListen, before anything is served.
+func listenAdmin(cfg *config.Config) (*adminServer, error) {
+	if cfg.AdminListen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w; free the port or choose another address with adminListen:", cfg.AdminListen, err)
+	}
+	return &adminServer{ln: ln}, nil
+}
+
+// addr is the admin listener's address, "" without one.
+func (a *adminServer) addr() string {
+	if a == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// serve starts serving srv's admin endpoints in a goroutine of wg; a
+// failure goes to failed.
+func (a *adminServer) serve(srv *server.Server, log *slog.Logger, wg *sync.WaitGroup, failed chan<- error) {
+	if a == nil {
+		return
+	}
+	a.hs = newHTTPServer(srv.AdminHandler(), log)
+	wg.Go(func() {
+		if err := a.hs.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
+			failed <- fmt.Errorf("admin listener: %w", err)
+		}
+	})
+	log.Info("admin listener started: /metrics, /readyz (detailed), /healthz", "addr", a.addr())
+}
+
+// shutdown stops the admin listener; close releases a listener never
+// served (an early return of serve).
+func (a *adminServer) shutdown(ctx context.Context) error {
+	if a == nil || a.hs == nil {
+		return nil
+	}
+	return a.hs.Shutdown(ctx)
+}
+
+func (a *adminServer) close() {
+	if a != nil && a.hs == nil {
+		a.ln.Close()
+	}
+}
+
+// newHTTPServer is an HTTP server for h with serve's limits and timeouts.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}
+
+// buildInfo labels signet_build_info: the version (as `signet version`
+// reports it), the VCS revision and the signing backend of this build.
+func buildInfo() server.BuildInfo {
+	b := server.BuildInfo{Version: version, Backend: backend.Go}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if b.Version == "" {
+			b.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				b.Revision = s.Value
+			}
+		}
+	}
+	for _, alg := range key.Algorithms() {
+		if backend.Name(alg) != backend.Go {
+			b.Backend = backend.Name(alg)
+		}
+	}
+	return b
+}
