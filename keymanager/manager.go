@@ -119,6 +119,10 @@ type KeyInfo struct {
 	X509    bool
 	// Unreadable is set when the stored key cannot be decrypted or parsed.
 	Unreadable error
+	// Standby is set for a managed key the schedule makes active while the
+	// static signing credential, of the same algorithm, signs in its place
+	// (phase 1 of a migration): it is announced and does not sign.
+	Standby bool
 }
 
 // States of configured keys in KeyInfo.
@@ -177,6 +181,14 @@ type Manager struct {
 	storeErr   error
 	revision   string
 	lastPlan   *key.Plan
+	// lastRecords are the records behind lastPlan, to log a deleted
+	// key's algorithm and times.
+	lastRecords map[string]key.Record
+	// createdHere are the kids this instance created since the last
+	// publish, so the first publish logs their creation.
+	createdHere map[string]bool
+	// phase3Checked: whether the start of phase 3 was looked for.
+	phase3Checked bool
 	// staticRecorded is when MetaStaticLastSigned was last written.
 	staticRecorded time.Time
 }
@@ -443,14 +455,9 @@ func (m *Manager) reconcileLocked(ctx context.Context) error {
 func (m *Manager) loadLocked(ctx context.Context) error {
 	recs, err := m.store.Keys(ctx)
 	if err != nil {
-		if m.storeErr == nil {
-			m.log.Error("key store unreachable; serving the keys already loaded", "err", err)
-		}
+		// Run logs the outage, once.
 		m.storeErr = err
 		return fmt.Errorf("keymanager: load keys: %w", err)
-	}
-	if m.storeErr != nil {
-		m.log.Info("key store reachable again")
 	}
 	m.storeErr = nil
 	m.records = recs
@@ -675,8 +682,14 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 			m.destroy(ctx, r, "the store refused it")
 			return fmt.Errorf("keymanager: store new %s key: %w", nk.Algorithm, err)
 		}
-		m.log.Info("key created", "kid", r.KID, "alg", r.Algorithm,
-			"signs_from", r.SignsFrom, "retires_at", r.RetiresAt, "delete_after", r.DeleteAfter)
+		// Logged as written (e2e/cluster times its kills by this line),
+		// and with its state when published (logTransitions).
+		m.log.Info("key created", "kid", r.KID, "alg", string(r.Algorithm), "created", r.Created.UTC(),
+			"signs_from", r.SignsFrom.UTC(), "retires_at", r.RetiresAt.UTC(), "delete_after", r.DeleteAfter.UTC())
+		if m.createdHere == nil {
+			m.createdHere = make(map[string]bool)
+		}
+		m.createdHere[r.KID] = true
 	}
 	for alg, r := range pregen {
 		if !wanted[alg] {
@@ -705,7 +718,7 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 		if err := m.store.DeleteKey(ctx, kid); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 			return fmt.Errorf("keymanager: delete key %s: %w", kid, err)
 		}
-		m.log.Info("key deleted", "kid", kid)
+		// Logged with its algorithm and times when published (logTransitions).
 	}
 	return nil
 }

@@ -41,6 +41,10 @@ with its state and schedule (RFC 3339, UTC):
   pending   published, does not sign yet (also a key inside its signing
             window while an older key still signs)
   active    the key that signs for its algorithm
+  standby   announced; the static credential signs (phase 1 of a migration
+            from a signingCredential of the same algorithm): it would be
+            active, and signs once the signingCredential is moved to
+            validationKeys
   retired   no longer signs, still published so its tokens validate
   revoked   revoked by an operator, unpublished
   expired   past its retention, unpublished; listed only when
@@ -62,10 +66,14 @@ pkcs11 or awskms.`,
 			defer s.close()
 			keys := s.m.Keys()
 			warnUnreadable(e, keys)
+			write := writeKeysTable
 			if asJSON {
-				return writeKeysJSON(e.stdout, keys)
+				write = writeKeysJSON
 			}
-			return writeKeysTable(e.stdout, keys)
+			if err := write(e.stdout, keys); err != nil {
+				return err
+			}
+			return keysTrouble(s)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +12,7 @@ import (
 	"github.com/signet-id/signet/advisor"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/keystore"
 )
 
 func newKeysStatusCmd(e *env, o *keysOptions) *cobra.Command {
@@ -42,7 +45,7 @@ backend remain and what must stay configured until then
 		Example: `  signet keys status --config signet.yaml`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openKeys(cmd.Context(), o, e, false)
+			s, err := openKeys(cmd.Context(), o, e, true)
 			if err != nil {
 				return err
 			}
@@ -59,8 +62,23 @@ backend remain and what must stay configured until then
 				return fmt.Errorf("read the keys from the store: %w", err)
 			}
 			writeBackendStatus(e.stdout, s.cfg, recs, s.now())
-			return nil
+			warnUnreadable(e, s.m.Keys())
+			return keysTrouble(s)
 		},
+	}
+}
+
+// warnMigration logs at serve's start a migration step taken before
+// `signet keys status` said it was safe (phase 2 begun too early, the old
+// key dropped while its tokens live), as keys status reports it.
+func warnMigration(ctx context.Context, cfg *config.Config, store keystore.Store, log *slog.Logger) {
+	mig, err := keymanager.ReadMigration(ctx, store)
+	if err != nil {
+		log.Warn("reading the migration's timestamps failed", "err", err)
+		return
+	}
+	if a := advisor.Advise(adviceInput(cfg, mig, time.Now())); a.Warning != "" {
+		log.Warn("migration step taken too early: "+a.Warning, "phase", a.Phase.String())
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/keystore/filestore"
@@ -88,6 +89,26 @@ func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer
 		kc.Validation = append(kc.Validation, keymanager.StaticKey{KID: v.KID, Algorithm: v.Algorithm, Public: v.Public, Certificates: v.Certificates})
 	}
 	return kc
+}
+
+// serverConfig is the server's configuration: serve's, and preflight's
+// to run the server's checks.
+func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log *slog.Logger) server.Config {
+	clients, resources := serverClients(cfg)
+	return server.Config{
+		Issuer:       cfg.Issuer,
+		Keys:         keys,
+		Clients:      clients,
+		APIResources: resources,
+		JWKSMaxAge:   cfg.JWKSMaxAge,
+		Logger:       log,
+		Grants:       grants,
+		Users:        serverUsers(cfg),
+		// Login rate limits and logs see clients behind these proxies.
+		TrustedProxies: cfg.TrustedProxies,
+		Build:          buildInfo(),
+		Limits:         cfg.Limits,
+	}
 }
 
 // serverClients maps the configured clients and API resources to the
