@@ -337,11 +337,41 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 2 {
 		t.Errorf("SIGNET_GENERATE: %d %q", code, out)
 	}
+	// No variable confirms a revoke or makes a rotation take effect at once.
+	for _, args := range [][]string{{"keys", "revoke", "--config", ok, "some-kid"}, {"keys", "rotate", "--config", ok}} {
+		_, _, errs := runCLI(t, "", map[string]string{"SIGNET_YES": "true", "SIGNET_NOW": "true"}, args...)
+		if strings.Contains(errs, "SIGNET_YES") || strings.Contains(errs, "SIGNET_NOW") {
+			t.Errorf("%v: %q", args, errs)
+		}
+	}
+	root0 := newRootCmd(&env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
+	for _, path := range [][]string{{"keys", "revoke"}, {"keys", "rotate"}} {
+		c, _, err := root0.Find(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := map[string]string{"revoke": "yes", "rotate": "now"}[path[1]]
+		if f := c.Flags().Lookup(name); f == nil || !isCLIOnly(f) {
+			t.Errorf("%v --%s must be command line only", path, name)
+		}
+		if err := applyFlagEnv(c, func(n string) (string, bool) { return "true", true }); err != nil {
+			t.Fatal(err)
+		}
+		if f := c.Flags().Lookup(name); f.Value.String() != "false" {
+			t.Errorf("%v: SIGNET_%s set --%s", path, strings.ToUpper(name), name)
+		}
+	}
 	// Every visible flag of every command documents its variable.
 	root := newRootCmd(&env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if isCLIOnly(f) {
+				if strings.Contains(f.Usage, "[$") || !strings.Contains(f.Usage, "[command line only]") {
+					t.Errorf("%s --%s: help must say it is command line only: %q", c.CommandPath(), f.Name, f.Usage)
+				}
+				return
+			}
 			if !f.Hidden && !strings.Contains(f.Usage, "[$"+flagEnvName(f.Name)+"]") {
 				t.Errorf("%s --%s: help does not name %s", c.CommandPath(), f.Name, flagEnvName(f.Name))
 			}
@@ -359,7 +389,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	var docWalk func(c *cobra.Command)
 	docWalk = func(c *cobra.Command) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if n := flagEnvName(f.Name); !f.Hidden && f.Name != "help" && !strings.Contains(string(doc), "`"+n+"`") {
+			if n := flagEnvName(f.Name); !f.Hidden && f.Name != "help" && !isCLIOnly(f) && !strings.Contains(string(doc), "`"+n+"`") {
 				t.Errorf("docs/configuration.md does not list %s (%s --%s)", n, c.CommandPath(), f.Name)
 			}
 		})

@@ -17,6 +17,21 @@ func flagEnvName(flag string) string {
 	return "SIGNET_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
+// cliOnly marks a flag that no environment variable sets: one that skips
+// a confirmation or makes a key change take effect at once (keys revoke
+// --yes, keys rotate --now). Set in a container's environment, such a
+// variable would turn every later command destructive without anyone
+// typing it.
+const cliOnly = "signet_cli_only"
+
+// markCLIOnly marks flag name of cmd as command-line only (cliOnly).
+func markCLIOnly(cmd *cobra.Command, name string) {
+	_ = cmd.Flags().SetAnnotation(name, cliOnly, []string{"true"})
+}
+
+// isCLIOnly reports whether f is command-line only.
+func isCLIOnly(f *pflag.Flag) bool { return len(f.Annotations[cliOnly]) > 0 }
+
 // documentFlagEnv appends each visible flag's environment variable to its
 // help text, in every command under root.
 func documentFlagEnv(root *cobra.Command) {
@@ -29,6 +44,10 @@ func documentFlagEnv(root *cobra.Command) {
 					return
 				}
 				seen[f] = true
+				if isCLIOnly(f) {
+					f.Usage += " [command line only]"
+					return
+				}
 				f.Usage += " [$" + flagEnvName(f.Name) + "]"
 			})
 		}
@@ -47,7 +66,7 @@ func documentFlagEnv(root *cobra.Command) {
 func applyFlagEnv(cmd *cobra.Command, lookup config.LookupEnv) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Hidden || f.Name == "help" {
+		if err != nil || f.Changed || f.Hidden || f.Name == "help" || isCLIOnly(f) {
 			return
 		}
 		name := flagEnvName(f.Name)
