@@ -13,6 +13,7 @@ import (
 // TestGoAPI runs examples/connect/goapi (docs/connect/go-api.md) and calls
 // it with Signet's access tokens.
 func TestGoAPI(t *testing.T) {
+	t.Parallel()
 	needBinaries(t)
 	listen := freeAddr(t)
 	s := startSignet(t, guideBlock(t, "go-api"), "http://"+listen)

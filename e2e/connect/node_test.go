@@ -10,6 +10,7 @@ import (
 // TestNode runs examples/connect/node (docs/connect/node.md) with
 // openid-client from its node_modules.
 func TestNode(t *testing.T) {
+	t.Parallel()
 	needBinaries(t)
 	node, err := exec.LookPath("node")
 	if err != nil {

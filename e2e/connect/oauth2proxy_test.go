@@ -39,6 +39,7 @@ type upstreamSeen struct {
 // echoes what it receives: sign-in, the cookie refresh with a page's
 // parallel requests, and logout through the backend logout URL.
 func TestOAuth2Proxy(t *testing.T) {
+	t.Parallel()
 	needBinaries(t)
 	bin := oauth2Proxy(t)
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

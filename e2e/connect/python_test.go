@@ -10,6 +10,7 @@ import (
 // TestPython runs examples/connect/python (docs/connect/python.md) with
 // Debian's authlib.
 func TestPython(t *testing.T) {
+	t.Parallel()
 	needBinaries(t)
 	python := os.Getenv("SIGNET_CONNECT_PYTHON")
 	if python == "" {

@@ -81,6 +81,7 @@ func appEnv(s *signet, clientID, secret, appURL string) []string {
 
 // TestGoWeb runs examples/connect/goweb (docs/connect/go-web.md).
 func TestGoWeb(t *testing.T) {
+	t.Parallel()
 	needBinaries(t)
 	appURL := "http://" + freeAddr(t)
 	s := startSignet(t, guideBlock(t, "go-web"), appURL)
