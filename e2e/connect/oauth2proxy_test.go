@@ -74,8 +74,9 @@ func TestOAuth2Proxy(t *testing.T) {
 	// A page's six parallel requests after the refresh period: each
 	// refreshes with the same refresh token; all must reach the app (with
 	// refreshTokenReuseInterval: 0s, all but one would be sent back to
-	// the login page and the family revoked).
-	time.Sleep(2500 * time.Millisecond)
+	// the login page and the family revoked). oauth2-proxy counts the
+	// session's age in whole seconds: wait past 3 s for "older than 2 s".
+	time.Sleep(3500 * time.Millisecond)
 	refreshes := s.issued(t, "refresh_token")
 	var wg sync.WaitGroup
 	results := make([]string, 6)
@@ -104,8 +105,7 @@ func TestOAuth2Proxy(t *testing.T) {
 	if n := s.issued(t, "refresh_token") - refreshes; n < 1 {
 		t.Errorf("Signet issued %d refresh_token grants after the refresh period, want at least 1", n)
 	}
-	// The family survived: the next refresh works too. (The refreshed
-	// session's age counts in whole seconds: wait past 3 s.)
+	// The family survived: the next refresh works too.
 	time.Sleep(3500 * time.Millisecond)
 	refreshes = s.issued(t, "refresh_token")
 	status, u, body = b.get(t, proxyURL+"/")

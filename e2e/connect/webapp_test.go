@@ -2,7 +2,6 @@ package connect
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -89,5 +88,3 @@ func TestGoWeb(t *testing.T) {
 	waitHTTP(t, p, appURL+"/")
 	checkWebApp(t, s, appURL)
 }
-
-var _ = url.Values{}
