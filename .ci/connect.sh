@@ -12,6 +12,7 @@
 # Idempotent: where it ran before it installs nothing (a few checks, about
 # two seconds here). Runs on its own too: `bash .ci/connect.sh`.
 
+set -euo pipefail # as .ci/run, which sources it
 export PATH="$PATH:/usr/local/go/bin"
 SIGNET_OAUTH2_PROXY_VERSION=v7.15.6
 

@@ -25,7 +25,7 @@ builder.Services
         options.ResponseType = OpenIdConnectResponseType.Code;
         // Signet answers with the query string only; ASP.NET's default is form_post.
         options.ResponseMode = OpenIdConnectResponseMode.Query;
-        options.UsePkce = true;                         // Signet requires S256
+        options.UsePkce = true;                         // S256, the only method Signet accepts
         options.Scope.Clear();
         options.Scope.Add("openid");
         options.Scope.Add("profile");
