@@ -10,9 +10,9 @@ import (
 )
 
 // TestGuideBlocks loads the YAML block of every guide in docs/connect as
-// Signet's configuration: the client (and API resource) definitions of a
-// configuration whose issuer and storage the reader already has. (The
-// docs test of package config reads docs/*.md only, not this directory.)
+// Signet's configuration the way config's TestDocsExamples loads a block
+// without an issuer (after "issuer: https://login.example.com") and checks
+// the timing rules. That test reads docs/*.md only, not this directory.
 // The blocks of the guides that run are also what their tests start
 // Signet with; this test covers the one that does not (aspnet.md) and
 // runs without any binary.
@@ -28,7 +28,7 @@ func TestGuideBlocks(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			src := guideBlock(t, name)
-			cfg := "issuer: " + guideIssuer + "\nstorage: { driver: memory }\n" + src
+			cfg := "issuer: " + guideIssuer + "\n" + src
 			c, err := config.Parse([]byte(cfg), config.ParseOptions{Source: "docs/connect/" + name + ".md", Dir: t.TempDir(), LookupEnv: func(string) (string, bool) { return "", false }})
 			if err != nil {
 				t.Fatalf("%v\n%s", err, cfg)
