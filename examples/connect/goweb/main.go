@@ -105,12 +105,13 @@ func main() {
 // verifier, kept in a new session.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	s := &session{state: rand.Text(), nonce: rand.Text(), verifier: oauth2.GenerateVerifier()}
+	to := a.oauth.AuthCodeURL(s.state, oidc.Nonce(s.nonce), oauth2.S256ChallengeOption(s.verifier))
 	id := rand.Text()
 	a.mu.Lock()
 	a.sessions[id] = s
 	a.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	http.Redirect(w, r, a.oauth.AuthCodeURL(s.state, oidc.Nonce(s.nonce), oauth2.S256ChallengeOption(s.verifier)), http.StatusFound)
+	http.Redirect(w, r, to, http.StatusFound)
 }
 
 func (a *app) session(r *http.Request) *session {
@@ -123,27 +124,47 @@ func (a *app) session(r *http.Request) *session {
 	return a.sessions[c.Value]
 }
 
+// signedIn returns the request's session with its tokens and subject;
+// nil tokens when it has not signed in.
+func (a *app) signedIn(r *http.Request) (*session, *oauth2.Token, string) {
+	s := a.session(r)
+	if s == nil {
+		return nil, nil, ""
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return s, s.token, s.sub
+}
+
 // callback checks the state, exchanges the code with the PKCE verifier and
 // verifies the ID token.
 func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	s := a.session(r)
 	q := r.URL.Query()
+	// The pending sign-in is used once, matching or not.
+	var state, nonce, verifier string
+	if s != nil {
+		a.mu.Lock()
+		state, nonce, verifier = s.state, s.nonce, s.verifier
+		s.state, s.nonce, s.verifier = "", "", ""
+		a.mu.Unlock()
+	}
 	switch {
-	case s == nil || s.state == "" || q.Get("state") != s.state:
+	case state == "" || q.Get("state") != state:
 		http.Error(w, "unknown or replayed sign-in (state)", http.StatusBadRequest)
 		return
 	case q.Get("error") != "":
 		http.Error(w, "sign-in failed: "+q.Get("error")+": "+q.Get("error_description"), http.StatusBadRequest)
 		return
 	}
-	tok, err := a.oauth.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(s.verifier))
+	tok, err := a.oauth.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		http.Error(w, "code exchange: "+err.Error(), http.StatusBadGateway)
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	idt, err := a.verifier.Verify(r.Context(), raw)
-	if err == nil && idt.Nonce != s.nonce {
+	if err == nil && idt.Nonce != nonce {
 		err = errors.New("the nonce does not match")
 	}
 	if err == nil && idt.AccessTokenHash != "" {
@@ -154,7 +175,6 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
-	s.state, s.nonce, s.verifier = "", "", ""
 	s.sub, s.token, s.idToken = idt.Subject, tok, raw
 	a.mu.Unlock()
 	http.Redirect(w, r, "/me", http.StatusFound)
@@ -162,14 +182,11 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 
 // me shows the user as userinfo returns it for the current access token.
 func (a *app) me(w http.ResponseWriter, r *http.Request) {
-	s := a.session(r)
-	if s == nil || s.token == nil {
+	_, tok, sub := a.signedIn(r)
+	if tok == nil {
 		http.Error(w, "not signed in: /login", http.StatusUnauthorized)
 		return
 	}
-	a.mu.Lock()
-	tok, sub := s.token, s.sub
-	a.mu.Unlock()
 	ui, err := a.provider.UserInfo(r.Context(), oauth2.StaticTokenSource(tok))
 	if err != nil {
 		http.Error(w, "userinfo: "+err.Error(), http.StatusBadGateway)
@@ -189,14 +206,11 @@ func (a *app) me(w http.ResponseWriter, r *http.Request) {
 // refresh uses the refresh token; Signet rotates it, so the new one
 // replaces it. A new ID token must name the same subject.
 func (a *app) refresh(w http.ResponseWriter, r *http.Request) {
-	s := a.session(r)
-	if s == nil || s.token == nil {
+	s, old, sub := a.signedIn(r)
+	if old == nil {
 		http.Error(w, "not signed in: /login", http.StatusUnauthorized)
 		return
 	}
-	a.mu.Lock()
-	old := s.token
-	a.mu.Unlock()
 	tok, err := a.oauth.TokenSource(r.Context(), &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
 	if err != nil {
 		http.Error(w, "refresh: "+err.Error(), http.StatusUnauthorized)
@@ -205,7 +219,7 @@ func (a *app) refresh(w http.ResponseWriter, r *http.Request) {
 	raw, _ := tok.Extra("id_token").(string)
 	if raw != "" {
 		idt, err := a.verifier.Verify(r.Context(), raw)
-		if err == nil && idt.Subject != s.sub {
+		if err == nil && idt.Subject != sub {
 			err = errors.New("the refreshed ID token names another subject")
 		}
 		if err != nil {
@@ -227,17 +241,20 @@ func (a *app) refresh(w http.ResponseWriter, r *http.Request) {
 // end-session endpoint with the ID token as hint: Signet ends its own
 // session without asking and sends the user back to APP_URL/.
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	s := a.session(r)
+	var idToken string
 	if c, err := r.Cookie("session"); err == nil {
 		a.mu.Lock()
+		if s := a.sessions[c.Value]; s != nil {
+			idToken = s.idToken
+		}
 		delete(a.sessions, c.Value)
 		a.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: "session", Path: "/", MaxAge: -1})
-	if s == nil || s.idToken == "" {
+	if idToken == "" {
 		http.Redirect(w, r, "/", http.StatusFound)
 		return
 	}
-	q := url.Values{"id_token_hint": {s.idToken}, "post_logout_redirect_uri": {a.url + "/"}}
+	q := url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {a.url + "/"}}
 	http.Redirect(w, r, a.endSession+"?"+q.Encode(), http.StatusFound)
 }
