@@ -2,10 +2,13 @@ package connect
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -63,4 +66,69 @@ func TestGoAPI(t *testing.T) {
 			t.Errorf("%s: %d %q %s, want %d %q", tc.name, status, auth, body, tc.want, tc.wantAuth)
 		}
 	}
+}
+
+// TestGoAPIRotation calls examples/connect/goapi with tokens while Signet
+// rotates its key every 3 seconds (announced 2 s before it signs, the
+// JWKS's max-age 1 s): every token must be accepted, across at least two
+// rotations. A key cache that ignored max-age and only refetched on an
+// unknown kid (at most every 10 s) would refuse the tokens of a key that
+// began signing within 10 s of its last fetch.
+func TestGoAPIRotation(t *testing.T) {
+	t.Parallel()
+	needBinaries(t)
+	listen := freeAddr(t)
+	s := startSignetWith(t, guideBlock(t, "go-api"), "http://"+listen, `keyManagement:
+  signingAlgorithms: [ ES256 ]
+  rotationInterval: 3s
+  propagationTime: 2s
+  retentionDuration: 1h
+`, "--unsafe-timing")
+	p := start(t, "goapi", t.TempDir(), []string{"SIGNET_ISSUER=" + s.issuer, "API_AUDIENCE=orders", "LISTEN=" + listen}, bins["goapi"])
+	api := "http://" + listen + "/orders"
+	waitHTTP(t, p, api)
+
+	cc := clientcredentials.Config{ClientID: "orders-reader", ClientSecret: "orders-reader-demo-secret-change-me",
+		TokenURL: s.issuer + "/connect/token", Scopes: []string{"orders.read"}}
+	kids := map[string]bool{}
+	calls := 0
+	for deadline := time.Now().Add(7500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		tok, err := cc.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", api, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		kid := kidOf(t, tok.AccessToken)
+		if resp.StatusCode != 200 {
+			t.Fatalf("a token of key %s (keys so far %v) refused: %d %s", kid, kids, resp.StatusCode, body)
+		}
+		kids[kid] = true
+		calls++
+	}
+	if len(kids) < 3 {
+		t.Errorf("%d calls with tokens of %d keys, want at least 3 keys (two rotations)", calls, len(kids))
+	}
+	t.Logf("%d calls accepted, tokens of %d keys", calls, len(kids))
+}
+
+// kidOf returns the kid of a JWT's header.
+func kidOf(t *testing.T, token string) string {
+	t.Helper()
+	h, _, _ := strings.Cut(token, ".")
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr struct{ Kid string }
+	if err := json.Unmarshal(b, &hdr); err != nil {
+		t.Fatal(err)
+	}
+	return hdr.Kid
 }

@@ -197,6 +197,13 @@ var yamlBlockRE = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 // app URL replaced by the test's) and the user alice.
 func startSignet(t *testing.T, block, appURL string) *signet {
 	t.Helper()
+	return startSignetWith(t, block, appURL, "keyManagement:\n  signingAlgorithms: [ ES256, RS256 ]\n")
+}
+
+// startSignetWith is startSignet with another keyManagement section and
+// more arguments for serve.
+func startSignetWith(t *testing.T, block, appURL, keyManagement string, args ...string) *signet {
+	t.Helper()
 	needBinaries(t)
 	dir := t.TempDir()
 	addr, admin := freeAddr(t), freeAddr(t)
@@ -207,18 +214,16 @@ func startSignet(t *testing.T, block, appURL string) *signet {
 listen: %s
 adminListen: %s
 storage: { driver: sqlite, dsn: ./signet.db }
-keyManagement:
-  signingAlgorithms: [ ES256, RS256 ]
-users:
+%susers:
   - subject: %s
     username: %s
     passwordHash: "%s"
     claims: { name: Alice Liddell, email: alice@example.com, email_verified: true }
-%s`, s.issuer, addr, admin, subject, username, cheapHash(password), block)
+%s`, s.issuer, addr, admin, keyManagement, subject, username, cheapHash(password), block)
 	if err := os.WriteFile(filepath.Join(dir, "signet.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, "signet", dir, nil, bins["signet"], "serve", "--config", "signet.yaml", "--log-level", "debug")
+	p := start(t, "signet", dir, nil, bins["signet"], append([]string{"serve", "--config", "signet.yaml", "--log-level", "debug"}, args...)...)
 	waitHTTP(t, p, s.admin+"/readyz")
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
