@@ -2,14 +2,13 @@ package connect
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2/clientcredentials"
 )
 
@@ -118,17 +117,12 @@ func TestGoAPIRotation(t *testing.T) {
 	t.Logf("%d calls accepted, tokens of %d keys", calls, len(kids))
 }
 
-// kidOf returns the kid of a JWT's header.
+// kidOf returns the kid of a JWS's header.
 func kidOf(t *testing.T, token string) string {
 	t.Helper()
-	h, _, _ := strings.Cut(token, ".")
-	b, err := base64.RawURLEncoding.DecodeString(h)
+	sig, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hdr struct{ Kid string }
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		t.Fatal(err)
-	}
-	return hdr.Kid
+	return sig.Signatures[0].Header.KeyID
 }
