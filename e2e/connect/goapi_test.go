@@ -68,9 +68,9 @@ func TestGoAPI(t *testing.T) {
 }
 
 // TestGoAPIRotation calls examples/connect/goapi with tokens while Signet
-// rotates its key every 3 seconds (announced 2 s before it signs, the
-// JWKS's max-age 1 s): every token must be accepted, across at least two
-// rotations. A key cache that ignored max-age and only refetched on an
+// rotates fast (rotationInterval 3s from a key's creation, propagationTime
+// 2s: after the first key a new one signs every second; the JWKS's max-age
+// 1 s): every token must be accepted, across at least two rotations. A key cache that ignored max-age and only refetched on an
 // unknown kid (at most every 10 s) would refuse the tokens of a key that
 // began signing within 10 s of its last fetch.
 func TestGoAPIRotation(t *testing.T) {
