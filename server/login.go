@@ -97,15 +97,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.oidc.userLimit.reset(uk)
 
 	// A new session for every sign-in (no fixation); the previous one of
-	// this browser ends.
+	// this browser ends. issueCode stores both, with the code, in one
+	// transaction.
+	end := ""
 	if old, err := s.currentSession(r); err == nil && old != nil {
-		if err := s.oidc.grants.RevokeGrant(r.Context(), old.id, now); err != nil {
-			s.log.Warn("ending the previous login session failed", "error", err)
-		}
+		end = old.id
 	}
-	sess, err := s.startSession(r.Context(), w, u)
+	sess, err := s.newSession(u, end)
 	if err != nil {
-		s.log.Error("storing the login session failed", "error", err)
+		s.log.Error("starting a login session failed", "error", err)
 		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
 		return
 	}
