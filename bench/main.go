@@ -167,6 +167,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return rawSignMain(args[1:], stdout, stderr)
 		case "baseline-server":
 			return baselineMain(args[1:], stdout, stderr)
+		case "stateful":
+			return statefulMain(args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseOptions(args, stderr)
