@@ -9,6 +9,7 @@
 //	go run ./bench --tokens 1000000     # also: a million tokens, RSS and goroutines
 //	go run ./bench --tags openssl       # also: the same server built with -tags openssl
 //	go run ./bench --check              # exit 1 when a target is missed
+//	go run ./bench stateful --peer DIR  # refresh, sign-in, introspection per store (stateful.go)
 //
 // It builds signet, starts `signet serve` on CPU 0 (taskset -c 0,
 // GOMAXPROCS=1) on loopback and drives it from CPU 1 (the bench process
