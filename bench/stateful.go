@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"html"
 	"fmt"
 	"io"
 	"net/http"
@@ -527,9 +528,7 @@ func (f *signetFlows) introspect(c *http.Client, at string) error {
 	return introspectCall(c, f.base+"/connect/introspect", at, statefulResource, f.secret)
 }
 
-func htmlUnescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">", "&quot;", `"`).Replace(s)
-}
+func htmlUnescape(s string) string { return html.UnescapeString(s) }
 
 func do(c *http.Client, method, u string, form url.Values, want int) (*http.Response, []byte, error) {
 	var body io.Reader
