@@ -60,7 +60,7 @@ func measurePeer(ctx context.Context, o *statefulOptions, log io.Writer) []state
 	var rows []statefulRow
 	for _, flow := range o.flows {
 		fmt.Fprintf(log, "bench: oidc-provider %s\n", flow)
-		rows = append(rows, measureFlow(ctx, o, "oidc-provider", nil, flow, f))
+		rows = append(rows, measureFlow(ctx, o, "oidc-provider", nil, flow, f, c.pid()))
 	}
 	return rows
 }

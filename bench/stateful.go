@@ -69,7 +69,12 @@ type statefulRow struct {
 	RowsPer1000  float64 `json:"rowsPer1000"`  // -1: not measured
 	BytesPer1000 float64 `json:"bytesPer1000"` // -1: not measured
 	Load1        float64 `json:"load1"`        // the machine's load average after the window
-	Error        string  `json:"error,omitempty"`
+	// The server's RSS at the start and the end of the window, and the
+	// largest of its samples every second (MiB; 0: not measured).
+	RSSStartMiB float64 `json:"rssStartMiB,omitempty"`
+	RSSEndMiB   float64 `json:"rssEndMiB,omitempty"`
+	RSSMaxMiB   float64 `json:"rssMaxMiB,omitempty"`
+	Error       string  `json:"error,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -108,7 +113,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeStatefulTable(w io.Writer, rows []statefulRow) {
-	fmt.Fprintf(w, "%-14s %-9s %-11s %10s %8s %8s %7s %10s %12s %6s\n", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1")
+	fmt.Fprintf(w, "%-14s %-9s %-11s %10s %8s %8s %7s %10s %12s %6s %s\n", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max")
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(w, "%-14s %-9s %-11s error: %s\n", r.Server, r.Store, r.Flow, r.Error)
@@ -120,8 +125,8 @@ func writeStatefulTable(w io.Writer, rows []statefulRow) {
 			}
 			return fmt.Sprintf("%.0f", v)
 		}
-		fmt.Fprintf(w, "%-14s %-9s %-11s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f\n", r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
-			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1)
+		fmt.Fprintf(w, "%-14s %-9s %-11s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %.1f/%.1f/%.1f\n", r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
+			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1, r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB)
 	}
 }
 
@@ -296,7 +301,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st
 	var rows []statefulRow
 	for _, flow := range o.flows {
 		fmt.Fprintf(log, "bench: signet %s %s\n", st.name, flow)
-		row := measureFlow(ctx, o, "signet", st, flow, f)
+		row := measureFlow(ctx, o, "signet", st, flow, f, srv.pid())
 		rows = append(rows, row)
 	}
 	return rows
@@ -351,7 +356,7 @@ type tokens struct {
 }
 
 // measureFlow runs one flow with o.connections clients in a closed loop.
-func measureFlow(ctx context.Context, o *statefulOptions, server string, st *benchStore, flow string, f flows) statefulRow {
+func measureFlow(ctx context.Context, o *statefulOptions, server string, st *benchStore, flow string, f flows, pid int) statefulRow {
 	row := statefulRow{Server: server, Store: "memory", Flow: flow, RowsPer1000: -1, BytesPer1000: -1}
 	if st != nil {
 		row.Store = st.name
@@ -429,9 +434,22 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	if st != nil {
 		rows0, bytes0, sizeErr = st.size(ctx)
 	}
+	rss := func() float64 {
+		b, err := procRSS(pid)
+		if err != nil {
+			return 0
+		}
+		return round(mib(b), 1)
+	}
 	measuring.Store(true)
 	start := time.Now()
-	time.Sleep(o.duration)
+	row.RSSStartMiB = rss()
+	row.RSSMaxMiB = row.RSSStartMiB
+	for time.Since(start) < o.duration {
+		time.Sleep(min(time.Second, o.duration-time.Since(start)))
+		row.RSSMaxMiB = max(row.RSSMaxMiB, rss())
+	}
+	row.RSSEndMiB = rss()
 	measuring.Store(false)
 	elapsed := time.Since(start)
 	n := count.Load()
