@@ -18,16 +18,16 @@ import (
 
 // measurePeer runs the flows against oidc-provider (bench/peer), started
 // with node from o.peerDir on serverCPU.
-func measurePeer(ctx context.Context, o *statefulOptions, log io.Writer) []statefulRow {
+func measurePeer(ctx context.Context, o *statefulOptions, cores int, log io.Writer) []statefulRow {
 	fail := func(err error) []statefulRow {
-		return []statefulRow{{Server: "oidc-provider", Store: "memory", Error: err.Error()}}
+		return []statefulRow{{Server: "oidc-provider", Cores: cores, Store: "memory", Error: err.Error()}}
 	}
 	secret, err := newSecret()
 	if err != nil {
 		return fail(err)
 	}
 	pr, pw := io.Pipe()
-	c, err := startPinned("oidc-provider", serverCPU, "node", []string{filepath.Join(o.peerDir, "oidc-provider.mjs")},
+	c, err := startPinnedCPUs("oidc-provider", serverCPUs(cores), "node", []string{filepath.Join(o.peerDir, "oidc-provider.mjs")},
 		[]string{"PEER_INTROSPECT_SECRET=" + secret, "NODE_ENV=production"}, pw, nil)
 	if err != nil {
 		return fail(err)
@@ -59,8 +59,13 @@ func measurePeer(ctx context.Context, o *statefulOptions, log io.Writer) []state
 	f := &peerFlows{base: "http://" + a, secret: secret}
 	var rows []statefulRow
 	for _, flow := range o.flows {
-		fmt.Fprintf(log, "bench: oidc-provider %s\n", flow)
-		rows = append(rows, measureFlow(ctx, o, "oidc-provider", nil, flow, f, c.pid()))
+		if flow == "client_credentials" {
+			continue // not configured in the peer
+		}
+		fmt.Fprintf(log, "bench: oidc-provider %s, %d core(s)\n", flow, cores)
+		row := measureFlow(ctx, o, "oidc-provider", nil, flow, f, c.pid())
+		row.Cores = cores
+		rows = append(rows, row)
 	}
 	return rows
 }
@@ -150,6 +155,10 @@ func (f *peerFlows) signIn(c *http.Client) (tokens, error) {
 
 func (f *peerFlows) refresh(c *http.Client, rt string) (tokens, error) {
 	return tokenCall(c, f.base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {statefulClient}}, "", "")
+}
+
+func (f *peerFlows) clientCredentials(*http.Client) error {
+	return errors.New("client_credentials is not configured in the peer")
 }
 
 func (f *peerFlows) introspect(c *http.Client, at string) error {

@@ -39,6 +39,7 @@ import (
 const (
 	statefulIssuer   = "http://127.0.0.1"
 	statefulClient   = "app"
+	statefulService  = "svc" // a confidential client_credentials client
 	statefulRedirect = "http://127.0.0.1/cb"
 	statefulResource = "api"
 	statefulUser     = "alice"
@@ -56,10 +57,12 @@ type statefulOptions struct {
 	connections int
 	signetBin   string
 	out         string
+	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
 }
 
 type statefulRow struct {
 	Server       string  `json:"server"`
+	Cores        int     `json:"cores"`
 	Store        string  `json:"store"`
 	Flow         string  `json:"flow"`
 	PerSecond    float64 `json:"perSecond"`
@@ -81,8 +84,9 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	o := &statefulOptions{}
 	fs := flag.NewFlagSet("bench stateful", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var flows, stores string
-	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure")
+	var flows, stores, cores string
+	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (Signet only)")
+	fs.StringVar(&cores, "cores", "1", "1: the server on CPU 0 (GOMAXPROCS=1), the load on CPU 1; 2: the server with GOMAXPROCS=2 and the load (this process) both on CPUs 0 and 1; 1,2: both, with the scaling factor")
 	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), postgres (needs --postgres-dsn)")
 	fs.StringVar(&o.pgDSN, "postgres-dsn", os.Getenv("SIGNET_BENCH_POSTGRES_DSN"), "PostgreSQL for the postgres store (a schema is created and dropped); default $SIGNET_BENCH_POSTGRES_DSN")
 	fs.StringVar(&o.peerDir, "peer", "", "a directory holding a copy of bench/peer with oidc-provider installed (cp bench/peer/* DIR && cd DIR && npm install); empty: skip the peer")
@@ -95,6 +99,17 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.flows = strings.Split(flows, ",")
+	for _, c := range strings.Split(cores, ",") {
+		switch c {
+		case "1":
+			o.cores = append(o.cores, 1)
+		case "2":
+			o.cores = append(o.cores, 2)
+		default:
+			fmt.Fprintf(stderr, "bench stateful: --cores: %q is not 1 or 2\n", c)
+			return 2
+		}
+	}
 	o.stores = strings.Split(stores, ",")
 	rows, err := runStateful(context.Background(), o, stderr)
 	if err != nil {
@@ -102,6 +117,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	writeStatefulTable(stdout, rows)
+	writeScaling(stdout, rows)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		if err := os.WriteFile(o.out, b, 0o644); err != nil {
@@ -113,10 +129,10 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeStatefulTable(w io.Writer, rows []statefulRow) {
-	fmt.Fprintf(w, "%-14s %-9s %-11s %10s %8s %8s %7s %10s %12s %6s %s\n", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max")
+	fmt.Fprintf(w, "%-5s %-14s %-9s %-18s %10s %8s %8s %7s %10s %12s %6s %s\n", "cores", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%-14s %-9s %-11s error: %s\n", r.Server, r.Store, r.Flow, r.Error)
+			fmt.Fprintf(w, "%-5d %-14s %-9s %-18s error: %s\n", r.Cores, r.Server, r.Store, r.Flow, r.Error)
 			continue
 		}
 		m := func(v float64) string {
@@ -125,8 +141,25 @@ func writeStatefulTable(w io.Writer, rows []statefulRow) {
 			}
 			return fmt.Sprintf("%.0f", v)
 		}
-		fmt.Fprintf(w, "%-14s %-9s %-11s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %.1f/%.1f/%.1f\n", r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
+		fmt.Fprintf(w, "%-5d %-14s %-9s %-18s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %.1f/%.1f/%.1f\n", r.Cores, r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
 			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1, r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB)
+	}
+}
+
+// writeScaling prints, for each flow measured with 1 and 2 cores, the
+// scaling factor (rate with 2 / rate with 1).
+func writeScaling(w io.Writer, rows []statefulRow) {
+	one := map[string]float64{}
+	for _, r := range rows {
+		if r.Cores == 1 && r.Error == "" {
+			one[r.Server+" "+r.Store+" "+r.Flow] = r.PerSecond
+		}
+	}
+	for _, r := range rows {
+		k := r.Server + " " + r.Store + " " + r.Flow
+		if r.Cores == 2 && r.Error == "" && one[k] > 0 {
+			fmt.Fprintf(w, "scaling %s: %.2fx (%.0f/s with 2 cores, %.0f/s with 1)\n", k, r.PerSecond/one[k], r.PerSecond, one[k])
+		}
 	}
 }
 
@@ -148,23 +181,39 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	if err != nil {
 		return nil, err
 	}
-	if err := pinSelf(loadCPU); err != nil {
-		return nil, err
-	}
 	var rows []statefulRow
-	for _, store := range o.stores {
-		st, err := newBenchStore(ctx, store, dir, o.pgDSN)
-		if err != nil {
-			rows = append(rows, statefulRow{Server: "signet", Store: store, Error: err.Error()})
-			continue
+	for _, cores := range o.cores {
+		var err error
+		if cores == 1 {
+			err = pinSelf(loadCPU)
+		} else {
+			err = pinSelfCPUs(serverCPU, loadCPU)
 		}
-		rows = append(rows, measureSignet(ctx, o, bin, hash, st, log)...)
-		st.close()
-	}
-	if o.peerDir != "" {
-		rows = append(rows, measurePeer(ctx, o, log)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, store := range o.stores {
+			st, err := newBenchStore(ctx, store, dir, o.pgDSN)
+			if err != nil {
+				rows = append(rows, statefulRow{Server: "signet", Cores: cores, Store: store, Error: err.Error()})
+				continue
+			}
+			rows = append(rows, measureSignet(ctx, o, bin, hash, st, cores, log)...)
+			st.close()
+		}
+		if o.peerDir != "" {
+			rows = append(rows, measurePeer(ctx, o, cores, log)...)
+		}
 	}
 	return rows, nil
+}
+
+// serverCPUs are the CPUs of a server of cores cores.
+func serverCPUs(cores int) []int {
+	if cores == 1 {
+		return []int{serverCPU}
+	}
+	return []int{serverCPU, loadCPU}
 }
 
 // hashPassword runs signet hash-password.
@@ -190,12 +239,13 @@ type benchStore struct {
 func newBenchStore(ctx context.Context, name, dir, pgDSN string) (*benchStore, error) {
 	switch name {
 	case "sqlite", "tmpfs":
-		base := dir
+		parent := dir // a fresh database for each server
 		if name == "tmpfs" {
-			var err error
-			if base, err = os.MkdirTemp("/dev/shm", "signet-bench-"); err != nil {
-				return nil, fmt.Errorf("tmpfs: %w", err)
-			}
+			parent = "/dev/shm"
+		}
+		base, err := os.MkdirTemp(parent, "signet-bench-"+name+"-")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return &benchStore{name: name, driver: "sqlite", dsn: filepath.Join(base, "signet.db"), dir: base}, nil
 	case "postgres":
@@ -231,7 +281,7 @@ func (b *benchStore) close() {
 		b.pg.Exec(context.Background(), "DROP SCHEMA "+b.schema+" CASCADE")
 		b.pg.Close(context.Background())
 	}
-	if b.name == "tmpfs" {
+	if b.dir != "" {
 		os.RemoveAll(b.dir)
 	}
 }
@@ -270,13 +320,14 @@ func (b *benchStore) config(dir, hash, introspectSecret string) string {
 	fmt.Fprintf(&s, "apiResources:\n  - { name: %s, scopes: [ api.read ], secrets: [ %q ] }\n", statefulResource, clientauth.HashSHA256(introspectSecret))
 	fmt.Fprintf(&s, "clients:\n  - clientId: %s\n    tokenEndpointAuthMethod: none\n    allowedGrantTypes: [authorization_code, refresh_token]\n", statefulClient)
 	fmt.Fprintf(&s, "    allowedScopes: [openid, offline_access, api.read]\n    redirectUris: [ %q ]\n", statefulRedirect)
+	fmt.Fprintf(&s, "  - clientId: %s\n    secrets: [ %q ]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [api.read]\n", statefulService, clientauth.HashSHA256(introspectSecret))
 	fmt.Fprintf(&s, "users:\n  - { subject: u-alice, username: %s, passwordHash: %q }\n", statefulUser, hash)
 	return s.String()
 }
 
-func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st *benchStore, log io.Writer) []statefulRow {
+func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st *benchStore, cores int, log io.Writer) []statefulRow {
 	fail := func(err error) []statefulRow {
-		return []statefulRow{{Server: "signet", Store: st.name, Error: err.Error()}}
+		return []statefulRow{{Server: "signet", Cores: cores, Store: st.name, Error: err.Error()}}
 	}
 	secret, err := newSecret()
 	if err != nil {
@@ -291,7 +342,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st
 	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret)), 0o600); err != nil {
 		return fail(err)
 	}
-	srv, err := startServe(ctx, bin, path, "signet "+st.name)
+	srv, err := startServe(ctx, bin, path, "signet "+st.name, cores)
 	if err != nil {
 		return fail(err)
 	}
@@ -300,15 +351,16 @@ func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st
 	f := &signetFlows{base: base, secret: secret}
 	var rows []statefulRow
 	for _, flow := range o.flows {
-		fmt.Fprintf(log, "bench: signet %s %s\n", st.name, flow)
+		fmt.Fprintf(log, "bench: signet %s %s, %d core(s)\n", st.name, flow, cores)
 		row := measureFlow(ctx, o, "signet", st, flow, f, srv.pid())
+		row.Cores = cores
 		rows = append(rows, row)
 	}
 	return rows
 }
 
 // startServe starts signet serve with a configuration file on serverCPU.
-func startServe(ctx context.Context, bin, path, name string) (*signetServer, error) {
+func startServe(ctx context.Context, bin, path, name string, cores int) (*signetServer, error) {
 	s := &signetServer{}
 	started := make(chan string, 1)
 	onLine := func(line string) {
@@ -323,7 +375,7 @@ func startServe(ctx context.Context, bin, path, name string) (*signetServer, err
 			}
 		}
 	}
-	c, err := startPinned(name, serverCPU, bin, []string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, nil, nil, onLine)
+	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, []string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, nil, nil, onLine)
 	if err != nil {
 		return nil, err
 	}
@@ -348,6 +400,7 @@ type flows interface {
 	signIn(c *http.Client) (tokens, error)
 	refresh(c *http.Client, rt string) (tokens, error)
 	introspect(c *http.Client, at string) error
+	clientCredentials(c *http.Client) error
 }
 
 type tokens struct {
@@ -366,7 +419,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	for i := range clients {
 		clients[i] = &http.Client{Timeout: ioTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		if flow != "signin" {
+		if flow == "refresh" || flow == "introspect" {
 			t, err := f.signIn(clients[i])
 			if err != nil {
 				row.Error = "setup sign-in: " + err.Error()
@@ -389,6 +442,8 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 			return err
 		case "introspect":
 			return f.introspect(c, state[i].AccessToken)
+		case "client_credentials":
+			return f.clientCredentials(c)
 		}
 		return fmt.Errorf("unknown flow %q", flow)
 	}
@@ -540,6 +595,11 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 
 func (f *signetFlows) refresh(c *http.Client, rt string) (tokens, error) {
 	return tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {statefulClient}}, "", "")
+}
+
+func (f *signetFlows) clientCredentials(c *http.Client) error {
+	_, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"api.read"}}, statefulService, f.secret)
+	return err
 }
 
 func (f *signetFlows) introspect(c *http.Client, at string) error {
