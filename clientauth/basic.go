@@ -1,7 +1,7 @@
 package clientauth
 
 import (
-	"crypto/subtle"
+	"context"
 	"encoding/base64"
 	"net/url"
 	"strings"
@@ -151,41 +151,46 @@ const (
 	maxResolveTries = 8
 )
 
-// VerifyBasic reports whether c's secret matches one of secrets: Secret,
-// or else RawSecret (see [BasicCredentials]). Fast secrets are compared
-// against both, and so are argon2id secrets' remembered verifications, so
-// a client that sends its '+' raw pays argon2id once, like any other.
-// Otherwise argon2id runs on Secret, and on RawSecret only when there is
-// one and Secret did not match: at most twice, for a secret sent with a
-// '+' that is either an encoded space (a passphrase from a client that
-// form-encodes) or a '+' (from one that does not). Every comparison is
-// constant-time.
-func VerifyBasic(secrets []*Secret, c BasicCredentials) bool {
+// CheckBasic is [Check] for credentials from [ParseBasicCredentials]: it
+// accepts Secret, or else RawSecret (see [BasicCredentials]). Fast secrets
+// are compared against both, and so are argon2id secrets' remembered
+// verifications, so a client that sends its '+' raw pays argon2id once,
+// like any other. Otherwise argon2id runs on Secret, and on RawSecret only
+// when there is one and Secret did not match: at most twice, each hash
+// under b's memory budget, for a secret sent with a '+' that is either an
+// encoded space (a passphrase from a client that form-encodes) or a '+'
+// (from one that does not). Every comparison is constant-time. The error
+// is b's: nothing was decided.
+func CheckBasic(ctx context.Context, b Budget, secrets []*Secret, c BasicCredentials) (bool, error) {
 	if c.RawSecret == "" {
-		return VerifyAny(secrets, c.Secret)
+		return Check(ctx, b, secrets, c.Secret)
 	}
-	d, rd := digest(c.Secret), digest(c.RawSecret)
-	ok := 0
-	for _, s := range secrets {
-		if s.kind == KindArgon2id {
-			if v := s.verified.Load(); v != nil {
-				ok |= subtle.ConstantTimeCompare(d[:], v[:]) | subtle.ConstantTimeCompare(rd[:], v[:])
-			}
-			continue
-		}
-		ok |= subtle.ConstantTimeCompare(d[:], s.digest[:]) | subtle.ConstantTimeCompare(rd[:], s.digest[:])
-	}
-	if ok == 1 {
-		return true
+	if QuickBasic(secrets, c) {
+		return true, nil
 	}
 	for _, p := range [2]string{c.Secret, c.RawSecret} {
-		for _, s := range secrets {
-			if s.kind == KindArgon2id && s.Verify(p) {
-				return true
-			}
+		if ok, err := Check(ctx, b, secrets, p); ok || err != nil {
+			return ok, err
 		}
 	}
-	return false
+	return false, nil
+}
+
+// QuickBasic is [Quick] for c: its Secret or its RawSecret matches a fast
+// secret or an argon2id secret's remembered verification.
+func QuickBasic(secrets []*Secret, c BasicCredentials) bool {
+	ok := Quick(secrets, c.Secret)
+	if c.RawSecret != "" && Quick(secrets, c.RawSecret) {
+		ok = true
+	}
+	return ok
+}
+
+// VerifyBasic is [CheckBasic] without a hashing budget: for tools and
+// tests (a server uses CheckBasic).
+func VerifyBasic(secrets []*Secret, c BasicCredentials) bool {
+	ok, _ := CheckBasic(context.Background(), nil, secrets, c)
+	return ok
 }
 
 // IsBasic reports whether an Authorization header value uses the Basic

@@ -1,11 +1,11 @@
 package clientauth
 
 import (
+	"context"
 	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestParseBasicCredentials(t *testing.T) {
@@ -87,21 +87,19 @@ func TestVerifyBasic(t *testing.T) {
 	if !VerifyBasic([]*Secret{s}, raw) {
 		t.Fatal("raw secret refused")
 	}
-	for range cap(s.sem) {
-		s.sem <- struct{}{}
+	b := &recordingBudget{}
+	if ok, err := CheckBasic(context.Background(), b, []*Secret{s}, raw); !ok || err != nil {
+		t.Errorf("the remembered raw secret was refused: %v %v", ok, err)
 	}
-	done := make(chan bool)
-	go func() { done <- VerifyBasic([]*Secret{s}, raw) }()
-	select {
-	case ok := <-done:
-		if !ok {
-			t.Error("the remembered raw secret was refused")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("VerifyBasic ran argon2id again for a remembered secret")
+	if len(b.kib) != 0 {
+		t.Fatalf("CheckBasic ran argon2id again for a remembered secret (%d hashes)", len(b.kib))
 	}
-	for range cap(s.sem) {
-		<-s.sem
+
+	// A wrong secret with a raw '+' costs two hashes, each under the budget.
+	fresh, _ := ParseSecret(cheapArgonPHC(t, secret))
+	b = &recordingBudget{}
+	if ok, _ := CheckBasic(context.Background(), b, []*Secret{fresh}, BasicCredentials{Secret: "x y", RawSecret: "x+y"}); ok || len(b.kib) != 2 {
+		t.Errorf("wrong raw secret: ok %v, %d hashes under the budget, want false and 2", ok, len(b.kib))
 	}
 }
 

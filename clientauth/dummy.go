@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"runtime"
 )
 
 // Cost returns the work of verifying against s, in KiB-passes (argon2id
@@ -14,6 +13,15 @@ func (s *Secret) Cost() uint64 {
 		return 0
 	}
 	return uint64(s.memory) * uint64(s.time)
+}
+
+// MemoryKiB returns the memory one verification against s allocates, in
+// KiB (argon2id's m); 0 for the fast kinds.
+func (s *Secret) MemoryKiB() uint64 {
+	if s.kind != KindArgon2id {
+		return 0
+	}
+	return uint64(s.memory)
 }
 
 // Dummy returns an argon2id secret with the parameters of s and a random
@@ -28,8 +36,7 @@ func (s *Secret) Dummy(rnd io.Reader) (*Secret, error) {
 	d := &Secret{kind: KindSHA256}
 	if s.kind == KindArgon2id {
 		d = &Secret{kind: KindArgon2id, time: s.time, memory: s.memory, threads: s.threads,
-			salt: make([]byte, len(s.salt)), hash: make([]byte, len(s.hash)),
-			sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+			salt: make([]byte, len(s.salt)), hash: make([]byte, len(s.hash))}
 		if _, err := io.ReadFull(rnd, d.salt); err != nil {
 			return nil, fmt.Errorf("clientauth: dummy salt: %w", err)
 		}
@@ -42,4 +49,39 @@ func (s *Secret) Dummy(rnd io.Reader) (*Secret, error) {
 		return nil, fmt.Errorf("clientauth: dummy digest: %w", err)
 	}
 	return d, nil
+}
+
+// TotalCost returns the work of a failed [Check] against secrets: the sum
+// of their costs.
+func TotalCost(secrets []*Secret) uint64 {
+	var c uint64
+	for _, s := range secrets {
+		c += s.Cost()
+	}
+	return c
+}
+
+// Dummies returns secrets that no input matches and that cost what a
+// failed [Check] against the costliest of sets costs: the dummies of that
+// set's secrets. Without any set, or when every set is fast, it returns
+// one fast dummy. rnd nil means crypto/rand.
+func Dummies(rnd io.Reader, sets ...[]*Secret) ([]*Secret, error) {
+	var costliest []*Secret
+	for _, set := range sets {
+		if costliest == nil || TotalCost(set) > TotalCost(costliest) {
+			costliest = set
+		}
+	}
+	if TotalCost(costliest) == 0 {
+		costliest = []*Secret{{kind: KindSHA256}}
+	}
+	out := make([]*Secret, 0, len(costliest))
+	for _, s := range costliest {
+		d, err := s.Dummy(rnd)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

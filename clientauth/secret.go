@@ -1,6 +1,7 @@
 package clientauth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -59,7 +59,6 @@ type Secret struct {
 	time    uint32
 	memory  uint32
 	threads uint8
-	sem     chan struct{} // bounds concurrent argon2id runs of this secret (memory)
 	// verified holds the SHA-256 of the last secret that passed argon2id,
 	// so later verifications of the same secret take the fast path.
 	verified atomic.Pointer[[sha256.Size]byte]
@@ -147,7 +146,6 @@ func parseArgon2id(s string) (*Secret, error) {
 	if sec.hash, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(sec.hash) < minArgonKeyLen || len(sec.hash) > maxArgonKeyLen {
 		return bad("hash must be base64 of 16 to 128 bytes")
 	}
-	sec.sem = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	return sec, nil
 }
 
@@ -155,27 +153,46 @@ func parseArgon2id(s string) (*Secret, error) {
 func (s *Secret) Kind() Kind { return s.kind }
 
 // Verify reports whether presented matches the secret, in constant time
-// with respect to the configured secret.
+// with respect to the configured secret. It runs argon2id without a
+// budget: it is for tools and tests; a server verifies with [Check].
 func (s *Secret) Verify(presented string) bool {
-	d := digest(presented)
+	ok, _ := s.check(context.Background(), nil, presented, digest(presented))
+	return ok
+}
+
+// quick reports whether presented (whose digest is d) matches without
+// running argon2id: a fast secret, or an argon2id secret that accepted it
+// before.
+func (s *Secret) quick(d *[sha256.Size]byte) bool {
 	switch s.kind {
 	case KindSHA256, KindPlain:
 		return subtle.ConstantTimeCompare(d[:], s.digest[:]) == 1
 	case KindArgon2id:
-		if v := s.verified.Load(); v != nil && subtle.ConstantTimeCompare(d[:], v[:]) == 1 {
-			return true
-		}
-		s.sem <- struct{}{}
-		got := argon2.IDKey([]byte(presented), s.salt, s.time, s.memory, s.threads, uint32(len(s.hash)))
-		<-s.sem
-		if subtle.ConstantTimeCompare(got, s.hash) != 1 {
-			return false
-		}
-		v := d // a copy escapes; d stays on the stack for the fast paths
-		s.verified.Store(&v)
-		return true
+		v := s.verified.Load()
+		return v != nil && subtle.ConstantTimeCompare(d[:], v[:]) == 1
 	}
 	return false
+}
+
+// check verifies presented, running argon2id under b (nil: unbounded).
+func (s *Secret) check(ctx context.Context, b Budget, presented string, d [sha256.Size]byte) (bool, error) {
+	if s.quick(&d) || s.kind != KindArgon2id {
+		return s.quick(&d), nil
+	}
+	if b != nil {
+		release, err := b.Acquire(ctx, uint64(s.memory))
+		if err != nil {
+			return false, err
+		}
+		defer release()
+	}
+	got := argon2.IDKey([]byte(presented), s.salt, s.time, s.memory, s.threads, uint32(len(s.hash)))
+	if subtle.ConstantTimeCompare(got, s.hash) != 1 {
+		return false, nil
+	}
+	v := d
+	s.verified.Store(&v)
+	return true, nil
 }
 
 // digest returns the SHA-256 of s without allocating for secrets up to
@@ -188,25 +205,54 @@ func digest(s string) [sha256.Size]byte {
 	return sha256.Sum256(append(buf[:0], s...))
 }
 
-// VerifyAny reports whether presented matches any of secrets. Fast
-// (SHA-256) secrets are all compared; argon2id secrets are tried only when
-// no fast one matched.
+// Budget bounds the memory of the argon2id verifications in flight;
+// *throttle.Hashing implements it. Acquire takes kib KiB (waiting for
+// them) and returns the function that gives them back; it fails when ctx
+// ends or the budget's queue is full.
+type Budget interface {
+	Acquire(ctx context.Context, kib uint64) (release func(), err error)
+}
+
+// Quick reports whether presented matches one of secrets without running
+// argon2id: a sha256 or plain secret, or an argon2id secret that accepted
+// this very secret before. Every fast secret is compared.
+func Quick(secrets []*Secret, presented string) bool {
+	d := digest(presented)
+	ok := false
+	for _, s := range secrets {
+		if s.quick(&d) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// Check reports whether presented matches one of secrets. Fast secrets
+// are compared first; argon2id secrets are then tried in turn, each hash
+// under b's memory budget. The error is b's (the caller's context ended,
+// or the budget's queue is full): nothing was decided.
+func Check(ctx context.Context, b Budget, secrets []*Secret, presented string) (bool, error) {
+	if Quick(secrets, presented) {
+		return true, nil
+	}
+	d := digest(presented)
+	for _, s := range secrets {
+		if s.kind != KindArgon2id {
+			continue
+		}
+		ok, err := s.check(ctx, b, presented, d)
+		if ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// VerifyAny reports whether presented matches any of secrets, without a
+// hashing budget: for tools and tests (a server uses [Check]).
 func VerifyAny(secrets []*Secret, presented string) bool {
-	ok := 0
-	for _, s := range secrets {
-		if s.kind != KindArgon2id && s.Verify(presented) {
-			ok = 1
-		}
-	}
-	if ok == 1 {
-		return true
-	}
-	for _, s := range secrets {
-		if s.kind == KindArgon2id && s.Verify(presented) {
-			return true
-		}
-	}
-	return false
+	ok, _ := Check(context.Background(), nil, secrets, presented)
+	return ok
 }
 
 // HashSHA256 returns the sha256: form of a secret.

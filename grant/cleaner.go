@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/signet-id/signet/internal/periodic"
 )
 
 // Defaults of [Cleaner]: an authorization code (a minute's lifetime)
@@ -52,14 +54,7 @@ func (c *Cleaner) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
+	return periodic.Run(ctx, interval, func(ctx context.Context) {
 		n, err := c.Store.DeleteExpired(ctx, now().Add(-grace))
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -67,6 +62,5 @@ func (c *Cleaner) Run(ctx context.Context) error {
 		case n > 0:
 			log.Info("deleted expired grants", "count", n)
 		}
-		t.Reset(interval)
-	}
+	})
 }

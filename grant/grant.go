@@ -184,11 +184,13 @@ type Store interface {
 	// the family is unknown. An empty familyID matches nothing.
 	FamilyGrants(ctx context.Context, familyID string) ([]Grant, error)
 	// StartSession stores the login session sess and its first
-	// authorization code in one transaction, after revoking the grant end
-	// (the browser's previous session) when end is not "" (an unknown end
-	// is no error). ErrExists if an id is taken; ErrInvalid if sess is not
-	// a session or code is not a code of it.
-	StartSession(ctx context.Context, end string, sess, code Grant) error
+	// authorization code in one transaction, after ending the browser's
+	// previous session end when end.ID is not "": its grant is revoked and
+	// the unredeemed codes of end.SessionID deleted, serialized with
+	// CreateCode as DeleteSessionCodes is (an unknown end is no error).
+	// ErrExists if an id is taken; ErrInvalid if sess is not a session or
+	// code is not a code of it.
+	StartSession(ctx context.Context, end, sess, code Grant) error
 }
 
 // CleanBatch is the most rows DeleteExpired deletes in one transaction.

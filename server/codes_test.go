@@ -276,3 +276,17 @@ func TestEndSessionCodeDeleteFails(t *testing.T) {
 		t.Fatalf("still signed in: %s", p.Header.Get("Location"))
 	}
 }
+
+// Signing in again in the same browser ends the previous login session,
+// and with it the codes that session was given and did not redeem.
+func TestSignInAgainDeletesPreviousSessionCodes(t *testing.T) {
+	e := newLoginEnv(t)
+	b := e.browser()
+	pending := e.code(b, spaRequest())
+	again := e.code(b, spaRequest("prompt", "login"))
+	e.oauthErr(e.exchange(pending, verifierForSPA), 400, "invalid_grant")
+	if _, err := e.store.Grant(t.Context(), grantstore.HashHandle(pending)); !errors.Is(err, grantstore.ErrNotFound) {
+		t.Fatalf("the previous session's unredeemed code is still stored: %v", err)
+	}
+	e.tokens(e.exchange(again, verifierForSPA))
+}

@@ -1,6 +1,9 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"strconv"
+)
 
 // oauthError is an RFC 6749 section 5.2 error response.
 type oauthError struct {
@@ -9,6 +12,9 @@ type oauthError struct {
 	desc      string // error_description
 	challenge bool   // add WWW-Authenticate: Basic (every 401)
 	allow     string // Allow header (405)
+	// retryAfter is the Retry-After header in seconds (429); a 503
+	// always says 1.
+	retryAfter int64
 }
 
 func (e *oauthError) Error() string { return e.code + ": " + e.desc }
@@ -52,6 +58,9 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	}
 	if e.status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", "1")
+	}
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(e.retryAfter, 10))
 	}
 	b := make([]byte, 0, 64+len(e.desc))
 	b = append(b, `{"error":`...)

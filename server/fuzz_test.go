@@ -72,8 +72,43 @@ func FuzzTokenEndpoint(f *testing.F) {
 			if out["error"] == nil {
 				t.Fatalf("%d without error: %s", w.Code, w.Body)
 			}
+		case 429: // failed client authentications spent a budget (throttle.go)
+			if out["error"] != "invalid_client" || w.Header().Get("Retry-After") == "" {
+				t.Fatalf("429 without invalid_client or Retry-After: %v %s", w.Header(), w.Body)
+			}
 		default:
 			t.Fatalf("unexpected status %d: %s", w.Code, w.Body)
+		}
+	})
+}
+
+// FuzzParseParams: the form and query parser of the login flows never
+// panics, never keeps more than maxParams parameters or an empty value,
+// and lists each duplicate once. Seeds are in testdata/fuzz/FuzzParseParams.
+func FuzzParseParams(f *testing.F) {
+	f.Add("a=1&b=2&a=3")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := parseParams(s)
+		if !ok {
+			return
+		}
+		if len(p.v) > maxParams {
+			t.Fatalf("%d parameters kept", len(p.v))
+		}
+		seen := map[string]bool{}
+		for _, d := range p.dups {
+			if seen[d] {
+				t.Fatalf("duplicate %q listed twice", d)
+			}
+			seen[d] = true
+			if _, ok := p.v[d]; !ok {
+				t.Fatalf("duplicate %q has no first value", d)
+			}
+		}
+		for k, v := range p.v {
+			if v == "" {
+				t.Fatalf("parameter %q kept with an empty value", k)
+			}
 		}
 	})
 }

@@ -21,9 +21,12 @@ type registry struct {
 	resources map[string]*resource
 	ordered   []*resource // configuration order
 	scopes    []string    // every scope, configuration order (discovery)
-	// dummy is verified against when the client id is unknown, so an
-	// unknown id costs about as much as a wrong secret.
-	dummy []*clientauth.Secret
+	// dummy is verified against when the client id is unknown: dummies
+	// of the costliest client's secrets, so an unknown id costs what a
+	// wrong secret of any client costs at most (introspectDummy: of the
+	// costliest API resource's secrets).
+	dummy           []*clientauth.Secret
+	introspectDummy []*clientauth.Secret
 	// login is the login-flow view of each client; introspect holds the
 	// secrets of the resources that may introspect (oidc.go).
 	login      map[string]*loginClient
@@ -100,11 +103,6 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			}
 		}
 	}
-	dummy, err := clientauth.ParseSecret(clientauth.HashSHA256("signet: no such client"))
-	if err != nil {
-		return nil, err
-	}
-	reg.dummy = []*clientauth.Secret{dummy}
 	for _, c := range clients {
 		if c.ID == "" {
 			return nil, errors.New("server: a client has no id")
@@ -140,6 +138,9 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			}
 			reg.corsOrigins[o] = true
 		}
+	}
+	if err := compileDummies(reg, clients, resources); err != nil {
+		return nil, err
 	}
 	if err := compileLogin(reg, clients, resources); err != nil {
 		return nil, err
@@ -242,4 +243,24 @@ func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oau
 		return nil, invalidTarget("the resources " + strings.Join(names, ", ") + " allow no common signing algorithm; request them in separate tokens")
 	}
 	return g, nil
+}
+
+// compileDummies sets reg's dummy secrets (see registry.dummy).
+func compileDummies(reg *registry, clients []Client, resources []APIResource) error {
+	sets := make([][]*clientauth.Secret, 0, max(len(clients), len(resources)))
+	for _, c := range clients {
+		sets = append(sets, c.Secrets)
+	}
+	var err error
+	if reg.dummy, err = clientauth.Dummies(nil, sets...); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	sets = sets[:0]
+	for _, r := range resources {
+		sets = append(sets, r.Secrets)
+	}
+	if reg.introspectDummy, err = clientauth.Dummies(nil, sets...); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
 }

@@ -156,8 +156,7 @@ func (s *Server) issueUserTokens(reg *registry, in issueInput) (*userTokenRespon
 	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
 		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.jti, Scope: scope, AuthTime: in.authTime, Sid: in.sid})
 	if err != nil {
-		s.log.Error("signing an access token failed", "kid", k.KID(), "alg", string(k.Algorithm()), "error", err)
-		return nil, "", nil, serverError()
+		return nil, "", nil, s.signFailed("an access token", k, err)
 	}
 	resp := &userTokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: lifetime, Scope: scope}
 
@@ -173,8 +172,7 @@ func (s *Server) issueUserTokens(reg *registry, in issueInput) (*userTokenRespon
 			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
 			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.sid})
 		if err != nil {
-			s.log.Error("signing an ID token failed", "kid", ik.KID(), "alg", string(ik.Algorithm()), "error", err)
-			return nil, "", nil, serverError()
+			return nil, "", nil, s.signFailed("an ID token", ik, err)
 		}
 	}
 

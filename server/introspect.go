@@ -59,14 +59,8 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	name := cred.ID
-	secrets := reg.introspect[name]
-	if len(secrets) == 0 {
-		clientauth.VerifyBasic(reg.dummy, cred)
-		writeOAuthError(w, s.authFailed(r, "API resource", name, "unknown API resource, or one without secrets"))
-		return
-	}
-	if !clientauth.VerifyBasic(secrets, cred) {
-		writeOAuthError(w, s.authFailed(r, "API resource", name, "wrong secret"))
+	if e := s.checkClientSecret(r, "API resource", cred, reg.introspect[name], reg.introspectDummy, "unknown API resource, or one without secrets"); e != nil {
+		writeOAuthError(w, e)
 		return
 	}
 	token := p.v["token"]

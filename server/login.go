@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	grantstore "github.com/signet-id/signet/grant"
 )
 
 // Messages of the login page. The one for a failed sign-in is the same
@@ -14,6 +16,7 @@ const (
 	msgMissing        = "Enter your username and password."
 	msgFormExpired    = "This sign-in form expired or did not come from this site. Please sign in again."
 	msgTooMany        = "Too many failed sign-in attempts. Try again in %s."
+	msgBusy           = "Signet is busy checking sign-ins. Please try again in a moment."
 )
 
 // serveLogin is the login page: GET shows the form for a pending
@@ -72,36 +75,29 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	now := s.now()
-	uk, ak := userKey(username), s.addrKey(r)
-	if wait := max(s.oidc.userLimit.wait(uk, now), s.oidc.addrLimit.wait(ak, now)); wait > 0 {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+	u, wait, busy := s.checkPassword(r.Context(), r, username, password)
+	switch {
+	case busy:
+		w.Header().Set("Retry-After", "1")
+		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", msgBusy)
+		return
+	case wait > 0:
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(wait), 10))
 		s.renderLogin(w, r, req, http.StatusTooManyRequests, fmt.Sprintf(msgTooMany, roundMinutes(wait)), username)
 		return
-	}
-	users := s.oidc.users.Load()
-	u := users.byName[username]
-	var good bool
-	if u == nil {
-		users.dummy.Verify(password) // the same work as a wrong password
-	} else {
-		good = u.password.Verify(password)
-	}
-	if !good {
-		s.oidc.userLimit.fail(uk, now)
-		s.oidc.addrLimit.fail(ak, now)
-		s.log.Info("sign-in failed", "username", clip(username), "client_id", req.clientID, "address", ak[2:])
+	case u == nil:
+		s.log.Info("sign-in failed", "username", clip(username), "client_id", req.clientID, "address", s.logAddr(r))
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}
-	s.oidc.userLimit.reset(uk)
 
 	// A new session for every sign-in (no fixation); the previous one of
-	// this browser ends. issueCode stores both, with the code, in one
-	// transaction.
-	end := ""
+	// this browser ends, and the codes it was given and did not redeem.
+	// issueCode stores all of it, with the new session's first code, in
+	// one transaction.
+	var end grantstore.Grant
 	if old, err := s.currentSession(r); err == nil && old != nil {
-		end = old.id
+		end = grantstore.Grant{ID: old.id, SessionID: old.sid}
 	}
 	sess, err := s.newSession(u, end)
 	if err != nil {

@@ -229,6 +229,13 @@ func TestUnknownUserCost(t *testing.T) {
 	}
 }
 
+// The default login budgets the tests below spend.
+var (
+	userFailures  = DefaultLimits().LoginPerUserAndAddress.Max
+	addrFailures  = DefaultLimits().LoginPerAddress.Max
+	failureWindow = DefaultLimits().LoginPerAddress.Window
+)
+
 func TestLoginRateLimit(t *testing.T) {
 	e := newLoginEnv(t)
 	b := e.browser()
@@ -298,39 +305,6 @@ func TestLoginRateLimitBehindProxy(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "address=203.0.113.1") {
 		t.Fatalf("the failures are not logged with the forwarded address:\n%s", e.logs.String())
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	l := newLimiter(2, time.Minute, 100)
-	now := testNow
-	l.fail("k", now)
-	if l.wait("k", now) != 0 {
-		t.Fatal("blocked after one failure")
-	}
-	l.fail("k", now.Add(10*time.Second))
-	if w := l.wait("k", now.Add(20*time.Second)); w != 40*time.Second {
-		t.Fatalf("wait %s", w)
-	}
-	if l.wait("k", now.Add(time.Minute)) != 0 {
-		t.Fatal("blocked after the window")
-	}
-	l.fail("k", now.Add(time.Minute)) // a new window
-	if l.wait("k", now.Add(time.Minute)) != 0 {
-		t.Fatal("a new window starts at one failure")
-	}
-	l.reset("k")
-	// Bounded: a flood of keys never holds more than cap.
-	for i := range 5000 {
-		l.fail(strconv.Itoa(i), now.Add(2*time.Minute))
-		if l.len() > 100 {
-			t.Fatalf("%d keys after %d", l.len(), i)
-		}
-	}
-	// Expired keys go first.
-	l.fail("fresh", now.Add(10*time.Minute))
-	if l.len() != 1 {
-		t.Fatalf("%d keys; the expired ones should have been dropped", l.len())
 	}
 }
 

@@ -21,6 +21,8 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	requests *prometheus.CounterVec
+	// refused counts attempts a budget refused (throttle.go).
+	refused *prometheus.CounterVec
 	// The children of the vectors above by label values (see child).
 	issuedBy   cowMap[[2]string, prometheus.Counter]
 	latencyBy  cowMap[string, prometheus.Observer]
@@ -63,9 +65,13 @@ func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time, build
 			Name: "signet_http_requests_total",
 			Help: "HTTP requests, by route and status code.",
 		}, []string{"route", "code"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_throttled_total",
+			Help: "Attempts refused by an abuse budget: login and client (failed-attempt limits), hashing (password hashing at capacity).",
+		}, []string{"budget"}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.tokens, m.errors, m.latency, m.requests, buildInfo,
+		m.tokens, m.errors, m.latency, m.requests, m.refused, buildInfo,
 		&keyCollector{keys: keys, now: now},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -73,6 +79,11 @@ func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time, build
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
+	}
+	// Every budget is exported from the start, at 0, so that alerts on
+	// its rate see the first refusal.
+	for _, b := range []string{"login", "client", "hashing"} {
+		m.refused.WithLabelValues(b)
 	}
 	return m, nil
 }
@@ -122,7 +133,7 @@ var (
 	descUnreadable = prometheus.NewDesc("signet_keys_unreadable",
 		"Stored keys that cannot be decrypted or parsed (alert on > 0).", nil, nil)
 	descBackend = prometheus.NewDesc("signet_signing_backend",
-		"1 for each algorithm of a current signing credential, labelled with the backend that signs it (go, or openssl in a build with -tags openssl).",
+		"1 for each algorithm of a current signing credential, labelled with the backend that signs it (go, or openssl in a build with -tags openssl; pkcs11 or awskms when its managed key is held by that key backend).",
 		[]string{"algorithm", "backend"}, nil)
 	descStoreUp = prometheus.NewDesc("signet_key_store_up",
 		"1 when the key store answered at the last access, 0 while it is unreachable (the instance keeps signing with the keys it holds).", nil, nil)
@@ -146,7 +157,11 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := make(map[label]int)
 	var order []label
 	unreadable := 0
+	held := make(map[key.Algorithm]string) // the active key's key backend, pkcs11 or awskms
 	for _, k := range c.keys.Keys() {
+		if k.State == key.StateActive && k.Backend != "" && k.Backend != key.BackendSoftware {
+			held[k.Algorithm] = k.Backend
+		}
 		l := label{k.State, k.Algorithm}
 		if _, ok := counts[l]; !ok {
 			order = append(order, l)
@@ -161,7 +176,11 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descUnreadable, prometheus.GaugeValue, float64(unreadable))
 	for _, alg := range c.keys.SigningAlgorithms() {
-		ch <- prometheus.MustNewConstMetric(descBackend, prometheus.GaugeValue, 1, string(alg), backend.Name(alg))
+		name := backend.Name(alg)
+		if b := held[alg]; b != "" {
+			name = b
+		}
+		ch <- prometheus.MustNewConstMetric(descBackend, prometheus.GaugeValue, 1, string(alg), name)
 	}
 	if sh, ok := c.keys.(storeHealth); ok {
 		up := 1.0
@@ -174,3 +193,6 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, max(0, next.Sub(c.now()).Seconds()))
 	}
 }
+
+// throttled counts an attempt refused by budget (login, client, hashing).
+func (m *metrics) throttled(budget string) { m.refused.WithLabelValues(budget).Inc() }

@@ -80,22 +80,11 @@ type oidcState struct {
 	grants          grantstore.Store
 	users           atomic.Pointer[userRegistry]
 	pages           *pages
-	userLimit       *limiter // failed logins per username
-	addrLimit       *limiter // failed logins per client address
 	sessionLifetime time.Duration
 	secureCookies   bool   // the issuer is https
 	cookiePath      string // the issuer's path + "/"
 	jwks            atomic.Pointer[jwksCache]
 }
-
-// Failed-login limits: per username and per client address, within a
-// window; each limiter tracks at most limiterEntries keys.
-const (
-	userFailures   = 5
-	addrFailures   = 30
-	failureWindow  = 15 * time.Minute
-	limiterEntries = 10000
-)
 
 func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 	if cfg.Grants == nil {
@@ -109,8 +98,6 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 	}
 	o := &oidcState{
 		grants:          cfg.Grants,
-		userLimit:       newLimiter(userFailures, failureWindow, limiterEntries),
-		addrLimit:       newLimiter(addrFailures, failureWindow, limiterEntries),
 		sessionLifetime: cfg.SessionLifetime,
 		secureCookies:   len(s.issuer) > 8 && s.issuer[:8] == "https://",
 		cookiePath:      s.prefix + "/",

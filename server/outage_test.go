@@ -56,7 +56,7 @@ func (d *downStore) Rotate(ctx context.Context, id string, now time.Time, next g
 	return d.Store.Rotate(ctx, id, now, next)
 }
 
-func (d *downStore) StartSession(ctx context.Context, end string, sess, code grantstore.Grant) error {
+func (d *downStore) StartSession(ctx context.Context, end, sess, code grantstore.Grant) error {
 	if err := d.err(); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/throttle"
 )
 
 // Keys is what the server needs from the key manager. *keymanager.Manager
@@ -143,6 +144,18 @@ type Config struct {
 	// believed when finding a client's address (ratelimit.go); empty: the
 	// TCP peer is the client.
 	TrustedProxies []netip.Prefix
+	// Limits are the abuse budgets (throttle.go); zero fields mean
+	// their defaults.
+	Limits Limits
+	// Attempts keeps the counts of the login and client-authentication
+	// budgets. Nil means an in-memory table of Limits.TrackedKeys keys
+	// (one process); a cluster passes a store its instances share
+	// (keystore/pgstore), so the budgets hold across instances.
+	Attempts throttle.Store
+	// Hashing is the process-wide password hashing budget. Nil means a
+	// new one of Limits.PasswordHashingMemoryKiB and PasswordHashingQueue;
+	// servers in one process may share one.
+	Hashing *throttle.Hashing
 }
 
 // Server serves Signet's HTTP endpoints. Create it with New. It is safe
@@ -163,6 +176,9 @@ type Server struct {
 	admin      http.Handler      // AdminHandler
 	routes     map[string]string // mux pattern -> route label
 	proxies    []netip.Prefix    // trusted reverse proxies
+	limits     Limits            // defaults applied
+	attempts   *throttle.Limiter // login and client-auth budgets
+	hashing    *throttle.Hashing // argon2id memory
 
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
@@ -197,6 +213,9 @@ func New(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	if s.limits, err = cfg.Limits.WithDefaults(); err != nil {
+		return nil, fmt.Errorf("server: Limits: %w", err)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -208,6 +227,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
+	}
+	attempts := cfg.Attempts
+	if attempts == nil {
+		attempts = throttle.NewMemory(s.limits.TrackedKeys)
+	}
+	s.attempts = throttle.NewLimiter(attempts, s.now)
+	s.hashing = cfg.Hashing
+	if s.hashing == nil {
+		s.hashing = throttle.NewHashing(s.limits.PasswordHashingMemoryKiB, s.limits.PasswordHashingQueue)
 	}
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err

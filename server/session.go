@@ -34,10 +34,11 @@ type session struct {
 	authTime time.Time
 	user     *user
 	// pending is the grant of a session not stored yet (newSession),
-	// handle its cookie's value and end the session it replaces.
+	// handle its cookie's value and end the session it replaces (ID and
+	// SessionID; zero for none).
 	pending *grantstore.Grant
 	handle  string
-	end     string
+	end     grantstore.Grant
 }
 
 // currentSession returns the request's login session, or nil when it has
@@ -66,8 +67,8 @@ func (s *Server) currentSession(r *http.Request) (*session, error) {
 }
 
 // newSession makes a new login session for u, to be stored by issueCode
-// with the session's first code, ending the session end ("" for none).
-func (s *Server) newSession(u *user, end string) (*session, error) {
+// with the session's first code, ending the session end (zero for none).
+func (s *Server) newSession(u *user, end grantstore.Grant) (*session, error) {
 	handle, err := s.randomHandle(32)
 	if err != nil {
 		return nil, err

@@ -106,12 +106,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		return invalidClient("no client authentication; use HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)")
 	}
 	cl := reg.clients[cred.ID]
-	if cl == nil {
-		clientauth.VerifyBasic(reg.dummy, cred)
-		return s.authFailed(r, "client", cred.ID, "unknown client")
+	var secrets []*clientauth.Secret
+	if cl != nil {
+		secrets = cl.secrets
 	}
-	if !clientauth.VerifyBasic(cl.secrets, cred) {
-		return s.authFailed(r, "client", cred.ID, "wrong secret")
+	if e := s.checkClientSecret(r, "client", cred, secrets, reg.dummy, "unknown client"); e != nil {
+		return e
 	}
 
 	if !cl.clientCredentials {
@@ -221,8 +221,7 @@ func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g
 	out = append(out, head...)
 	out, err := k.AppendSign(out, jws.TypeAccessToken, p)
 	if err != nil {
-		s.log.Error("signing a token failed", "kid", k.KID(), "alg", string(k.Algorithm()), "error", err)
-		return nil, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
+		return nil, s.signFailed("an access token", k, err)
 	}
 	out = append(out, mid...)
 	out = appendInt(out, cl.lifetime)

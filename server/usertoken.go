@@ -92,15 +92,16 @@ func (s *Server) authenticateClient(r *http.Request, clientID, secret string, ha
 		}
 		return cl, lc, nil
 	}
-	if cl == nil || lc == nil {
-		clientauth.VerifyBasic(reg.dummy, cred)
-		return nil, nil, s.authFailed(r, "client", id, "unknown client")
+	var secrets []*clientauth.Secret
+	unknown := "unknown client"
+	switch {
+	case cl != nil && lc != nil && lc.public:
+		unknown = "a secret from a public client"
+	case cl != nil && lc != nil:
+		secrets = cl.secrets
 	}
-	if lc.public {
-		return nil, nil, s.authFailed(r, "client", id, "a secret from a public client")
-	}
-	if !clientauth.VerifyBasic(cl.secrets, cred) {
-		return nil, nil, s.authFailed(r, "client", id, "wrong secret")
+	if e := s.checkClientSecret(r, "client", cred, secrets, reg.dummy, unknown); e != nil {
+		return nil, nil, e
 	}
 	return cl, lc, nil
 }

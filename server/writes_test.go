@@ -20,7 +20,7 @@ func (c *writeCounter) Rotate(ctx context.Context, id string, now time.Time, nex
 	return c.Store.Rotate(ctx, id, now, next)
 }
 
-func (c *writeCounter) StartSession(ctx context.Context, end string, sess, code grantstore.Grant) error {
+func (c *writeCounter) StartSession(ctx context.Context, end, sess, code grantstore.Grant) error {
 	c.writes.Add(1)
 	return c.Store.StartSession(ctx, end, sess, code)
 }

@@ -161,12 +161,19 @@ func startSession(t *testing.T, s grant.Store, now time.Time) {
 	if err := s.CreateGrant(ctx, old); err != nil {
 		t.Fatal(err)
 	}
+	oldCode := Code("old", "ss-old-code", now)
+	if _, err := s.CreateCode(ctx, oldCode, 10); err != nil {
+		t.Fatal(err)
+	}
 	sess, code := Session("new", now), Code("new", "ss-code", now)
-	if err := s.StartSession(ctx, old.ID, sess, code); err != nil {
+	if err := s.StartSession(ctx, old, sess, code); err != nil {
 		t.Fatal(err)
 	}
 	if g, err := s.Grant(ctx, old.ID); err != nil || g.Revoked.IsZero() {
 		t.Fatalf("the previous session: %+v %v, want revoked", g, err)
+	}
+	if _, err := s.Grant(ctx, oldCode.ID); !errors.Is(err, grant.ErrNotFound) {
+		t.Fatalf("the previous session's unredeemed code: %v, want deleted", err)
 	}
 	for _, g := range []grant.Grant{sess, code} {
 		if got, err := s.Grant(ctx, g.ID); err != nil || got.Kind != g.Kind {
@@ -175,13 +182,13 @@ func startSession(t *testing.T, s grant.Store, now time.Time) {
 	}
 	// A taken id: nothing of it is stored.
 	sess2, code2 := Session("new2", now), Code("new2", "ss-code", now)
-	if err := s.StartSession(ctx, "", sess2, code2); !errors.Is(err, grant.ErrExists) {
+	if err := s.StartSession(ctx, grant.Grant{}, sess2, code2); !errors.Is(err, grant.ErrExists) {
 		t.Fatalf("taken code id: %v", err)
 	}
 	if _, err := s.Grant(ctx, sess2.ID); !errors.Is(err, grant.ErrNotFound) {
 		t.Fatalf("a refused start stored its session: %v", err)
 	}
-	if err := s.StartSession(ctx, "", sess2, Code("other", "ss-code-2", now)); !errors.Is(err, grant.ErrInvalid) {
+	if err := s.StartSession(ctx, grant.Grant{}, sess2, Code("other", "ss-code-2", now)); !errors.Is(err, grant.ErrInvalid) {
 		t.Fatalf("a code of another session: %v", err)
 	}
 	// The new session takes codes as any other.

@@ -240,7 +240,7 @@ func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant
 }
 
 // StartSession stores a session and its first code, revoking end.
-func (s *Store) StartSession(ctx context.Context, end string, sess, code grant.Grant) error {
+func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -257,9 +257,12 @@ func (s *Store) StartSession(ctx context.Context, end string, sess, code grant.G
 	if taken1 || taken2 || sess.ID == code.ID {
 		return fmt.Errorf("memstore: start session: %w", grant.ErrExists)
 	}
-	if g, ok := s.grants[end]; ok && end != "" && g.Revoked.IsZero() {
+	if g, ok := s.grants[end.ID]; ok && end.ID != "" && g.Revoked.IsZero() {
 		g.Revoked = sess.Created
-		s.grants[end] = g
+		s.grants[end.ID] = g
+	}
+	if end.ID != "" && end.SessionID != "" {
+		s.deleteSessionCodes(end.SessionID, 0)
 	}
 	s.grants[sess.ID] = cloneGrant(sess)
 	s.grants[code.ID] = cloneGrant(code)

@@ -277,14 +277,22 @@ func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant
 
 // StartSession revokes end, stores sess and its first code, in one
 // transaction.
-func (s *Store) StartSession(ctx context.Context, end string, sess, code grant.Grant) error {
+func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) error {
 	if err := grant.ValidateSessionStart(sess, code); err != nil {
 		return fmt.Errorf("pgstore: start session: %w", err)
 	}
 	return s.tx(ctx, "start session", func(tx pgx.Tx) error {
-		if end != "" {
-			if _, err := tx.Exec(ctx, `UPDATE grants SET revoked = COALESCE(revoked, $2) WHERE id = $1`, end, storedTime(sess.Created)); err != nil {
+		if end.ID != "" {
+			if _, err := tx.Exec(ctx, `UPDATE grants SET revoked = COALESCE(revoked, $2) WHERE id = $1`, end.ID, storedTime(sess.Created)); err != nil {
 				return err
+			}
+			if end.SessionID != "" {
+				if err := s.lockSession(ctx, tx, end.SessionID); err != nil {
+					return err
+				}
+				if _, err := deleteSessionCodes(ctx, tx, end.SessionID, 0); err != nil {
+					return err
+				}
 			}
 		}
 		for _, g := range []grant.Grant{sess, code} {

@@ -183,15 +183,20 @@ func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant
 
 // StartSession revokes end, stores sess and its first code, in one
 // transaction.
-func (s *Store) StartSession(ctx context.Context, end string, sess, code grant.Grant) error {
+func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) error {
 	if err := grant.ValidateSessionStart(sess, code); err != nil {
 		return fmt.Errorf("sqlitestore: start session: %w", err)
 	}
 	return s.tx(ctx, "start session", func(tx *sql.Tx) error {
-		if end != "" {
+		if end.ID != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_us = COALESCE(revoked_us, ?2) WHERE id = ?1`,
-				end, micros(sess.Created)); err != nil {
+				end.ID, micros(sess.Created)); err != nil {
 				return err
+			}
+			if end.SessionID != "" {
+				if _, err := deleteSessionCodes(ctx, tx, end.SessionID, 0); err != nil {
+					return err
+				}
 			}
 		}
 		if err := insertGrant(ctx, tx, sess); err != nil {

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/throttle"
+)
+
+// Limits are the abuse budgets of the unauthenticated endpoints (see
+// docs/security.md). A zero field means its default (DefaultLimits).
+type Limits = throttle.Budgets
+
+// DefaultLimits returns the default budgets.
+func DefaultLimits() Limits { return throttle.DefaultBudgets() }
+
+// loginKeys are the budgets a sign-in attempt draws on: the address first,
+// so a blocked address adds no key for a username.
+func (s *Server) loginKeys(username, addr string) []throttle.Key {
+	u := userKey(username)
+	return []throttle.Key{
+		{Name: "login:" + addr, Limit: s.limits.LoginPerAddress},
+		{Name: "login:" + u + "\x00" + addr, Limit: s.limits.LoginPerUserAndAddress, ResetOnSuccess: true},
+		{Name: "login:" + u, Limit: s.limits.LoginPerUser},
+	}
+}
+
+// clientKeys are the budgets a client authentication that needs hashing
+// (or fails) draws on.
+func (s *Server) clientKeys(id, addr string) []throttle.Key {
+	if len(id) > maxHintLen {
+		id = id[:maxHintLen]
+	}
+	return []throttle.Key{
+		{Name: "client:" + addr, Limit: s.limits.ClientPerAddress},
+		{Name: "client:c:" + id + "\x00" + addr, Limit: s.limits.ClientPerClientAndAddress, ResetOnSuccess: true},
+		{Name: "client:c:" + id, Limit: s.limits.ClientPerClient},
+	}
+}
+
+// checkClientSecret authenticates a caller (what: "client" or "API
+// resource") that presents cred, whose configured secrets are secrets
+// (nil: an unknown id, or one that may not use a secret, checked against
+// dummies at the same cost; unknown is the reason logged then). A secret
+// that matches without argon2id passes at once; anything else first
+// reserves an attempt on the client's budgets (throttled: 429), then
+// verifies under the hashing budget (at capacity: 503). A failure is
+// logged at INFO with the client id, address and reason (never the
+// secret) and answered invalid_client.
+func (s *Server) checkClientSecret(r *http.Request, what string, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauthError {
+	if len(secrets) > 0 && clientauth.QuickBasic(secrets, cred) {
+		return nil
+	}
+	ctx := r.Context()
+	res, wait, err := s.attempts.Reserve(ctx, s.clientKeys(cred.ID, s.addrKey(r))...)
+	if err != nil {
+		s.log.Error(what+" authentication: counting the attempt failed", "error", err)
+		return unavailable()
+	}
+	if res == nil {
+		s.metrics.throttled("client")
+		return &oauthError{status: http.StatusTooManyRequests, code: "invalid_client", retryAfter: retryAfter(wait),
+			desc: "too many failed client authentications; retry after " + strconv.FormatInt(retryAfter(wait), 10) + " seconds"}
+	}
+	check := secrets
+	if len(check) == 0 {
+		check = dummies
+	}
+	ok, err := clientauth.CheckBasic(ctx, s.hashing, check, cred)
+	if err != nil {
+		res.Cancel(ctx)
+		return s.hashingRefused(err)
+	}
+	if len(secrets) == 0 {
+		res.Failed()
+		return s.authFailed(r, what, cred.ID, unknown)
+	}
+	if !ok {
+		res.Failed()
+		return s.authFailed(r, what, cred.ID, "wrong secret")
+	}
+	if err := res.Succeeded(ctx); err != nil {
+		s.log.Warn(what+" authentication: returning the attempt failed", "error", err)
+	}
+	return nil
+}
+
+// hashingRefused is the answer when the hashing budget refused: the
+// queue is full (503, retry in a second) or the caller has gone.
+func (s *Server) hashingRefused(err error) *oauthError {
+	if errors.Is(err, throttle.ErrBusy) {
+		s.metrics.throttled("hashing")
+		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "the server is busy checking credentials; retry shortly"}
+	}
+	// context.Canceled or DeadlineExceeded: nobody reads the answer.
+	return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "the request was cancelled"}
+}
+
+// retryAfter is a wait in whole seconds, at least 1.
+func retryAfter(wait time.Duration) int64 {
+	return max(1, int64((wait+time.Second-1)/time.Second))
+}
+
+// checkPassword verifies a sign-in attempt for username from r's address
+// under the login budgets and the hashing budget. It returns the user on
+// success; otherwise a refusal: wait > 0 when a budget is spent, busy when
+// the hashing budget or the store could not take the attempt.
+func (s *Server) checkPassword(ctx context.Context, r *http.Request, username, password string) (u *user, wait time.Duration, busy bool) {
+	addr := s.addrKey(r)
+	res, wait, err := s.attempts.Reserve(ctx, s.loginKeys(username, addr)...)
+	if err != nil {
+		s.log.Error("sign-in: counting the attempt failed", "error", err)
+		return nil, 0, true
+	}
+	if res == nil {
+		s.metrics.throttled("login")
+		return nil, wait, false
+	}
+	users := s.oidc.users.Load()
+	u = users.byName[username]
+	check := users.dummy // the same work as a wrong password
+	if u != nil {
+		check = u.password
+	}
+	ok, err := clientauth.Check(ctx, s.hashing, []*clientauth.Secret{check}, password)
+	if err != nil {
+		res.Cancel(ctx)
+		if errors.Is(err, throttle.ErrBusy) {
+			s.metrics.throttled("hashing")
+		}
+		return nil, 0, true
+	}
+	if !ok || u == nil {
+		res.Failed()
+		return nil, 0, false
+	}
+	if err := res.Succeeded(ctx); err != nil {
+		s.log.Warn("sign-in: returning the attempt failed", "error", err)
+	}
+	return u, 0, false
+}
