@@ -31,6 +31,7 @@ Run with a configuration:     signet serve --config signet.yaml`,
 		newVersionCmd(e),
 		newKeysCmd(e),
 		newConfigCmd(e),
+		newHealthcheckCmd(e),
 	)
 	return root
 }
