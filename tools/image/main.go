@@ -321,7 +321,8 @@ func checkDockerfile(path string) []string {
 }
 
 // unpack writes the image's flattened file system into dir (regular
-// files and directories only: the image has nothing else).
+// files and directories only: the image has nothing else), with their
+// modes and, when run as root, their owners.
 func unpack(img v1.Image, dir string) error {
 	rc := mutate.Extract(img)
 	defer rc.Close()
@@ -343,6 +344,9 @@ func unpack(img v1.Image, dir string) error {
 			if err := os.MkdirAll(name, 0o755); err != nil {
 				return err
 			}
+			if err := os.Chmod(name, os.FileMode(h.Mode)&os.ModePerm|modeSticky(h.Mode)); err != nil {
+				return err
+			}
 		case tar.TypeReg:
 			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 				return err
@@ -361,5 +365,19 @@ func unpack(img v1.Image, dir string) error {
 		default:
 			return fmt.Errorf("layer entry %q has type %c; the image holds only files and directories", h.Name, h.Typeflag)
 		}
+		// As root, the owners too (/data belongs to the nonroot user).
+		if os.Geteuid() == 0 {
+			if err := os.Lchown(name, h.Uid, h.Gid); err != nil {
+				return err
+			}
+		}
 	}
+}
+
+// modeSticky keeps the sticky bit of a tar mode (/tmp).
+func modeSticky(mode int64) os.FileMode {
+	if mode&0o1000 != 0 {
+		return os.ModeSticky
+	}
+	return 0
 }
