@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,7 +55,7 @@ var (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: image build|check [flags]")
+		fmt.Fprintln(os.Stderr, "usage: image build|check|freeport [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -63,8 +64,15 @@ func main() {
 		err = build(os.Args[2:])
 	case "check":
 		err = check(os.Args[2:])
+	case "freeport":
+		// A free loopback port for the caller's test server.
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+			ln.Close()
+		}
 	default:
-		err = fmt.Errorf("unknown command %q: use build or check", os.Args[1])
+		err = fmt.Errorf("unknown command %q: use build, check or freeport", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "image: %v\n", err)
