@@ -138,7 +138,7 @@ server_pid=""
 
 # --- 3. the deployment recipes -----------------------------------------------
 log "deploy: compose, helm, kubernetes schemas"
-(cd tools && go run ./deploycheck -repo "$repo")
+(cd tools && go run ./deploycheck -repo "$repo" -signet "$bin")
 if command -v systemd-analyze >/dev/null; then
 	log "systemd-analyze verify deploy/systemd/signet.service"
 	unit="$work/systemd/signet.service"
