@@ -301,7 +301,9 @@ func (c *checker) manifests(tc helmCase, manifest string) {
 }
 
 func (c *checker) deployment(tc helmCase, d *appsv1.Deployment, pdb *policyv1.PodDisruptionBudget, secret *corev1.Secret) {
-	fail := func(format string, args ...any) { c.fail("helm template (%s): "+format, append([]any{tc.name}, args...)...) }
+	fail := func(format string, args ...any) {
+		c.fail("helm template (%s): "+format, append([]any{tc.name}, args...)...)
+	}
 	spec := d.Spec.Template.Spec
 	if len(spec.Containers) != 1 {
 		fail("the Deployment has %d containers, want 1", len(spec.Containers))
