@@ -63,6 +63,7 @@ export SOURCE_DATE_EPOCH=$epoch
 
 rm -rf "$out"
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -98,7 +99,7 @@ for t in $targets; do
 	# no serial number (random) and no timestamp, so it is reproducible.
 	(cd tools && CGO_ENABLED=$cgo GOOS=$goos GOARCH=$goarch GOFLAGS="-tags=$tags" \
 		go tool cyclonedx-gomod app -json -std -noserial -notimestamp \
-		-main cmd/signet -output "$OLDPWD/$out/$name.cdx.json" "$OLDPWD") ||
+		-main cmd/signet -output "$out/$name.cdx.json" "$OLDPWD") ||
 		die "$t: cyclonedx-gomod failed"
 done
 
