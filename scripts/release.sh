@@ -67,6 +67,11 @@ out=$(cd "$out" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The SBOM generator, built for this host from the tools module (so it is
+# no dependency of Signet).
+(cd tools && GOFLAGS= go build -o "$work/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod) ||
+	die "cannot build cyclonedx-gomod from tools/ (the Go module proxy must be reachable once)"
+
 for t in $targets; do
 	IFS=/ read -r goos goarch variant <<<"$t"
 	tags="" cgo=0 suffix=""
@@ -95,11 +100,10 @@ for t in $targets; do
 	tar -C "$work" --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
 		--format=gnu -cf - "$name" | gzip -n -9 >"$out/$name.tar.gz"
 	# The SBOM of this target: its build constraints select the modules.
-	# From the tools module, so the generator is no dependency of Signet;
-	# no serial number (random) and no timestamp, so it is reproducible.
-	(cd tools && CGO_ENABLED=$cgo GOOS=$goos GOARCH=$goarch GOFLAGS="-tags=$tags" \
-		go tool cyclonedx-gomod app -json -std -noserial -notimestamp \
-		-main cmd/signet -output "$out/$name.cdx.json" "$OLDPWD") ||
+	# No serial number (random) and no timestamp, so it is reproducible.
+	CGO_ENABLED=$cgo GOOS=$goos GOARCH=$goarch GOFLAGS="-tags=$tags" \
+		"$work/cyclonedx-gomod" app -json -std -noserial -notimestamp \
+		-main cmd/signet -output "$out/$name.cdx.json" "$PWD" ||
 		die "$t: cyclonedx-gomod failed"
 done
 
