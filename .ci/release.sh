@@ -121,7 +121,13 @@ in_image /signet version | grep -qx "signet $version" || die "signet version in 
 in_image /signet healthcheck --url http://127.0.0.1:1/healthz 2>"$work/hc.err" && die "healthcheck of nothing succeeded"
 grep -q 'connection refused' "$work/hc.err" || die "healthcheck of nothing: $(cat "$work/hc.err")"
 port=$( (cd tools && go run ./image freeport) )
-in_image /signet serve --dev --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+# exec, so that $! is signet itself (unshare execs it) and kill reaches it.
+(
+	if [ "$(id -u)" -eq 0 ]; then
+		exec unshare --root="$rootfs" --wd=/data --setuid 65532 --setgid 65532 /signet serve --dev --listen "127.0.0.1:$port"
+	fi
+	cd "$rootfs/data" && exec "$rootfs/signet" serve --dev --listen "127.0.0.1:$port"
+) >"$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 60); do
 	in_image /signet healthcheck --url "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
