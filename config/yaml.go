@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -70,13 +71,36 @@ func expandString(s string, lookup LookupEnv) (string, error) {
 		if !validEnvName(name) {
 			return "", fmt.Errorf("invalid environment variable name %q in ${...}: use letters, digits and _, not starting with a digit", name)
 		}
-		v, ok := lookup(name)
-		if !ok {
-			return "", fmt.Errorf("environment variable %s is not set (referenced as ${%s}); set it, or write $${%s} for a literal", name, name, name)
+		v, err := lookupValue(name, lookup)
+		if err != nil {
+			return "", err
 		}
 		b.WriteString(v)
 		s = s[i+end+1:]
 	}
+}
+
+// lookupValue is the value of ${name}: the variable name, or else the
+// contents of the file that name_FILE names (the convention of container
+// secrets: /run/secrets/..., a Kubernetes Secret volume), without its
+// final line break.
+func lookupValue(name string, lookup LookupEnv) (string, error) {
+	v, ok := lookup(name)
+	path, fromFile := lookup(name + "_FILE")
+	switch {
+	case ok && fromFile:
+		return "", fmt.Errorf("both %s and %s_FILE are set (referenced as ${%s}); set only one", name, name, name)
+	case ok:
+		return v, nil
+	case !fromFile:
+		return "", fmt.Errorf("environment variable %s is not set (referenced as ${%s}); set it, or %s_FILE to a file holding the value, or write $${%s} for a literal", name, name, name, name)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("${%s}: %s_FILE: %w; point it at a readable file holding the value, or set %s instead", name, name, err, name)
+	}
+	v = strings.TrimSuffix(string(data), "\n")
+	return strings.TrimSuffix(v, "\r"), nil
 }
 
 func validEnvName(s string) bool {

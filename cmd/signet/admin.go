@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -87,20 +86,12 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// buildInfo labels signet_build_info: the version (as `signet version`
-// reports it), the VCS revision and the signing backend of this build.
-func buildInfo() server.BuildInfo {
-	b := server.BuildInfo{Version: version, Backend: backend.Go}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if b.Version == "" {
-			b.Version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				b.Revision = s.Value
-			}
-		}
-	}
+// metricsBuildInfo labels signet_build_info: the version and the VCS
+// revision as `signet version` reports them (the build info, or the
+// release's -ldflags), and the signing backend of this build.
+func metricsBuildInfo() server.BuildInfo {
+	v := currentBuildInfo()
+	b := server.BuildInfo{Version: v.Version, Revision: v.Revision, Backend: backend.Go}
 	for _, alg := range key.Algorithms() {
 		if backend.Name(alg) != backend.Go {
 			b.Backend = backend.Name(alg)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -111,27 +110,6 @@ func TestHashPasswordTerminal(t *testing.T) {
 	}
 	if code, _, errs, _ := run("one", "two"); code != 1 || !strings.Contains(errs, "the two passwords differ") {
 		t.Errorf("mismatch: %d %q", code, errs)
-	}
-}
-
-// TestVersionFromBuildInfo: the version names the VCS revision, its time
-// and a modified tree, from the build info.
-func TestVersionFromBuildInfo(t *testing.T) {
-	rev := "0123456789abcdef0123456789abcdef01234567"
-	bi := &debug.BuildInfo{Settings: []debug.BuildSetting{
-		{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev},
-		{Key: "vcs.time", Value: "2026-03-01T12:00:00Z"}, {Key: "vcs.modified", Value: "true"},
-	}}
-	got := versionFrom(bi)
-	if !strings.Contains(got, "revision "+rev+" (2026-03-01T12:00:00Z), modified: built from a tree with uncommitted changes") {
-		t.Errorf("modified tree: %q", got)
-	}
-	bi.Settings[3].Value = "false"
-	if got := versionFrom(bi); strings.Contains(got, "modified") || !strings.Contains(got, "revision "+rev) {
-		t.Errorf("clean tree: %q", got)
-	}
-	if got := versionFrom(&debug.BuildInfo{}); !strings.Contains(got, "no VCS revision") {
-		t.Errorf("no VCS: %q", got)
 	}
 }
 

@@ -39,6 +39,7 @@ on the command line wins over the variable.`,
 		newVersionCmd(e),
 		newKeysCmd(e),
 		newConfigCmd(e),
+		newHealthcheckCmd(e),
 	)
 	documentFlagEnv(root)
 	return root

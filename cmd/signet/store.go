@@ -106,7 +106,7 @@ func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log 
 		Users:        serverUsers(cfg),
 		// Login rate limits and logs see clients behind these proxies.
 		TrustedProxies: cfg.TrustedProxies,
-		Build:          buildInfo(),
+		Build:          metricsBuildInfo(),
 		Limits:         cfg.Limits,
 	}
 }
