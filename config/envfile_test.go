@@ -14,7 +14,7 @@ func TestEnvFromFile(t *testing.T) {
 	pw := filepath.Join(dir, "db_password")
 	os.WriteFile(pw, []byte("s3cr3t-from-a-file\n"), 0o600)
 	crlf := filepath.Join(dir, "crlf")
-	os.WriteFile(crlf, []byte("crlf-value\r\n"), 0o600)
+	os.WriteFile(crlf, []byte("crlf-value-long-enough\r\n"), 0o600)
 	doc := "issuer: https://a.example\nstorage: { driver: postgres, dsn: \"postgres://signet:${DB_PASSWORD}@db/signet\" }\n" +
 		"keyManagement: { protection: { secrets: [\"${KEY_SECRET}\"] } }\n"
 
