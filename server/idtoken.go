@@ -151,8 +151,10 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	now := s.now().Unix()
 	lifetime := int64(in.lc.accessLifetime / time.Second)
 	scope := strings.Join(in.scopes, " ")
+	sp := s.startSign(ctx, k, jws.TypeAccessToken)
 	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
 		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.jti, Scope: scope, AuthTime: in.authTime, Sid: in.sid})
+	endSign(sp, err != nil)
 	if err != nil {
 		s.log.Error("signing an access token failed", "kid", k.KID(), "alg", string(k.Algorithm()), "error", err)
 		return nil, "", serverError()
@@ -167,9 +169,11 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		if e != nil {
 			return nil, "", e
 		}
+		sp := s.startSign(ctx, ik, jws.TypeJWT)
 		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
 			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
 			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.sid})
+		endSign(sp, err != nil)
 		if err != nil {
 			s.log.Error("signing an ID token failed", "kid", ik.KID(), "alg", string(ik.Algorithm()), "error", err)
 			return nil, "", serverError()

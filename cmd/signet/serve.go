@@ -172,6 +172,11 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	}
 	clients, resources := serverClients(cfg)
 	attempts := attemptStore(cfg, store)
+	tracing, err := startTracing(ctx, e, log) // tracing.go
+	if err != nil {
+		return err
+	}
+	defer stopTracing(tracing, log)
 	srv, err := server.New(server.Config{
 		Issuer:       cfg.Issuer,
 		Keys:         m,
@@ -186,6 +191,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		Build:          buildInfo(),
 		Limits:         cfg.Limits,
 		Attempts:       attempts,
+		Tracing:        tracing, // nil unless OTEL_* turn it on
 	})
 	if err != nil {
 		return err
