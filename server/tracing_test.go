@@ -127,8 +127,8 @@ func TestTracingTokenSpanTree(t *testing.T) {
 		if p.StatusCode != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i, p.StatusCode, p.body)
 		}
-		if root.Name != "POST /connect/token" {
-			t.Errorf("HTTP span %q, want POST /connect/token", root.Name)
+		if root.Name != "POST /connect/token" || attr(root, "http.route") != "/connect/token" || attr(root, "http.response.status_code") != "200" {
+			t.Errorf("HTTP span %q, attributes %v", root.Name, root.Attributes)
 		}
 		kids := st.children(root)
 		if len(kids) != len(st.spans)-1 {

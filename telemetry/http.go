@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"net/http"
+	"strings"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -19,21 +20,30 @@ const unmatchedPath = "(unmatched)"
 // /connect/token"). An incoming W3C traceparent is honoured. otelhttp's
 // own metrics go nowhere (Signet has its Prometheus metrics).
 func (t *Tracing) Handler(h http.Handler) http.Handler {
-	return otelhttp.NewHandler(redactUnmatched(h), "signet",
+	return otelhttp.NewHandler(routeAttrs(h), "signet",
 		otelhttp.WithTracerProvider(t.Provider),
 		otelhttp.WithPropagators(propagation.TraceContext{}),
 		otelhttp.WithMeterProvider(noop.NewMeterProvider()),
 	)
 }
 
-// redactUnmatched overwrites the url.path otelhttp recorded when no route
-// matched: such a path is anything a client sent. The mux sets r.Pattern
-// on the request it was given, which is the one otelhttp passes on.
-func redactUnmatched(h http.Handler) http.Handler {
+// routeAttrs adds http.route once the mux has routed the request (otelhttp
+// records its attributes before), and overwrites the url.path otelhttp
+// recorded when no route matched: such a path is anything a client sent.
+// The mux sets r.Pattern on the request it was given, which is the one
+// otelhttp passes on.
+func routeAttrs(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
+		sp := trace.SpanFromContext(r.Context())
 		if r.Pattern == "" {
-			trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("url.path", unmatchedPath))
+			sp.SetAttributes(attribute.String("url.path", unmatchedPath))
+			return
 		}
+		_, route, ok := strings.Cut(r.Pattern, " ")
+		if !ok {
+			route = r.Pattern
+		}
+		sp.SetAttributes(attribute.String("http.route", route))
 	})
 }
