@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,4 +281,45 @@ func attr(s tracetest.SpanStub, key string) string {
 		}
 	}
 	return ""
+}
+
+// TestTracingConcurrentTokens: concurrent token requests with tracing on
+// (hashing budget, attempts and signing wrapped) all succeed, each in a
+// trace of its own with exactly one signature under its HTTP span.
+func TestTracingConcurrentTokens(t *testing.T) {
+	e, exp := newTracedEnv(t)
+	const n = 16
+	errs := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", e.issuer+PathToken, strings.NewReader("grant_type=client_credentials&scope=reports.read"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(tracedClient, tracedSecret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				errs <- resp.Status
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	st := spanTree{spans: exp.GetSpans()}
+	roots := st.roots()
+	if len(roots) != n {
+		t.Fatalf("%d traces, want %d", len(roots), n)
+	}
+	for _, r := range roots {
+		if got := len(named(st.children(r), telemetry.SpanSign)); got != 1 {
+			t.Errorf("trace %v: %d signatures", r.SpanContext.TraceID(), got)
+		}
+	}
 }
