@@ -24,6 +24,8 @@ type serverConfig struct {
 	rsaBits int
 	secret  string // the client's secret (its sha256: hash goes in the file)
 	rotate  bool   // second-scale key lifetimes: keys rotate during load
+	// keyBackend is the keyBackend section of keyManagement, or "".
+	keyBackend string
 }
 
 // Key lifetimes of a rotating server: each algorithm's key signs for
@@ -78,6 +80,7 @@ func (c *serverConfig) write() (string, error) {
 	for _, a := range c.algs {
 		fmt.Fprintf(&b, "    - { name: %s }\n", a)
 	}
+	b.WriteString(c.keyBackend)
 	fmt.Fprintf(&b, "  protection: { enabled: true, secrets: [ %q ] }\n", protection)
 	b.WriteString("apiResources:\n")
 	for _, a := range c.algs {

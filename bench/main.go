@@ -9,6 +9,8 @@
 //	go run ./bench --tokens 1000000     # also: a million tokens, RSS and goroutines
 //	go run ./bench --tags openssl       # also: the same server built with -tags openssl
 //	go run ./bench --check              # exit 1 when a target is missed
+//	go run ./bench --key-backend pkcs11 # keys in a PKCS#11 token (or awskms)
+//	go run ./bench stateful --peer DIR  # refresh, sign-in, introspection per store (stateful.go)
 //
 // It builds signet, starts `signet serve` on CPU 0 (taskset -c 0,
 // GOMAXPROCS=1) on loopback and drives it from CPU 1 (the bench process
@@ -48,6 +50,7 @@ import (
 
 	"github.com/signet-id/signet/internal/cpuprofile"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keybackend"
 )
 
 func main() {
@@ -77,6 +80,10 @@ type options struct {
 	loadProfile string // this process's CPU profile (the load generator)
 	jwks        bool   // measure the JWKS endpoint
 	verbose     bool
+	// keyBackend is "" (software keys) or pkcs11/awskms: the server's
+	// keys, and raw-sign's, are generated in and signed by that backend.
+	keyBackend       string
+	keyBackendConfig keybackend.Config
 }
 
 var defaultAlgs = []key.Algorithm{key.RS256, key.PS256, key.ES256, key.EdDSA}
@@ -114,6 +121,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.retries, "retries", 2, "measure a window again, this many times at most, when other processes took more than 5% of a benchmark CPU")
 	fs.StringVar(&o.loadProfile, "load-cpuprofile", "", "write the load generator's own CPU profile to this file")
 	fs.BoolVar(&o.verbose, "v", false, "copy the server's log to stderr")
+	fs.StringVar(&o.keyBackend, "key-backend", "", "generate the server's keys in this key backend, pkcs11 or awskms (settings from SIGNET_TEST_PKCS11_* or SIGNET_TEST_KMS_*; see docs/hsm-and-kms.md), and measure raw signatures through the same backend; default algorithms RS256,PS256,ES256")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -128,9 +136,26 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprintf(stderr, "bench: "+format+"\n", args...)
 		return nil, errUsage
 	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if o.keyBackend != "" {
+		var err error
+		if o.keyBackendConfig, err = keyBackendConfig(o.keyBackend); err != nil {
+			return bad("%v", err)
+		}
+		if !explicit["algs"] {
+			algs = "RS256,PS256,ES256"
+		}
+		if !explicit["long-alg"] {
+			longAlg = "ES256"
+		}
+	}
 	for _, a := range strings.Split(algs, ",") {
 		alg, err := key.ParseAlgorithm(strings.TrimSpace(a))
 		if err != nil {
+			return bad("--algs: %v", err)
+		}
+		if err := keybackend.Supports(o.keyBackendConfig.Type, alg, o.rsaBits); err != nil {
 			return bad("--algs: %v", err)
 		}
 		o.algs = append(o.algs, alg)
@@ -167,6 +192,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return rawSignMain(args[1:], stdout, stderr)
 		case "baseline-server":
 			return baselineMain(args[1:], stdout, stderr)
+		case "stateful":
+			return statefulMain(args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseOptions(args, stderr)

@@ -46,7 +46,10 @@ type settings struct {
 	RawS        float64 `json:"raw_s"`
 	Store       string  `json:"store"`
 	RSABits     int     `json:"rsa_bits"`
-	Request     string  `json:"request"`
+	// KeyBackend is where the keys are and sign (pkcs11, awskms): tokens
+	// and raw signatures both go through it. Empty: in-process keys.
+	KeyBackend string `json:"key_backend,omitempty"`
+	Request    string `json:"request"`
 	// RotationWindowS is the window of --rotate phases (at least two
 	// rotations).
 	RotationWindowS float64 `json:"rotation_window_s,omitempty"`
@@ -214,6 +217,9 @@ func (r *report) writeTable(w io.Writer) error {
 		s.ServerCPU, s.LoadCPU, s.Connections)
 	fmt.Fprintf(&b, "%s warm-up + %s window per phase, raw signatures %s per algorithm, %s store, RSA %d bits.\n",
 		dur(s.WarmupS), dur(s.WindowS), dur(s.RawS), s.Store, s.RSABits)
+	if s.KeyBackend != "" {
+		fmt.Fprintf(&b, "Keys in the %s key backend: every token and every raw signature is one call to it; raw-sign uses %d callers.\n", s.KeyBackend, s.Connections)
+	}
 	m := r.Machine
 	fmt.Fprintf(&b, "Machine: %s, %d CPUs, %.1f GiB, Linux %s, %s", m.CPU, m.CPUs, m.MemGiB, m.Kernel, m.Go)
 	if m.Revision != "" {

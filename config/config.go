@@ -3,7 +3,9 @@ package config
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keybackend"
 )
 
 // Driver names a key store backend.
@@ -39,6 +42,12 @@ const (
 	DefaultAccessTokenLifetime = time.Hour
 	GrantClientCredentials     = "client_credentials"
 )
+
+// SecretRecipe is the shell command Signet recommends for a random
+// secret: 32 random bytes in base64url, which needs no escaping in URLs,
+// forms, HTTP Basic credentials or YAML. (Plain base64's + and / break
+// clients that do not form-encode Basic credentials.)
+const SecretRecipe = "`openssl rand -base64 32 | tr '+/' '-_' | tr -d =`"
 
 // Config is a loaded and validated configuration.
 type Config struct {
@@ -71,6 +80,12 @@ type Config struct {
 	// token lifetimes (keyManagement.clockSkew).
 	ClockSkew  time.Duration
 	Protection Protection
+	// KeyBackend (keyManagement.keyBackend) is where new managed keys are
+	// generated: software (default), pkcs11 or awskms.
+	KeyBackend keybackend.Config
+	// PreviousKeyBackend (keyManagement.keyBackend.previous) opens the keys
+	// an earlier keyBackend made, until they are deleted; nil if none.
+	PreviousKeyBackend *keybackend.Config
 	// SigningCredential is the static key that signs, or nil.
 	SigningCredential *StaticKey
 	// ValidationKeys are static keys published for validation only.
@@ -131,6 +146,25 @@ type APIResource struct {
 	// Secrets authenticate the resource at the introspection endpoint;
 	// empty means it cannot introspect.
 	Secrets []*clientauth.Secret
+	// Digest identifies the entry as written (after ${} expansion): a
+	// reload tells a changed resource by it.
+	Digest Digest
+}
+
+// Digest is the SHA-256 of a configuration entry as written (after ${}
+// expansion), to tell on a reload whether it changed. It reveals nothing
+// of the secrets in the entry beyond equality.
+type Digest [sha256.Size]byte
+
+// digest returns the Digest of a decoded entry.
+func digest(doc any) Digest {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		// Not expected of documents decoded from YAML; the printed form
+		// still tells a change.
+		b = fmt.Appendf(nil, "%+v", doc)
+	}
+	return sha256.Sum256(b)
 }
 
 // Client is an OAuth 2.0 client.
@@ -158,6 +192,9 @@ type Client struct {
 	// IdentityTokenLifetime (identityTokenLifetime) is the lifetime of the
 	// client's ID tokens; DefaultIdentityTokenLifetime unless set.
 	IdentityTokenLifetime time.Duration
+	// Digest identifies the entry as written (after ${} expansion): a
+	// reload tells a changed client by it.
+	Digest Digest
 	// AllowedCORSOrigins (allowedCorsOrigins) are the origins whose pages
 	// may call discovery, the JWKS, token, userinfo and revocation from
 	// JavaScript: scheme://host[:port], as browsers send them.
@@ -295,6 +332,7 @@ type keyManagementDoc struct {
 	JWKSMaxAge        *Duration      `yaml:"jwksMaxAge"`
 	RelyingPartyCache *Duration      `yaml:"relyingPartyCache"`
 	ClockSkew         *Duration      `yaml:"clockSkew"`
+	KeyBackend        *keyBackendDoc `yaml:"keyBackend"`
 }
 
 type algorithmDoc struct {
@@ -310,6 +348,17 @@ func (d *algorithmDoc) UnmarshalYAML(n *yaml.Node) error {
 	}
 	type plain algorithmDoc
 	return n.Decode((*plain)(d))
+}
+
+type keyBackendDoc struct {
+	Type        string         `yaml:"type"`
+	Module      string         `yaml:"module"`
+	TokenLabel  string         `yaml:"tokenLabel"`
+	Pin         string         `yaml:"pin"`
+	Region      string         `yaml:"region"`
+	Endpoint    string         `yaml:"endpoint"`
+	SignTimeout *Duration      `yaml:"signTimeout"`
+	Previous    *keyBackendDoc `yaml:"previous"`
 }
 
 type protectionDoc struct {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -243,6 +244,9 @@ func TestErrors(t *testing.T) {
 		{"issuer slash", "issuer: https://a.example/\n", `must not end with /; write "https://a.example"`},
 		{"issuer query", "issuer: https://a.example/?x=1\n", "must not have a query"},
 		{"bad listen", minimal + "listen: 8080\n", `signet.yaml:4: listen: "8080" is not a host:port address`},
+		{"listen port range", minimal + "listen: 127.0.0.1:80800\n", `signet.yaml:4: listen: "127.0.0.1:80800": port 80800 is out of range; a TCP port is 1 to 65535 (0 picks a free one), e.g. :8080`},
+		{"listen port name", minimal + "listen: :nonsense\n", `signet.yaml:4: listen: ":nonsense": port "nonsense" is neither a number nor a known service name`},
+		{"short protection secret", minimal + "keyManagement:\n  protection: { secrets: [\"${SHORT}\"] }\n", "signet.yaml:5: keyManagement.protection.secrets[0]: is 8 bytes, at least 16 are required; use 32 random bytes, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d =`"},
 		{"bad driver", "issuer: https://a.example\nstorage: { driver: mysql }\n", `signet.yaml:2: storage.driver: unknown driver "mysql"`},
 		{"proxy not an address", "issuer: https://a.example\ntrustedProxies: [ lb.internal ]\n", `trustedProxies[0]: "lb.internal" is not an IP address or CIDR prefix, e.g. 10.0.0.0/8 or 192.0.2.10`},
 		{"proxy host bits", "issuer: https://a.example\ntrustedProxies: [ 10.1.2.3/8 ]\n", `trustedProxies[0]: "10.1.2.3/8" has host bits set; write "10.0.0.0/8"`},
@@ -277,7 +281,7 @@ func TestErrors(t *testing.T) {
 		{"client id alg", minimal + cl("    allowedIdentityTokenSigningAlgorithms: [XS1]\n"), "clients[0].allowedIdentityTokenSigningAlgorithms[0]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.doc), ParseOptions{Source: "signet.yaml", Dir: dir, LookupEnv: env(map[string]string{"EMPTY": ""})})
+			_, err := Parse([]byte(tc.doc), ParseOptions{Source: "signet.yaml", Dir: dir, LookupEnv: env(map[string]string{"EMPTY": "", "SHORT": "8-bytes!"})})
 			if err == nil {
 				t.Fatalf("no error, want %q", tc.want)
 			}
@@ -291,6 +295,63 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestErrorsHideSecrets: a configuration error never prints a secret value.
+func TestErrorsHideSecrets(t *testing.T) {
+	const secret = "TopSecret-0123456789"
+	for _, doc := range []string{
+		minimal + "clients: [ { clientId: c, secrets: [\"plain:" + secret + "${\"], allowedGrantTypes: [client_credentials] } ]\n",
+		minimal + "keyManagement:\n  protection: { secrets: [\"" + secret + "${X\"] }\n",
+		minimal + "keyManagement:\n  protection: { secrets: " + secret + " }\n",
+		minimal + "clients: [ { clientId: c, secrets: " + secret + ", allowedGrantTypes: [client_credentials] } ]\n",
+		minimal + "keyManagement:\n  protection: { secrets: [ { a: " + secret + " } ] }\n",
+	} {
+		_, err := Parse([]byte(doc), ParseOptions{Source: "signet.yaml", LookupEnv: env(nil)})
+		if err == nil {
+			t.Fatalf("%q: no error", doc)
+		}
+		if strings.Contains(err.Error(), "TopSecret") {
+			t.Errorf("error prints the secret: %v", err)
+		}
+		if !strings.Contains(err.Error(), "signet.yaml:") {
+			t.Errorf("error does not say where: %v", err)
+		}
+	}
+}
+
+// TestSecretFileModes: a secret file others can read is refused with the
+// chmod that fixes it; a short or private one is handled as before.
+func TestSecretFileModes(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Parse([]byte("issuer: https://a.example\nstorage: { driver: sqlite, dsn: s.db }\n"), ParseOptions{Dir: dir, LookupEnv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckProtectionSecrets(); err != nil {
+		t.Fatalf("missing file (serve creates it): %v", err)
+	}
+	if _, err := os.Stat(c.Protection.SecretFile); !os.IsNotExist(err) {
+		t.Fatalf("CheckProtectionSecrets created the file: %v", err)
+	}
+	if err := os.WriteFile(c.Protection.SecretFile, []byte("0123456789abcdef0123456789abcdef\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(c.Protection.SecretFile, 0o644)
+	want := fmt.Sprintf("other users can access it (mode 0644); run chmod 600 %s", c.Protection.SecretFile)
+	for name, err := range map[string]error{"check": c.CheckProtectionSecrets(), "serve": func() error { _, _, err := c.ProtectionSecrets(nil); return err }()} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", name, err, want)
+		}
+	}
+	os.Chmod(c.Protection.SecretFile, 0o600)
+	if err := c.CheckProtectionSecrets(); err != nil {
+		t.Errorf("0600: %v", err)
+	}
+	os.WriteFile(c.Protection.SecretFile, []byte("short\n"), 0o600)
+	if err := c.CheckProtectionSecrets(); err == nil || !strings.Contains(err.Error(), "is 5 bytes, at least 16 are required") {
+		t.Errorf("short: %v", err)
+	}
+}
+
 func TestEnvExpansion(t *testing.T) {
 	vars := map[string]string{"HOST": "login.example.com", "SIZE": "3072", "ON": "false", "SECRET": "0123456789abcdef-xyz"}
 	c := mustParse(t, `
@@ -299,13 +360,13 @@ storage: { driver: memory }
 keyManagement:
   rsaKeySize: ${SIZE}
   deleteRetiredKeys: ${ON}
-  protection: { secrets: ["${SECRET}", "lit$${SECRET}x", "$argon$v=1"] }
+  protection: { secrets: ["${SECRET}", "literally-$${SECRET}x", "$argon$v=1-not-a-hash"] }
 `, vars)
 	if c.Issuer != "https://login.example.com" || c.KeyManagement.RSAKeySize != 3072 || c.KeyManagement.DeleteRetiredKeys {
 		t.Errorf("issuer %q size %d delete %v", c.Issuer, c.KeyManagement.RSAKeySize, c.KeyManagement.DeleteRetiredKeys)
 	}
 	got := []string{string(c.Protection.Secrets[0]), string(c.Protection.Secrets[1]), string(c.Protection.Secrets[2])}
-	if got[0] != vars["SECRET"] || got[1] != "lit${SECRET}x" || got[2] != "$argon$v=1" {
+	if got[0] != vars["SECRET"] || got[1] != "literally-${SECRET}x" || got[2] != "$argon$v=1-not-a-hash" {
 		t.Errorf("secrets = %q", got)
 	}
 	// A quoted scalar stays a string: "3072" cannot be an int.

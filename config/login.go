@@ -64,6 +64,9 @@ type User struct {
 	Password *clientauth.Secret
 	// Claims are released by scope: profile and email claims.
 	Claims map[string]any
+	// Digest identifies the entry as written (after ${} expansion): a
+	// reload tells a changed user by it.
+	Digest Digest
 }
 
 type userDoc struct {
@@ -78,7 +81,7 @@ func (p *parser) clientPublic(path string, cd *clientDoc) (bool, error) {
 	switch cd.TokenEndpointAuthMethod {
 	case "":
 		if len(cd.Secrets) == 0 {
-			return false, p.at(path, "(%s) has no secrets; add one, e.g. the output of `openssl rand -base64 32 | tee /dev/stderr | signet hash-secret`, or set tokenEndpointAuthMethod: none for a public client (a browser or native app that cannot keep a secret)", cd.ClientID)
+			return false, p.at(path, "(%s) has no secrets; add one: `signet hash-secret --generate` prints a new secret (give it to the client) and its hash (put that in secrets), or set tokenEndpointAuthMethod: none for a public client (a browser or native app that cannot keep a secret)", cd.ClientID)
 		}
 		return false, nil
 	case AuthMethodNone:
@@ -289,7 +292,7 @@ func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 				return p.at(path+".claims."+name, "%v", err)
 			}
 		}
-		c.Users = append(c.Users, User{Subject: ud.Subject, Username: ud.Username, Password: sec, Claims: ud.Claims})
+		c.Users = append(c.Users, User{Subject: ud.Subject, Username: ud.Username, Password: sec, Claims: ud.Claims, Digest: digest(ud)})
 	}
 
 	var loginClients []string

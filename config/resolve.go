@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/jwk"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/seal"
 )
 
 // at returns an error located at the line of path (or of its closest
@@ -71,6 +73,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveKeyManagement(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveKeyBackend(d, c); err != nil {
+		return nil, err
+	}
 	if err := p.resolveStorage(d, c); err != nil {
 		return nil, err
 	}
@@ -117,8 +122,8 @@ func (p *parser) resolveServer(d *fileDoc, c *Config) error {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return p.at("listen", "%q is not a host:port address, e.g. 127.0.0.1:8080 or :8080", c.Listen)
+	if err := CheckListen(c.Listen); err != nil {
+		return p.at("listen", "%v", err)
 	}
 	for i, s := range d.TrustedProxies {
 		pfx, err := netip.ParsePrefix(s)
@@ -146,10 +151,38 @@ func (p *parser) adminListen(d *fileDoc, c *Config) error {
 	if err != nil {
 		return p.at("adminListen", "%q is not a host:port address, e.g. 127.0.0.1:9090 or :9090", d.AdminListen)
 	}
+	if err := CheckListen(d.AdminListen); err != nil {
+		return p.at("adminListen", "%v", err)
+	}
 	if d.AdminListen == c.Listen && port != "0" && port != "" { // port 0: each gets a free port
 		return p.at("adminListen", "%q is also listen; the admin listener needs its own address, e.g. 127.0.0.1:9090", d.AdminListen)
 	}
 	c.AdminListen = d.AdminListen
+	return nil
+}
+
+// CheckListen reports whether addr is an address serve can listen on:
+// host:port with a port from 0 to 65535 (0 picks a free port) or a
+// service name. The error names the problem and the fix; serve and
+// `signet config check` call it for listen: and --listen alike.
+func CheckListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not a host:port address, e.g. 127.0.0.1:8080 or :8080", addr)
+	}
+	if port == "" {
+		return nil // like port 0: a free port
+	}
+	n, err := strconv.ParseUint(port, 10, 64)
+	if err != nil {
+		if _, lerr := net.LookupPort("tcp", port); lerr != nil {
+			return fmt.Errorf("%q: port %q is neither a number nor a known service name; use a port from 1 to 65535, e.g. :8080", addr, port)
+		}
+		return nil
+	}
+	if n > 65535 {
+		return fmt.Errorf("%q: port %s is out of range; a TCP port is 1 to 65535 (0 picks a free one), e.g. :8080", addr, port)
+	}
 	return nil
 }
 
@@ -222,7 +255,10 @@ func (p *parser) resolveKeyManagement(d *fileDoc, c *Config) error {
 		}
 		for i, s := range pr.Secrets {
 			if s == "" {
-				return p.at(fmt.Sprintf("keyManagement.protection.secrets[%d]", i), "is empty (if it names an environment variable, that variable is set to an empty value); give a random secret of at least 16 bytes, e.g. from `openssl rand -base64 32`")
+				return p.at(fmt.Sprintf("keyManagement.protection.secrets[%d]", i), "is empty (if it names an environment variable, that variable is set to an empty value); give a random secret of at least %d bytes, e.g. from %s", seal.MinSecretLength, SecretRecipe)
+			}
+			if len(s) < seal.MinSecretLength {
+				return p.at(fmt.Sprintf("keyManagement.protection.secrets[%d]", i), "is %d bytes, at least %d are required; use 32 random bytes, e.g. from %s", len(s), seal.MinSecretLength, SecretRecipe)
 			}
 			c.Protection.Secrets = append(c.Protection.Secrets, []byte(s))
 		}
@@ -295,7 +331,10 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 	}
 	switch c.Storage.Driver {
 	case DriverPostgres:
-		return p.at("keyManagement.protection.secrets", "is required with the postgres store: every instance sharing the database must seal and open keys with the same secret; set secrets: [\"${SIGNET_KEY_SECRET}\"] with a random value from `openssl rand -base64 32` (or set protection.enabled: false)")
+		if c.KeyBackend.External() {
+			return nil // the backend holds the private keys: nothing to seal
+		}
+		return p.at("keyManagement.protection.secrets", "is required with the postgres store: every instance sharing the database must seal and open keys with the same secret; set secrets: [\"${SIGNET_KEY_SECRET}\"] with a random value from "+SecretRecipe+" (or set protection.enabled: false)")
 	case DriverSQLite:
 		c.Protection.SecretFile = sqlitePath(c.Storage.DSN) + ".secret"
 	case DriverFile:
@@ -496,6 +535,7 @@ func (p *parser) resolveAPIResources(d *fileDoc, c *Config) error {
 		if err := p.resolveResourceSecrets(path, &r, &res, c); err != nil {
 			return err
 		}
+		res.Digest = digest(r)
 		c.APIResources = append(c.APIResources, res)
 	}
 	return nil
@@ -584,6 +624,7 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 		if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
 			return err
 		}
+		cl.Digest = digest(cd)
 		c.Clients = append(c.Clients, cl)
 	}
 	return nil

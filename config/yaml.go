@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -62,7 +63,8 @@ func expandString(s string, lookup LookupEnv) (string, error) {
 		b.WriteString(s[:i])
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("unterminated ${ in %q: write ${NAME}, or $${ for a literal ${", s)
+			// The value is not quoted: it may be a secret.
+			return "", errors.New("unterminated ${ in a value (not shown, it may be a secret): write ${NAME}, or $${ for a literal ${")
 		}
 		name := s[i+2 : i+end]
 		if !validEnvName(name) {
@@ -239,6 +241,13 @@ func editDistance(a, b string) int {
 
 // friendlyTypeError rewrites one of yaml's "line N: cannot unmarshal !!tag
 // `v` into T" messages to name the option and what it expects.
+// secretPath reports whether an option path holds secrets, whose values
+// errors must not print.
+func secretPath(path string) bool {
+	p := strings.ToLower(path)
+	return strings.Contains(p, "secret") || strings.Contains(p, "password") || strings.Contains(p, "dsn")
+}
+
 func friendlyTypeError(msg string, paths map[int]string) string {
 	var line int
 	if _, err := fmt.Sscanf(msg, "line %d:", &line); err != nil {
@@ -265,6 +274,9 @@ func friendlyTypeError(msg string, paths map[int]string) string {
 			want = "a list"
 		case strings.HasPrefix(into, "config.") || strings.HasPrefix(into, "*config."):
 			want = "a mapping (key: value)"
+		}
+		if secretPath(paths[line]) {
+			got, _, _ = strings.Cut(got, " ") // the YAML tag only: the value may be a secret
 		}
 		return fmt.Sprintf("line %d:%s expected %s, got %s", line, where, want, got)
 	}

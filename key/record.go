@@ -12,7 +12,32 @@ const (
 	// ProtectionAESGCM: PrivateKey is a PKCS#8 DER private key sealed by
 	// package seal (AES-256-GCM, kid and algorithm bound as additional data).
 	ProtectionAESGCM = "aes-256-gcm/v1"
+	// ProtectionPKCS11 and ProtectionAWSKMS: the private key was generated
+	// inside that backend (a PKCS#11 token, AWS KMS) and never left it.
+	// PrivateKey then holds no private material but the backend reference
+	// (package keybackend's JSON: backend, object id, public key).
+	ProtectionPKCS11 = "pkcs11"
+	ProtectionAWSKMS = "awskms"
 )
+
+// BackendSoftware is what [Record.Backend] returns for keys generated and
+// held by Signet itself (ProtectionNone, ProtectionAESGCM).
+const BackendSoftware = "software"
+
+// Backend returns the key backend that made the key and holds its private
+// half: BackendSoftware, ProtectionPKCS11 or ProtectionAWSKMS.
+func (r *Record) Backend() string {
+	if r.InBackend() {
+		return r.Protection
+	}
+	return BackendSoftware
+}
+
+// InBackend reports whether the private key lives in an external backend
+// (PrivateKey is a reference).
+func (r *Record) InBackend() bool {
+	return r.Protection == ProtectionPKCS11 || r.Protection == ProtectionAWSKMS
+}
 
 // Record is a managed key as it is stored. Its schedule is fixed when the
 // key is created; only explicit operations (revoke, rotate --now, an
@@ -32,10 +57,12 @@ type Record struct {
 	X509        bool
 	Certificate []byte
 
-	// Protection is ProtectionNone or ProtectionAESGCM.
+	// Protection is ProtectionNone, ProtectionAESGCM, ProtectionPKCS11 or
+	// ProtectionAWSKMS.
 	Protection string
 	// PrivateKey is the PKCS#8 DER private key, sealed unless Protection
-	// is ProtectionNone. It never leaves the manager and the stores.
+	// is ProtectionNone; for a backend key (InBackend), the backend
+	// reference instead. It never leaves the manager and the stores.
 	PrivateKey []byte
 }
 
@@ -62,8 +89,8 @@ func (r *Record) Validate() error {
 		return bad("retiresAt %s is not after signsFrom %s", r.RetiresAt.Format(time.RFC3339), r.SignsFrom.Format(time.RFC3339))
 	case r.DeleteAfter.Before(r.RetiresAt):
 		return bad("deleteAfter %s is before retiresAt %s", r.DeleteAfter.Format(time.RFC3339), r.RetiresAt.Format(time.RFC3339))
-	case r.Protection != ProtectionNone && r.Protection != ProtectionAESGCM:
-		return bad("protection %q is unknown (want %q or %q)", r.Protection, ProtectionNone, ProtectionAESGCM)
+	case r.Protection != ProtectionNone && r.Protection != ProtectionAESGCM && !r.InBackend():
+		return bad("protection %q is unknown (want %q, %q, %q or %q)", r.Protection, ProtectionNone, ProtectionAESGCM, ProtectionPKCS11, ProtectionAWSKMS)
 	case len(r.PrivateKey) == 0:
 		return bad("private key is empty")
 	case r.X509 && len(r.Certificate) == 0:

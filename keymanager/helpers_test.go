@@ -7,6 +7,7 @@ import (
 
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +225,42 @@ func countKeys(t testing.TB, s keystore.Store) map[key.Algorithm]int {
 	for _, r := range recs {
 		out[r.Algorithm]++
 	}
+	return out
+}
+
+// logLines records log records (level, message and attributes as text)
+// for tests of what the manager logs.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+	level slog.Level
+}
+
+// logger returns a logger writing to l at Info and above (Debug with
+// debug).
+func (l *logLines) logger() *slog.Logger { return slog.New(l) }
+
+func (l *logLines) Enabled(_ context.Context, lv slog.Level) bool { return lv >= l.level }
+func (l *logLines) WithAttrs([]slog.Attr) slog.Handler            { return l }
+func (l *logLines) WithGroup(string) slog.Handler                 { return l }
+func (l *logLines) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Level.String() + " " + r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		b.WriteString(" " + a.Key + "=" + a.Value.String())
+		return true
+	})
+	l.mu.Lock()
+	l.lines = append(l.lines, b.String())
+	l.mu.Unlock()
+	return nil
+}
+
+// take returns the lines recorded since the last take.
+func (l *logLines) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.lines
+	l.lines = nil
 	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/signet-id/signet/jwk"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keybackend"
 	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/seal"
 )
@@ -87,6 +88,13 @@ type Config struct {
 	// PollInterval is how often Run checks a Revisioner store's change
 	// marker; zero means one second.
 	PollInterval time.Duration
+	// KeyBackend makes new managed keys inside a PKCS#11 token or AWS KMS;
+	// nil makes software keys (sealed by Sealer). The manager does not
+	// close it.
+	KeyBackend keybackend.Backend
+	// PreviousBackends open the keys of other backends that records still
+	// refer to after keyBackend changed, until those keys are deleted.
+	PreviousBackends []keybackend.Backend
 }
 
 // JWKS is a serialized JWK set and its strong ETag (quoted).
@@ -105,9 +113,16 @@ type KeyInfo struct {
 	RetiresAt   time.Time
 	DeleteAfter time.Time
 	Revoked     time.Time
-	X509        bool
+	// Backend is the key backend holding the private key of a managed key
+	// (key.BackendSoftware, "pkcs11", "awskms"); empty for configured keys.
+	Backend string
+	X509    bool
 	// Unreadable is set when the stored key cannot be decrypted or parsed.
 	Unreadable error
+	// Standby is set for a managed key the schedule makes active while the
+	// static signing credential, of the same algorithm, signs in its place
+	// (phase 1 of a migration): it is announced and does not sign.
+	Standby bool
 }
 
 // States of configured keys in KeyInfo.
@@ -148,6 +163,8 @@ type Manager struct {
 	rand     io.Reader
 	factory  SignerFactory
 	poll     time.Duration
+	backend  keybackend.Backend   // new keys are made here; nil: software
+	backends []keybackend.Backend // backend and PreviousBackends, to open keys
 	static   *jws.Key
 	staticPK staticPublic
 	valid    []staticPublic
@@ -164,6 +181,14 @@ type Manager struct {
 	storeErr   error
 	revision   string
 	lastPlan   *key.Plan
+	// lastRecords are the records behind lastPlan, to log a deleted
+	// key's algorithm and times.
+	lastRecords map[string]key.Record
+	// createdHere are the kids this instance created since the last
+	// publish, so the first publish logs their creation.
+	createdHere map[string]bool
+	// phase3Checked: whether the start of phase 3 was looked for.
+	phase3Checked bool
 	// staticRecorded is when MetaStaticLastSigned was last written.
 	staticRecorded time.Time
 }
@@ -183,7 +208,10 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("%w: no key store", ErrConfig)
 	}
-	if cfg.Options.ProtectKeys && cfg.Sealer == nil {
+	if err := checkBackend(cfg.KeyBackend, cfg.Options); err != nil {
+		return nil, err
+	}
+	if cfg.Options.ProtectKeys && cfg.Sealer == nil && cfg.KeyBackend == nil {
 		return nil, fmt.Errorf("%w: protectKeys is on but no protection secret is configured; configure keyManagement.protection.secrets or turn protection off explicitly", ErrConfig)
 	}
 	m := &Manager{
@@ -195,6 +223,7 @@ func New(cfg Config) (*Manager, error) {
 		rand:       cfg.Rand,
 		factory:    cfg.SignerFactory,
 		poll:       cfg.PollInterval,
+		backend:    cfg.KeyBackend,
 		cache:      make(map[string]*loaded),
 		unreadable: make(map[string]error),
 	}
@@ -215,6 +244,14 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if m.poll <= 0 {
 		m.poll = time.Second
+	}
+	if m.backend != nil {
+		m.backends = append(m.backends, m.backend)
+	}
+	for _, b := range cfg.PreviousBackends {
+		if b != nil && m.backendFor(b.Type()) == nil {
+			m.backends = append(m.backends, b)
+		}
 	}
 	kids := make(map[string]string)
 	if cfg.Static != nil {
@@ -391,11 +428,17 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	err := m.reconcileLocked(ctx)
 	m.publishLocked()
 	m.recordMigrationLocked(ctx)
+	if err == nil {
+		err = m.backendRetryLocked()
+	}
 	return err
 }
 
 func (m *Manager) reconcileLocked(ctx context.Context) error {
 	if err := m.loadLocked(ctx); err != nil {
+		return err
+	}
+	if err := m.switchBackendLocked(ctx); err != nil {
 		return err
 	}
 	plan := key.Compute(m.now(), m.records, m.opts)
@@ -412,14 +455,9 @@ func (m *Manager) reconcileLocked(ctx context.Context) error {
 func (m *Manager) loadLocked(ctx context.Context) error {
 	recs, err := m.store.Keys(ctx)
 	if err != nil {
-		if m.storeErr == nil {
-			m.log.Error("key store unreachable; serving the keys already loaded", "err", err)
-		}
+		// Run logs the outage, once.
 		m.storeErr = err
 		return fmt.Errorf("keymanager: load keys: %w", err)
-	}
-	if m.storeErr != nil {
-		m.log.Info("key store reachable again")
 	}
 	m.storeErr = nil
 	m.records = recs
@@ -435,7 +473,7 @@ func (m *Manager) loadLocked(ctx context.Context) error {
 		if c, ok := m.cache[r.KID]; ok && bytes.Equal(c.sealed, r.PrivateKey) {
 			continue
 		}
-		l, err := m.open(r)
+		l, err := m.open(ctx, r)
 		if err != nil {
 			if _, known := m.unreadable[r.KID]; !known {
 				m.log.Error("stored key is unreadable; it is kept, and no replacement is minted",
@@ -469,6 +507,12 @@ func likelyCause(err error) string {
 		return "the stored record was modified or corrupted; restore it from a backup"
 	case errors.Is(err, errProtectionOff):
 		return "the key is sealed but protection is off; turn protection on with the secret that sealed it"
+	case errors.Is(err, errBackendNotConfigured):
+		return "keyBackend was changed while this key remains; keep the old backend's settings in keyManagement.keyBackend.previous until the key is deleted"
+	case errors.Is(err, keybackend.ErrObjectMissing), errors.Is(err, keybackend.ErrPublicMismatch):
+		return "the key object is gone from the backend or is another key (deleted by hand, another token or account, keyBackend pointing elsewhere); restore it, or revoke the key"
+	case errors.Is(err, keybackend.ErrUnavailable):
+		return "the key backend did not answer (token, network, credentials, throttling); the key loads again when it answers"
 	default:
 		return "the stored record is damaged; restore it from a backup"
 	}
@@ -477,7 +521,10 @@ func likelyCause(err error) string {
 var errProtectionOff = errors.New("key is sealed but protection is off")
 
 // open decrypts and parses one record.
-func (m *Manager) open(r *key.Record) (*loaded, error) {
+func (m *Manager) open(ctx context.Context, r *key.Record) (*loaded, error) {
+	if r.InBackend() {
+		return m.openBackend(ctx, r)
+	}
 	der := r.PrivateKey
 	switch r.Protection {
 	case key.ProtectionAESGCM:
@@ -535,10 +582,13 @@ func (m *Manager) newKID() (string, error) {
 }
 
 // newRecord generates and seals a key for a schedule.
-func (m *Manager) newRecord(nk key.NewKey) (key.Record, error) {
+func (m *Manager) newRecord(ctx context.Context, nk key.NewKey) (key.Record, error) {
 	kid, err := m.newKID()
 	if err != nil {
 		return key.Record{}, err
+	}
+	if m.backend != nil {
+		return m.newBackendRecord(ctx, kid, nk)
 	}
 	priv, err := jwk.Generate(nk.Algorithm, m.opts.RSAKeySize)
 	if err != nil {
@@ -590,11 +640,17 @@ func (m *Manager) lock(ctx context.Context) (func(), error) {
 
 // actLocked creates, extends and deletes what plan asks, under the store
 // lock: lock, re-read, re-plan, act only on what is still needed, unlock.
-// Keys are generated before the lock is taken.
+// Software keys are generated before the lock is taken; keys of a key
+// backend under it, so that no backend object is made in vain.
 func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 	pregen := make(map[key.Algorithm]key.Record)
 	for _, nk := range plan.Create {
-		r, err := m.newRecord(nk)
+		if m.backend != nil {
+			// A backend key is made under the lock, once it is known to
+			// be needed: instances that lose the race make no object.
+			break
+		}
+		r, err := m.newRecord(ctx, nk)
 		if err != nil {
 			return err
 		}
@@ -615,7 +671,7 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 		wanted[nk.Algorithm] = true
 		r, ok := pregen[nk.Algorithm]
 		if !ok {
-			r, err = m.newRecord(nk)
+			r, err = m.newRecord(ctx, nk)
 			if err != nil {
 				return err
 			}
@@ -623,14 +679,22 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 		// Re-plan times may differ from the pre-generated ones.
 		r.Created, r.SignsFrom, r.RetiresAt, r.DeleteAfter = nk.Created, nk.SignsFrom, nk.RetiresAt, nk.DeleteAfter
 		if err := m.store.CreateKey(ctx, r); err != nil {
+			m.destroy(ctx, r, "the store refused it")
 			return fmt.Errorf("keymanager: store new %s key: %w", nk.Algorithm, err)
 		}
-		m.log.Info("key created", "kid", r.KID, "alg", r.Algorithm,
-			"signs_from", r.SignsFrom, "retires_at", r.RetiresAt, "delete_after", r.DeleteAfter)
+		// Logged as written (e2e/cluster times its kills by this line),
+		// and with its state when published (logTransitions).
+		m.log.Info("key created", "kid", r.KID, "alg", string(r.Algorithm), "created", r.Created.UTC(),
+			"signs_from", r.SignsFrom.UTC(), "retires_at", r.RetiresAt.UTC(), "delete_after", r.DeleteAfter.UTC())
+		if m.createdHere == nil {
+			m.createdHere = make(map[string]bool)
+		}
+		m.createdHere[r.KID] = true
 	}
-	for alg := range pregen {
+	for alg, r := range pregen {
 		if !wanted[alg] {
 			m.log.Info("another instance already created the key; discarding ours", "alg", alg)
+			m.destroy(ctx, r, "another instance created the key")
 		}
 	}
 	for _, e := range plan.Extend {
@@ -646,10 +710,15 @@ func (m *Manager) actLocked(ctx context.Context, plan key.Plan) error {
 			"retires_at", e.RetiresAt, "delete_after", e.DeleteAfter)
 	}
 	for _, kid := range plan.Delete {
+		if r, ok := m.record(kid); ok {
+			if err := m.destroyBackendKey(ctx, r); err != nil {
+				return err
+			}
+		}
 		if err := m.store.DeleteKey(ctx, kid); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 			return fmt.Errorf("keymanager: delete key %s: %w", kid, err)
 		}
-		m.log.Info("key deleted", "kid", kid)
+		// Logged with its algorithm and times when published (logTransitions).
 	}
 	return nil
 }

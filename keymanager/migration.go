@@ -20,6 +20,9 @@ const (
 	// MetaPhase2Started: when the manager first ran with managed keys
 	// signing and the old key configured as a validation key.
 	MetaPhase2Started = "migration.phase2Started"
+	// MetaPhase3Started: when the manager first ran with managed keys only
+	// after a migration (phase 1 or 2 recorded).
+	MetaPhase3Started = "migration.phase3Started"
 )
 
 // StaticRecordInterval is how often, at most, the static credential's last
@@ -49,6 +52,13 @@ func (m *Manager) recordMigrationLocked(ctx context.Context) {
 	if m.static == nil {
 		if len(m.valid) > 0 {
 			m.setOnce(ctx, ms, MetaPhase2Started, now, "migration phase 2: managed keys sign, the old key is a validation key")
+		} else if !m.phase3Checked {
+			// Once per process: the phase changes only with the
+			// configuration, which needs a restart.
+			m.phase3Checked = true
+			if m.migrationRecorded(ctx, ms) {
+				m.setOnce(ctx, ms, MetaPhase3Started, now, "migration phase 3: managed keys only, the old key is no longer published")
+			}
 		}
 		return
 	}
@@ -62,6 +72,17 @@ func (m *Manager) recordMigrationLocked(ctx context.Context) {
 		return
 	}
 	m.setOnce(ctx, ms, MetaManagedAnnounced, now, "migration phase 1: managed keys announced while the static credential signs")
+}
+
+// migrationRecorded reports whether phase 1 or 2 of a migration was
+// recorded in the store.
+func (m *Manager) migrationRecorded(ctx context.Context, ms keystore.MetaStore) bool {
+	for _, name := range []string{MetaManagedAnnounced, MetaPhase2Started} {
+		if _, err := ms.Meta(ctx, name); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // setOnce writes name=now unless name is already set.

@@ -36,6 +36,11 @@ func (m *Manager) Rotate(ctx context.Context, alg key.Algorithm, now bool) (KeyI
 		return KeyInfo{}, err
 	}
 	defer unlock()
+	return m.rotateLocked(ctx, alg, now)
+}
+
+// rotateLocked is Rotate under m.mu and the store lock.
+func (m *Manager) rotateLocked(ctx context.Context, alg key.Algorithm, now bool) (KeyInfo, error) {
 	if err := m.loadLocked(ctx); err != nil {
 		return KeyInfo{}, err
 	}
@@ -55,11 +60,12 @@ func (m *Manager) Rotate(ctx context.Context, alg key.Algorithm, now bool) (KeyI
 			}
 		}
 	}
-	rec, err := m.newRecord(nk)
+	rec, err := m.newRecord(ctx, nk)
 	if err != nil {
 		return KeyInfo{}, err
 	}
 	if err := m.store.CreateKey(ctx, rec); err != nil {
+		m.destroy(ctx, rec, "the store refused it")
 		return KeyInfo{}, fmt.Errorf("keymanager: store rotated key: %w", err)
 	}
 	m.log.Info("key created by rotation", "kid", rec.KID, "alg", alg, "signs_from", rec.SignsFrom, "now", now)
@@ -178,6 +184,9 @@ func (m *Manager) Reseal(ctx context.Context) (ResealResult, error) {
 	}
 	var errs []error
 	for _, r := range m.records {
+		if r.InBackend() {
+			continue // no private material here: nothing to seal
+		}
 		if r.Protection == key.ProtectionAESGCM && m.sealer.SealedWithFirst(r.PrivateKey) {
 			res.Current++
 			continue

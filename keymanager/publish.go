@@ -147,39 +147,108 @@ func (m *Manager) keyInfos(plan key.Plan) []KeyInfo {
 		out = append(out, KeyInfo{
 			KID: r.KID, Algorithm: r.Algorithm, State: plan.States[r.KID],
 			Created: r.Created, SignsFrom: r.SignsFrom, RetiresAt: r.RetiresAt, DeleteAfter: r.DeleteAfter,
-			Revoked: r.Revoked, X509: r.X509, Unreadable: m.unreadable[r.KID],
+			Revoked: r.Revoked, X509: r.X509, Unreadable: m.unreadable[r.KID], Backend: r.Backend(),
+			Standby: m.standby(r.Algorithm, plan.States[r.KID]),
 		})
 	}
 	return out
 }
 
-// logTransitions logs state changes between the last published plan and
-// this one at Info.
+// standby reports whether a managed key of alg in state st is on standby:
+// active by its schedule, while the static signing credential of the same
+// algorithm signs first (SigningKey hands out the static credential before
+// managed keys).
+func (m *Manager) standby(alg key.Algorithm, st key.State) bool {
+	return m.static != nil && m.staticPK.alg == alg && st == key.StateActive
+}
+
+// logTransitions logs every key event between the last published plan
+// and this one at Info, each with the key's kid, algorithm, state and
+// times: a key announced or activated (or on standby), retired, revoked,
+// unpublished after its retention, deleted. A key new in the store that
+// another process (signet keys rotate, another instance) created is
+// logged as such; one this instance created was logged as "key created"
+// when written. At the first publish it logs what signs.
 func (m *Manager) logTransitions(plan key.Plan) {
-	prev := m.lastPlan
-	m.lastPlan = &plan
+	prev, prevRecs, created := m.lastPlan, m.lastRecords, m.createdHere
+	m.lastPlan, m.createdHere = &plan, nil
+	cur := make(map[string]key.Record, len(m.records))
+	for _, r := range m.records {
+		cur[r.KID] = r
+	}
+	m.lastRecords = cur
 	if prev == nil {
+		if m.static != nil {
+			m.log.Info("signing key: the static signing credential", "kid", m.staticPK.kid, "alg", string(m.staticPK.alg))
+		}
 		for _, ser := range plan.Series {
-			if ser.Signing != "" {
-				m.log.Info("signing key", "kid", ser.Signing, "alg", ser.Algorithm)
+			if r, ok := cur[ser.Signing]; ok && !created[r.KID] {
+				m.logKey(m.activeMsg("signing key", r.Algorithm), r, plan.States[r.KID])
 			}
 		}
-		return
+		prev = &key.Plan{} // what this instance created is logged below
 	}
 	for _, kid := range sortedKeys(plan.States) {
 		was, now := prev.States[kid], plan.States[kid]
-		if was == now || was == "" {
+		if was == now || (prev.States == nil && !created[kid]) {
 			continue
 		}
+		r := cur[kid]
+		var msg string
 		switch now {
+		case key.StatePending, key.StateReady:
+			msg = "key announced"
 		case key.StateActive:
-			m.log.Info("key activated", "kid", kid, "was", was)
+			msg = m.activeMsg("key activated", r.Algorithm)
 		case key.StateRetired:
-			m.log.Info("key retired", "kid", kid)
+			msg = "key retired"
 		case key.StateRevoked:
-			m.log.Info("key revoked", "kid", kid)
+			msg = "key revoked"
 		case key.StateExpired:
-			m.log.Info("key unpublished: retention over", "kid", kid)
+			msg = "key unpublished: retention over"
+		}
+		if was == "" && !created[kid] {
+			// New in the store, written by another process (signet
+			// keys rotate, another instance).
+			msg = "key created by another process, " + strings.TrimPrefix(msg, "key ")
+		}
+		if msg != "" {
+			m.logKey(msg, r, now, "was", string(was))
 		}
 	}
+	for _, kid := range sortedKeys(prev.States) {
+		if _, ok := plan.States[kid]; !ok {
+			m.logKey("key deleted", prevRecs[kid], prev.States[kid])
+		}
+	}
+}
+
+// activeMsg is msg for a key becoming active, or the standby message when
+// the static credential signs in its place.
+func (m *Manager) activeMsg(msg string, alg key.Algorithm) string {
+	if m.standby(alg, key.StateActive) {
+		return msg + ", on standby: announced; the static credential signs"
+	}
+	return msg
+}
+
+// logKey logs one key event with the key's kid, algorithm, state and
+// times (UTC), and any extra attributes.
+func (m *Manager) logKey(msg string, r key.Record, st key.State, extra ...any) {
+	state := string(st)
+	if m.standby(r.Algorithm, st) {
+		state = "standby"
+	}
+	attrs := []any{"kid", r.KID, "alg", string(r.Algorithm), "state", state,
+		"created", r.Created.UTC(), "signs_from", r.SignsFrom.UTC(), "retires_at", r.RetiresAt.UTC(), "delete_after", r.DeleteAfter.UTC()}
+	if r.IsRevoked() {
+		attrs = append(attrs, "revoked", r.Revoked.UTC())
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if v, ok := extra[i+1].(string); ok && v == "" {
+			continue
+		}
+		attrs = append(attrs, extra[i], extra[i+1])
+	}
+	m.log.Info(msg, attrs...)
 }

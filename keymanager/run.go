@@ -19,20 +19,34 @@ const maxBackoff = 30 * time.Second
 // for the lock), polls a Revisioner store's change marker every
 // PollInterval, reacts at once to a Watcher store's notifications, and
 // reloads everything at least every keyCacheDuration. After a store error
-// it retries with exponential backoff; the keys already loaded keep
-// serving meanwhile.
+// it retries with exponential backoff (1 s doubling to maxBackoff, no
+// polling in between); the keys already loaded keep serving meanwhile and
+// announced keys still activate on schedule. It logs one line when the
+// store starts failing and one when it answers again; the retries in
+// between are logged at Debug.
 func (m *Manager) Run(ctx context.Context) error {
 	rev, isRev := m.store.(keystore.Revisioner)
 	w, isWatcher := m.store.(keystore.Watcher)
 	var notify <-chan struct{}
-	var backoff time.Duration
+	var (
+		backoff      time.Duration
+		retryAt      time.Time // with backoff: when the store is tried again
+		failures     int       // failed attempts in a row
+		failingSince time.Time
+		watchFailed  bool
+	)
 	lastFull := m.now()
 	for {
-		if isWatcher && notify == nil {
+		if isWatcher && notify == nil && backoff == 0 {
 			if ch, err := w.Watch(ctx); err == nil {
 				notify = ch
-			} else if ctx.Err() == nil {
+				if watchFailed {
+					m.log.Info("key store notifications available again")
+					watchFailed = false
+				}
+			} else if ctx.Err() == nil && !watchFailed {
 				m.log.Warn("key store notifications unavailable; polling", "err", err)
+				watchFailed = true
 			}
 		}
 		now := m.now()
@@ -41,11 +55,10 @@ func (m *Manager) Run(ctx context.Context) error {
 		if next := m.Next(); !next.IsZero() {
 			wait = min(wait, next.Sub(now)+m.jitter())
 		}
-		if isRev {
-			wait = min(wait, m.poll)
-		}
 		if backoff > 0 {
-			wait = min(wait, backoff)
+			wait = min(wait, retryAt.Sub(now))
+		} else if isRev {
+			wait = min(wait, m.poll)
 		}
 		wait = max(wait, time.Millisecond)
 
@@ -64,6 +77,13 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-timer.C:
 			now = m.now()
 			switch {
+			case backoff > 0 && now.Before(retryAt):
+				// A key's scheduled change during the backoff: publish
+				// it from the keys held, without the store.
+				m.mu.Lock()
+				m.publishLocked()
+				m.mu.Unlock()
+				continue
 			case backoff > 0, !now.Before(lastFull.Add(full)):
 				reload = true
 			case !m.Next().IsZero() && !now.Before(m.Next()):
@@ -86,10 +106,20 @@ func (m *Manager) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			backoff = min(max(2*backoff, time.Second), maxBackoff, full)
-			m.log.Warn("key reconcile failed; retrying", "err", err, "retry_in", backoff)
+			retryAt = m.now().Add(backoff)
+			failures++
+			if failures == 1 {
+				failingSince = m.now()
+				m.log.Error("key store failing: serving the keys already loaded, retrying with exponential backoff", "err", err, "retry_in", backoff)
+			} else {
+				m.log.Debug("key store still failing", "err", err, "attempt", failures, "retry_in", backoff)
+			}
 			continue
 		}
-		backoff = 0
+		if failures > 0 {
+			m.log.Info("key store answers again; keys reconciled", "failed_for", m.now().Sub(failingSince).Round(time.Second).String(), "attempts", failures)
+		}
+		failures, backoff = 0, 0
 		lastFull = m.now()
 	}
 }

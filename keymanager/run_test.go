@@ -3,11 +3,14 @@ package keymanager
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/keystore/memstore"
 )
 
@@ -107,6 +110,82 @@ func TestRunRetriesWithBackoff(t *testing.T) {
 		time.Sleep(maxBackoff + time.Second)
 		if err := m.StoreError(); err != nil {
 			t.Fatalf("not recovered after the store came back: %v", err)
+		}
+		cancel()
+		<-done
+		synctest.Wait()
+	})
+}
+
+// flakyRev is a flaky store that is also a Revisioner (as SQLite and
+// PostgreSQL are), counting the calls made to it while it is down.
+type flakyRev struct {
+	*flaky
+	rev      keystore.Revisioner
+	mu       sync.Mutex
+	downHits int
+}
+
+func (f *flakyRev) hit() error {
+	err := f.err()
+	if err != nil {
+		f.mu.Lock()
+		f.downHits++
+		f.mu.Unlock()
+	}
+	return err
+}
+
+func (f *flakyRev) Keys(ctx context.Context) ([]key.Record, error) {
+	if err := f.hit(); err != nil {
+		return nil, err
+	}
+	return f.flaky.Keys(ctx)
+}
+
+func (f *flakyRev) Revision(ctx context.Context) (string, error) {
+	if err := f.hit(); err != nil {
+		return "", err
+	}
+	return f.rev.Revision(ctx)
+}
+
+func (f *flakyRev) hits() int { f.mu.Lock(); defer f.mu.Unlock(); return f.downHits }
+
+// TestRunOutageBacksOffAndLogsOnce: during a five-minute store outage the
+// loop tries the store with exponential backoff (1 s doubling to 30 s,
+// not every poll interval) and logs one line when the outage starts and
+// one when it ends.
+func TestRunOutageBacksOffAndLogsOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mem := memstore.New()
+		store := &flakyRev{flaky: &flaky{Store: mem}, rev: mem}
+		logs := &logLines{}
+		m := newManager(t, Config{Options: opts(key.ES256), Store: store, Logger: logs.logger()})
+		start(t, m)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- m.Run(ctx) }()
+		time.Sleep(5 * time.Second)
+		logs.take()
+
+		store.set(true)
+		time.Sleep(5 * time.Minute)
+		// 1+2+4+8+16 s, then every 30 s: about 14 tries, where polling
+		// every second would make 300.
+		if n := store.hits(); n < 10 || n > 16 {
+			t.Errorf("%d store calls during a 5-minute outage, want about 14 (exponential backoff to %s)", n, maxBackoff)
+		}
+		if got := logs.take(); len(got) != 1 || !strings.HasPrefix(got[0], "ERROR key store failing") || !strings.Contains(got[0], "retry_in=1s") {
+			t.Errorf("outage logged %d lines, want one ERROR line: %q", len(got), got[:min(len(got), 3)])
+		}
+		store.set(false)
+		time.Sleep(maxBackoff + time.Second)
+		if err := m.StoreError(); err != nil {
+			t.Fatalf("not recovered after the store came back: %v", err)
+		}
+		if got := logs.take(); len(got) != 1 || !strings.HasPrefix(got[0], "INFO key store answers again") {
+			t.Errorf("recovery logged %q, want one INFO line", got)
 		}
 		cancel()
 		<-done

@@ -75,7 +75,7 @@ func New(secrets [][]byte) (*Sealer, error) {
 	s := &Sealer{}
 	for i, sec := range secrets {
 		if len(sec) < MinSecretLength {
-			return nil, fmt.Errorf("%w: secret %d is %d bytes, at least %d are required (use 32 random bytes, e.g. `openssl rand -base64 32`)", ErrWeakSecret, i+1, len(sec), MinSecretLength)
+			return nil, fmt.Errorf("%w: secret %d is %d bytes, at least %d are required (use 32 random bytes, e.g. `openssl rand -base64 32 | tr '+/' '-_' | tr -d =`)", ErrWeakSecret, i+1, len(sec), MinSecretLength)
 		}
 		k, err := hkdf.Key(sha256.New, sec, []byte("signet/seal/v1"), "aes-256-gcm key", 32)
 		if err != nil {

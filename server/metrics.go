@@ -133,7 +133,7 @@ var (
 	descUnreadable = prometheus.NewDesc("signet_keys_unreadable",
 		"Stored keys that cannot be decrypted or parsed (alert on > 0).", nil, nil)
 	descBackend = prometheus.NewDesc("signet_signing_backend",
-		"1 for each algorithm of a current signing credential, labelled with the backend that signs it (go, or openssl in a build with -tags openssl).",
+		"1 for each algorithm of a current signing credential, labelled with the backend that signs it (go, or openssl in a build with -tags openssl; pkcs11 or awskms when its managed key is held by that key backend).",
 		[]string{"algorithm", "backend"}, nil)
 	descStoreUp = prometheus.NewDesc("signet_key_store_up",
 		"1 when the key store answered at the last access, 0 while it is unreachable (the instance keeps signing with the keys it holds).", nil, nil)
@@ -157,7 +157,11 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := make(map[label]int)
 	var order []label
 	unreadable := 0
+	held := make(map[key.Algorithm]string) // the active key's key backend, pkcs11 or awskms
 	for _, k := range c.keys.Keys() {
+		if k.State == key.StateActive && k.Backend != "" && k.Backend != key.BackendSoftware {
+			held[k.Algorithm] = k.Backend
+		}
 		l := label{k.State, k.Algorithm}
 		if _, ok := counts[l]; !ok {
 			order = append(order, l)
@@ -172,7 +176,11 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descUnreadable, prometheus.GaugeValue, float64(unreadable))
 	for _, alg := range c.keys.SigningAlgorithms() {
-		ch <- prometheus.MustNewConstMetric(descBackend, prometheus.GaugeValue, 1, string(alg), backend.Name(alg))
+		name := backend.Name(alg)
+		if b := held[alg]; b != "" {
+			name = b
+		}
+		ch <- prometheus.MustNewConstMetric(descBackend, prometheus.GaugeValue, 1, string(alg), name)
 	}
 	if sh, ok := c.keys.(storeHealth); ok {
 		up := 1.0

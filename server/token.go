@@ -223,8 +223,7 @@ func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g
 	out = append(out, head...)
 	out, err := k.AppendSign(out, jws.TypeAccessToken, p)
 	if err != nil {
-		s.log.Error("signing a token failed", "kid", k.KID(), "alg", string(k.Algorithm()), "error", err)
-		return nil, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
+		return nil, s.signFailed("an access token", k, err)
 	}
 	out = append(out, mid...)
 	out = appendInt(out, cl.lifetime)

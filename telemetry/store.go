@@ -193,3 +193,24 @@ func (a *attempts) ResetAttempts(ctx context.Context, key string) error {
 	end(sp, err)
 	return err
 }
+
+func (g *grants) Rotate(ctx context.Context, id string, now time.Time, next grant.Grant) (grant.Grant, error) {
+	ctx, sp := storeSpan(ctx, g.t, "grants", "Rotate")
+	out, err := g.s.Rotate(ctx, id, now, next)
+	end(sp, err)
+	return out, err
+}
+
+func (g *grants) FamilyGrants(ctx context.Context, familyID string) ([]grant.Grant, error) {
+	ctx, sp := storeSpan(ctx, g.t, "grants", "FamilyGrants")
+	out, err := g.s.FamilyGrants(ctx, familyID)
+	end(sp, err)
+	return out, err
+}
+
+func (g *grants) StartSession(ctx context.Context, endSession, sess, code grant.Grant) error {
+	ctx, sp := storeSpan(ctx, g.t, "grants", "StartSession")
+	err := g.s.StartSession(ctx, endSession, sess, code)
+	end(sp, err)
+	return err
+}

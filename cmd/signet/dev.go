@@ -146,7 +146,7 @@ func devAuthorizeURL(issuer string) (verifier, authorize string, err error) {
 // devSecret reads a generated demo secret (the demo client's secret, the
 // demo user's password), generating it the first time.
 func devSecret(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := config.ReadSecretFile(path) // refuses a file others can read
 	if err == nil {
 		if s := strings.TrimSpace(string(b)); s != "" {
 			return s, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -245,6 +246,24 @@ keyManagement:
 				t.Errorf("phase 3: the static key's token still verifies; the old key should be gone")
 			}
 		}
+		// The logs tell each phase, never show the managed key active
+		// while the static key signs, and warn about steps taken too
+		// early (here each phase follows the last at once).
+		logs := in.logs.String()
+		switch i {
+		case 0:
+			if !strings.Contains(logs, `msg="key activated, on standby: announced; the static credential signs" kid=`) || strings.Contains(logs, "state=active") {
+				t.Errorf("phase 1: the managed key is not logged on standby:\n%s", logs)
+			}
+		case 1:
+			if !strings.Contains(logs, "migration phase 2") || !strings.Contains(logs, `level=WARN msg="migration step taken too early: phase 2 began at`) {
+				t.Errorf("phase 2: no warning that phase 2 began before it was safe:\n%s", logs)
+			}
+		case 2:
+			if !strings.Contains(logs, `msg="migration phase 3: managed keys only, the old key is no longer published"`) || !strings.Contains(logs, `level=WARN msg="migration step taken too early: the old key was dropped early`) {
+				t.Errorf("phase 3: not logged like the other phases, or no warning:\n%s", logs)
+			}
+		}
 		tokensByPhase = append(tokensByPhase, tok)
 		prev = tok
 		in.stop(t)
@@ -292,5 +311,56 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	if _, err := in.token(ctx, "newcomer", "newcomer-secret-123", oauth2.AuthStyleInHeader, nil, nil); err != nil {
 		t.Errorf("a failed reload dropped the running clients: %v", err)
+	}
+}
+
+// jsonLogLine returns the first JSON log line whose msg starts with msg,
+// waiting up to two seconds for it.
+func jsonLogLine(t *testing.T, in *instance, msg string) map[string]any {
+	t.Helper()
+	for range 100 {
+		for _, l := range strings.Split(in.logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && strings.HasPrefix(fmt.Sprint(m["msg"]), msg) {
+				return m
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no log line %q in:\n%s", msg, in.logs)
+	return nil
+}
+
+// TestReloadSaysWhatChanged: a SIGHUP reload logs the clients, API
+// resources and users added, removed and changed; JSON logs write lists
+// as arrays.
+func TestReloadSaysWhatChanged(t *testing.T) {
+	dir := t.TempDir()
+	base := "issuer: https://signet.test\nlisten: 127.0.0.1:0\nstorage: { driver: memory }\nkeyManagement: { signingAlgorithms: [ES256, EdDSA] }\n"
+	extra := func(name, lifetime string) string {
+		return "  - { clientId: " + name + ", secrets: [ \"plain:" + name + "-secret-0123456789\" ], allowedGrantTypes: [client_credentials], allowedScopes: [orders.read], accessTokenLifetime: " + lifetime + " }\n"
+	}
+	cfg := writeFile(t, dir, "signet.yaml", base+clientsYAML("ES256")+extra("stays", "10m")+extra("changes", "10m")+extra("goes", "10m"))
+	in := startServe(t, serveOptions{configPath: cfg, logFormat: "json", logLevel: "info"}, nil)
+	started := jsonLogLine(t, in, "signet started")
+	if algs, ok := started["algorithms"].([]any); !ok || len(algs) != 2 || algs[0] != "ES256" || algs[1] != "EdDSA" {
+		t.Errorf("algorithms is not a JSON array: %#v", started["algorithms"])
+	}
+	writeFile(t, dir, "signet.yaml", strings.Replace(base, "issuer: https://signet.test", "issuer: https://other.test", 1)+
+		clientsYAML("ES256")+extra("stays", "10m")+extra("changes", "20m")+extra("arrives", "10m"))
+	in.reload <- syscall.SIGHUP
+	got := jsonLogLine(t, in, "configuration reloaded")
+	for key, want := range map[string]string{"clients_added": "[arrives]", "clients_removed": "[goes]", "clients_changed": "[changes]"} {
+		if v, ok := got[key].([]any); !ok || fmt.Sprint(v) != want {
+			t.Errorf("%s = %#v, want the JSON array %s (line %v)", key, got[key], want, got)
+		}
+	}
+	for _, key := range []string{"api_resources_added", "api_resources_changed", "users_added"} {
+		if _, ok := got[key]; ok {
+			t.Errorf("%s logged, though no API resource or user changed: %v", key, got)
+		}
+	}
+	if s, ok := jsonLogLine(t, in, "these settings changed")["settings"].([]any); !ok || fmt.Sprint(s) != "[issuer]" {
+		t.Errorf("settings is not the JSON array [issuer]: %#v", s)
 	}
 }

@@ -27,6 +27,9 @@ const defaultConfigPath = "signet.yaml"
 // keysOptions are the flags every `signet keys` subcommand shares.
 type keysOptions struct {
 	configPath string
+	// dev inspects the data of `signet serve --dev` instead of a
+	// configuration's store.
+	dev bool
 	// at replaces the clock (hidden flag, RFC 3339): tests, and "what
 	// would status say then".
 	at string
@@ -38,12 +41,17 @@ func newKeysCmd(e *env) *cobra.Command {
 		Use:   "keys",
 		Short: "Inspect and manage the signing keys in the configured store",
 		Long: `keys works on the key store named by the configuration (--config), whether
-or not a server is running. Changes (rotate, revoke, reseal) reach running
+or not a server is running; with --dev, on the keys of signet serve --dev
+(./signet-data). Changes (rotate, revoke, reseal) reach running
 instances through the store's change signal within about a second.
 
 Read-only commands (list, export-jwks, timeline, status) never create or
-change keys. Exit codes: 0 success, 1 failure, 2 usage error.`,
-		Example: `  signet keys list --config signet.yaml
+change keys. They print what they can and then exit with code 1 when a
+stored key cannot be opened with the configured secrets, or a configured
+algorithm has no key that can sign. Exit codes: 0 success, 1 failure, 2
+usage error.`,
+		Example: `  signet keys list --dev
+  signet keys list --config signet.yaml
   signet keys rotate --config signet.yaml --alg ES256
   signet keys status --config signet.yaml`,
 		Args: noArgs,
@@ -53,6 +61,7 @@ change keys. Exit codes: 0 success, 1 failure, 2 usage error.`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVarP(&o.configPath, "config", "c", defaultConfigPath, "the configuration file of the server whose keys to manage")
+	pf.BoolVar(&o.dev, "dev", false, "work on the keys of `signet serve --dev` (./signet-data) instead of a configuration's store")
 	pf.StringVar(&o.at, "at", "", "act as if the time were this RFC 3339 instant (testing)")
 	_ = pf.MarkHidden("at")
 	cmd.AddCommand(
@@ -106,10 +115,23 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(o.configPath, e.lookupEnv)
+	var cfg *config.Config
+	if o.dev {
+		if o.configPath != defaultConfigPath {
+			return nil, usageError{errors.New("--dev and --config exclude each other: --dev works on the data of signet serve --dev")}
+		}
+		cfg, err = devKeysConfig()
+	} else {
+		cfg, err = config.Load(o.configPath, e.lookupEnv)
+	}
 	if err != nil {
 		return nil, err
 	}
+	return openKeysFor(ctx, cfg, now, manager)
+}
+
+// openKeysFor is openKeys for a loaded configuration.
+func openKeysFor(ctx context.Context, cfg *config.Config, now func() time.Time, manager bool) (*keysSession, error) {
 	if err := storeExists(cfg); err != nil {
 		return nil, err
 	}
@@ -126,7 +148,7 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 		s.close()
 		return nil, err
 	}
-	if f := cfg.Protection.SecretFile; f != "" {
+	if f := cfg.Protection.SecretFile; f != "" && !cfg.KeyBackend.External() {
 		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
 			return fail(fmt.Errorf("the protection secret file %s is missing, so the stored keys cannot be opened; restore it from a backup (see docs/operations.md), or configure the secret that sealed them in keyManagement.protection.secrets", f))
 		}
@@ -141,7 +163,13 @@ func openKeys(ctx context.Context, o *keysOptions, e *env, manager bool) (*keysS
 		return fail(err)
 	}
 	s.close = func() error { return errors.Join(signers.Close(), closeStore()) }
+	keyBackends, err := openKeyBackends(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	s.close = func() error { return errors.Join(keyBackends.Close(), signers.Close(), closeStore()) }
 	kc := managerConfig(cfg, store, sealer, signers.Factory(), discard)
+	keyBackends.apply(&kc)
 	kc.Now = now
 	m, err := keymanager.New(kc)
 	if err != nil {
@@ -163,10 +191,7 @@ func storeExists(cfg *config.Config) error {
 	case config.DriverMemory:
 		return fmt.Errorf("%s: storage.driver memory keeps keys inside the server process, out of reach of `signet keys`; use sqlite, postgres or file", cfg.Source)
 	case config.DriverSQLite:
-		path = strings.TrimPrefix(cfg.Storage.DSN, "file:")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
+		path = sqlitePath(cfg.Storage.DSN)
 	case config.DriverFile:
 		path = cfg.KeyManagement.KeyPath
 	default:
@@ -178,11 +203,29 @@ func storeExists(cfg *config.Config) error {
 	return nil
 }
 
+// stateStandby is how `keys list` and `keys timeline` show a managed key
+// on standby: announced while the static signing credential signs (phase
+// 1 of a migration).
+const stateStandby = "standby"
+
+// sqlitePath is the database file of a SQLite DSN.
+func sqlitePath(dsn string) string {
+	path := strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return path
+}
+
 // listedState is the state `keys list` and `keys timeline` show: a key
 // inside its signing window while an older key still signs ("ready") is
-// listed as pending, since it is published and does not sign yet.
+// listed as pending, since it is published and does not sign yet; a key
+// the static signing credential stands in for is on standby.
 func listedState(k keymanager.KeyInfo) string {
-	if k.State == key.StateReady {
+	switch {
+	case k.Standby:
+		return stateStandby
+	case k.State == key.StateReady:
 		return string(key.StatePending)
 	}
 	return string(k.State)
@@ -211,6 +254,41 @@ func until(now, t time.Time) string {
 		return "now"
 	}
 	return prefix + advisor.FormatDuration(d) + suffix
+}
+
+// keysTrouble is the failure of a read-only keys command that has printed
+// what it could: stored keys no configured secret opens, or a configured
+// algorithm with no key that can sign. nil when neither.
+func keysTrouble(s *keysSession) error {
+	var unreadable []string
+	for _, k := range s.m.Keys() {
+		if k.Unreadable != nil {
+			unreadable = append(unreadable, k.KID)
+		}
+	}
+	if len(unreadable) > 0 {
+		return fmt.Errorf("%d stored key(s) cannot be opened with the secrets %s configures (%s); configure the secret that sealed them after the current one (see docs/key-management.md#unreadable-keys)",
+			len(unreadable), s.cfg.Source, strings.Join(unreadable, ", "))
+	}
+	// An algorithm the static signing credential signs needs no managed
+	// key (phase 1 of a migration, before a server ran).
+	static := map[key.Algorithm]bool{}
+	for _, k := range s.m.Keys() {
+		if k.State == keymanager.StateStaticSigning {
+			static[k.Algorithm] = true
+		}
+	}
+	var missing []string
+	for _, ser := range s.m.Plan().Series {
+		if ser.Configured && ser.Signing == "" && !static[ser.Algorithm] {
+			missing = append(missing, string(ser.Algorithm))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no key can sign %s: the store holds no managed key for it; a server with %s creates it when it starts (signet serve), and `signet config check --connect` tells whether that server would be ready",
+			strings.Join(missing, ", "), s.cfg.Source)
+	}
+	return nil
 }
 
 // warnUnreadable reports keys the manager could not open, one line each.

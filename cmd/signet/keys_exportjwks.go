@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/spf13/cobra"
 )
+
+// emptyJWKS is the JWK set without keys, which export-jwks never prints.
+var emptyJWKS = []byte(`{"keys":[]}`)
 
 func newKeysExportJWKSCmd(e *env, o *keysOptions) *cobra.Command {
 	return &cobra.Command{
@@ -17,7 +21,11 @@ key (announced, signing, retired within retention) and every validation
 key. Private key material is never printed.
 
 Use it to pin keys in a relying party that cannot fetch the JWKS, or to check
-what a server will publish before starting it.`,
+what a server will publish before starting it.
+
+Exit code 1 when a stored key cannot be opened with the configured secrets
+or a configured algorithm has no key that can sign (what can be published
+is printed first); an empty set is never printed.`,
 		Example: `  signet keys export-jwks --config signet.yaml > jwks.json
   signet keys export-jwks --config signet.yaml | jq -r '.keys[].kid'`,
 		Args: noArgs,
@@ -28,11 +36,19 @@ what a server will publish before starting it.`,
 			}
 			defer s.close()
 			warnUnreadable(e, s.m.Keys())
-			if err := s.m.Ready(); err != nil {
-				fmt.Fprintf(e.stderr, "warning: %s\n", oneLine(err.Error()))
+			trouble := keysTrouble(s)
+			body := s.m.JWKS().Body
+			if bytes.Equal(body, emptyJWKS) {
+				// Never an empty set that looks like an answer.
+				if trouble == nil {
+					trouble = fmt.Errorf("no key is published; %s configures no signing credential and the store holds no published key", s.cfg.Source)
+				}
+				return fmt.Errorf("nothing printed: %w", trouble)
 			}
-			_, err = e.stdout.Write(s.m.JWKS().Body)
-			return err
+			if _, err := e.stdout.Write(body); err != nil {
+				return err
+			}
+			return trouble
 		},
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
 )
 
@@ -22,6 +24,9 @@ type keyJSON struct {
 	RetiresAt   *string `json:"retiresAt"`
 	DeleteAfter *string `json:"deleteAfter"`
 	X509        bool    `json:"x509"`
+	// Backend holds a managed key's private half: software, pkcs11 or
+	// awskms. Absent for configured keys.
+	Backend string `json:"backend,omitempty"`
 }
 
 func newKeysListCmd(e *env, o *keysOptions) *cobra.Command {
@@ -36,13 +41,20 @@ with its state and schedule (RFC 3339, UTC):
   pending   published, does not sign yet (also a key inside its signing
             window while an older key still signs)
   active    the key that signs for its algorithm
+  standby   announced; the static credential signs (phase 1 of a migration
+            from a signingCredential of the same algorithm): it would be
+            active, and signs once the signingCredential is moved to
+            validationKeys
   retired   no longer signs, still published so its tokens validate
   revoked   revoked by an operator, unpublished
   expired   past its retention, unpublished; listed only when
             keyManagement.deleteRetiredKeys is false
 
 --json prints an array of objects with kid, alg, state, created, signsFrom,
-retiresAt, deleteAfter (null for configured keys) and x509.`,
+retiresAt, deleteAfter (null for configured keys), x509 and, for managed
+keys, backend: where the private key is held (software, pkcs11, awskms; see
+docs/hsm-and-kms.md). The table adds a BACKEND column when a key is held by
+pkcs11 or awskms.`,
 		Example: `  signet keys list --config signet.yaml
   signet keys list --config signet.yaml --json | jq -r '.[] | select(.state == "active") | .kid'`,
 		Args: noArgs,
@@ -54,10 +66,14 @@ retiresAt, deleteAfter (null for configured keys) and x509.`,
 			defer s.close()
 			keys := s.m.Keys()
 			warnUnreadable(e, keys)
+			write := writeKeysTable
 			if asJSON {
-				return writeKeysJSON(e.stdout, keys)
+				write = writeKeysJSON
 			}
-			return writeKeysTable(e.stdout, keys)
+			if err := write(e.stdout, keys); err != nil {
+				return err
+			}
+			return keysTrouble(s)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
@@ -67,7 +83,7 @@ retiresAt, deleteAfter (null for configured keys) and x509.`,
 func writeKeysJSON(w io.Writer, keys []keymanager.KeyInfo) error {
 	out := make([]keyJSON, 0, len(keys))
 	for _, k := range keys {
-		j := keyJSON{KID: k.KID, Alg: string(k.Algorithm), State: listedState(k), X509: k.X509}
+		j := keyJSON{KID: k.KID, Alg: string(k.Algorithm), State: listedState(k), X509: k.X509, Backend: k.Backend}
 		if !k.Created.IsZero() {
 			c, sf, r, d := stamp(k.Created), stamp(k.SignsFrom), stamp(k.RetiresAt), stamp(k.DeleteAfter)
 			j.Created, j.SignsFrom, j.RetiresAt, j.DeleteAfter = &c, &sf, &r, &d
@@ -82,9 +98,19 @@ func writeKeysJSON(w io.Writer, keys []keymanager.KeyInfo) error {
 	return err
 }
 
+// writeKeysTable prints the table; a BACKEND column is added when some
+// managed key is held by a key backend (pkcs11, awskms), so a software-only
+// deployment keeps its narrow table.
 func writeKeysTable(w io.Writer, keys []keymanager.KeyInfo) error {
+	withBackend := slices.ContainsFunc(keys, func(k keymanager.KeyInfo) bool {
+		return k.Backend != "" && k.Backend != key.BackendSoftware
+	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tSIGNS FROM\tRETIRES AT\tDELETE AFTER\tX509")
+	header := "KID\tALG\tSTATE\tCREATED\tSIGNS FROM\tRETIRES AT\tDELETE AFTER\tX509"
+	if withBackend {
+		header += "\tBACKEND"
+	}
+	fmt.Fprintln(tw, header)
 	for _, k := range keys {
 		created, signs, retires, deletes := "-", "-", "-", "-"
 		if !k.Created.IsZero() {
@@ -98,7 +124,15 @@ func writeKeysTable(w io.Writer, keys []keymanager.KeyInfo) error {
 		if k.Unreadable != nil {
 			state += " (unreadable)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, k.Algorithm, state, created, signs, retires, deletes, x)
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", k.KID, k.Algorithm, state, created, signs, retires, deletes, x)
+		if withBackend {
+			b := k.Backend
+			if b == "" {
+				b = "config" // a configured key: a file, no backend
+			}
+			row += "\t" + b
+		}
+		fmt.Fprintln(tw, row)
 	}
 	return tw.Flush()
 }

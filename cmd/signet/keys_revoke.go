@@ -90,6 +90,7 @@ Running servers pick the change up from the store within about a second.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "revoke without asking for confirmation")
+	markCLIOnly(cmd, "yes")
 	// A kid from an early build may begin with '-' and read as a flag.
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (a KID that begins with '-' goes after '--': signet keys revoke --config signet.yaml -- KID)", err)}

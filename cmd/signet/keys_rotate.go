@@ -62,6 +62,7 @@ Running servers pick the change up from the store within about a second.`,
 	}
 	cmd.Flags().StringVar(&alg, "alg", "", "the algorithm to rotate (default: the first configured)")
 	cmd.Flags().BoolVar(&now, "now", false, "sign with the new key at once (clients that cache the JWKS may reject its tokens until they refresh)")
+	markCLIOnly(cmd, "now")
 	return cmd
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +12,7 @@ import (
 	"github.com/signet-id/signet/advisor"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/keystore"
 )
 
 func newKeysStatusCmd(e *env, o *keysOptions) *cobra.Command {
@@ -32,11 +35,17 @@ safe, with the numbers behind it:
 
 It reads the configuration and the timestamps the server records in the
 store, so it works whether or not a server is running, and it warns when a
-phase was left too early.`,
+phase was left too early.
+
+With a key backend (keyManagement.keyBackend: pkcs11 or awskms), or keys left
+in another backend, it also says where new keys are made, which backend signs
+each algorithm and whether a move is under way, how long keys of the old
+backend remain and what must stay configured until then
+(docs/hsm-and-kms.md).`,
 		Example: `  signet keys status --config signet.yaml`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openKeys(cmd.Context(), o, e, false)
+			s, err := openKeys(cmd.Context(), o, e, true)
 			if err != nil {
 				return err
 			}
@@ -45,8 +54,31 @@ phase was left too early.`,
 			if err != nil {
 				return fmt.Errorf("read the migration's timestamps from the store: %w", err)
 			}
-			return writeStatus(e.stdout, advisor.Advise(adviceInput(s.cfg, mig, s.now())), s.now())
+			if err := writeStatus(e.stdout, advisor.Advise(adviceInput(s.cfg, mig, s.now())), s.now()); err != nil {
+				return err
+			}
+			recs, err := s.store.Keys(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("read the keys from the store: %w", err)
+			}
+			writeBackendStatus(e.stdout, s.cfg, recs, s.now())
+			warnUnreadable(e, s.m.Keys())
+			return keysTrouble(s)
 		},
+	}
+}
+
+// warnMigration logs at serve's start a migration step taken before
+// `signet keys status` said it was safe (phase 2 begun too early, the old
+// key dropped while its tokens live), as keys status reports it.
+func warnMigration(ctx context.Context, cfg *config.Config, store keystore.Store, log *slog.Logger) {
+	mig, err := keymanager.ReadMigration(ctx, store)
+	if err != nil {
+		log.Warn("reading the migration's timestamps failed", "err", err)
+		return
+	}
+	if a := advisor.Advise(adviceInput(cfg, mig, time.Now())); a.Warning != "" {
+		log.Warn("migration step taken too early: "+a.Warning, "phase", a.Phase.String())
 	}
 }
 

@@ -74,6 +74,19 @@ keyManagement: { signingAlgorithms: [ ES256 ] }
 		t.Fatalf("rotate --now: %d %s %s", code, out, errs)
 	}
 	eventually(t, "the server publishes the rotated key", func() bool { return len(jwksKids(t, in.jwksURL())) == 2 })
+	// The server logs what the CLI did through the store: the new key
+	// with its algorithm and times, and the old key's retirement.
+	var rotated string
+	for _, k := range jwksKids(t, in.jwksURL()) {
+		if k != before[0] {
+			rotated = k
+		}
+	}
+	eventually(t, "the server logs the rotation made by the CLI", func() bool {
+		logs := in.logs.String()
+		return strings.Contains(logs, `msg="key created by another process, activated" kid=`+rotated+` alg=ES256 state=active created=`) &&
+			strings.Contains(logs, `msg="key retired" kid=`+before[0]+` alg=ES256 state=retired`)
+	})
 
 	code, out, errs = runCLI(t, "", nil, "keys", "revoke", "--config", cfg, "--yes", before[0])
 	if code != 0 || !strings.Contains(out, "revoked ES256 key "+before[0]) {
@@ -82,6 +95,9 @@ keyManagement: { signingAlgorithms: [ ES256 ] }
 	eventually(t, "the server unpublishes the revoked key", func() bool {
 		kids := jwksKids(t, in.jwksURL())
 		return len(kids) == 1 && !slices.Contains(kids, before[0])
+	})
+	eventually(t, "the server logs the revocation made by the CLI", func() bool {
+		return strings.Contains(in.logs.String(), `msg="key revoked" kid=`+before[0]+` alg=ES256 state=revoked`)
 	})
 	eventually(t, "export-jwks and the server agree", func() bool {
 		_, out, _ := runCLI(t, "", nil, "keys", "export-jwks", "--config", cfg)
@@ -100,7 +116,7 @@ keyManagement: { signingAlgorithms: [ ES256 ] }
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		if want := []string{"alg", "created", "deleteAfter", "kid", "retiresAt", "signsFrom", "state", "x509"}; !slices.Equal(names, want) {
+		if want := []string{"alg", "backend", "created", "deleteAfter", "kid", "retiresAt", "signsFrom", "state", "x509"}; !slices.Equal(names, want) {
 			t.Errorf("fields %v, want %v", names, want)
 		}
 	}

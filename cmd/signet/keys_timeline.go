@@ -20,7 +20,8 @@ func newKeysTimelineCmd(e *env, o *keysOptions) *cobra.Command {
 		Long: `timeline draws, per algorithm, each published key's schedule on one time axis
 around now, in 80 columns:
 
-  -  announced: published, does not sign yet
+  -  announced: published, does not sign yet (a key on standby: while the
+     signingCredential of its algorithm signs, in phase 1 of a migration)
   #  signing window (a configured signingCredential: always)
   .  retired: still published until deleteAfter (a validation key: always)
   v  now (: on the rows)
@@ -36,7 +37,10 @@ chart counts them. signet keys list gives the exact times.`,
 			}
 			defer s.close()
 			warnUnreadable(e, s.m.Keys())
-			return renderTimeline(e.stdout, s.now(), s.m.Keys())
+			if err := renderTimeline(e.stdout, s.now(), s.m.Keys()); err != nil {
+				return err
+			}
+			return keysTrouble(s)
 		},
 	}
 }
@@ -78,7 +82,11 @@ func renderTimeline(w io.Writer, now time.Time, keys []keymanager.KeyInfo) error
 	var revoked, expired, unreadable int
 	lo, hi := now, now
 	managed := false
+	staticAlgs := map[key.Algorithm]bool{}
 	for _, k := range keys {
+		if k.State == keymanager.StateStaticSigning {
+			staticAlgs[k.Algorithm] = true
+		}
 		switch {
 		case k.Unreadable != nil:
 			unreadable++
@@ -129,11 +137,16 @@ func renderTimeline(w io.Writer, now time.Time, keys []keymanager.KeyInfo) error
 					row[i] = c
 				}
 			}
-			switch k.State {
-			case keymanager.StateStaticSigning:
+			switch {
+			case k.State == keymanager.StateStaticSigning:
 				paint(start, start.Add(tlColumns*step), cellSigning)
-			case keymanager.StateValidation:
+			case k.State == keymanager.StateValidation:
 				paint(start, start.Add(tlColumns*step), cellRetained)
+			case staticAlgs[k.Algorithm]:
+				// Phase 1: the static credential signs in its place;
+				// the key signs only after the migration's next step.
+				paint(k.RetiresAt, k.DeleteAfter, cellRetained)
+				paint(k.Created, k.RetiresAt, cellAnnounced)
 			default:
 				paint(k.RetiresAt, k.DeleteAfter, cellRetained)
 				paint(k.Created, k.SignsFrom, cellAnnounced)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/signet-id/signet/config"
 )
 
@@ -19,6 +21,7 @@ func main() {
 		lookupEnv: os.LookupEnv,
 	}
 	e.isTerminal = stdinIsTerminal
+	e.readSecret = readTerminalSecret
 	os.Exit(run(context.Background(), os.Args[1:], e))
 }
 
@@ -31,8 +34,20 @@ type env struct {
 	// isTerminal reports whether stdin is a terminal a person answers
 	// (confirmation prompts); nil means it is not.
 	isTerminal func() bool
+	// readSecret prompts on the terminal and reads a line without echo
+	// (hash-password); nil means there is no terminal to ask.
+	readSecret func(prompt string) (string, error)
 	// started, when set, is called once the server serves (tests).
 	started func(startedInfo)
+}
+
+// readTerminalSecret prompts on stderr and reads a line from the terminal
+// on stdin without echoing it.
+func readTerminalSecret(prompt string) (string, error) {
+	fmt.Fprint(os.Stderr, prompt)
+	b, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(os.Stderr)
+	return string(b), err
 }
 
 // startedInfo describes a running server.

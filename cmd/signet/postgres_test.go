@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"maps"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,5 +48,22 @@ keyManagement:
 			t.Errorf("a token from one instance does not verify against the other: %v", err)
 		}
 		cancel()
+	}
+
+	// config check --connect reaches the same schema, opens both keys,
+	// and never prints the DSN; with another secret it fails.
+	code, out, errs := runCLI(t, "", vars, "config", "check", "--config", cfg, "--connect")
+	if code != 0 || !strings.Contains(out, "store: postgres, schema version ") || !strings.Contains(out, "keys: 2 stored, 2 open with the configured secrets") {
+		t.Errorf("config check --connect: %d\n%s%s", code, out, errs)
+	}
+	if u, err := url.Parse(dsn); err == nil {
+		if p, ok := u.User.Password(); ok && strings.Contains(out+errs, p) {
+			t.Errorf("config check --connect printed the database password")
+		}
+	}
+	wrong := maps.Clone(vars)
+	wrong["SIGNET_KEY_SECRET"] = "another-secret-0123456789abcdef"
+	if code, out, errs := runCLI(t, "", wrong, "config", "check", "--config", cfg, "--connect"); code != 1 || !strings.Contains(errs, "serve would start but not become ready: 2 published key(s) cannot be opened") {
+		t.Errorf("config check --connect with another secret: %d\n%s%s", code, out, errs)
 	}
 }

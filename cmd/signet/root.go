@@ -15,9 +15,17 @@ signing keys through OpenID Connect discovery. Its signing keys are created,
 announced, rotated, retired and deleted on a schedule, without downtime.
 
 Start a development server:   signet serve --dev
-Run with a configuration:     signet serve --config signet.yaml`,
+Run with a configuration:     signet serve --config signet.yaml
+
+Every flag can also be set with an environment variable, for containers:
+SIGNET_ and the flag's name in capitals with - as _ (SIGNET_CONFIG,
+SIGNET_LISTEN, SIGNET_LOG_FORMAT, ...); each flag's help names it. A flag
+on the command line wins over the variable.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyFlagEnv(cmd, e.lookupEnv)
+		},
 	}
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
@@ -32,5 +40,6 @@ Run with a configuration:     signet serve --config signet.yaml`,
 		newKeysCmd(e),
 		newConfigCmd(e),
 	)
+	documentFlagEnv(root)
 	return root
 }

@@ -51,10 +51,13 @@ adminListen, an admin listener serves /metrics, the detailed /readyz and
 /healthz.
 
 With --config it reads a YAML configuration (see signet.example.yaml and
-docs/configuration.md). With --dev it needs no file: it keeps its data under
-./signet-data, creates a demo client and API, a demo user and a public demo
-app, and prints a curl command that gets a token and an authorize URL to
-sign in with.
+docs/configuration.md); without --config and --dev, ./signet.yaml. With
+--dev it needs no file: it keeps its data under ./signet-data, creates a
+demo client and API, a demo user and a public demo app, and prints a curl
+command that gets a token and an authorize URL to sign in with.
+
+Before it listens it runs the checks of signet config check; it binds the
+port before it opens the store or creates a key.
 
 It refuses to start when a timing rule of signet config check is broken
 (a key announced for less than relying parties cache the JWKS, or retired
@@ -85,7 +88,7 @@ need a restart.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.configPath, "config", "c", "", "the configuration file")
+	f.StringVarP(&o.configPath, "config", "c", "", "the configuration file (default ./signet.yaml, when it exists)")
 	f.BoolVar(&o.dev, "dev", false, "run a development server: no configuration file, data under ./signet-data, a demo client")
 	f.StringVar(&o.listen, "listen", "", "the address to listen on, overriding the configuration (e.g. 127.0.0.1:8080, :8080)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -112,6 +115,17 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		ln  net.Listener
 		dev *devSetup
 	)
+	if !o.dev && o.configPath == "" {
+		// As keys and config check: ./signet.yaml when it exists.
+		if _, err := os.Stat(defaultConfigPath); err == nil {
+			o.configPath = defaultConfigPath
+		}
+	}
+	if o.listen != "" {
+		if err := config.CheckListen(o.listen); err != nil {
+			return usageError{fmt.Errorf("--listen %w", err)}
+		}
+	}
 	switch {
 	case o.dev && o.configPath != "":
 		return usageError{errors.New("--dev and --config exclude each other: --dev runs without a configuration file")}
@@ -120,19 +134,25 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 			return err
 		}
 	case o.configPath == "":
-		return usageError{errors.New("serve needs --config FILE (see signet.example.yaml), or --dev for a development server")}
+		return usageError{errors.New("serve needs --config FILE or a ./signet.yaml (see signet.example.yaml), or --dev for a development server")}
 	default:
 		if cfg, err = config.Load(o.configPath, e.lookupEnv); err != nil {
 			return err
 		}
-		if o.listen != "" {
-			cfg.Listen = o.listen
+		if err := preflight(cfg, o.listen); err != nil {
+			return err
 		}
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 			return listenError(cfg.Listen, err)
 		}
 	}
 	defer ln.Close()
+	// Both listeners are bound before the store is opened or a key made.
+	admin, err := listenAdmin(cfg) // admin.go
+	if err != nil {
+		return err
+	}
+	defer admin.close()
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
@@ -156,7 +176,14 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 	defer signers.Close()
-	m, err := keymanager.New(managerConfig(cfg, store, sealer, signers.Factory(), log))
+	keyBackends, err := openKeyBackends(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer keyBackends.Close()
+	kc := managerConfig(cfg, store, sealer, signers.Factory(), log)
+	keyBackends.apply(&kc)
+	m, err := keymanager.New(kc)
 	if err != nil {
 		return err
 	}
@@ -166,41 +193,23 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err := m.Ready(); err != nil {
 		log.Error("not ready: tokens cannot be issued until this is fixed; /readyz reports it", "error", err)
 	}
+	warnMigration(ctx, cfg, store, log)
 	grants, err := grantStore(cfg, store, log)
 	if err != nil {
 		return err
 	}
-	clients, resources := serverClients(cfg)
-	attempts := attemptStore(cfg, store)
+	sc := serverConfig(cfg, m, grants, log)
+	sc.Attempts = attemptStore(cfg, store)
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
 		return err
 	}
 	defer stopTracing(tracing, log)
-	srv, err := server.New(server.Config{
-		Issuer:       cfg.Issuer,
-		Keys:         m,
-		Clients:      clients,
-		APIResources: resources,
-		JWKSMaxAge:   cfg.JWKSMaxAge,
-		Logger:       log,
-		Grants:       grants,
-		Users:        serverUsers(cfg),
-		// Login rate limits and logs see clients behind these proxies.
-		TrustedProxies: cfg.TrustedProxies,
-		Build:          buildInfo(),
-		Limits:         cfg.Limits,
-		Attempts:       attempts,
-		Tracing:        tracing, // nil unless OTEL_* turn it on
-	})
+	sc.Tracing = tracing // nil unless OTEL_* turn it on
+	srv, err := server.New(sc)
 	if err != nil {
 		return err
 	}
-	admin, err := listenAdmin(cfg) // admin.go
-	if err != nil {
-		return err
-	}
-	defer admin.close()
 	hs := newHTTPServer(srv, log) // admin.go
 
 	// The key manager outlives the HTTP drain, so requests in flight can
@@ -218,7 +227,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		cleaner := &grant.Cleaner{Store: grants, Logger: log}
 		wg.Go(func() { _ = cleaner.Run(mctx) }) // returns when mctx is done; failures are logged
 	}
-	if x, ok := attempts.(throttle.Expirer); ok {
+	if x, ok := sc.Attempts.(throttle.Expirer); ok {
 		sweeper := &throttle.Sweeper{Store: x, Logger: log}
 		wg.Go(func() { _ = sweeper.Run(mctx) }) // returns when mctx is done; failures are logged
 	}
@@ -231,7 +240,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	admin.serve(srv, log, &wg, failed)
 
 	log.Info("signet started", "issuer", cfg.Issuer, "addr", ln.Addr().String(), "store", string(cfg.Storage.Driver),
-		"algorithms", fmt.Sprint(m.SigningAlgorithms()), "clients", len(cfg.Clients))
+		"algorithms", m.SigningAlgorithms(), "clients", len(cfg.Clients))
 	if dev != nil {
 		dev.AdminAddr = admin.addr()
 		printDevBanner(e.stdout, cfg, dev)
@@ -241,6 +250,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	}
 
 	var failure error
+	applied := cfg // the clients, resources and users in use
 loop:
 	for {
 		select {
@@ -253,7 +263,9 @@ loop:
 				log.Info("SIGHUP ignored: nothing to reload in --dev mode")
 				continue
 			}
-			reloadClients(o, e, cfg, srv, log)
+			if c := reloadClients(o, e, cfg, applied, srv, log); c != nil {
+				applied = c
+			}
 		}
 	}
 
@@ -273,36 +285,47 @@ loop:
 	return nil
 }
 
-// reloadClients re-reads the configuration file and swaps in its clients
-// and API resources. Other changes are reported and left for a restart.
-func reloadClients(o *serveOptions, e *env, running *config.Config, srv *server.Server, log *slog.Logger) {
+// reloadClients re-reads the configuration file and swaps in its clients,
+// API resources and users, logging what changed against applied (the
+// last configuration swapped in). Other changes, against running (the
+// start's), are reported and left for a restart. It returns the new
+// configuration, or nil when it kept the running one.
+func reloadClients(o *serveOptions, e *env, running, applied *config.Config, srv *server.Server, log *slog.Logger) *config.Config {
 	cfg, err := config.Load(o.configPath, e.lookupEnv)
 	if err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
-		return
+		return nil
 	}
-	if o.listen != "" {
-		cfg.Listen = o.listen
+	if err := preflight(cfg, o.listen); err != nil {
+		log.Error("reload failed; the running configuration stays", "error", err)
+		return nil
 	}
 	if err := checkServeTiming(cfg, o.unsafeTiming, log); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
-		return
+		return nil
 	}
 	if changed := restartNeeded(running, cfg); len(changed) > 0 {
-		log.Warn("these settings changed and take effect only after a restart", "settings", fmt.Sprint(changed))
+		log.Warn("these settings changed and take effect only after a restart", "settings", changed)
 	}
 	clients, resources := serverClients(cfg)
 	if err := srv.SetClients(clients, resources); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
-		return
+		return nil
 	}
 	if err := srv.SetUsers(serverUsers(cfg)); err != nil {
 		log.Error("reloading users failed; the running users stay", "error", err)
+		cfg.Users = applied.Users
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	log.Info("configuration reloaded", "clients", len(cfg.Clients), "apiResources", len(cfg.APIResources))
+	changes := reloadChanges(applied, cfg)
+	if changes == nil {
+		log.Info("configuration reloaded; no client, API resource or user changed")
+		return cfg
+	}
+	log.Info("configuration reloaded", append(changes, "clients", len(cfg.Clients), "apiResources", len(cfg.APIResources), "users", len(cfg.Users))...)
+	return cfg
 }
 
 // restartNeeded lists the settings that differ between a and b other than
@@ -330,6 +353,9 @@ func restartNeeded(a, b *config.Config) []string {
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
 		out = append(out, "keyManagement")
+	}
+	if a.KeyBackend != b.KeyBackend || !reflect.DeepEqual(a.PreviousKeyBackend, b.PreviousKeyBackend) {
+		out = append(out, "keyManagement.keyBackend")
 	}
 	if !sameKey(a.SigningCredential, b.SigningCredential) {
 		out = append(out, "signingCredential")

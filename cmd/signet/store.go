@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/keystore/filestore"
@@ -49,10 +50,13 @@ func newSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Seale
 		return nil, err
 	}
 	if secrets == nil {
+		if cfg.KeyBackend.External() && cfg.Protection.Enabled {
+			return nil, nil // the key backend holds the private keys
+		}
 		log.Warn("private keys are stored unencrypted (keyManagement.protection.enabled is false)")
 		return nil, nil
 	}
-	if f := cfg.Protection.SecretFile; f != "" {
+	if f := cfg.Protection.SecretFile; f != "" && !cfg.KeyBackend.External() {
 		msg := "private keys are sealed with a secret generated beside the data, so a copy of the data is a copy of the keys; to supply your own, set keyManagement.protection.secrets to [\"${SIGNET_KEY_SECRET}\", \"<the contents of this file>\"] (your secret first, seals new keys; this one second, still opens the existing keys)"
 		if created {
 			msg = "generated a protection secret beside the data (once); " + msg
@@ -85,6 +89,26 @@ func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer
 		kc.Validation = append(kc.Validation, keymanager.StaticKey{KID: v.KID, Algorithm: v.Algorithm, Public: v.Public, Certificates: v.Certificates})
 	}
 	return kc
+}
+
+// serverConfig is the server's configuration: serve's, and preflight's
+// to run the server's checks.
+func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log *slog.Logger) server.Config {
+	clients, resources := serverClients(cfg)
+	return server.Config{
+		Issuer:       cfg.Issuer,
+		Keys:         keys,
+		Clients:      clients,
+		APIResources: resources,
+		JWKSMaxAge:   cfg.JWKSMaxAge,
+		Logger:       log,
+		Grants:       grants,
+		Users:        serverUsers(cfg),
+		// Login rate limits and logs see clients behind these proxies.
+		TrustedProxies: cfg.TrustedProxies,
+		Build:          buildInfo(),
+		Limits:         cfg.Limits,
+	}
 }
 
 // serverClients maps the configured clients and API resources to the

@@ -38,11 +38,12 @@ func TestTimelineGolden(t *testing.T) {
 			managedKey("000102030405060708090a0b0c0d0e0f", key.EdDSA, key.StateActive, -day(30), -day(30), day(60), day(74)),
 		},
 		// The seed's phase 1: the static key signs, a managed key is
-		// announced beside it.
+		// announced beside it, on standby (as the manager lists it): it
+		// is drawn announced, never signing.
 		"migration": {
 			{KID: "old-static", Algorithm: key.RS256, State: keymanager.StateStaticSigning},
 			{KID: "old-validation", Algorithm: key.RS256, State: keymanager.StateValidation},
-			managedKey("rs-managed", key.RS256, key.StateActive, -day(2), -day(2), day(88), day(102)),
+			standbyKey(managedKey("rs-managed", key.RS256, key.StateActive, -day(2), -day(2), day(88), day(102))),
 		},
 		// Second-long lifetimes (tests): the axis switches to times.
 		"seconds": {
@@ -91,6 +92,8 @@ func TestTimelineGolden(t *testing.T) {
 		})
 	}
 }
+
+func standbyKey(k keymanager.KeyInfo) keymanager.KeyInfo { k.Standby = true; return k }
 
 // A key reaching centuries away does not overflow the chart.
 func TestTimelineFarFuture(t *testing.T) {

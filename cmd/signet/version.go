@@ -15,14 +15,29 @@ import (
 var version = ""
 
 func versionString() string {
-	v, rev := version, ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, _ := debug.ReadBuildInfo()
+	return versionFrom(bi)
+}
+
+// versionFrom describes a build: the version (-ldflags or the module's),
+// the VCS revision, its commit time and whether the tree had uncommitted
+// changes ("modified"), the Go version and the platform. bi may be nil.
+func versionFrom(bi *debug.BuildInfo) string {
+	v := version
+	var rev, at string
+	modified := false
+	if bi != nil {
 		if v == "" {
 			v = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				rev = s.Value[:12]
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
 			}
 		}
 	}
@@ -30,16 +45,25 @@ func versionString() string {
 		v = "(devel)"
 	}
 	s := "signet " + v
-	if rev != "" {
-		s += " " + rev
+	switch {
+	case rev == "":
+		s += " (no VCS revision: built outside a git checkout, or with -buildvcs=false)"
+	default:
+		s += " revision " + rev
+		if at != "" {
+			s += " (" + at + ")"
+		}
+		if modified {
+			s += ", modified: built from a tree with uncommitted changes"
+		}
 	}
-	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	return s + "\n" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }
 
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "Print the version and the signing backend",
+		Short:   "Print the version, the VCS revision and the signing backend",
 		Example: "  signet version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signet-id/signet/jwk"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keybackend"
 	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/seal"
 )
@@ -25,7 +26,9 @@ import (
 //   - every record passes key.Record.Validate;
 //   - every private key opens with sealer (nil: protection is off, so a
 //     sealed key is a problem), parses, and fits its algorithm; an X.509
-//     record's certificate holds the same public key;
+//     record's certificate holds the same public key; a key held by a key
+//     backend (pkcs11, awskms) has a reference with its public key and no
+//     private material;
 //   - at most one key per algorithm per rotation: the signing windows
 //     [SignsFrom, RetiresAt) of an algorithm's unrevoked keys do not
 //     overlap. Keys created by racing instances, or left twice by an
@@ -89,6 +92,9 @@ func minTime(a, b time.Time) time.Time {
 // openKey decrypts and parses the private key of r and checks it against
 // the algorithm and the certificate.
 func openKey(r key.Record, sealer *seal.Sealer) error {
+	if r.InBackend() {
+		return checkBackendRef(r)
+	}
 	der := r.PrivateKey
 	switch r.Protection {
 	case key.ProtectionAESGCM:
@@ -128,4 +134,37 @@ func samePublic(a, b crypto.PublicKey) bool {
 	da, errA := x509.MarshalPKIXPublicKey(a)
 	db, errB := x509.MarshalPKIXPublicKey(b)
 	return errA == nil && errB == nil && bytes.Equal(da, db)
+}
+
+// checkBackendRef checks the record of a key held by a key backend: a
+// reference with the public key only (never private material), fitting
+// the algorithm and the certificate.
+func checkBackendRef(r key.Record) error {
+	if _, err := x509.ParsePKCS8PrivateKey(r.PrivateKey); err == nil {
+		return errors.New("a backend key's record holds a private key")
+	}
+	ref, err := keybackend.DecodeRef(r.PrivateKey)
+	if err != nil {
+		return err
+	}
+	if ref.Backend != r.Protection {
+		return fmt.Errorf("protection %q but the reference names backend %q", r.Protection, ref.Backend)
+	}
+	pub, err := ref.PublicKey()
+	if err != nil {
+		return err
+	}
+	if err := jwk.CheckAlgorithm(r.Algorithm, pub); err != nil {
+		return err
+	}
+	if r.X509 {
+		cert, err := x509.ParseCertificate(r.Certificate)
+		if err != nil {
+			return fmt.Errorf("certificate: %w", err)
+		}
+		if !samePublic(cert.PublicKey, pub) {
+			return errors.New("the certificate holds another public key")
+		}
+	}
+	return nil
 }

@@ -48,6 +48,9 @@ type clusterConfig struct {
 	// Zero durations and size take the defaults.
 	RotationInterval, PropagationTime, RetentionDuration time.Duration
 	RSAKeySize                                           int
+	// KeyBackend is YAML inserted into keyManagement (e.g. a keyBackend
+	// section), or "".
+	KeyBackend string
 }
 
 // options returns the key management options an instance derives from c,
@@ -95,6 +98,7 @@ func writeConfig(t *testing.T, c clusterConfig) string {
 	if c.RSAKeySize > 0 {
 		fmt.Fprintf(&b, "  rsaKeySize: %d\n", c.RSAKeySize)
 	}
+	b.WriteString(c.KeyBackend)
 	b.WriteString("  protection: { secrets: [ \"${SIGNET_KEY_SECRET}\" ] }\napiResources:\n")
 	var scopes []string
 	for _, a := range c.Algorithms {

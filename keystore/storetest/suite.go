@@ -3,6 +3,10 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +16,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keybackend"
 	"github.com/signet-id/signet/keystore"
 )
 
@@ -193,7 +198,32 @@ func variedRecords() []key.Record {
 		r4.PrivateKey[i] = byte(i) // every byte value, NULs included
 	}
 	r4.Certificate = []byte{0}
-	return []key.Record{r1, r2, r3, r4}
+
+	// Keys held by a key backend: the record keeps a reference and the
+	// public key (package keybackend's JSON), never private material.
+	r5 := NewRecordAt(key.ES256, time.Now())
+	r5.Protection, r5.PrivateKey = key.ProtectionPKCS11, backendRef(keybackend.Ref{Backend: keybackend.PKCS11, ID: r5.KID, Label: r5.KID})
+	r6 := NewRecordAt(key.ES256, time.Now())
+	r6.X509, r6.Certificate = false, nil
+	r6.Protection, r6.PrivateKey = key.ProtectionAWSKMS, backendRef(keybackend.Ref{Backend: keybackend.AWSKMS,
+		ID: "arn:aws:kms:eu-west-1:111122223333:key/0b7e1c52-7a8e-4a4e-9d0b-2f1e5c3d4a6b", Region: "eu-west-1"})
+	return []key.Record{r1, r2, r3, r4, r5, r6}
+}
+
+// backendRef encodes ref with a fresh ES256 public key.
+func backendRef(ref keybackend.Ref) []byte {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	if ref.Public, err = x509.MarshalPKIXPublicKey(&k.PublicKey); err != nil {
+		panic(err)
+	}
+	b, err := keybackend.EncodeRef(ref)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func testRoundTrip(t *testing.T, open func() keystore.Store) {
