@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -120,7 +121,7 @@ func checkScopes(reg *registry, cl *client, lc *loginClient, scopes []string) *o
 // response, the access token's algorithm and the refresh token's grant,
 // which the caller stores in the same transaction as it uses up the code
 // or refresh token presented (nil when none was asked).
-func (s *Server) issueUserTokens(reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *grantstore.Grant, *oauthError) {
+func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *grantstore.Grant, *oauthError) {
 	var api []string
 	openid := false
 	if e := checkScopes(reg, in.cl, in.lc, in.scopes); e != nil {
@@ -153,8 +154,10 @@ func (s *Server) issueUserTokens(reg *registry, in issueInput) (*userTokenRespon
 	now := s.now().Unix()
 	lifetime := int64(in.lc.accessLifetime / time.Second)
 	scope := strings.Join(in.scopes, " ")
+	sp := s.startSign(ctx, k, jws.TypeAccessToken)
 	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
 		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.jti, Scope: scope, AuthTime: in.authTime, Sid: in.sid})
+	endSign(sp, err != nil)
 	if err != nil {
 		return nil, "", nil, s.signFailed("an access token", k, err)
 	}
@@ -168,9 +171,11 @@ func (s *Server) issueUserTokens(reg *registry, in issueInput) (*userTokenRespon
 		if e != nil {
 			return nil, "", nil, e
 		}
+		sp := s.startSign(ctx, ik, jws.TypeJWT)
 		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
 			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
 			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.sid})
+		endSign(sp, err != nil)
 		if err != nil {
 			return nil, "", nil, s.signFailed("an ID token", ik, err)
 		}

@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signet-id/signet/clientauth"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/telemetry"
 	"github.com/signet-id/signet/throttle"
 )
 
@@ -156,6 +158,10 @@ type Config struct {
 	// new one of Limits.PasswordHashingMemoryKiB and PasswordHashingQueue;
 	// servers in one process may share one.
 	Hashing *throttle.Hashing
+	// Tracing, when set, traces every request (an otelhttp span), the
+	// Grants and Attempts stores, password hashing and each signature
+	// (see package telemetry). Nil, the default, wraps nothing.
+	Tracing *telemetry.Tracing
 }
 
 // Server serves Signet's HTTP endpoints. Create it with New. It is safe
@@ -178,7 +184,8 @@ type Server struct {
 	proxies    []netip.Prefix    // trusted reverse proxies
 	limits     Limits            // defaults applied
 	attempts   *throttle.Limiter // login and client-auth budgets
-	hashing    *throttle.Hashing // argon2id memory
+	hashing    clientauth.Budget // argon2id memory (*throttle.Hashing, traced or not)
+	tracer     trace.Tracer      // signing spans; nil when tracing is off
 
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
@@ -232,10 +239,20 @@ func New(cfg Config) (*Server, error) {
 	if attempts == nil {
 		attempts = throttle.NewMemory(s.limits.TrackedKeys)
 	}
+	if t := cfg.Tracing; t != nil {
+		attempts = t.AttemptStore(attempts)
+		if cfg.Grants != nil {
+			cfg.Grants = t.GrantStore(cfg.Grants)
+		}
+	}
 	s.attempts = throttle.NewLimiter(attempts, s.now)
-	s.hashing = cfg.Hashing
-	if s.hashing == nil {
-		s.hashing = throttle.NewHashing(s.limits.PasswordHashingMemoryKiB, s.limits.PasswordHashingQueue)
+	hashing := cfg.Hashing
+	if hashing == nil {
+		hashing = throttle.NewHashing(s.limits.PasswordHashingMemoryKiB, s.limits.PasswordHashingQueue)
+	}
+	s.hashing = hashing
+	if t := cfg.Tracing; t != nil {
+		s.hashing, s.tracer = t.Budget(hashing), t.Tracer
 	}
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err
@@ -248,6 +265,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.buildHandler()
+	if cfg.Tracing != nil {
+		s.handler = cfg.Tracing.Handler(s.handler)
+	}
 	s.admin = s.buildAdminHandler()
 	return s, nil
 }

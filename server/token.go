@@ -131,7 +131,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		s.log.Warn("no key can sign", "error", err)
 		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "no signing key is ready; retry shortly"}
 	}
+	sp := s.startSign(r.Context(), k, jws.TypeAccessToken)
 	out, e := s.appendTokenResponse(sc, k, cl, g)
+	endSign(sp, e != nil)
 	if e != nil {
 		return e
 	}

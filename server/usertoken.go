@@ -205,7 +205,7 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 	if lc.refresh && slices.Contains(scopes, scopeOfflineAccess) {
 		in.family, in.familyExpires, in.familyScope = g.FamilyID, now.Add(lc.refreshLifetime), d.Scope
 	}
-	resp, alg, rt, e := s.issueUserTokens(s.reg.Load(), in)
+	resp, alg, rt, e := s.issueUserTokens(ctx, s.reg.Load(), in)
 	if e != nil {
 		return nil, "", e
 	}
@@ -358,7 +358,7 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 			return nil, "", e
 		}
 	}
-	resp, alg, rt, e := s.issueUserTokens(s.reg.Load(), in)
+	resp, alg, rt, e := s.issueUserTokens(ctx, s.reg.Load(), in)
 	if e != nil {
 		return nil, "", e
 	}

@@ -200,6 +200,12 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	}
 	sc := serverConfig(cfg, m, grants, log)
 	sc.Attempts = attemptStore(cfg, store)
+	tracing, err := startTracing(ctx, e, log) // tracing.go
+	if err != nil {
+		return err
+	}
+	defer stopTracing(tracing, log)
+	sc.Tracing = tracing // nil unless OTEL_* turn it on
 	srv, err := server.New(sc)
 	if err != nil {
 		return err
