@@ -11,7 +11,7 @@ import (
 // startTracing returns the tracing the OTEL_* environment variables turn
 // on (docs/operations.md, "Tracing"), nil when they do not.
 func startTracing(ctx context.Context, e *env, log *slog.Logger) (*telemetry.Tracing, error) {
-	t, err := telemetry.FromEnv(ctx, e.lookupEnv, buildInfo().Version)
+	t, err := telemetry.FromEnv(ctx, e.lookupEnv, currentBuildInfo().Version)
 	if err != nil || t == nil {
 		return nil, err
 	}
