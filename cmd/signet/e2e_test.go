@@ -100,7 +100,7 @@ keyManagement:
 			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
 		}
 		if path == "/metrics" && want == 200 && (!strings.Contains(string(body), `signet_tokens_issued_total{algorithm="EdDSA",grant_type="client_credentials"} 1`) ||
-			!strings.Contains(string(body), `signet_build_info{backend="go",revision=`)) {
+			!strings.Contains(string(body), `signet_build_info{backend="`+metricsBuildInfo().Backend+`",revision=`)) {
 			t.Errorf("metrics lack the EdDSA token or the build info:\n%s", body)
 		}
 	}
