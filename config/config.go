@@ -38,7 +38,7 @@ const (
 const (
 	DefaultListen              = "127.0.0.1:8080"
 	DefaultSQLiteDSN           = "./signet-data/signet.db"
-	DefaultJWKSMaxAge          = time.Hour
+	DefaultJWKSMaxAge          = key.DefaultJWKSMaxAge
 	DefaultAccessTokenLifetime = time.Hour
 	GrantClientCredentials     = "client_credentials"
 )

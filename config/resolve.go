@@ -269,13 +269,15 @@ func (p *parser) resolveKeyManagement(d *fileDoc, c *Config) error {
 	}
 	c.KeyManagement = o
 
-	half := o.PropagationTime / 2
-	c.JWKSMaxAge = min(DefaultJWKSMaxAge, half)
+	// The bound is key.Options.EffectiveJWKSMaxAge's, the one the key
+	// manager's JWKS handler applies.
+	c.JWKSMaxAge, _ = o.EffectiveJWKSMaxAge(0)
 	if km.JWKSMaxAge != nil {
 		v := time.Duration(*km.JWKSMaxAge)
-		if v > half {
-			return p.at("keyManagement.jwksMaxAge", "%s is more than half the propagationTime (%s): a client could cache a JWKS without a new key until that key signs; lower jwksMaxAge to at most %s or raise propagationTime",
-				FormatDuration(v), FormatDuration(o.PropagationTime), FormatDuration(half))
+		if v != 0 { // an explicit 0 serves max-age=0
+			if _, err := o.EffectiveJWKSMaxAge(v); err != nil {
+				return p.at("keyManagement.jwksMaxAge", "%s", strings.TrimPrefix(err.Error(), key.ErrInvalidOptions.Error()+": jwksMaxAge "))
+			}
 		}
 		c.JWKSMaxAge = v
 	}
