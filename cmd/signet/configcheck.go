@@ -176,7 +176,7 @@ func storeLine(cfg *config.Config) string {
 		v, _ := sqlschema.Latest(sqlschema.Postgres)
 		return fmt.Sprintf("store: postgres, schema version %d (current)", v)
 	}
-	return fmt.Sprintf("store: file %s", cfg.KeyManagement.KeyPath)
+	return fmt.Sprintf("store: file %s", cfg.Storage.KeyPath)
 }
 
 func countUnreadable(keys []keymanager.KeyInfo) int {

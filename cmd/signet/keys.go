@@ -193,7 +193,7 @@ func storeExists(cfg *config.Config) error {
 	case config.DriverSQLite:
 		path = sqlitePath(cfg.Storage.DSN)
 	case config.DriverFile:
-		path = cfg.KeyManagement.KeyPath
+		path = cfg.Storage.KeyPath
 	default:
 		return nil
 	}

@@ -25,9 +25,9 @@ func openStore(ctx context.Context, cfg *config.Config) (keystore.Store, func() 
 	case config.DriverMemory:
 		return memstore.New(), noop, nil
 	case config.DriverFile:
-		s, err := filestore.Open(cfg.KeyManagement.KeyPath)
+		s, err := filestore.Open(cfg.Storage.KeyPath)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open the file key store at %s: %w", cfg.KeyManagement.KeyPath, err)
+			return nil, nil, fmt.Errorf("open the file key store at %s: %w", cfg.Storage.KeyPath, err)
 		}
 		return s, noop, nil
 	case config.DriverSQLite:
