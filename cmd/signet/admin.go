@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/server"
 	"github.com/signet-id/signet/signer/backend"
@@ -107,4 +109,11 @@ func buildInfo() server.BuildInfo {
 		}
 	}
 	return b
+}
+
+// serverConfig is signet.ServerConfig with this build's signet_build_info.
+func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log *slog.Logger) server.Config {
+	sc := signet.ServerConfig(cfg, keys, grants, log)
+	sc.Build = buildInfo()
+	return sc
 }
