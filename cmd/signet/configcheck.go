@@ -14,9 +14,9 @@ import (
 
 	"github.com/signet-id/signet/advisor"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/internal/sqlschema"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
-	"github.com/signet-id/signet/keystore/sqlschema"
 )
 
 func newConfigCmd(e *env) *cobra.Command {
