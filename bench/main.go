@@ -10,6 +10,7 @@
 //	go run ./bench --tags openssl       # also: the same server built with -tags openssl
 //	go run ./bench --check              # exit 1 when a target is missed
 //	go run ./bench --key-backend pkcs11 # keys in a PKCS#11 token (or awskms)
+//	go run ./bench stateful --peer DIR  # refresh, sign-in, introspection per store (stateful.go)
 //
 // It builds signet, starts `signet serve` on CPU 0 (taskset -c 0,
 // GOMAXPROCS=1) on loopback and drives it from CPU 1 (the bench process
@@ -191,6 +192,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return rawSignMain(args[1:], stdout, stderr)
 		case "baseline-server":
 			return baselineMain(args[1:], stdout, stderr)
+		case "stateful":
+			return statefulMain(args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseOptions(args, stderr)

@@ -36,10 +36,16 @@ const stopTimeout = 10 * time.Second
 // inherit the mask of the thread that creates them, so once every
 // existing thread is pinned, all are. The loop repeats until no new
 // thread appeared meanwhile.
-func pinSelf(cpu int) error {
-	runtime.GOMAXPROCS(1)
+func pinSelf(cpu int) error { return pinSelfCPUs(cpu) }
+
+// pinSelfCPUs is pinSelf on several CPUs, with GOMAXPROCS their number.
+func pinSelfCPUs(cpus ...int) error {
+	runtime.GOMAXPROCS(len(cpus))
 	var set unix.CPUSet
-	set.Set(cpu)
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	cpu := cpus[0]
 	done := map[int]bool{}
 	for range 10 {
 		ents, err := os.ReadDir("/proc/self/task")
@@ -82,9 +88,19 @@ type child struct {
 // kills the child (PR_SET_PDEATHSIG). onStderr, when set, sees each line
 // of its stderr; stdout, when set, receives its standard output.
 func startPinned(name string, cpu int, bin string, args []string, env []string, stdout io.Writer, onStderr func(string)) (*child, error) {
-	argv := append([]string{"-c", strconv.Itoa(cpu), bin}, args...)
+	return startPinnedCPUs(name, []int{cpu}, bin, args, env, stdout, onStderr)
+}
+
+// startPinnedCPUs is startPinned on several CPUs, GOMAXPROCS their
+// number.
+func startPinnedCPUs(name string, cpus []int, bin string, args []string, env []string, stdout io.Writer, onStderr func(string)) (*child, error) {
+	list := make([]string, len(cpus))
+	for i, c := range cpus {
+		list[i] = strconv.Itoa(c)
+	}
+	argv := append([]string{"-c", strings.Join(list, ","), bin}, args...)
 	cmd := exec.Command("taskset", argv...)
-	cmd.Env = append(append(os.Environ(), "GOMAXPROCS=1"), env...)
+	cmd.Env = append(append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(len(cpus))), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	c := &child{name: name, cmd: cmd, done: make(chan struct{}), tail: newTailBuffer(40)}
 	if stdout != nil {

@@ -158,6 +158,59 @@ type Store interface {
 	// it issued must not be redeemed. Redeemed codes stay for replay
 	// detection. An empty sessionID matches nothing.
 	DeleteSessionCodes(ctx context.Context, sessionID string) (int, error)
-	// DeleteExpired deletes grants that expired before t.
+	// DeleteExpired deletes grants that expired before t, in
+	// transactions of at most CleanBatch rows each, so that a large
+	// backlog never holds the store's writers for long.
 	DeleteExpired(ctx context.Context, t time.Time) (int, error)
+	// Rotate consumes the grant id at now as ConsumeGrant does and, in the
+	// same transaction, stores next (a refresh token) and deletes the
+	// refresh tokens of next's family that were consumed before, other
+	// than id: a family keeps its current token and the one just rotated,
+	// which the reuse interval needs. On any refusal nothing changes: the
+	// errors are ConsumeGrant's, ErrExists if next's id is taken, and
+	// ErrInvalid if next is not a refresh token of a family.
+	Rotate(ctx context.Context, id string, now time.Time, next Grant) (Grant, error)
+	// FamilyGrants returns the grants of a refresh-token family (its
+	// code and its refresh tokens: a few, Rotate keeps it small); none if
+	// the family is unknown. An empty familyID matches nothing.
+	FamilyGrants(ctx context.Context, familyID string) ([]Grant, error)
+	// StartSession stores the login session sess and its first
+	// authorization code in one transaction, after ending the browser's
+	// previous session end when end.ID is not "": its grant is revoked and
+	// the unredeemed codes of end.SessionID deleted, serialized with
+	// CreateCode as DeleteSessionCodes is (an unknown end is no error).
+	// ErrExists if an id is taken; ErrInvalid if sess is not a session or
+	// code is not a code of it.
+	StartSession(ctx context.Context, end, sess, code Grant) error
+}
+
+// CleanBatch is the most rows DeleteExpired deletes in one transaction.
+const CleanBatch = 500
+
+// ValidateRotation checks what [Store.Rotate] requires of next.
+func ValidateRotation(next Grant) error {
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	if next.Kind != KindRefreshToken || next.FamilyID == "" {
+		return errors.Join(ErrInvalid, errors.New("grant: Rotate stores a refresh token of a family"))
+	}
+	return nil
+}
+
+// ValidateSessionStart checks what [Store.StartSession] requires.
+func ValidateSessionStart(sess, code Grant) error {
+	if err := sess.Validate(); err != nil {
+		return err
+	}
+	if err := code.ValidateCode(1); err != nil {
+		return err
+	}
+	if sess.Kind != KindSession || sess.SessionID == "" || code.SessionID != sess.SessionID {
+		return errors.Join(ErrInvalid, errors.New("grant: StartSession stores a session and a code of that session"))
+	}
+	if code.Created.Before(sess.Created) || !code.Created.Before(sess.Expires) {
+		return errors.Join(ErrInvalid, errors.New("grant: the code must be created while its session is live"))
+	}
+	return nil
 }

@@ -354,13 +354,25 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
 		Subject: sess.user.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}
-	_, err = s.oidc.grants.CreateCode(r.Context(), g, MaxSessionCodes)
+	if sess.pending != nil { // a sign-in: the session and its first code in one transaction
+		err = s.oidc.grants.StartSession(r.Context(), sess.end, *sess.pending, g)
+		if err == nil {
+			http.SetCookie(w, s.cookie(sessionCookie, sess.handle, int(s.oidc.sessionLifetime/time.Second)))
+		}
+	} else {
+		_, err = s.oidc.grants.CreateCode(r.Context(), g, MaxSessionCodes)
+	}
 	if errors.Is(err, grantstore.ErrNoSession) { // signed out meanwhile
 		if req.promptNone {
 			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
 			return
 		}
 		s.redirect(w, r, s.issuer+PathLogin+"?"+req.encode())
+		return
+	}
+	if err != nil && sess.pending != nil {
+		s.log.Error("storing the login session failed", "error", err)
+		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
 		return
 	}
 	if err != nil {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -87,8 +86,9 @@ type issueInput struct {
 	family        string
 	familyExpires time.Time
 	familyScope   string
-	// handle is the refresh token's handle when it is derived from its
-	// predecessor (refreshreuse.go); "" draws a random one.
+	// handle is the secret part of the refresh token's handle when it is
+	// derived from its predecessor (refreshreuse.go); "" draws a random
+	// one. The handle is the family id, a dot, and the secret part.
 	handle string
 }
 
@@ -116,13 +116,15 @@ func checkScopes(reg *registry, cl *client, lc *loginClient, scopes []string) *o
 }
 
 // issueUserTokens signs the access token and, when openid was granted,
-// the ID token, and stores a refresh token when asked. It returns the
-// response and the access token's algorithm.
-func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *oauthError) {
+// the ID token, and makes a refresh token when asked. It returns the
+// response, the access token's algorithm and the refresh token's grant,
+// which the caller stores in the same transaction as it uses up the code
+// or refresh token presented (nil when none was asked).
+func (s *Server) issueUserTokens(reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *grantstore.Grant, *oauthError) {
 	var api []string
 	openid := false
 	if e := checkScopes(reg, in.cl, in.lc, in.scopes); e != nil {
-		return nil, "", e // the configuration was reloaded since the caller checked
+		return nil, "", nil, e // the configuration was reloaded since the caller checked
 	}
 	for _, sc := range in.scopes {
 		switch {
@@ -140,13 +142,13 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	if len(api) > 0 {
 		g, e := reg.grant(in.cl, api, nil)
 		if e != nil {
-			return nil, "", e
+			return nil, "", nil, e
 		}
 		aud, algs = g.audJSON, g.algs
 	}
 	k, e := s.userSigningKey(algs, "the requested resources allow")
 	if e != nil {
-		return nil, "", e
+		return nil, "", nil, e
 	}
 	now := s.now().Unix()
 	lifetime := int64(in.lc.accessLifetime / time.Second)
@@ -154,7 +156,7 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
 		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.jti, Scope: scope, AuthTime: in.authTime, Sid: in.sid})
 	if err != nil {
-		return nil, "", s.signFailed("an access token", k, err)
+		return nil, "", nil, s.signFailed("an access token", k, err)
 	}
 	resp := &userTokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: lifetime, Scope: scope}
 
@@ -164,16 +166,17 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		// allowed; otherwise the default credential signs.
 		ik, e := s.userSigningKey(in.lc.idAlgs, "the client's allowedIdentityTokenSigningAlgorithms allow")
 		if e != nil {
-			return nil, "", e
+			return nil, "", nil, e
 		}
 		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
 			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
 			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.sid})
 		if err != nil {
-			return nil, "", s.signFailed("an ID token", ik, err)
+			return nil, "", nil, s.signFailed("an ID token", ik, err)
 		}
 	}
 
+	var rt *grantstore.Grant
 	if in.family != "" {
 		handle, err := s.randomHandle(32)
 		if in.handle != "" {
@@ -183,21 +186,16 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		seed, err3 := s.randomHandle(32)
 		if err = errors.Join(err, err2, err3); err != nil {
 			s.log.Error("refresh token: randomness failed", "error", err)
-			return nil, "", serverError()
+			return nil, "", nil, serverError()
 		}
+		handle = familyHandle(in.family, handle)
 		data, _ := json.Marshal(refreshData{Scope: in.familyScope, AuthTime: in.authTime, JTI: in.jti, NextJTI: next, Seed: seed}) // cannot fail
 		t := s.now()
-		g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.u.subject,
+		rt = &grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.u.subject,
 			FamilyID: in.family, SessionID: in.sid, Data: data, Created: t, Expires: in.familyExpires}
-		// A derived successor may have been stored already by another
-		// request of the reuse interval: the same token, one row.
-		if err := s.oidc.grants.CreateGrant(ctx, g); err != nil && !(in.handle != "" && errors.Is(err, grantstore.ErrExists)) {
-			s.log.Error("storing a refresh token failed", "client_id", in.cl.id, "error", err)
-			return nil, "", unavailable()
-		}
 		resp.RefreshToken = handle
 	}
-	return resp, k.Algorithm(), nil
+	return resp, k.Algorithm(), rt, nil
 }
 
 // userSigningKey returns the key for a token whose algorithms are

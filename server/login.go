@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	grantstore "github.com/signet-id/signet/grant"
 )
 
 // Messages of the login page. The one for a failed sign-in is the same
@@ -91,14 +93,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 	// A new session for every sign-in (no fixation); the previous one of
 	// this browser ends, and the codes it was given and did not redeem.
+	// issueCode stores all of it, with the new session's first code, in
+	// one transaction.
+	var end grantstore.Grant
 	if old, err := s.currentSession(r); err == nil && old != nil {
-		if err := s.endLoginSession(r.Context(), old); err != nil {
-			s.log.Warn("ending the previous login session failed", "error", err)
-		}
+		end = grantstore.Grant{ID: old.id, SessionID: old.sid}
 	}
-	sess, err := s.startSession(r.Context(), w, u)
+	sess, err := s.newSession(u, end)
 	if err != nil {
-		s.log.Error("storing the login session failed", "error", err)
+		s.log.Error("starting a login session failed", "error", err)
 		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
 		return
 	}

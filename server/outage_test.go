@@ -49,6 +49,20 @@ func (d *downStore) ConsumeGrant(ctx context.Context, id string, now time.Time) 
 	return d.Store.ConsumeGrant(ctx, id, now)
 }
 
+func (d *downStore) Rotate(ctx context.Context, id string, now time.Time, next grantstore.Grant) (grantstore.Grant, error) {
+	if err := d.err(); err != nil {
+		return grantstore.Grant{}, err
+	}
+	return d.Store.Rotate(ctx, id, now, next)
+}
+
+func (d *downStore) StartSession(ctx context.Context, end, sess, code grantstore.Grant) error {
+	if err := d.err(); err != nil {
+		return err
+	}
+	return d.Store.StartSession(ctx, end, sess, code)
+}
+
 // During a store outage the instance still signs tokens (client
 // credentials), but sign-in, refresh and userinfo fail, and /readyz says
 // so: degraded in public, sign-in unavailable on the admin listener.

@@ -63,7 +63,7 @@ func (s *Server) serveRevocation(w http.ResponseWriter, r *http.Request) {
 // revokeRefreshToken revokes token's family if it is a refresh token of
 // cl. done reports whether token is a refresh token at all.
 func (s *Server) revokeRefreshToken(ctx context.Context, cl *client, lc *loginClient, token string) (done bool, err error) {
-	if !validHandle(token) {
+	if !validRefreshHandle(token) {
 		return false, nil
 	}
 	g, err := s.oidc.grants.Grant(ctx, grantstore.HashHandle(token))

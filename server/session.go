@@ -33,6 +33,12 @@ type session struct {
 	sid      string // the sid claim
 	authTime time.Time
 	user     *user
+	// pending is the grant of a session not stored yet (newSession),
+	// handle its cookie's value and end the session it replaces (ID and
+	// SessionID; zero for none).
+	pending *grantstore.Grant
+	handle  string
+	end     grantstore.Grant
 }
 
 // currentSession returns the request's login session, or nil when it has
@@ -60,8 +66,9 @@ func (s *Server) currentSession(r *http.Request) (*session, error) {
 	return &session{id: g.ID, sid: g.SessionID, authTime: g.Created, user: u}, nil
 }
 
-// startSession stores a new login session for u and sets its cookie.
-func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, u *user) (*session, error) {
+// newSession makes a new login session for u, to be stored by issueCode
+// with the session's first code, ending the session end (zero for none).
+func (s *Server) newSession(u *user, end grantstore.Grant) (*session, error) {
 	handle, err := s.randomHandle(32)
 	if err != nil {
 		return nil, err
@@ -73,11 +80,7 @@ func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, u *use
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindSession, Subject: u.subject,
 		SessionID: sid, Created: now, Expires: now.Add(s.oidc.sessionLifetime)}
-	if err := s.oidc.grants.CreateGrant(ctx, g); err != nil {
-		return nil, err
-	}
-	http.SetCookie(w, s.cookie(sessionCookie, handle, int(s.oidc.sessionLifetime/time.Second)))
-	return &session{id: g.ID, sid: sid, authTime: now, user: u}, nil
+	return &session{id: g.ID, sid: sid, authTime: now, user: u, pending: &g, end: end, handle: handle}, nil
 }
 
 // endLoginSession ends sess: its session grant is revoked, then the codes

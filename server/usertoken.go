@@ -201,26 +201,21 @@ func (s *Server) exchangeCode(r *http.Request, cl *client, lc *loginClient, req 
 		return nil, "", e
 	}
 
-	// A replay here lost a race with another redemption.
-	g, e = s.consumeGrant(ctx, g.ID, now, msgBadCode, "code exchange: consuming the code failed",
-		func(g grantstore.Grant) { s.codeReplayed(r, g, d, lc) })
-	if e != nil {
-		return nil, "", e
-	}
-
 	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, nonce: d.Nonce, jti: d.JTI}
 	if lc.refresh && slices.Contains(scopes, scopeOfflineAccess) {
 		in.family, in.familyExpires, in.familyScope = g.FamilyID, now.Add(lc.refreshLifetime), d.Scope
 	}
-	resp, alg, e := s.issueUserTokens(ctx, s.reg.Load(), in)
+	resp, alg, rt, e := s.issueUserTokens(s.reg.Load(), in)
 	if e != nil {
 		return nil, "", e
 	}
-	// A replay that raced this exchange revoked the family, this code
-	// included, possibly before the refresh token was stored: check.
-	if after, err := s.oidc.grants.Grant(ctx, g.ID); err != nil || !after.Revoked.IsZero() {
-		s.codeReplayed(r, g, d, lc)
-		return nil, "", invalidGrant(msgBadCode)
+	// The code is used up and the refresh token stored in one
+	// transaction: a replay either loses the race here or comes after
+	// the refresh token exists, and its revocation covers it. A replay
+	// here lost a race with another redemption.
+	if _, e = s.consumeGrant(ctx, g.ID, now, rt, msgBadCode, "code exchange: consuming the code failed",
+		func(g grantstore.Grant) { s.codeReplayed(r, g, d, lc) }); e != nil {
+		return nil, "", e
 	}
 	return resp, string(alg), nil
 }
@@ -245,12 +240,21 @@ func (s *Server) readGrant(ctx context.Context, handle string, kind grantstore.K
 	return g, nil
 }
 
-// consumeGrant uses the grant id once, atomically in the store. A second
-// use (a replay that won or lost a race) calls replayed with the grant
-// and is invalid_grant, as are a grant gone, expired or revoked since it
-// was read; a store failure is logged as failed.
-func (s *Server) consumeGrant(ctx context.Context, id string, now time.Time, bad, failed string, replayed func(grantstore.Grant)) (grantstore.Grant, *oauthError) {
-	g, err := s.oidc.grants.ConsumeGrant(ctx, id, now)
+// consumeGrant uses the grant id once, atomically in the store, and
+// stores next (a refresh token; nil: none) in the same transaction. A
+// second use (a replay that won or lost a race) calls replayed with the
+// grant and is invalid_grant, as are a grant gone, expired or revoked
+// since it was read; a store failure is logged as failed.
+func (s *Server) consumeGrant(ctx context.Context, id string, now time.Time, next *grantstore.Grant, bad, failed string, replayed func(grantstore.Grant)) (grantstore.Grant, *oauthError) {
+	var (
+		g   grantstore.Grant
+		err error
+	)
+	if next != nil {
+		g, err = s.oidc.grants.Rotate(ctx, id, now, *next)
+	} else {
+		g, err = s.oidc.grants.ConsumeGrant(ctx, id, now)
+	}
 	switch {
 	case errors.Is(err, grantstore.ErrConsumed):
 		replayed(g)
@@ -303,6 +307,9 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 	var d refreshData
 	g, e := s.readGrant(ctx, req.refreshToken, grantstore.KindRefreshToken, &d, msgBadRefresh, "refresh: reading the refresh token failed")
 	if e != nil {
+		if g.ID == "" && e.code == "invalid_grant" { // not in the store
+			s.supersededUsed(r, req.refreshToken, lc, cl.id)
+		}
 		return nil, "", e
 	}
 	if g.ClientID != cl.id {
@@ -342,8 +349,23 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 		return nil, "", e
 	}
 
+	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, jti: d.NextJTI,
+		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope, handle: successorHandle(d.Seed, req.refreshToken)}
+	successor := familyHandle(g.FamilyID, in.handle)
+	stored := false
+	if reused {
+		if stored, e = s.successorUnused(r, g, d, lc, successor); e != nil {
+			return nil, "", e
+		}
+	}
+	resp, alg, rt, e := s.issueUserTokens(s.reg.Load(), in)
+	if e != nil {
+		return nil, "", e
+	}
 	if !reused {
-		g, e = s.consumeGrant(ctx, g.ID, now, msgBadRefresh, "refresh: consuming the refresh token failed",
+		// One transaction: this token used up, its successor stored,
+		// the family's older tokens deleted.
+		g, e = s.consumeGrant(ctx, g.ID, now, rt, msgBadRefresh, "refresh: consuming the refresh token failed",
 			func(g grantstore.Grant) {
 				if reused = reuseAllowed(lc, g, d, now); !reused { // lost a race within the interval: answer as its winner
 					s.refreshReused(r, g, d, lc)
@@ -352,23 +374,25 @@ func (s *Server) refresh(r *http.Request, cl *client, lc *loginClient, req *user
 		if e != nil && !reused {
 			return nil, "", e
 		}
-	}
-	in := issueInput{cl: cl, lc: lc, u: u, scopes: scopes, authTime: d.AuthTime, sid: g.SessionID, jti: d.NextJTI,
-		family: g.FamilyID, familyExpires: g.Expires, familyScope: d.Scope, handle: successorHandle(d.Seed, req.refreshToken)}
-	if reused {
-		if e := s.successorUnused(r, g, d, lc, in.handle); e != nil {
-			return nil, "", e
+		if reused {
+			if stored, e = s.successorUnused(r, g, d, lc, successor); e != nil {
+				return nil, "", e
+			}
 		}
 	}
-	resp, alg, e := s.issueUserTokens(ctx, s.reg.Load(), in)
-	if e != nil {
-		return nil, "", e
-	}
-	// A reuse that raced this rotation revoked the family, this token
-	// included, possibly before its successor was stored: check.
-	if after, err := s.oidc.grants.Grant(ctx, g.ID); err != nil || !after.Revoked.IsZero() {
-		s.refreshReused(r, g, d, lc)
-		return nil, "", invalidGrant(msgBadRefresh)
+	if reused && !stored {
+		// The rotation was made by an earlier version, which stored the
+		// successor on its own: store it (the same token, one row).
+		if err := s.oidc.grants.CreateGrant(ctx, *rt); err != nil && !errors.Is(err, grantstore.ErrExists) {
+			s.log.Error("storing a refresh token failed", "client_id", cl.id, "error", err)
+			return nil, "", unavailable()
+		}
+		// A reuse that raced revoked the family, this token included,
+		// possibly before its successor was stored: check.
+		if after, err := s.oidc.grants.Grant(ctx, g.ID); err != nil || !after.Revoked.IsZero() {
+			s.refreshReused(r, g, d, lc)
+			return nil, "", invalidGrant(msgBadRefresh)
+		}
 	}
 	return resp, string(alg), nil
 }

@@ -205,3 +205,86 @@ func (s *Store) DeleteSessionCodes(ctx context.Context, sessionID string) (int, 
 	defer s.mu.Unlock()
 	return s.deleteSessionCodes(sessionID, 0), nil
 }
+
+// Rotate consumes the grant id and stores next in one step, deleting the
+// family's earlier consumed refresh tokens.
+func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant.Grant) (grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return grant.Grant{}, err
+	}
+	if err := grant.ValidateRotation(next); err != nil {
+		return grant.Grant{}, fmt.Errorf("memstore: rotate: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok {
+		return grant.Grant{}, fmt.Errorf("memstore: rotate: %w", grant.ErrNotFound)
+	}
+	out := cloneGrant(g)
+	if err := g.ConsumeRefusal(now); err != nil {
+		return out, fmt.Errorf("memstore: rotate: %w", err)
+	}
+	if _, ok := s.grants[next.ID]; ok {
+		return grant.Grant{}, fmt.Errorf("memstore: rotate: %w", grant.ErrExists)
+	}
+	for oid, o := range s.grants {
+		if o.FamilyID == next.FamilyID && o.Kind == grant.KindRefreshToken && !o.Consumed.IsZero() && oid != id {
+			delete(s.grants, oid)
+		}
+	}
+	g.Consumed = now
+	s.grants[id] = g
+	s.grants[next.ID] = cloneGrant(next)
+	return out, nil
+}
+
+// StartSession stores a session and its first code, revoking end.
+func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := grant.ValidateSessionStart(sess, code); err != nil {
+		return fmt.Errorf("memstore: start session: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grants == nil {
+		s.grants = make(map[string]grant.Grant)
+	}
+	_, taken1 := s.grants[sess.ID]
+	_, taken2 := s.grants[code.ID]
+	if taken1 || taken2 || sess.ID == code.ID {
+		return fmt.Errorf("memstore: start session: %w", grant.ErrExists)
+	}
+	if g, ok := s.grants[end.ID]; ok && end.ID != "" && g.Revoked.IsZero() {
+		g.Revoked = sess.Created
+		s.grants[end.ID] = g
+	}
+	if end.ID != "" && end.SessionID != "" {
+		s.deleteSessionCodes(end.SessionID, 0)
+	}
+	s.grants[sess.ID] = cloneGrant(sess)
+	s.grants[code.ID] = cloneGrant(code)
+	return nil
+}
+
+// FamilyGrants returns the grants of a refresh-token family.
+func (s *Store) FamilyGrants(ctx context.Context, familyID string) ([]grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if familyID == "" {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []grant.Grant
+	for _, g := range s.grants {
+		if g.FamilyID == familyID {
+			out = append(out, cloneGrant(g))
+		}
+	}
+	slices.SortFunc(out, grant.NewestFirst)
+	return out, nil
+}

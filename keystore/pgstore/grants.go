@@ -204,9 +204,108 @@ func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Ti
 		sessionID, storedTime(now))
 }
 
-// DeleteExpired deletes grants that expired before t and returns how many.
+// DeleteExpired deletes grants that expired before t and returns how many,
+// grant.CleanBatch rows per statement: token writes never wait behind a
+// long delete.
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
-	return s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE expires < $1`, storedTime(t))
+	total := 0
+	for {
+		n, err := s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE id IN (
+			SELECT id FROM grants WHERE expires < $1 LIMIT $2)`, storedTime(t), grant.CleanBatch)
+		total += n
+		if err != nil || n < grant.CleanBatch {
+			return total, err
+		}
+	}
+}
+
+// Rotate consumes the grant id, stores next and deletes the earlier
+// consumed refresh tokens of next's family, in one transaction. The
+// UPDATE's row lock serializes concurrent rotations of one token: the
+// loser re-checks the committed row and matches nothing.
+func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant.Grant) (grant.Grant, error) {
+	const op = "rotate"
+	if err := grant.ValidateRotation(next); err != nil {
+		return grant.Grant{}, fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	at := storedTime(now)
+	var (
+		g       grant.Grant
+		refusal error
+	)
+	err := s.tx(ctx, op, func(tx pgx.Tx) error {
+		var err error
+		g, err = scanGrant(tx.QueryRow(ctx, `UPDATE grants SET consumed = $2
+			WHERE id = $1 AND consumed IS NULL AND revoked IS NULL AND expires > $2
+			RETURNING `+grantColumns, id, at))
+		if errors.Is(err, pgx.ErrNoRows) {
+			g, err = scanGrant(tx.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errRefused{grant.ErrNotFound}
+			}
+			if err != nil {
+				return err
+			}
+			if refusal = g.ConsumeRefusal(now); refusal == nil {
+				return fmt.Errorf("grant %q was refused but is consumable; retry", id)
+			}
+			return errRefused{refusal}
+		}
+		if err != nil {
+			return err
+		}
+		g.Consumed = time.Time{} // as it was
+		tag, err := tx.Exec(ctx, insertGrant, grantArgs(next)...)
+		if err != nil {
+			return err
+		}
+		if err := refuseIfNone(tag, grant.ErrExists); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM grants WHERE family_id = $1 AND kind = 'refresh_token'
+			AND consumed IS NOT NULL AND id <> $2`, next.FamilyID, id)
+		return err
+	})
+	if refusal != nil {
+		return g, fmt.Errorf("pgstore: %s: %w", op, refusal)
+	}
+	if err != nil {
+		return grant.Grant{}, err
+	}
+	return g, nil
+}
+
+// StartSession revokes end, stores sess and its first code, in one
+// transaction.
+func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) error {
+	if err := grant.ValidateSessionStart(sess, code); err != nil {
+		return fmt.Errorf("pgstore: start session: %w", err)
+	}
+	return s.tx(ctx, "start session", func(tx pgx.Tx) error {
+		if end.ID != "" {
+			if _, err := tx.Exec(ctx, `UPDATE grants SET revoked = COALESCE(revoked, $2) WHERE id = $1`, end.ID, storedTime(sess.Created)); err != nil {
+				return err
+			}
+			if end.SessionID != "" {
+				if err := s.lockSession(ctx, tx, end.SessionID); err != nil {
+					return err
+				}
+				if _, err := deleteSessionCodes(ctx, tx, end.SessionID, 0); err != nil {
+					return err
+				}
+			}
+		}
+		for _, g := range []grant.Grant{sess, code} {
+			tag, err := tx.Exec(ctx, insertGrant, grantArgs(g)...)
+			if err != nil {
+				return err
+			}
+			if err := refuseIfNone(tag, grant.ErrExists); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // lockSession takes the transaction-scoped advisory lock of a login
@@ -280,4 +379,33 @@ func (s *Store) DeleteSessionCodes(ctx context.Context, sessionID string) (int, 
 		return err
 	})
 	return n, err
+}
+
+// FamilyGrants returns the grants of a refresh-token family, newest
+// first.
+func (s *Store) FamilyGrants(ctx context.Context, familyID string) ([]grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: family grants: %w", err)
+	}
+	if familyID == "" {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+grantColumns+` FROM grants WHERE family_id = $1
+		ORDER BY created DESC, id COLLATE "C" DESC`, familyID)
+	if err != nil {
+		return nil, wrap(ctx, "family grants", err)
+	}
+	defer rows.Close()
+	var out []grant.Grant
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, wrap(ctx, "family grants", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(ctx, "family grants", err)
+	}
+	return out, nil
 }

@@ -117,17 +117,26 @@ func (s *Store) Grant(ctx context.Context, id string) (grant.Grant, error) {
 // none, the row is read in the same transaction to say why. It returns
 // the grant as it was before this call.
 func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (grant.Grant, error) {
+	return s.consume(ctx, "consume grant", id, now, nil)
+}
+
+// consume is ConsumeGrant; then, when the grant was consumed, also runs
+// after in the same transaction (an error of after undoes everything).
+func (s *Store) consume(ctx context.Context, op, id string, now time.Time, after func(*sql.Tx) error) (grant.Grant, error) {
 	var (
 		g       grant.Grant
 		refusal error
 	)
-	err := s.tx(ctx, "consume grant", func(tx *sql.Tx) error {
+	err := s.tx(ctx, op, func(tx *sql.Tx) error {
 		var err error
 		g, err = scanGrant(tx.QueryRowContext(ctx, `UPDATE grants SET consumed_us = ?2
 			WHERE id = ?1 AND consumed_us IS NULL AND revoked_us IS NULL AND expires_us > ?2
 			RETURNING `+grantColumns, id, micros(now)))
 		if err == nil {
 			g.Consumed = time.Time{} // as it was
+			if after != nil {
+				return after(tx)
+			}
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -151,9 +160,50 @@ func (s *Store) ConsumeGrant(ctx context.Context, id string, now time.Time) (gra
 		return grant.Grant{}, err
 	}
 	if refusal != nil {
-		return g, fmt.Errorf("sqlitestore: consume grant: %w", refusal)
+		return g, fmt.Errorf("sqlitestore: %s: %w", op, refusal)
 	}
 	return g, nil
+}
+
+// Rotate consumes the grant id, stores next and deletes the earlier
+// consumed refresh tokens of next's family, in one transaction.
+func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant.Grant) (grant.Grant, error) {
+	if err := grant.ValidateRotation(next); err != nil {
+		return grant.Grant{}, fmt.Errorf("sqlitestore: rotate: %w", err)
+	}
+	return s.consume(ctx, "rotate", id, now, func(tx *sql.Tx) error {
+		if err := insertGrant(ctx, tx, next); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE family_id = ? AND kind = 'refresh_token'
+			AND consumed_us IS NOT NULL AND id <> ?`, next.FamilyID, id)
+		return err
+	})
+}
+
+// StartSession revokes end, stores sess and its first code, in one
+// transaction.
+func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) error {
+	if err := grant.ValidateSessionStart(sess, code); err != nil {
+		return fmt.Errorf("sqlitestore: start session: %w", err)
+	}
+	return s.tx(ctx, "start session", func(tx *sql.Tx) error {
+		if end.ID != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_us = COALESCE(revoked_us, ?2) WHERE id = ?1`,
+				end.ID, micros(sess.Created)); err != nil {
+				return err
+			}
+			if end.SessionID != "" {
+				if _, err := deleteSessionCodes(ctx, tx, end.SessionID, 0); err != nil {
+					return err
+				}
+			}
+		}
+		if err := insertGrant(ctx, tx, sess); err != nil {
+			return err
+		}
+		return insertGrant(ctx, tx, code)
+	})
 }
 
 // RevokeGrant marks one grant revoked at now (a grant revoked before keeps
@@ -188,9 +238,19 @@ func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Ti
 		micros(now), sessionID)
 }
 
-// DeleteExpired deletes grants that expired before t and returns how many.
+// DeleteExpired deletes grants that expired before t and returns how many,
+// grant.CleanBatch rows per transaction: token writes queued meanwhile
+// wait for one small batch at most.
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
-	return s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE expires_us < ?`, micros(t))
+	total := 0
+	for {
+		n, err := s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE id IN (
+			SELECT id FROM grants WHERE expires_us < ? LIMIT ?)`, micros(t), grant.CleanBatch)
+		total += n
+		if err != nil || n < grant.CleanBatch {
+			return total, err
+		}
+	}
 }
 
 // deleteSessionCodes deletes the unredeemed codes of sessionID beyond the
@@ -245,4 +305,33 @@ func (s *Store) DeleteSessionCodes(ctx context.Context, sessionID string) (int, 
 		return err
 	})
 	return n, err
+}
+
+// FamilyGrants returns the grants of a refresh-token family, newest
+// first.
+func (s *Store) FamilyGrants(ctx context.Context, familyID string) ([]grant.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: family grants: %w", err)
+	}
+	if familyID == "" {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE family_id = ?
+		ORDER BY created_us DESC, id DESC`, familyID)
+	if err != nil {
+		return nil, s.wrap(ctx, "family grants", err)
+	}
+	defer rows.Close()
+	var out []grant.Grant
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, s.wrap(ctx, "family grants", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "family grants", err)
+	}
+	return out, nil
 }

@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -34,10 +36,15 @@ type Store struct {
 	path     string // the database file
 	lockPath string // the flock file of Lock
 
-	// writeMu queues this handle's writers in the process rather than in
-	// SQLite's busy handler, which polls. Other handles and processes
-	// queue on the busy timeout.
-	writeMu sync.Mutex
+	// writer is the write slot: its holder commits the queued writes of
+	// this handle as one transaction (tx), so this handle's writers queue
+	// in the process rather than in SQLite's busy handler, which polls.
+	// Other handles and processes queue on the busy timeout.
+	writer  chan struct{}
+	queueMu sync.Mutex
+	queue   []*write
+	// commits counts the transactions tx committed (tests).
+	commits atomic.Int64
 }
 
 var (
@@ -72,7 +79,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(2)
-	s := &Store{db: db, path: path, lockPath: path + ".lock"}
+	s := &Store{db: db, path: path, lockPath: path + ".lock", writer: make(chan struct{}, 1)}
 	ms, err := sqlschema.Migrations(sqlschema.SQLite)
 	if err != nil {
 		err = fmt.Errorf("sqlitestore: open %s: %w", path, err)
@@ -334,35 +341,137 @@ func (s *Store) write(ctx context.Context, op string, change func(*sql.Tx) error
 	})
 }
 
-// tx runs fn in an IMMEDIATE transaction, queued behind this handle's
-// other writers, and commits it. fn reports a refused write by returning
-// errNoChange, whose sentinel the error wraps; any failure rolls back.
-func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) (err error) {
+// tx runs fn in an IMMEDIATE transaction and commits it. fn reports a
+// refused write by returning errNoChange, whose sentinel the error wraps;
+// any failure undoes fn's changes.
+//
+// Writes of this handle are group-committed: a writer queues its fn, and
+// whoever holds the write slot runs every queued fn (up to maxBatch) in
+// one transaction, each inside its own savepoint so that one's failure
+// undoes only its own changes, then commits once: one fsync for the
+// batch. Each caller returns only after the commit of its batch, so what
+// it was told is durable is durable. While a batch commits, the next one
+// gathers.
+func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(ctx, op, err)
+	w := &write{ctx: ctx, op: op, fn: fn, done: make(chan struct{})}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, w)
+	s.queueMu.Unlock()
+	for {
+		select {
+		case <-w.done:
+			return w.err
+		case s.writer <- struct{}{}:
+		}
+		// This caller holds the write slot: commit batches until its own
+		// write is done.
+		for {
+			select {
+			case <-w.done:
+				<-s.writer
+				return w.err
+			default:
+			}
+			s.queueMu.Lock()
+			n := min(len(s.queue), maxBatch)
+			batch := slices.Clone(s.queue[:n])
+			s.queue = slices.Delete(s.queue, 0, n)
+			s.queueMu.Unlock()
+			s.commit(batch)
+		}
+	}
+}
+
+// maxBatch is the most writes one group commit holds.
+const maxBatch = 64
+
+// write is one queued call of tx.
+type write struct {
+	ctx  context.Context
+	op   string
+	fn   func(*sql.Tx) error
+	err  error
+	done chan struct{} // closed when err is final
+}
+
+// commit runs batch in one transaction and answers every write in it.
+func (s *Store) commit(batch []*write) {
+	if len(batch) == 0 {
+		return
 	}
 	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
+		for _, w := range batch {
+			close(w.done)
 		}
 	}()
-	if err := fn(tx); err != nil {
-		var nc errNoChange
-		if errors.As(err, &nc) {
-			return fmt.Errorf("sqlitestore: %s: %w", op, nc.sentinel)
+	fail := func(op string, err error) {
+		for _, w := range batch {
+			if w.err == nil {
+				w.err = s.wrap(w.ctx, w.op+op, err)
+			}
 		}
-		return s.wrap(ctx, op, err)
 	}
+	// The transaction outlives any one caller's context: a caller that
+	// gives up has its own write refused, not the batch's.
+	bctx := context.WithoutCancel(batch[0].ctx)
+	tx, err := s.db.BeginTx(bctx, nil)
+	if err != nil {
+		fail("", err)
+		return
+	}
+	grouped := len(batch) > 1
+	changed := false
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.err = fmt.Errorf("sqlitestore: %s: %w", w.op, err)
+			continue
+		}
+		if grouped {
+			if _, err := tx.ExecContext(bctx, `SAVEPOINT w`); err != nil {
+				w.err = s.wrap(w.ctx, w.op, err)
+				continue
+			}
+		}
+		ferr := w.fn(tx)
+		switch {
+		case ferr == nil && grouped:
+			if _, err := tx.ExecContext(bctx, `RELEASE w`); err != nil {
+				_ = tx.Rollback()
+				fail(": release", err)
+				return
+			}
+			changed = true
+		case ferr == nil:
+			changed = true
+		default:
+			var nc errNoChange
+			if errors.As(ferr, &nc) {
+				w.err = fmt.Errorf("sqlitestore: %s: %w", w.op, nc.sentinel)
+			} else {
+				w.err = s.wrap(w.ctx, w.op, ferr)
+			}
+			if grouped {
+				_, err1 := tx.ExecContext(bctx, `ROLLBACK TO w`)
+				_, err2 := tx.ExecContext(bctx, `RELEASE w`)
+				if err := errors.Join(err1, err2); err != nil {
+					_ = tx.Rollback()
+					fail(": roll back", err)
+					return
+				}
+			}
+		}
+	}
+	if !changed {
+		_ = tx.Rollback()
+		return
+	}
+	s.commits.Add(1)
 	if err := tx.Commit(); err != nil {
-		return s.wrap(ctx, op+": commit", err)
+		fail(": commit", err)
 	}
-	return nil
 }
 
 // affected returns errNoChange{sentinel} if res changed no row.

@@ -1,0 +1,680 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite" // the SQLite driver, to count the store's rows
+
+	"github.com/signet-id/signet/clientauth"
+)
+
+// The stateful mode: `go run ./bench stateful` measures the flows that
+// write to the store (refresh, sign-in: the whole authorization code flow)
+// and introspection, for each store, with the server on serverCPU and the
+// load from loadCPU, and reports the rate, p50/p99, and the store's rows
+// and bytes per 1,000 operations. The same flows against the peer
+// (oidc-provider, bench/peer) are measured in the same run on the same
+// core when node is installed.
+
+const (
+	statefulIssuer   = "http://127.0.0.1"
+	statefulClient   = "app"
+	statefulService  = "svc" // a confidential client_credentials client
+	statefulRedirect = "http://127.0.0.1/cb"
+	statefulResource = "api"
+	statefulUser     = "alice"
+	statefulPassword = "correct horse battery staple"
+	statefulVerifier = "bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
+)
+
+type statefulOptions struct {
+	flows       []string
+	stores      []string
+	pgDSN       string
+	peerDir     string
+	duration    time.Duration
+	warmup      time.Duration
+	connections int
+	signetBin   string
+	out         string
+	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
+}
+
+type statefulRow struct {
+	Server       string  `json:"server"`
+	Cores        int     `json:"cores"`
+	Store        string  `json:"store"`
+	Flow         string  `json:"flow"`
+	PerSecond    float64 `json:"perSecond"`
+	P50Ms        float64 `json:"p50Ms"`
+	P99Ms        float64 `json:"p99Ms"`
+	Errors       int64   `json:"errors"`
+	RowsPer1000  float64 `json:"rowsPer1000"`  // -1: not measured
+	BytesPer1000 float64 `json:"bytesPer1000"` // -1: not measured
+	Load1        float64 `json:"load1"`        // the machine's load average after the window
+	// The server's RSS at the start and the end of the window, and the
+	// largest of its samples every second (MiB; 0: not measured).
+	RSSStartMiB float64 `json:"rssStartMiB,omitempty"`
+	RSSEndMiB   float64 `json:"rssEndMiB,omitempty"`
+	RSSMaxMiB   float64 `json:"rssMaxMiB,omitempty"`
+	Error       string  `json:"error,omitempty"`
+}
+
+func statefulMain(args []string, stdout, stderr io.Writer) int {
+	o := &statefulOptions{}
+	fs := flag.NewFlagSet("bench stateful", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var flows, stores, cores string
+	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (Signet only)")
+	fs.StringVar(&cores, "cores", "1", "1: the server on CPU 0 (GOMAXPROCS=1), the load on CPU 1; 2: the server with GOMAXPROCS=2 and the load (this process) both on CPUs 0 and 1; 1,2: both, with the scaling factor")
+	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), postgres (needs --postgres-dsn)")
+	fs.StringVar(&o.pgDSN, "postgres-dsn", os.Getenv("SIGNET_BENCH_POSTGRES_DSN"), "PostgreSQL for the postgres store (a schema is created and dropped); default $SIGNET_BENCH_POSTGRES_DSN")
+	fs.StringVar(&o.peerDir, "peer", "", "a directory holding a copy of bench/peer with oidc-provider installed (cp bench/peer/* DIR && cd DIR && npm install); empty: skip the peer")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured window of each flow")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each window")
+	fs.IntVar(&o.connections, "connections", 16, "concurrent clients (closed loop)")
+	fs.StringVar(&o.signetBin, "signet", "", "use this signet binary instead of building ./cmd/signet")
+	fs.StringVar(&o.out, "out", "", "also write the rows as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.flows = strings.Split(flows, ",")
+	for _, c := range strings.Split(cores, ",") {
+		switch c {
+		case "1":
+			o.cores = append(o.cores, 1)
+		case "2":
+			o.cores = append(o.cores, 2)
+		default:
+			fmt.Fprintf(stderr, "bench stateful: --cores: %q is not 1 or 2\n", c)
+			return 2
+		}
+	}
+	o.stores = strings.Split(stores, ",")
+	rows, err := runStateful(context.Background(), o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench stateful: %v\n", err)
+		return 1
+	}
+	writeStatefulTable(stdout, rows)
+	writeScaling(stdout, rows)
+	if o.out != "" {
+		b, _ := json.MarshalIndent(rows, "", "  ")
+		if err := os.WriteFile(o.out, b, 0o644); err != nil {
+			fmt.Fprintf(stderr, "bench stateful: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+func writeStatefulTable(w io.Writer, rows []statefulRow) {
+	fmt.Fprintf(w, "%-5s %-14s %-9s %-18s %10s %8s %8s %7s %10s %12s %6s %s\n", "cores", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max")
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(w, "%-5d %-14s %-9s %-18s error: %s\n", r.Cores, r.Server, r.Store, r.Flow, r.Error)
+			continue
+		}
+		m := func(v float64) string {
+			if v < 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.0f", v)
+		}
+		fmt.Fprintf(w, "%-5d %-14s %-9s %-18s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %.1f/%.1f/%.1f\n", r.Cores, r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
+			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1, r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB)
+	}
+}
+
+// writeScaling prints, for each flow measured with 1 and 2 cores, the
+// scaling factor (rate with 2 / rate with 1).
+func writeScaling(w io.Writer, rows []statefulRow) {
+	one := map[string]float64{}
+	for _, r := range rows {
+		if r.Cores == 1 && r.Error == "" {
+			one[r.Server+" "+r.Store+" "+r.Flow] = r.PerSecond
+		}
+	}
+	for _, r := range rows {
+		k := r.Server + " " + r.Store + " " + r.Flow
+		if r.Cores == 2 && r.Error == "" && one[k] > 0 {
+			fmt.Fprintf(w, "scaling %s: %.2fx (%.0f/s with 2 cores, %.0f/s with 1)\n", k, r.PerSecond/one[k], r.PerSecond, one[k])
+		}
+	}
+}
+
+func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]statefulRow, error) {
+	dir, err := os.MkdirTemp("", "signet-bench-stateful-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin := o.signetBin
+	if bin == "" {
+		bin = filepath.Join(dir, "signet")
+		fmt.Fprintln(log, "bench: building signet")
+		if err := buildSignet(ctx, bin, ""); err != nil {
+			return nil, err
+		}
+	}
+	hash, err := hashPassword(ctx, bin, statefulPassword)
+	if err != nil {
+		return nil, err
+	}
+	var rows []statefulRow
+	for _, cores := range o.cores {
+		var err error
+		if cores == 1 {
+			err = pinSelf(loadCPU)
+		} else {
+			err = pinSelfCPUs(serverCPU, loadCPU)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, store := range o.stores {
+			st, err := newBenchStore(ctx, store, dir, o.pgDSN)
+			if err != nil {
+				rows = append(rows, statefulRow{Server: "signet", Cores: cores, Store: store, Error: err.Error()})
+				continue
+			}
+			rows = append(rows, measureSignet(ctx, o, bin, hash, st, cores, log)...)
+			st.close()
+		}
+		if o.peerDir != "" {
+			rows = append(rows, measurePeer(ctx, o, cores, log)...)
+		}
+	}
+	return rows, nil
+}
+
+// serverCPUs are the CPUs of a server of cores cores.
+func serverCPUs(cores int) []int {
+	if cores == 1 {
+		return []int{serverCPU}
+	}
+	return []int{serverCPU, loadCPU}
+}
+
+// hashPassword runs signet hash-password.
+func hashPassword(ctx context.Context, bin, password string) (string, error) {
+	cmd := execCommand(ctx, bin, "hash-password")
+	cmd.Stdin = strings.NewReader(password)
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("signet hash-password: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// benchStore is a Signet store under test and a way to measure it.
+type benchStore struct {
+	name, driver, dsn string
+	db                *sql.DB   // sqlite
+	pg                *pgx.Conn // postgres
+	schema            string
+	dir               string
+}
+
+func newBenchStore(ctx context.Context, name, dir, pgDSN string) (*benchStore, error) {
+	switch name {
+	case "sqlite", "tmpfs":
+		parent := dir // a fresh database for each server
+		if name == "tmpfs" {
+			parent = "/dev/shm"
+		}
+		base, err := os.MkdirTemp(parent, "signet-bench-"+name+"-")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return &benchStore{name: name, driver: "sqlite", dsn: filepath.Join(base, "signet.db"), dir: base}, nil
+	case "postgres":
+		if pgDSN == "" {
+			return nil, errors.New("no --postgres-dsn")
+		}
+		conn, err := pgx.Connect(ctx, pgDSN)
+		if err != nil {
+			return nil, err
+		}
+		schema := fmt.Sprintf("signet_bench_%d", time.Now().UnixNano())
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+			conn.Close(ctx)
+			return nil, err
+		}
+		u, err := url.Parse(pgDSN)
+		if err != nil {
+			return nil, err
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return &benchStore{name: name, driver: "postgres", dsn: u.String(), pg: conn, schema: schema}, nil
+	}
+	return nil, fmt.Errorf("unknown store %q: sqlite, tmpfs or postgres", name)
+}
+
+func (b *benchStore) close() {
+	if b.db != nil {
+		b.db.Close()
+	}
+	if b.pg != nil {
+		b.pg.Exec(context.Background(), "DROP SCHEMA "+b.schema+" CASCADE")
+		b.pg.Close(context.Background())
+	}
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+// size returns the grants' rows and bytes.
+func (b *benchStore) size(ctx context.Context) (rows, bytes int64, err error) {
+	if b.driver == "postgres" {
+		err = b.pg.QueryRow(ctx, "SELECT COUNT(*), pg_total_relation_size('"+b.schema+".grants') FROM "+b.schema+".grants").Scan(&rows, &bytes)
+		return
+	}
+	if b.db == nil {
+		if b.db, err = sql.Open("sqlite", "file:"+b.dsn+"?mode=ro&_pragma=busy_timeout(10000)"); err != nil {
+			return
+		}
+	}
+	if err = b.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM grants").Scan(&rows); err != nil {
+		return
+	}
+	// The pages the database uses (WAL included), minus free ones.
+	var pages, free, size int64
+	if err = b.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return
+	}
+	if err = b.db.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
+		return
+	}
+	err = b.db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size)
+	return rows, (pages - free) * size, err
+}
+
+func (b *benchStore) config(dir, hash, introspectSecret string) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "issuer: %s\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n", statefulIssuer)
+	fmt.Fprintf(&s, "storage: { driver: %s, dsn: %q }\n", b.driver, b.dsn)
+	fmt.Fprintf(&s, "keyManagement:\n  enabled: true\n  signingAlgorithms: [ { name: ES256 } ]\n  protection: { enabled: true, secrets: [ %q ] }\n", introspectSecret+"-protection")
+	fmt.Fprintf(&s, "apiResources:\n  - { name: %s, scopes: [ api.read ], secrets: [ %q ] }\n", statefulResource, clientauth.HashSHA256(introspectSecret))
+	fmt.Fprintf(&s, "clients:\n  - clientId: %s\n    tokenEndpointAuthMethod: none\n    allowedGrantTypes: [authorization_code, refresh_token]\n", statefulClient)
+	fmt.Fprintf(&s, "    allowedScopes: [openid, offline_access, api.read]\n    redirectUris: [ %q ]\n", statefulRedirect)
+	fmt.Fprintf(&s, "  - clientId: %s\n    secrets: [ %q ]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [api.read]\n", statefulService, clientauth.HashSHA256(introspectSecret))
+	fmt.Fprintf(&s, "users:\n  - { subject: u-alice, username: %s, passwordHash: %q }\n", statefulUser, hash)
+	return s.String()
+}
+
+func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st *benchStore, cores int, log io.Writer) []statefulRow {
+	fail := func(err error) []statefulRow {
+		return []statefulRow{{Server: "signet", Cores: cores, Store: st.name, Error: err.Error()}}
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return fail(err)
+	}
+	sdir := filepath.Join(os.TempDir(), fmt.Sprintf("signet-bench-%s-%d", st.name, time.Now().UnixNano()))
+	if err := os.MkdirAll(sdir, 0o700); err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(sdir)
+	path := filepath.Join(sdir, "signet.yaml")
+	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret)), 0o600); err != nil {
+		return fail(err)
+	}
+	srv, err := startServe(ctx, bin, path, "signet "+st.name, cores)
+	if err != nil {
+		return fail(err)
+	}
+	defer srv.stop()
+	base := "http://" + srv.addr
+	f := &signetFlows{base: base, secret: secret}
+	var rows []statefulRow
+	for _, flow := range o.flows {
+		fmt.Fprintf(log, "bench: signet %s %s, %d core(s)\n", st.name, flow, cores)
+		row := measureFlow(ctx, o, "signet", st, flow, f, srv.pid())
+		row.Cores = cores
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// startServe starts signet serve with a configuration file on serverCPU.
+func startServe(ctx context.Context, bin, path, name string, cores int) (*signetServer, error) {
+	s := &signetServer{}
+	started := make(chan string, 1)
+	onLine := func(line string) {
+		var rec struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "signet started" {
+			select {
+			case started <- rec.Addr:
+			default:
+			}
+		}
+	}
+	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, []string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, nil, nil, onLine)
+	if err != nil {
+		return nil, err
+	}
+	s.child = c
+	select {
+	case s.addr = <-started:
+	case <-c.done:
+		return nil, c.exitErr(errors.New("exited during start-up: " + oneLine(c.tail.String())))
+	case <-time.After(startTimeout):
+		c.stop()
+		return nil, errors.New("did not start: " + oneLine(c.tail.String()))
+	}
+	if err := s.waitReady(ctx); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// flows are one server's implementations of the measured operations.
+type flows interface {
+	signIn(c *http.Client) (tokens, error)
+	refresh(c *http.Client, rt string) (tokens, error)
+	introspect(c *http.Client, at string) error
+	clientCredentials(c *http.Client) error
+}
+
+type tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// measureFlow runs one flow with o.connections clients in a closed loop.
+func measureFlow(ctx context.Context, o *statefulOptions, server string, st *benchStore, flow string, f flows, pid int) statefulRow {
+	row := statefulRow{Server: server, Store: "memory", Flow: flow, RowsPer1000: -1, BytesPer1000: -1}
+	if st != nil {
+		row.Store = st.name
+	}
+	clients := make([]*http.Client, o.connections)
+	state := make([]tokens, o.connections)
+	for i := range clients {
+		clients[i] = &http.Client{Timeout: ioTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if flow == "refresh" || flow == "introspect" {
+			t, err := f.signIn(clients[i])
+			if err != nil {
+				row.Error = "setup sign-in: " + err.Error()
+				return row
+			}
+			state[i] = t
+		}
+	}
+	op := func(i int) error {
+		c := clients[i]
+		switch flow {
+		case "refresh":
+			t, err := f.refresh(c, state[i].RefreshToken)
+			if err == nil {
+				state[i] = t
+			}
+			return err
+		case "signin":
+			_, err := f.signIn(c)
+			return err
+		case "introspect":
+			return f.introspect(c, state[i].AccessToken)
+		case "client_credentials":
+			return f.clientCredentials(c)
+		}
+		return fmt.Errorf("unknown flow %q", flow)
+	}
+	var (
+		measuring atomic.Bool
+		stop      atomic.Bool
+		count     atomic.Int64
+		errs      atomic.Int64
+		mu        sync.Mutex
+		hist      = &histogram{}
+		firstErr  atomic.Value
+	)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			for !stop.Load() {
+				t0 := time.Now()
+				err := op(i)
+				d := time.Since(t0)
+				if !measuring.Load() {
+					continue
+				}
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					if flow == "refresh" { // a broken family: start another
+						if t, err := f.signIn(clients[i]); err == nil {
+							state[i] = t
+						}
+					}
+					continue
+				}
+				count.Add(1)
+				mu.Lock()
+				hist.record(d)
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(o.warmup)
+	var rows0, bytes0 int64
+	var sizeErr error
+	if st != nil {
+		rows0, bytes0, sizeErr = st.size(ctx)
+	}
+	rss := func() float64 {
+		b, err := procRSS(pid)
+		if err != nil {
+			return 0
+		}
+		return round(mib(b), 1)
+	}
+	measuring.Store(true)
+	start := time.Now()
+	row.RSSStartMiB = rss()
+	row.RSSMaxMiB = row.RSSStartMiB
+	for time.Since(start) < o.duration {
+		time.Sleep(min(time.Second, o.duration-time.Since(start)))
+		row.RSSMaxMiB = max(row.RSSMaxMiB, rss())
+	}
+	row.RSSEndMiB = rss()
+	measuring.Store(false)
+	elapsed := time.Since(start)
+	n := count.Load()
+	stop.Store(true)
+	wg.Wait()
+	row.PerSecond = float64(n) / elapsed.Seconds()
+	row.P50Ms = float64(hist.quantile(0.50).Microseconds()) / 1000
+	row.P99Ms = float64(hist.quantile(0.99).Microseconds()) / 1000
+	row.Errors = errs.Load()
+	if v, ok := firstErr.Load().(string); ok {
+		row.Error = "first error: " + v
+		if row.Errors*100 < n { // a few errors: report them, keep the numbers
+			row.Error = ""
+		}
+	}
+	if st != nil && sizeErr == nil && n > 0 {
+		// Operations after the window (until every client stopped) are
+		// few against the window's; they are counted in the store but
+		// not in n, so the figures lean high, not low.
+		rows1, bytes1, err := st.size(ctx)
+		if err == nil {
+			row.RowsPer1000 = float64(rows1-rows0) / float64(n) * 1000
+			row.BytesPer1000 = float64(bytes1-bytes0) / float64(n) * 1000
+		}
+	}
+	row.Load1 = loadAverage()
+	return row
+}
+
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	var l float64
+	fmt.Sscanf(string(b), "%f", &l)
+	return l
+}
+
+// signetFlows are Signet's operations.
+type signetFlows struct {
+	base, secret string
+}
+
+var reHiddenField = regexp.MustCompile(`name="(request|csrf)" value="([^"]*)"`)
+
+func pkceChallenge(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// signIn is the whole code flow of a new browser: authorize, the login
+// page, the login, the code exchange.
+func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
+	jar, _ := cookiejar.New(nil)
+	c.Jar = jar
+	defer func() { c.Jar = nil }()
+	q := url.Values{"response_type": {"code"}, "client_id": {statefulClient}, "redirect_uri": {statefulRedirect},
+		"scope": {"openid offline_access api.read"}, "state": {"s"}, "code_challenge": {pkceChallenge(statefulVerifier)},
+		"code_challenge_method": {"S256"}}
+	resp, _, err := do(c, "GET", f.base+"/connect/authorize?"+q.Encode(), nil, 302)
+	if err != nil {
+		return tokens{}, err
+	}
+	loc := resp.Header.Get("Location")
+	if rest, ok := strings.CutPrefix(loc, statefulIssuer); ok { // the configured issuer
+		loc = f.base + rest
+	}
+	_, body, err := do(c, "GET", loc, nil, 200)
+	if err != nil {
+		return tokens{}, err
+	}
+	form := url.Values{"username": {statefulUser}, "password": {statefulPassword}}
+	for _, m := range reHiddenField.FindAllStringSubmatch(string(body), -1) {
+		form.Set(m[1], htmlUnescape(m[2]))
+	}
+	resp, _, err = do(c, "POST", f.base+"/account/login", form, 303)
+	if err != nil {
+		return tokens{}, err
+	}
+	cb, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || cb.Query().Get("code") == "" {
+		return tokens{}, fmt.Errorf("login: no code in %q", resp.Header.Get("Location"))
+	}
+	return tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
+		"redirect_uri": {statefulRedirect}, "client_id": {statefulClient}, "code_verifier": {statefulVerifier}}, "", "")
+}
+
+func (f *signetFlows) refresh(c *http.Client, rt string) (tokens, error) {
+	return tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {statefulClient}}, "", "")
+}
+
+func (f *signetFlows) clientCredentials(c *http.Client) error {
+	_, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"api.read"}}, statefulService, f.secret)
+	return err
+}
+
+func (f *signetFlows) introspect(c *http.Client, at string) error {
+	return introspectCall(c, f.base+"/connect/introspect", at, statefulResource, f.secret)
+}
+
+func htmlUnescape(s string) string { return html.UnescapeString(s) }
+
+func do(c *http.Client, method, u string, form url.Values, want int) (*http.Response, []byte, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode != want {
+		return nil, nil, fmt.Errorf("%s %s: %d, want %d: %.200s", method, u, resp.StatusCode, want, b)
+	}
+	return resp, b, nil
+}
+
+func tokenCall(c *http.Client, u string, form url.Values, user, pass string) (tokens, error) {
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return tokens{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return tokens{}, err
+	}
+	var t tokens
+	if resp.StatusCode != 200 || json.Unmarshal(b, &t) != nil || t.AccessToken == "" {
+		return tokens{}, fmt.Errorf("token: %d %.200s", resp.StatusCode, b)
+	}
+	return t, nil
+}
+
+func introspectCall(c *http.Client, u, token, user, pass string) error {
+	req, _ := http.NewRequest("POST", u, strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(user, pass)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var m struct {
+		Active bool `json:"active"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(b, &m) != nil || !m.Active {
+		return fmt.Errorf("introspect: %d %.200s", resp.StatusCode, b)
+	}
+	return nil
+}

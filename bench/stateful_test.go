@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestStatefulSmoke runs `bench stateful` briefly with the SQLite store:
+// every flow completes without errors, and a refresh leaves no rows
+// behind (rows per 1,000 refreshes 0: the family keeps its size), while a
+// sign-in does (its session, code and refresh token). The rates of so
+// short a run mean nothing. Skipped like TestSmoke.
+func TestStatefulSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the smoke test builds signet and runs it for a few seconds")
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("taskset (util-linux) is missing: the harness pins its processes with it")
+	}
+	if err := checkMachine(); err != nil {
+		t.Skipf("the harness cannot run here: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "bench")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out := filepath.Join(t.TempDir(), "rows.json")
+	cmd := exec.CommandContext(ctx, bin, "stateful", "--stores", "sqlite", "--duration", "1s", "--warmup", "300ms",
+		"--connections", "4", "--out", out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bench stateful: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []statefulRow
+	if err := json.Unmarshal(b, &rows); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]statefulRow{}
+	for _, r := range rows {
+		if r.Error != "" || r.Errors != 0 || r.PerSecond <= 0 || r.P99Ms < r.P50Ms {
+			t.Errorf("row %+v", r)
+		}
+		got[r.Flow] = r
+	}
+	if len(got) != 3 {
+		t.Fatalf("flows %v, want refresh, signin, introspect\n%s", got, stdout.String())
+	}
+	if r := got["refresh"]; r.RowsPer1000 != 0 {
+		t.Errorf("refreshes left %v rows per 1,000: families grow", r.RowsPer1000)
+	}
+	if r := got["signin"]; r.RowsPer1000 < 2000 || r.BytesPer1000 <= 0 {
+		t.Errorf("sign-ins: %v rows and %v bytes per 1,000, want about 3,000 rows (session, code, refresh token)", r.RowsPer1000, r.BytesPer1000)
+	}
+}
