@@ -43,7 +43,7 @@ if [ -z "$allowed" ]; then
 fi
 if [ -n "$unannounced" ]; then
 	echo "apidiff: incompatible changes to the exported API that are not announced:" >&2
-	printf '  %s\n' "$unannounced" >&2
+	printf '%s\n' "$unannounced" | sed 's/^/  /' >&2
 	echo "Keep the API compatible, or announce each break: add the line above to $ALLOW and to the changelog in docs/library.md (see its stability policy)." >&2
 	exit 1
 fi
