@@ -55,9 +55,12 @@ func check(t *testing.T, cmd *exec.Cmd, alg string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The first line, read before anything else drains stdout.
+	br := bufio.NewReader(stdout)
+	line, err := br.ReadString('\n')
 	done := make(chan error, 1)
 	go func() {
-		io.Copy(io.Discard, stdout) // after the first line below
+		io.Copy(io.Discard, br) // the rest, so the program never blocks on a full pipe
 		done <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
@@ -72,7 +75,6 @@ func check(t *testing.T, cmd *exec.Cmd, alg string) {
 			t.Errorf("no exit after SIGINT\n%s", stderr.String())
 		}
 	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
 	base, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
 	if err != nil || !ok {
 		t.Fatalf("first line %q, %v\n%s", line, err, stderr.String())
