@@ -3,15 +3,17 @@ package advisor
 import (
 	"fmt"
 	"time"
+
+	"github.com/signet-id/signet/key"
 )
 
 // Defaults for what the server cannot know about its relying parties.
 const (
 	// DefaultRelyingPartyCache is the longest JWKS cache of common client
 	// libraries (Duende IdentityModel's DiscoveryCache: 24 h).
-	DefaultRelyingPartyCache = 24 * time.Hour
+	DefaultRelyingPartyCache = key.DefaultRelyingPartyCache
 	// DefaultClockSkew is the validation skew .NET allows by default.
-	DefaultClockSkew = 5 * time.Minute
+	DefaultClockSkew = key.DefaultClockSkew
 )
 
 // Phase is a step of the seed's migration.
@@ -150,21 +152,5 @@ func phase1Warning(in Input) string {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// human formats a duration with days for long spans: 14d, 1d12h,
-// 2d1h30m, 90m.
-func human(d time.Duration) string {
-	if d >= 24*time.Hour {
-		days, rest := d/(24*time.Hour), d%(24*time.Hour)
-		if rest == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd%s", days, human(rest))
-	}
-	s := d.String()
-	for _, suf := range []string{"m0s", "h0m"} {
-		if len(s) > len(suf) && s[len(s)-len(suf):] == suf {
-			s = s[:len(s)-len(suf)+1]
-		}
-	}
-	return s
-}
+// human formats a duration with days for long spans (key.FormatDuration).
+func human(d time.Duration) string { return key.FormatDuration(d) }

@@ -38,7 +38,7 @@ const (
 const (
 	DefaultListen              = "127.0.0.1:8080"
 	DefaultSQLiteDSN           = "./signet-data/signet.db"
-	DefaultJWKSMaxAge          = time.Hour
+	DefaultJWKSMaxAge          = key.DefaultJWKSMaxAge
 	DefaultAccessTokenLifetime = time.Hour
 	GrantClientCredentials     = "client_credentials"
 )
@@ -105,8 +105,11 @@ type Config struct {
 type Storage struct {
 	Driver Driver
 	// DSN is the SQLite database path or the PostgreSQL connection string;
-	// empty for memory and file (the file store uses KeyManagement.KeyPath).
+	// empty for memory and file (the file store uses KeyPath).
 	DSN string
+	// KeyPath is the file store's directory (YAML keyManagement.keyPath),
+	// resolved against the configuration file's directory.
+	KeyPath string
 }
 
 // Protection configures encryption of private keys at rest.

@@ -114,7 +114,7 @@ clients:
 	o := c.KeyManagement
 	if !o.Enabled || o.RotationInterval != 90*key.Day || o.PropagationTime != 14*key.Day || o.RetentionDuration != 14*key.Day ||
 		!o.DeleteRetiredKeys || o.KeyCacheDuration != 24*time.Hour || o.RSAKeySize != 2048 || !o.ProtectKeys ||
-		o.KeyPath != filepath.Join(dir, "keys") {
+		c.Storage.KeyPath != filepath.Join(dir, "keys") {
 		t.Errorf("options = %+v", o)
 	}
 	if len(o.SigningAlgorithms) != 2 || o.SigningAlgorithms[0].Algorithm != key.RS256 || o.SigningAlgorithms[1].Algorithm != key.ES256 || o.SigningAlgorithms[1].X509 {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/signet-id/signet/key"
 )
 
 // Duration is a time.Duration written in Go syntax ("90m", "12h30m") or
@@ -72,10 +74,4 @@ func ParseDuration(s string) (time.Duration, error) {
 
 // FormatDuration writes d with days when it is a whole number of days
 // ("14d"), in Go syntax otherwise.
-func FormatDuration(d time.Duration) string {
-	const day = 24 * time.Hour
-	if d > 0 && d%day == 0 {
-		return strconv.FormatInt(int64(d/day), 10) + "d"
-	}
-	return d.String()
-}
+func FormatDuration(d time.Duration) string { return key.FormatOptionDuration(d) }

@@ -16,6 +16,7 @@ import (
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/jwk"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keystore/filestore"
 	"github.com/signet-id/signet/seal"
 )
 
@@ -241,13 +242,17 @@ func (p *parser) resolveKeyManagement(d *fileDoc, c *Config) error {
 			o.SigningAlgorithms = append(o.SigningAlgorithms, key.AlgorithmOptions{Algorithm: alg, X509: a.X509})
 		}
 	}
+	// keyManagement.keyPath is the file store's setting (Storage.KeyPath),
+	// resolved for every driver as before: the generated protection
+	// secret of the file store sits beside it.
+	keyPath := filestore.DefaultPath
 	if km.KeyPath != nil {
 		if *km.KeyPath == "" {
-			return p.at("keyManagement.keyPath", "is empty; give a directory, or omit it for %s", key.DefaultKeyPath)
+			return p.at("keyManagement.keyPath", "is empty; give a directory, or omit it for %s", filestore.DefaultPath)
 		}
-		o.KeyPath = *km.KeyPath
+		keyPath = *km.KeyPath
 	}
-	o.KeyPath = p.path(o.KeyPath)
+	c.Storage.KeyPath = p.path(keyPath)
 	c.Protection.Enabled = true
 	if pr := km.Protection; pr != nil {
 		if pr.Enabled != nil {
@@ -269,13 +274,15 @@ func (p *parser) resolveKeyManagement(d *fileDoc, c *Config) error {
 	}
 	c.KeyManagement = o
 
-	half := o.PropagationTime / 2
-	c.JWKSMaxAge = min(DefaultJWKSMaxAge, half)
+	// The bound is key.Options.EffectiveJWKSMaxAge's, the one the key
+	// manager's JWKS handler applies.
+	c.JWKSMaxAge, _ = o.EffectiveJWKSMaxAge(0)
 	if km.JWKSMaxAge != nil {
 		v := time.Duration(*km.JWKSMaxAge)
-		if v > half {
-			return p.at("keyManagement.jwksMaxAge", "%s is more than half the propagationTime (%s): a client could cache a JWKS without a new key until that key signs; lower jwksMaxAge to at most %s or raise propagationTime",
-				FormatDuration(v), FormatDuration(o.PropagationTime), FormatDuration(half))
+		if v != 0 { // an explicit 0 serves max-age=0
+			if _, err := o.EffectiveJWKSMaxAge(v); err != nil {
+				return p.at("keyManagement.jwksMaxAge", "%s", strings.TrimPrefix(err.Error(), key.ErrInvalidOptions.Error()+": jwksMaxAge "))
+			}
 		}
 		c.JWKSMaxAge = v
 	}
@@ -301,12 +308,12 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 			dsn = DefaultSQLiteDSN
 		}
 		dsn = p.sqliteDSN(dsn)
-		c.Storage = Storage{Driver: DriverSQLite, DSN: dsn}
+		c.Storage = Storage{Driver: DriverSQLite, DSN: dsn, KeyPath: c.Storage.KeyPath}
 	case DriverPostgres:
 		if st.DSN == "" {
 			return p.at("storage.dsn", "is required with the postgres driver, e.g. postgres://signet@db.example.com/signet (use ${ENV} for the password)")
 		}
-		c.Storage = Storage{Driver: DriverPostgres, DSN: st.DSN}
+		c.Storage = Storage{Driver: DriverPostgres, DSN: st.DSN, KeyPath: c.Storage.KeyPath}
 	case DriverMemory, DriverFile:
 		if st.DSN != "" {
 			hint := "memory keeps keys in the process only"
@@ -315,7 +322,7 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 			}
 			return p.at("storage.dsn", "is not used by the %s driver (%s); remove it", st.Driver, hint)
 		}
-		c.Storage = Storage{Driver: Driver(st.Driver)}
+		c.Storage = Storage{Driver: Driver(st.Driver), KeyPath: c.Storage.KeyPath}
 	case "":
 		return p.at("storage.driver", "is required: sqlite, postgres, memory or file")
 	default:
@@ -338,7 +345,7 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 	case DriverSQLite:
 		c.Protection.SecretFile = sqlitePath(c.Storage.DSN) + ".secret"
 	case DriverFile:
-		c.Protection.SecretFile = filepath.Clean(c.KeyManagement.KeyPath) + ".secret"
+		c.Protection.SecretFile = filepath.Clean(c.Storage.KeyPath) + ".secret"
 	}
 	return nil
 }

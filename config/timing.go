@@ -42,27 +42,29 @@ func (c *Config) LongestTokenLifetime() (time.Duration, string) {
 	return longest, source
 }
 
-// Timing returns the numbers the key lifecycle's timing rules are
-// checked with (see [advisor.CheckTiming]).
-func (c *Config) Timing() advisor.Timing {
+// TimingOptions returns the key options with the JWKS max-age, the
+// relying parties' cache and clock skew, and the longest token lifetime:
+// what [key.TimingOptions.Validate] checks, for the CLI and the server
+// alike.
+func (c *Config) TimingOptions() key.TimingOptions {
 	longest, source := c.LongestTokenLifetime()
-	t := advisor.Timing{
-		RotationInterval:  c.KeyManagement.RotationInterval,
-		PropagationTime:   c.KeyManagement.PropagationTime,
-		RetentionDuration: c.KeyManagement.RetentionDuration,
-		KeyCacheDuration:  c.KeyManagement.EffectiveKeyCacheDuration(),
-		JWKSMaxAge:        c.JWKSMaxAge,
-		// An explicit jwksMaxAge is not told apart from the default here:
-		// counting the default's cap only makes a suggestion larger.
-		JWKSMaxAgeCap:        DefaultJWKSMaxAge,
+	return key.TimingOptions{
+		Options:              c.KeyManagement,
+		JWKSMaxAge:           c.JWKSMaxAge,
 		RelyingPartyCache:    c.RelyingPartyCache,
 		ClockSkew:            c.ClockSkew,
 		LongestTokenLifetime: longest,
 		LongestTokenSource:   source,
 	}
-	if c.KeyManagement.KeyCacheDuration == 0 {
-		t.KeyCacheDurationCap = key.DefaultKeyCacheDuration
-	}
+}
+
+// Timing returns the numbers the key lifecycle's timing rules are
+// checked with (see [key.CheckTiming]).
+func (c *Config) Timing() advisor.Timing {
+	t := c.TimingOptions().Timing()
+	// An explicit jwksMaxAge is not told apart from the default here:
+	// counting the default's cap only makes a suggestion larger.
+	t.JWKSMaxAgeCap = DefaultJWKSMaxAge
 	return t
 }
 

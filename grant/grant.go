@@ -1,12 +1,3 @@
-// Package grant defines what the login flows persist: authorization codes,
-// refresh tokens, login sessions and revoked access tokens, and the
-// [Store] that keeps them. Backends (memstore, sqlitestore, pgstore)
-// implement it beside keystore.Store, so grants live in the same store as
-// the keys; package granttest is the conformance suite.
-//
-// A grant is stored under the hash of the handle given to the client
-// ([HashHandle]), never the handle itself, so a read of the database does
-// not yield usable codes or refresh tokens.
 package grant
 
 import (

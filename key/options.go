@@ -15,7 +15,6 @@ const (
 	DefaultRetentionDuration = 14 * Day
 	DefaultKeyCacheDuration  = 24 * time.Hour
 	DefaultRSAKeySize        = 2048
-	DefaultKeyPath           = "./keys"
 )
 
 // AlgorithmOptions configures one managed key series.
@@ -48,8 +47,6 @@ type Options struct {
 	RSAKeySize int
 	// ProtectKeys encrypts private keys at rest.
 	ProtectKeys bool
-	// KeyPath is where the file store keeps keys.
-	KeyPath string
 	// KeyCacheDuration bounds how long an instance may serve keys it has not
 	// reloaded from the store. Zero means the default: 24h or
 	// PropagationTime/2, whichever is smaller. An explicit value above
@@ -68,7 +65,6 @@ func DefaultOptions() Options {
 		SigningAlgorithms: []AlgorithmOptions{{Algorithm: RS256}},
 		RSAKeySize:        DefaultRSAKeySize,
 		ProtectKeys:       true,
-		KeyPath:           DefaultKeyPath,
 	}
 }
 

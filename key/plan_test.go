@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.RotationInterval != 90*Day || o.PropagationTime != 14*Day || o.RetentionDuration != 14*Day ||
-		!o.DeleteRetiredKeys || !o.Enabled || !o.ProtectKeys || o.RSAKeySize != 2048 || o.KeyPath != "./keys" ||
+		!o.DeleteRetiredKeys || !o.Enabled || !o.ProtectKeys || o.RSAKeySize != 2048 ||
 		!slices.Equal(o.Algorithms(), []Algorithm{RS256}) {
 		t.Fatalf("defaults differ from the reference: %+v", o)
 	}

@@ -23,6 +23,14 @@
 // event, store polling or notifications, retry with backoff) and returns
 // when its context is done. Nothing else starts a goroutine.
 //
+// # Serving the JWKS
+//
+// [Manager.JWKSHandler] is the http.Handler Signet's server serves the
+// JWKS with: a Cache-Control max-age bounded by propagationTime/2, a
+// strong ETag, 304 and HEAD, and 503 no-store while not ready.
+// [Manager.DiscoveryFields] gives the jwks_uri and signing-algorithm
+// fields of a discovery document. See docs/library.md.
+//
 // # Unreadable keys
 //
 // A stored key that cannot be decrypted or parsed is reported (kid, reason,

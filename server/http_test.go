@@ -459,7 +459,7 @@ func TestAppendJSONString(t *testing.T) {
 }
 
 func TestEtagMatches(t *testing.T) {
-	if etagMatches([]string{`"a", W/"b"`}, `"c"`) || !etagMatches([]string{` "c" `}, `"c"`) || !slices.Contains([]bool{etagMatches([]string{`*`}, `"x"`)}, true) {
+	if keymanager.ETagMatches([]string{`"a", W/"b"`}, `"c"`) || !keymanager.ETagMatches([]string{` "c" `}, `"c"`) || !slices.Contains([]bool{keymanager.ETagMatches([]string{`*`}, `"x"`)}, true) {
 		t.Error("etagMatches")
 	}
 }

@@ -172,6 +172,7 @@ type Server struct {
 	prefix     string // the issuer's path
 	keys       Keys
 	maxAge     string // "public, max-age=N"
+	jwks       *keymanager.JWKSHandler
 	maxBody    int64
 	log        *slog.Logger
 	now        func() time.Time
@@ -209,7 +210,7 @@ func New(cfg Config) (*Server, error) {
 		issuerJSON: appendJSONString(nil, cfg.Issuer),
 		prefix:     u.EscapedPath(),
 		keys:       cfg.Keys,
-		maxAge:     fmt.Sprintf("public, max-age=%d", int64(cfg.JWKSMaxAge/time.Second)),
+		maxAge:     keymanager.CacheControl(cfg.JWKSMaxAge),
 		maxBody:    cfg.MaxBodyBytes,
 		log:        cfg.Logger,
 		now:        cfg.Now,
@@ -219,6 +220,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	// One JWKS implementation: the key manager's handler, with the
+	// server's own 503 answer.
+	if s.jwks, err = keymanager.NewJWKSHandler(cfg.Keys, keymanager.JWKSHandlerOptions{MaxAge: cfg.JWKSMaxAge, NotReady: s.notReady}); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	if s.limits, err = cfg.Limits.WithDefaults(); err != nil {
 		return nil, fmt.Errorf("server: Limits: %w", err)
@@ -303,7 +309,7 @@ func (s *Server) buildHandler() http.Handler {
 	}
 	// Discovery and the JWKS are public: any origin may read them.
 	handle("GET "+s.prefix+PathDiscovery, "discovery", s.serveDiscovery)
-	handle("GET "+s.prefix+PathJWKS, "jwks", s.serveJWKS)
+	handle("GET "+s.prefix+PathJWKS, "jwks", s.jwks.ServeHTTP)
 	// Every method but OPTIONS reaches serveToken: 405 with a JSON body.
 	handleCORS(s.prefix+PathToken, "token", "POST", s.serveToken)
 	s.addLoginRoutes(handle, handleCORS)

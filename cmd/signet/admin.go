@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/server"
 	"github.com/signet-id/signet/signer/backend"
@@ -98,4 +100,11 @@ func metricsBuildInfo() server.BuildInfo {
 		}
 	}
 	return b
+}
+
+// serverConfig is signet.ServerConfig with this build's signet_build_info.
+func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log *slog.Logger) server.Config {
+	sc := signet.ServerConfig(cfg, keys, grants, log)
+	sc.Build = metricsBuildInfo()
+	return sc
 }

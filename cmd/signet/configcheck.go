@@ -14,9 +14,9 @@ import (
 
 	"github.com/signet-id/signet/advisor"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/internal/sqlschema"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
-	"github.com/signet-id/signet/keystore/sqlschema"
 )
 
 func newConfigCmd(e *env) *cobra.Command {
@@ -176,7 +176,7 @@ func storeLine(cfg *config.Config) string {
 		v, _ := sqlschema.Latest(sqlschema.Postgres)
 		return fmt.Sprintf("store: postgres, schema version %d (current)", v)
 	}
-	return fmt.Sprintf("store: file %s", cfg.KeyManagement.KeyPath)
+	return fmt.Sprintf("store: file %s", cfg.Storage.KeyPath)
 }
 
 func countUnreadable(keys []keymanager.KeyInfo) int {

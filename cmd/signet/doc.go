@@ -18,6 +18,7 @@
 // Each subcommand lives in its own file and is registered in root.go, so
 // new ones (keys, config check) are one file and one line each. Helpers
 // they can share: config.Load with env.lookupEnv for --config, and
-// openStore, newSealer and managerConfig (store.go) to reach the
-// configured key store the way serve does.
+// signet.OpenStore, signet.NewSealer and signet.ManagerConfig (the
+// library package at the module root, which embedders use too) to reach
+// the configured key store the way serve does.
 package main

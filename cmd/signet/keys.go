@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/advisor"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/key"
@@ -135,7 +136,7 @@ func openKeysFor(ctx context.Context, cfg *config.Config, now func() time.Time, 
 	if err := storeExists(cfg); err != nil {
 		return nil, err
 	}
-	store, closeStore, err := openStore(ctx, cfg)
+	store, closeStore, err := signet.OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func openKeysFor(ctx context.Context, cfg *config.Config, now func() time.Time, 
 		}
 	}
 	discard := slog.New(slog.DiscardHandler)
-	sealer, err := newSealer(cfg, discard, nil)
+	sealer, err := signet.NewSealer(cfg, discard, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -163,13 +164,13 @@ func openKeysFor(ctx context.Context, cfg *config.Config, now func() time.Time, 
 		return fail(err)
 	}
 	s.close = func() error { return errors.Join(signers.Close(), closeStore()) }
-	keyBackends, err := openKeyBackends(ctx, cfg)
+	keyBackends, err := signet.OpenKeyBackends(ctx, cfg)
 	if err != nil {
 		return fail(err)
 	}
 	s.close = func() error { return errors.Join(keyBackends.Close(), signers.Close(), closeStore()) }
-	kc := managerConfig(cfg, store, sealer, signers.Factory(), discard)
-	keyBackends.apply(&kc)
+	kc := signet.ManagerConfig(cfg, store, sealer, signers.Factory(), discard)
+	keyBackends.Apply(&kc)
 	kc.Now = now
 	m, err := keymanager.New(kc)
 	if err != nil {
@@ -193,7 +194,7 @@ func storeExists(cfg *config.Config) error {
 	case config.DriverSQLite:
 		path = sqlitePath(cfg.Storage.DSN)
 	case config.DriverFile:
-		path = cfg.KeyManagement.KeyPath
+		path = cfg.Storage.KeyPath
 	default:
 		return nil
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/keystore/memstore"
 )
@@ -12,7 +13,7 @@ import (
 func TestAttemptStore(t *testing.T) {
 	for _, d := range []config.Driver{config.DriverMemory, config.DriverSQLite, config.DriverFile} {
 		cfg := &config.Config{Storage: config.Storage{Driver: d}}
-		if a := attemptStore(cfg, memstore.New()); a != nil {
+		if a := signet.AttemptStore(cfg, memstore.New()); a != nil {
 			t.Errorf("%s: attempts counted in %T, want in memory", d, a)
 		}
 	}

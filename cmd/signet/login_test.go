@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/keystore/filestore"
@@ -46,7 +47,7 @@ func TestHashPassword(t *testing.T) {
 func TestGrantStoreWiring(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	cfg := &config.Config{Storage: config.Storage{Driver: config.DriverMemory}}
-	if gs, err := grantStore(cfg, memstore.New(), log); err != nil || gs == nil {
+	if gs, err := signet.GrantStore(cfg, memstore.New(), log); err != nil || gs == nil {
 		t.Fatalf("memory: %v %v", gs, err)
 	}
 	fs, err := filestore.Open(t.TempDir())
@@ -54,14 +55,14 @@ func TestGrantStoreWiring(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Storage.Driver = config.DriverFile
-	if gs, err := grantStore(cfg, fs, log); err != nil || gs != nil {
+	if gs, err := signet.GrantStore(cfg, fs, log); err != nil || gs != nil {
 		t.Fatalf("file store without login: %v %v", gs, err)
 	}
 	cfg.Clients = []config.Client{{ClientID: "spa", AllowedGrantTypes: []string{"authorization_code"}}}
-	if _, err := grantStore(cfg, fs, log); err == nil || !strings.Contains(err.Error(), "storage.driver file cannot keep grants") {
+	if _, err := signet.GrantStore(cfg, fs, log); err == nil || !strings.Contains(err.Error(), "storage.driver file cannot keep grants") {
 		t.Fatalf("file store with a login client: %v", err)
 	}
-	api, identity := splitScopes([]string{"openid", "orders.read", "offline_access"})
+	api, identity := signet.SplitScopes([]string{"openid", "orders.read", "offline_access"})
 	if fmt.Sprint(api, identity) != "[orders.read] [openid offline_access]" {
 		t.Fatalf("splitScopes: %v %v", api, identity)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/keymanager"
@@ -51,7 +52,7 @@ func preflight(cfg *config.Config, listenFlag string) error {
 	// building them runs their checks and nothing else.
 	discard := slog.New(slog.DiscardHandler)
 	store := memstore.New()
-	m, err := keymanager.New(managerConfig(cfg, store, sealer, nil, discard))
+	m, err := keymanager.New(signet.ManagerConfig(cfg, store, sealer, nil, discard))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.Source, err)
 	}

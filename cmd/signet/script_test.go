@@ -13,6 +13,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/jwk"
 	"github.com/signet-id/signet/key"
@@ -90,9 +91,9 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 func scriptStore(ts *testscript.TestScript, path string) (*config.Config, keystore.Store, *seal.Sealer, func() error) {
 	cfg, err := config.Load(ts.MkAbs(path), func(n string) (string, bool) { v := ts.Getenv(n); return v, v != "" })
 	ts.Check(err)
-	store, closeStore, err := openStore(context.Background(), cfg)
+	store, closeStore, err := signet.OpenStore(context.Background(), cfg)
 	ts.Check(err)
-	sealer, err := newSealer(cfg, slog.New(slog.DiscardHandler), nil)
+	sealer, err := signet.NewSealer(cfg, slog.New(slog.DiscardHandler), nil)
 	ts.Check(err)
 	return cfg, store, sealer, closeStore
 }
@@ -168,7 +169,7 @@ func cmdServerStart(ts *testscript.TestScript, neg bool, args []string) {
 	signers, err := backend.Open()
 	ts.Check(err)
 	defer signers.Close()
-	kc := managerConfig(cfg, store, sealer, signers.Factory(), slog.New(slog.DiscardHandler))
+	kc := signet.ManagerConfig(cfg, store, sealer, signers.Factory(), slog.New(slog.DiscardHandler))
 	kc.Now = func() time.Time { return at }
 	kc.Rand = &counterReader{}
 	m, err := keymanager.New(kc)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/internal/cpuprofile"
@@ -160,12 +161,12 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 
-	store, closeStore, err := openStore(ctx, cfg)
+	store, closeStore, err := signet.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	sealer, err := newSealer(cfg, log, nil)
+	sealer, err := signet.NewSealer(cfg, log, nil)
 	if err != nil {
 		return err
 	}
@@ -176,13 +177,13 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 	defer signers.Close()
-	keyBackends, err := openKeyBackends(ctx, cfg)
+	keyBackends, err := signet.OpenKeyBackends(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer keyBackends.Close()
-	kc := managerConfig(cfg, store, sealer, signers.Factory(), log)
-	keyBackends.apply(&kc)
+	kc := signet.ManagerConfig(cfg, store, sealer, signers.Factory(), log)
+	keyBackends.Apply(&kc)
 	m, err := keymanager.New(kc)
 	if err != nil {
 		return err
@@ -194,12 +195,12 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		log.Error("not ready: tokens cannot be issued until this is fixed; /readyz reports it", "error", err)
 	}
 	warnMigration(ctx, cfg, store, log)
-	grants, err := grantStore(cfg, store, log)
+	grants, err := signet.GrantStore(cfg, store, log)
 	if err != nil {
 		return err
 	}
 	sc := serverConfig(cfg, m, grants, log)
-	sc.Attempts = attemptStore(cfg, store)
+	sc.Attempts = signet.AttemptStore(cfg, store)
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
 		return err
@@ -307,12 +308,12 @@ func reloadClients(o *serveOptions, e *env, running, applied *config.Config, srv
 	if changed := restartNeeded(running, cfg); len(changed) > 0 {
 		log.Warn("these settings changed and take effect only after a restart", "settings", changed)
 	}
-	clients, resources := serverClients(cfg)
+	clients, resources := signet.ServerClients(cfg)
 	if err := srv.SetClients(clients, resources); err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
 		return nil
 	}
-	if err := srv.SetUsers(serverUsers(cfg)); err != nil {
+	if err := srv.SetUsers(signet.ServerUsers(cfg)); err != nil {
 		log.Error("reloading users failed; the running users stay", "error", err)
 		cfg.Users = applied.Users
 	}

@@ -1,4 +1,3 @@
-// Package granttest is the conformance suite every grant.Store must pass.
 package granttest
 
 import (

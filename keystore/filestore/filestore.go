@@ -21,6 +21,10 @@ import (
 	"github.com/signet-id/signet/keystore"
 )
 
+// DefaultPath is the directory of the file store when the configuration
+// names none (keyManagement.keyPath).
+const DefaultPath = "./keys"
+
 // File names inside the directory.
 const (
 	metaFile      = "meta.json"

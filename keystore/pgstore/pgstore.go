@@ -16,9 +16,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/signet-id/signet/internal/sqlschema"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
-	"github.com/signet-id/signet/keystore/sqlschema"
 )
 
 // NotifyChannel is the channel every write notifies, with the store's

@@ -20,9 +20,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/signet-id/signet/internal/sqlschema"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
-	"github.com/signet-id/signet/keystore/sqlschema"
 	"github.com/signet-id/signet/keystore/storetest"
 )
 

@@ -20,9 +20,9 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/signet-id/signet/internal/flock"
+	"github.com/signet-id/signet/internal/sqlschema"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
-	"github.com/signet-id/signet/keystore/sqlschema"
 )
 
 // busyTimeout is how long a statement waits for another writer before it

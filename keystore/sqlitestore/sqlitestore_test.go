@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet/internal/sqlschema"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
-	"github.com/signet-id/signet/keystore/sqlschema"
 	"github.com/signet-id/signet/keystore/storetest"
 )
 

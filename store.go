@@ -1,4 +1,4 @@
-package main
+package signet
 
 import (
 	"context"
@@ -17,17 +17,17 @@ import (
 	"github.com/signet-id/signet/server"
 )
 
-// openStore opens the key store the configuration names. The returned
+// OpenStore opens the key store the configuration names. The returned
 // function closes it.
-func openStore(ctx context.Context, cfg *config.Config) (keystore.Store, func() error, error) {
+func OpenStore(ctx context.Context, cfg *config.Config) (keystore.Store, func() error, error) {
 	noop := func() error { return nil }
 	switch cfg.Storage.Driver {
 	case config.DriverMemory:
 		return memstore.New(), noop, nil
 	case config.DriverFile:
-		s, err := filestore.Open(cfg.KeyManagement.KeyPath)
+		s, err := filestore.Open(cfg.Storage.KeyPath)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open the file key store at %s: %w", cfg.KeyManagement.KeyPath, err)
+			return nil, nil, fmt.Errorf("open the file key store at %s: %w", cfg.Storage.KeyPath, err)
 		}
 		return s, noop, nil
 	case config.DriverSQLite:
@@ -42,9 +42,9 @@ func openStore(ctx context.Context, cfg *config.Config) (keystore.Store, func() 
 	return nil, nil, fmt.Errorf("storage.driver %q is not supported", cfg.Storage.Driver)
 }
 
-// newSealer returns the sealer for the configured protection, creating the
+// NewSealer returns the sealer for the configured protection, creating the
 // generated secret file when needed, or nil when protection is off.
-func newSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Sealer, error) {
+func NewSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Sealer, error) {
 	secrets, created, err := cfg.ProtectionSecrets(rnd)
 	if err != nil {
 		return nil, err
@@ -70,9 +70,9 @@ func newSealer(cfg *config.Config, log *slog.Logger, rnd io.Reader) (*seal.Seale
 	return s, nil
 }
 
-// managerConfig maps the configuration to the key manager's. signers is
+// ManagerConfig maps the configuration to the key manager's. signers is
 // the open signing backend's factory (backend.Open).
-func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, signers keymanager.SignerFactory, log *slog.Logger) keymanager.Config {
+func ManagerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, signers keymanager.SignerFactory, log *slog.Logger) keymanager.Config {
 	kc := keymanager.Config{
 		Options: cfg.KeyManagement,
 		Store:   store,
@@ -91,10 +91,11 @@ func managerConfig(cfg *config.Config, store keystore.Store, sealer *seal.Sealer
 	return kc
 }
 
-// serverConfig is the server's configuration: serve's, and preflight's
-// to run the server's checks.
-func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log *slog.Logger) server.Config {
-	clients, resources := serverClients(cfg)
+// ServerConfig maps the configuration to the server's: serve's, and
+// preflight's to run the server's checks. Build (signet_build_info) and
+// Attempts ([AttemptStore]) are the caller's.
+func ServerConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log *slog.Logger) server.Config {
+	clients, resources := ServerClients(cfg)
 	return server.Config{
 		Issuer:       cfg.Issuer,
 		Keys:         keys,
@@ -103,20 +104,19 @@ func serverConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log 
 		JWKSMaxAge:   cfg.JWKSMaxAge,
 		Logger:       log,
 		Grants:       grants,
-		Users:        serverUsers(cfg),
+		Users:        ServerUsers(cfg),
 		// Login rate limits and logs see clients behind these proxies.
 		TrustedProxies: cfg.TrustedProxies,
-		Build:          metricsBuildInfo(),
 		Limits:         cfg.Limits,
 	}
 }
 
-// serverClients maps the configured clients and API resources to the
+// ServerClients maps the configured clients and API resources to the
 // server's.
-func serverClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
+func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 	clients := make([]server.Client, 0, len(cfg.Clients))
 	for _, c := range cfg.Clients {
-		api, identity := splitScopes(c.AllowedScopes)
+		api, identity := SplitScopes(c.AllowedScopes)
 		clients = append(clients, server.Client{
 			ID:                  c.ClientID,
 			Secrets:             c.Secrets,

@@ -1,4 +1,4 @@
-package main
+package signet
 
 import (
 	"github.com/signet-id/signet/config"
@@ -6,10 +6,10 @@ import (
 	"github.com/signet-id/signet/throttle"
 )
 
-// attemptStore returns where the failed-attempt budgets are counted: the
+// AttemptStore returns where the failed-attempt budgets are counted: the
 // PostgreSQL store's shared table, so they hold across instances; nil
 // (the server counts in memory) for the single-host stores.
-func attemptStore(cfg *config.Config, store keystore.Store) throttle.Store {
+func AttemptStore(cfg *config.Config, store keystore.Store) throttle.Store {
 	if cfg.Storage.Driver != config.DriverPostgres {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package main
+package signet
 
 import (
 	"fmt"
@@ -11,12 +11,12 @@ import (
 	"github.com/signet-id/signet/server"
 )
 
-// grantStore returns the grant store of the opened key store: the login
+// GrantStore returns the grant store of the opened key store: the login
 // flows keep codes, refresh tokens, sessions and revocations beside the
 // keys (memory, SQLite, PostgreSQL). The file store keeps keys only; the
 // configuration already refuses users and authorization_code clients with
 // it, so here it means a server without the login flows (nil).
-func grantStore(cfg *config.Config, store keystore.Store, log *slog.Logger) (grant.Store, error) {
+func GrantStore(cfg *config.Config, store keystore.Store, log *slog.Logger) (grant.Store, error) {
 	gs, ok := store.(grant.Store)
 	if ok {
 		return gs, nil
@@ -41,8 +41,8 @@ func needsLogin(cfg *config.Config) bool {
 	return false
 }
 
-// serverUsers maps the configured users to the server's.
-func serverUsers(cfg *config.Config) []server.User {
+// ServerUsers maps the configured users to the server's.
+func ServerUsers(cfg *config.Config) []server.User {
 	out := make([]server.User, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
 		out = append(out, server.User{Subject: u.Subject, Username: u.Username, Password: u.Password, Claims: u.Claims})
@@ -50,9 +50,9 @@ func serverUsers(cfg *config.Config) []server.User {
 	return out
 }
 
-// splitScopes separates a client's allowed scopes into API scopes and
+// SplitScopes separates a client's allowed scopes into API scopes and
 // OpenID Connect scopes.
-func splitScopes(scopes []string) (api, identity []string) {
+func SplitScopes(scopes []string) (api, identity []string) {
 	for _, s := range scopes {
 		if config.IsIdentityScope(s) {
 			identity = append(identity, s)

@@ -1,4 +1,4 @@
-package main
+package signet
 
 import (
 	"context"
@@ -10,17 +10,21 @@ import (
 	"github.com/signet-id/signet/keymanager"
 )
 
-// keyBackends are the open key backends of a configuration: the one new
+// KeyBackends are the open key backends of a configuration: the one new
 // keys are made in (nil for software) and the previous one, kept while
 // keys it made remain.
-type keyBackends struct {
+type KeyBackends struct {
 	current  keybackend.Backend
 	previous keybackend.Backend
 }
 
-// openKeyBackends opens keyManagement.keyBackend and its previous.
-func openKeyBackends(ctx context.Context, cfg *config.Config) (*keyBackends, error) {
-	kb := &keyBackends{}
+// Current returns the backend new keys are made in: nil for software
+// keys.
+func (kb *KeyBackends) Current() keybackend.Backend { return kb.current }
+
+// OpenKeyBackends opens keyManagement.keyBackend and its previous.
+func OpenKeyBackends(ctx context.Context, cfg *config.Config) (*KeyBackends, error) {
+	kb := &KeyBackends{}
 	var err error
 	if kb.current, err = keybackend.Open(ctx, cfg.KeyBackend); err != nil {
 		return nil, fmt.Errorf("keyManagement.keyBackend: %w", err)
@@ -34,8 +38,8 @@ func openKeyBackends(ctx context.Context, cfg *config.Config) (*keyBackends, err
 	return kb, nil
 }
 
-// apply gives the backends to the key manager's configuration.
-func (kb *keyBackends) apply(kc *keymanager.Config) {
+// Apply gives the backends to the key manager's configuration.
+func (kb *KeyBackends) Apply(kc *keymanager.Config) {
 	kc.KeyBackend = kb.current
 	if kb.previous != nil {
 		kc.PreviousBackends = []keybackend.Backend{kb.previous}
@@ -44,7 +48,7 @@ func (kb *keyBackends) apply(kc *keymanager.Config) {
 
 // Close closes both backends; call it after the key manager's last
 // signature.
-func (kb *keyBackends) Close() error {
+func (kb *KeyBackends) Close() error {
 	var errs []error
 	for _, b := range []keybackend.Backend{kb.current, kb.previous} {
 		if b != nil {

@@ -1,0 +1,21 @@
+package backend_test
+
+import (
+	"fmt"
+
+	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/signer/backend"
+)
+
+// Open the signing backend of this build and give its factory to the key
+// manager (keymanager.Config.SignerFactory); close it after the last
+// signature.
+func ExampleOpen() {
+	b, err := backend.Open()
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	fmt.Println(b.Factory() != nil, backend.Name(key.EdDSA))
+	// Output: true go
+}
