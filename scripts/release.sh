@@ -91,7 +91,10 @@ for t in $targets; do
 	CGO_ENABLED=$cgo GOOS=$goos GOARCH=$goarch GOFLAGS= go build -trimpath -buildvcs=false \
 		-tags "$tags" -ldflags "$ldflags" -o "$stage/signet" ./cmd/signet
 	if [ -n "$tags" ]; then
-		go list -tags "$tags" -deps ./cmd/signet | grep -qx 'github.com/signet-id/signet/signer/openssl' ||
+		# Not `go list | grep -q`: grep stops at the first match, go list
+		# then dies of SIGPIPE, and pipefail fails the check at random.
+		deps=$(CGO_ENABLED=$cgo go list -tags "$tags" -deps ./cmd/signet)
+		grep -qx 'github.com/signet-id/signet/signer/openssl' <<<"$deps" ||
 			die "$t: -tags openssl did not select signer/openssl (is a C compiler and libcrypto 3 there? see docs/openssl.md)"
 	fi
 	cp README.md signet.example.yaml "$stage/"
