@@ -24,6 +24,7 @@ import (
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/telemetry"
 	"github.com/signet-id/signet/throttle"
+	"golang.org/x/sync/singleflight"
 )
 
 // Keys is what the server needs from the key manager. *keymanager.Manager
@@ -187,6 +188,8 @@ type Server struct {
 	attempts   *throttle.Limiter // login and client-auth budgets
 	hashing    clientauth.Budget // argon2id memory (*throttle.Hashing, traced or not)
 	tracer     trace.Tracer      // signing spans; nil when tracing is off
+
+	clientFlights singleflight.Group // concurrent identical client credentials: one verification
 
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"net/http"
 	"strconv"
@@ -51,10 +52,41 @@ func (s *Server) clientKeys(id, addr string) []throttle.Key {
 // verifies under the hashing budget (at capacity: 503). A failure is
 // logged at INFO with the client id, address and reason (never the
 // secret) and answered invalid_client.
+//
+// Concurrent requests from one address that present the same credentials
+// share one verification while it succeeds: a client that opens with many
+// parallel requests is not throttled by its own correct secret before the
+// first verification is remembered. A request that joined a verification
+// that failed verifies on its own, so each failure is counted as before.
 func (s *Server) checkClientSecret(r *http.Request, what string, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauthError {
 	if len(secrets) > 0 && clientauth.QuickBasic(secrets, cred) {
 		return nil
 	}
+	led := false
+	v, _, _ := s.clientFlights.Do(flightKey(what, cred, s.addrKey(r)), func() (any, error) {
+		led = true
+		return s.verifyClientSecret(r, what, cred, secrets, dummies, unknown), nil
+	})
+	e, _ := v.(*oauthError)
+	if e != nil && !led {
+		return s.verifyClientSecret(r, what, cred, secrets, dummies, unknown)
+	}
+	return e
+}
+
+// flightKey names one verification: the caller, the address and a hash of
+// the presented secrets (the secrets themselves are not kept).
+func flightKey(what string, cred clientauth.BasicCredentials, addr string) string {
+	h := sha256.New()
+	for _, p := range []string{what, cred.ID, cred.Secret, cred.RawSecret, addr} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil))
+}
+
+// verifyClientSecret is checkClientSecret's verification under the budgets.
+func (s *Server) verifyClientSecret(r *http.Request, what string, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauthError {
 	ctx := r.Context()
 	res, wait, err := s.attempts.Reserve(ctx, s.clientKeys(cred.ID, s.addrKey(r))...)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,5 +335,67 @@ func TestTokenHashingBusy(t *testing.T) {
 	hold()
 	if p := <-done; p.StatusCode != 200 {
 		t.Fatalf("the queued request: %d %s", p.StatusCode, p.body)
+	}
+}
+
+// gateBudget is a hashing budget that holds every verification until open
+// is closed, counting them.
+type gateBudget struct {
+	open     chan struct{}
+	acquired atomic.Int32
+}
+
+func (g *gateBudget) Acquire(ctx context.Context, kib uint64) (func(), error) {
+	g.acquired.Add(1)
+	select {
+	case <-g.open:
+		return func() {}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestParallelRightSecretNotThrottled: a client that opens with more
+// parallel requests than its failure budget, before its argon2id secret is
+// remembered, gets every token: the requests share one verification (and
+// so one attempt) instead of each reserving one.
+func TestParallelRightSecretNotThrottled(t *testing.T) {
+	e := newLoginEnv(t, func(c *Config) {
+		c.Clients = append(c.Clients, Client{ID: "pool", Secrets: []*clientauth.Secret{cheapPassword(t, "pool-secret")},
+			GrantTypes: []string{"client_credentials"}, Scopes: []string{"reports.read"}, AccessTokenLifetime: time.Hour})
+	})
+	gate := &gateBudget{open: make(chan struct{})}
+	e.s.hashing = gate
+	var arrived atomic.Int32
+	inner := e.ts.Config.Handler
+	e.ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Add(1)
+		inner.ServeHTTP(w, r)
+	})
+	n := 3 * DefaultLimits().ClientPerClientAndAddress.Max
+	var mu sync.Mutex
+	got := map[int]int{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			p := e.clientCall(PathToken, "pool", "pool-secret", url.Values{"grant_type": {"client_credentials"}})
+			mu.Lock()
+			got[p.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	// Hold the verification until every request is in (and has had the
+	// chance to reserve an attempt of its own, as it did before).
+	for arrived.Load() < int32(n) || gate.acquired.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(gate.open)
+	wg.Wait()
+	if got[200] != n {
+		t.Fatalf("%d parallel requests with the right secret: %v, want all 200", n, got)
+	}
+	if a := gate.acquired.Load(); a != 1 {
+		t.Errorf("%d verifications for one secret presented in parallel, want 1", a)
 	}
 }
