@@ -18,12 +18,20 @@ const (
 	KindRefreshToken      Kind = "refresh_token"
 	KindSession           Kind = "session"
 	KindRevocation        Kind = "revocation" // a revoked access token, by jti
+	// KindJTI is a used one-time identifier (the jti of a client
+	// assertion, DPoP proof or request object), stored by [UseOnce] under
+	// [OnceID] until the identifier's token expires.
+	KindJTI Kind = "jti"
+	// KindPushedRequest is a pushed authorization request (RFC 9126),
+	// stored under the hash of its request_uri until it expires; Data is
+	// the request's JSON. It is used once, by ConsumeGrant.
+	KindPushedRequest Kind = "pushed_authorization_request"
 )
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindAuthorizationCode, KindRefreshToken, KindSession, KindRevocation:
+	case KindAuthorizationCode, KindRefreshToken, KindSession, KindRevocation, KindJTI, KindPushedRequest:
 		return true
 	}
 	return false
@@ -42,6 +50,9 @@ var (
 	// ErrNoSession: an authorization code was refused because its login
 	// session is unknown, revoked or expired (it ended meanwhile).
 	ErrNoSession = errors.New("grant: the login session has ended")
+	// ErrReplayed: a one-time identifier was used before and has not
+	// expired (see [UseOnce]).
+	ErrReplayed = errors.New("grant: one-time identifier used before")
 )
 
 // Grant is one stored grant.
@@ -182,10 +193,30 @@ type Store interface {
 	// ErrExists if an id is taken; ErrInvalid if sess is not a session or
 	// code is not a code of it.
 	StartSession(ctx context.Context, end, sess, code Grant) error
+	// ClaimOnce stores g, a KindJTI grant, unless a grant with its id
+	// exists that is not a KindJTI grant expired at g.Created: then
+	// nothing changes and the error is ErrExists. A KindJTI grant expired
+	// at g.Created is replaced by g in the same atomic step, so an
+	// identifier may be used again once its token expired even before the
+	// cleaner removed the row. Concurrent claims of one id, from any
+	// process sharing the store, succeed exactly once. ErrInvalid if g
+	// fails Validate or is not a KindJTI grant. Use it through [UseOnce].
+	ClaimOnce(ctx context.Context, g Grant) error
 }
 
 // CleanBatch is the most rows DeleteExpired deletes in one transaction.
 const CleanBatch = 500
+
+// ValidateClaim checks what [Store.ClaimOnce] requires of g.
+func ValidateClaim(g Grant) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	if g.Kind != KindJTI {
+		return errors.Join(ErrInvalid, errors.New("grant: ClaimOnce stores one-time identifiers (kind jti), not "+string(g.Kind)))
+	}
+	return nil
+}
 
 // ValidateRotation checks what [Store.Rotate] requires of next.
 func ValidateRotation(next Grant) error {

@@ -146,6 +146,13 @@ func (g *grants) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
 	return n, err
 }
 
+func (g *grants) ClaimOnce(ctx context.Context, gr grant.Grant) error {
+	ctx, sp := storeSpan(ctx, g.t, "grants", "ClaimOnce")
+	err := g.s.ClaimOnce(ctx, gr)
+	end(sp, err)
+	return err
+}
+
 // grantsKinds is grants over a store that also revokes by session kind.
 type grantsKinds struct {
 	*grants

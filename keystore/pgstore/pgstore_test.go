@@ -183,7 +183,8 @@ func TestSchema(t *testing.T) {
 	}
 	insert := `INSERT INTO grants (id, kind, client_id, subject, family_id, session_id, data, created, expires)
 		VALUES ($1, $2, 'client', 'alice', 'fam', 'sess', '\x7b7d', now(), now() + interval '1 hour')`
-	for i, kind := range []string{sqlschema.GrantAuthorizationCode, sqlschema.GrantRefreshToken, sqlschema.GrantSession, sqlschema.GrantRevocation} {
+	for i, kind := range []string{sqlschema.GrantAuthorizationCode, sqlschema.GrantRefreshToken, sqlschema.GrantSession, sqlschema.GrantRevocation,
+		sqlschema.GrantJTI, sqlschema.GrantPushedRequest} {
 		if _, err := s.pool.Exec(ctx, insert, fmt.Sprint("h", i), kind); err != nil {
 			t.Errorf("insert grant of kind %s: %v", kind, err)
 		}
