@@ -73,21 +73,29 @@ func UseOnce(ctx context.Context, s Store, id string, now, exp time.Time) error 
 // Because the identifiers live in the store, a replay at another instance
 // sharing it is refused too.
 type ReplayCache struct {
-	store Store
-	now   func() time.Time
+	store     Store
+	namespace string
+	now       func() time.Time
 }
 
 // NewReplayCache returns a ReplayCache over s whose clock is now (nil
-// means time.Now).
-func NewReplayCache(s Store, now func() time.Time) *ReplayCache {
+// means time.Now). With a namespace (OnceClientAssertion, OnceDPoPProof,
+// OnceRequestObject), the id a caller gives is stored as the hash of the
+// namespace and the id, so verifiers that derive their ids alike (a hash
+// of client and jti) never share one; with "", the id is stored as given
+// (make it with [OnceID]).
+func NewReplayCache(s Store, namespace string, now func() time.Time) *ReplayCache {
 	if now == nil {
 		now = time.Now
 	}
-	return &ReplayCache{store: s, now: now}
+	return &ReplayCache{store: s, namespace: namespace, now: now}
 }
 
 // UseOnce is [UseOnce] at the cache's clock: ErrReplayed if id was used
 // before and has not expired.
 func (c *ReplayCache) UseOnce(ctx context.Context, id string, exp time.Time) error {
+	if c.namespace != "" {
+		id = HashHandle(c.namespace + "\x00" + id)
+	}
 	return UseOnce(ctx, c.store, id, c.now(), exp)
 }

@@ -24,7 +24,7 @@ var _ replayCache = (*grant.ReplayCache)(nil)
 func TestReplayCacheUsesItsClock(t *testing.T) {
 	st := memstore.New()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	var c replayCache = grant.NewReplayCache(st, func() time.Time { return now })
+	var c replayCache = grant.NewReplayCache(st, "", func() time.Time { return now })
 	id := grant.OnceID(grant.OnceDPoPProof, "jkt", "j1")
 	exp := now.Add(time.Minute)
 	if err := c.UseOnce(t.Context(), id, exp); err != nil {
@@ -39,6 +39,29 @@ func TestReplayCacheUsesItsClock(t *testing.T) {
 	}
 	if err := c.UseOnce(t.Context(), id, exp.Add(time.Minute)); err != nil {
 		t.Fatalf("after exp, with a new exp: %v", err)
+	}
+}
+
+// TestReplayCacheNamespaces: one id in two namespaces is two identifiers,
+// each refused on its second use.
+func TestReplayCacheNamespaces(t *testing.T) {
+	st := memstore.New()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	assertions := grant.NewReplayCache(st, grant.OnceClientAssertion, clock)
+	proofs := grant.NewReplayCache(st, grant.OnceDPoPProof, clock)
+	for _, c := range []*grant.ReplayCache{assertions, proofs} {
+		if err := c.UseOnce(t.Context(), "same-id", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*grant.ReplayCache{assertions, proofs} {
+		if err := c.UseOnce(t.Context(), "same-id", now.Add(time.Minute)); !errors.Is(err, grant.ErrReplayed) {
+			t.Fatalf("replay: %v, want ErrReplayed", err)
+		}
+	}
+	if _, err := st.Grant(t.Context(), "same-id"); !errors.Is(err, grant.ErrNotFound) {
+		t.Fatalf("a namespaced id was stored as given: %v", err)
 	}
 }
 

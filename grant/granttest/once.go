@@ -241,10 +241,10 @@ func ReplayedAcrossHandles(t *testing.T, stores ...grant.Store) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	clock := func() time.Time { return now }
 	id := grant.OnceID(grant.OnceClientAssertion, "app", "jti-at-first")
-	if err := grant.NewReplayCache(stores[0], clock).UseOnce(t.Context(), id, now.Add(time.Minute)); err != nil {
+	if err := grant.NewReplayCache(stores[0], "", clock).UseOnce(t.Context(), id, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := grant.NewReplayCache(stores[1], clock).UseOnce(t.Context(), id, now.Add(time.Minute)); !errors.Is(err, grant.ErrReplayed) {
+	if err := grant.NewReplayCache(stores[1], "", clock).UseOnce(t.Context(), id, now.Add(time.Minute)); !errors.Is(err, grant.ErrReplayed) {
 		t.Fatalf("the identifier replayed through a second handle: %v, want ErrReplayed", err)
 	}
 	UseOnceConcurrent(t, now, stores...)
