@@ -193,21 +193,12 @@ type Store interface {
 	// ErrExists if an id is taken; ErrInvalid if sess is not a session or
 	// code is not a code of it.
 	StartSession(ctx context.Context, end, sess, code Grant) error
-	// ClaimOnce stores g, a KindJTI grant, unless a grant with its id
-	// exists that is not a KindJTI grant expired at g.Created: then
-	// nothing changes and the error is ErrExists. A KindJTI grant expired
-	// at g.Created is replaced by g in the same atomic step, so an
-	// identifier may be used again once its token expired even before the
-	// cleaner removed the row. Concurrent claims of one id, from any
-	// process sharing the store, succeed exactly once. ErrInvalid if g
-	// fails Validate or is not a KindJTI grant. Use it through [UseOnce].
-	ClaimOnce(ctx context.Context, g Grant) error
 }
 
 // CleanBatch is the most rows DeleteExpired deletes in one transaction.
 const CleanBatch = 500
 
-// ValidateClaim checks what [Store.ClaimOnce] requires of g.
+// ValidateClaim checks what [OnceClaimer.ClaimOnce] requires of g.
 func ValidateClaim(g Grant) error {
 	if err := g.Validate(); err != nil {
 		return err

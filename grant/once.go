@@ -23,6 +23,35 @@ const (
 // nbf).
 const MaxOnceLifetime = time.Hour
 
+// OnceClaimer is implemented by stores that claim one-time identifiers
+// atomically; every store in this module implements it. [UseOnce] uses it
+// when its store does (see [ClaimOnce]).
+type OnceClaimer interface {
+	// ClaimOnce stores g, a KindJTI grant, unless a grant with its id
+	// exists that is not a KindJTI grant expired at g.Created: then
+	// nothing changes and the error is ErrExists. A KindJTI grant expired
+	// at g.Created is replaced by g in the same atomic step, so an
+	// identifier may be used again once its token expired even before the
+	// cleaner removed the row. Concurrent claims of one id, from any
+	// process sharing the store, succeed exactly once. ErrInvalid if g
+	// fails [ValidateClaim].
+	ClaimOnce(ctx context.Context, g Grant) error
+}
+
+// ClaimOnce claims the one-time identifier g (a KindJTI grant) in s: with
+// s's own ClaimOnce when s is an [OnceClaimer], else with CreateGrant, so
+// that an identifier whose earlier use expired stays refused (ErrExists)
+// until the [Cleaner] deleted its row: safe, only later than needed.
+func ClaimOnce(ctx context.Context, s Store, g Grant) error {
+	if c, ok := s.(OnceClaimer); ok {
+		return c.ClaimOnce(ctx, g)
+	}
+	if err := ValidateClaim(g); err != nil {
+		return err
+	}
+	return s.CreateGrant(ctx, g)
+}
+
 // OnceID returns the grant id under which a one-time identifier jti of
 // namespace (OnceClientAssertion, OnceDPoPProof, OnceRequestObject) is
 // remembered: the hash of namespace, scope and jti. scope is whose
@@ -40,8 +69,8 @@ func OnceID(namespace, scope, jti string) string {
 // succeeds.
 //
 // An identifier whose exp has passed may be used again: the row of its
-// earlier use is replaced in the same atomic step ([Store.ClaimOnce]),
-// even before the [Cleaner] deleted it, since a token carrying it would be
+// earlier use is replaced in the same atomic step ([OnceClaimer], which
+// every store of this module is), even before the [Cleaner] deleted it, since a token carrying it would be
 // refused as expired anyway (RFC 7523 §3 asks to remember a jti only
 // while its token is valid).
 //
@@ -57,7 +86,7 @@ func UseOnce(ctx context.Context, s Store, id string, now, exp time.Time) error 
 		return errors.Join(ErrInvalid, fmt.Errorf("grant: use once: exp is %s after now, more than %s: bound the token's lifetime before remembering its identifier",
 			exp.Sub(now).Round(time.Second), MaxOnceLifetime))
 	}
-	err := s.ClaimOnce(ctx, Grant{ID: id, Kind: KindJTI, Created: now, Expires: exp})
+	err := ClaimOnce(ctx, s, Grant{ID: id, Kind: KindJTI, Created: now, Expires: exp})
 	if errors.Is(err, ErrExists) {
 		return ErrReplayed
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/grant/granttest"
 	"github.com/signet-id/signet/keystore/memstore"
 )
 
@@ -114,4 +115,39 @@ func TestCleanerRemovesOnceAndPushed(t *testing.T) {
 			}
 		}
 	})
+}
+
+// plainStore is a grant.Store without ClaimOnce, as a store from outside
+// this module may be.
+type plainStore struct{ grant.Store }
+
+// TestUseOnceWithoutClaimer: on a store that is no OnceClaimer, UseOnce
+// still refuses replays (also concurrent ones) through CreateGrant, and
+// an identifier whose use expired is usable again once its row is
+// deleted.
+func TestUseOnceWithoutClaimer(t *testing.T) {
+	st := plainStore{memstore.New()}
+	if _, ok := any(st).(grant.OnceClaimer); ok {
+		t.Fatal("the fixture claims")
+	}
+	ctx := t.Context()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	granttest.UseOnceConcurrent(t, now, st)
+	id := grant.OnceID(grant.OnceClientAssertion, "app", "j")
+	exp := now.Add(time.Minute)
+	if err := grant.UseOnce(ctx, st, id, now, exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := grant.UseOnce(ctx, st, id, exp, exp.Add(time.Minute)); !errors.Is(err, grant.ErrReplayed) {
+		t.Fatalf("at exp, the row still stored: %v, want ErrReplayed", err)
+	}
+	if _, err := st.DeleteExpired(ctx, exp.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := grant.UseOnce(ctx, st, id, exp.Add(time.Second), exp.Add(time.Minute)); err != nil {
+		t.Fatalf("after the row was deleted: %v", err)
+	}
+	if err := grant.ClaimOnce(ctx, st, granttest.Grant("code", now)); !errors.Is(err, grant.ErrInvalid) {
+		t.Fatalf("ClaimOnce of a code: %v, want ErrInvalid", err)
+	}
 }

@@ -74,13 +74,15 @@ func useOnce(t *testing.T, s grant.Store, now time.Time) {
 	}
 	// ClaimOnce stores identifiers only.
 	notJTI := Grant("claim-code", now)
-	if err := s.ClaimOnce(ctx, notJTI); !errors.Is(err, grant.ErrInvalid) {
+	if err := grant.ClaimOnce(ctx, s, notJTI); !errors.Is(err, grant.ErrInvalid) {
 		t.Errorf("ClaimOnce of a code: %v, want ErrInvalid", err)
 	}
 }
 
 // useOnceAfterExpiry: once its token expired, an identifier may be used
-// again though its row is still stored; the row then holds the new use.
+// again though its row is still stored (in a grant.OnceClaimer; in
+// another store only once DeleteExpired removed the row); the row then
+// holds the new use.
 func useOnceAfterExpiry(t *testing.T, s grant.Store, now time.Time) {
 	ctx := t.Context()
 	id := grant.OnceID(grant.OnceDPoPProof, "jkt", "reused")
@@ -90,6 +92,14 @@ func useOnceAfterExpiry(t *testing.T, s grant.Store, now time.Time) {
 	}
 	if err := grant.UseOnce(ctx, s, id, exp.Add(-time.Microsecond), exp.Add(time.Minute)); !errors.Is(err, grant.ErrReplayed) {
 		t.Fatalf("a microsecond before exp: %v, want ErrReplayed", err)
+	}
+	if _, ok := s.(grant.OnceClaimer); !ok {
+		if err := grant.UseOnce(ctx, s, id, exp, exp.Add(time.Minute)); !errors.Is(err, grant.ErrReplayed) {
+			t.Fatalf("at exp, the row still stored, without ClaimOnce: %v, want ErrReplayed", err)
+		}
+		if _, err := s.DeleteExpired(ctx, exp.Add(time.Microsecond)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := grant.UseOnce(ctx, s, id, exp, exp.Add(time.Minute)); err != nil {
 		t.Fatalf("at exp: %v, want the identifier usable again", err)
@@ -104,8 +114,9 @@ func useOnceAfterExpiry(t *testing.T, s grant.Store, now time.Time) {
 
 // UseOnceConcurrent uses one identifier from 32 goroutines through stores
 // (handles on the same backing storage, used in turn): exactly one
-// succeeds, every other sees ErrReplayed. Then the same for an identifier
-// whose earlier use expired: exactly one replaces it.
+// succeeds, every other sees ErrReplayed. Then, in a grant.OnceClaimer,
+// the same for an identifier whose earlier use expired: exactly one
+// replaces it.
 func UseOnceConcurrent(t *testing.T, now time.Time, stores ...grant.Store) {
 	t.Helper()
 	ctx := t.Context()
@@ -129,6 +140,9 @@ func UseOnceConcurrent(t *testing.T, now time.Time, stores ...grant.Store) {
 		}
 	}
 	race(grant.OnceID(grant.OnceDPoPProof, "jkt", "race"), now)
+	if _, ok := stores[0].(grant.OnceClaimer); !ok {
+		return // without ClaimOnce, an expired use stays until deleted
+	}
 	old := grant.OnceID(grant.OnceClientAssertion, "app", "expired-race")
 	if err := grant.UseOnce(ctx, stores[0], old, now.Add(-time.Hour), now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"github.com/signet-id/signet/grant"
 )
 
+var _ grant.OnceClaimer = (*Store)(nil)
+
 // ClaimOnce stores g, a one-time identifier, unless its id is taken by a
 // grant other than an identifier expired at g.Created, which the same
 // statement replaces. Writes are serialized, so concurrent claims of one
