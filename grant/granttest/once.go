@@ -2,6 +2,7 @@ package granttest
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -281,4 +282,24 @@ func UpgradedTakesNewKinds(t *testing.T, s grant.Store, legacy []grant.Grant, ro
 	if err := s.CreateGrant(ctx, par); err != nil {
 		t.Errorf("a pushed request after the upgrade: %v", err)
 	}
+}
+
+// BenchmarkUseOnce measures grant.UseOnce of fresh identifiers on s from
+// 8 goroutines per CPU (concurrent token requests): the store write a
+// private_key_jwt assertion or a DPoP proof adds to a token request. ns/op
+// is the inverse of the throughput, not one call's latency.
+func BenchmarkUseOnce(b *testing.B, s grant.Store) {
+	now := time.Now()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := grant.OnceID(grant.OnceDPoPProof, "bench", strconv.FormatInt(n.Add(1), 36))
+			if err := grant.UseOnce(b.Context(), s, id, now, now.Add(time.Minute)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

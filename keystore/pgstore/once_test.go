@@ -74,3 +74,8 @@ func TestUpgradeFromVersion3KeepsGrants(t *testing.T) {
 		t.Error("the upgraded check accepts kind 'bogus'")
 	}
 }
+
+func BenchmarkUseOnce(b *testing.B) {
+	_, dsn := newSchema(b)
+	granttest.BenchmarkUseOnce(b, open(b, dsn))
+}

@@ -94,3 +94,12 @@ func TestUpgradeFromVersion3KeepsGrants(t *testing.T) {
 		t.Error("the upgraded check accepts kind 'bogus'")
 	}
 }
+
+func BenchmarkUseOnce(b *testing.B) {
+	s, err := Open(b.Context(), filepath.Join(b.TempDir(), "signet.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	granttest.BenchmarkUseOnce(b, s)
+}
