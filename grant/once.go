@@ -70,9 +70,9 @@ func OnceID(namespace, scope, jti string) string {
 //
 // An identifier whose exp has passed may be used again: the row of its
 // earlier use is replaced in the same atomic step ([OnceClaimer], which
-// every store of this module is), even before the [Cleaner] deleted it, since a token carrying it would be
-// refused as expired anyway (RFC 7523 §3 asks to remember a jti only
-// while its token is valid).
+// every store of this module is), even before the [Cleaner] deleted it,
+// since a token carrying it would be refused as expired anyway (RFC 7523
+// §3 asks to remember a jti only while its token is valid).
 //
 // exp must be after now and at most MaxOnceLifetime later: otherwise the
 // error wraps ErrExpired or ErrInvalid and nothing is stored. The row is
