@@ -28,8 +28,13 @@ type discoveryDoc struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
-	// RequestURIParameterSupported is always false: omitted, it means
-	// true (OpenID Connect Discovery 3), and Signet takes no request_uri.
+	// RequestParameterSupported is false: Signet takes no request
+	// objects (RFC 9101) yet; said explicitly for clients that assume.
+	RequestParameterSupported bool `json:"request_parameter_supported"`
+	// RequestURIParameterSupported is true with the login flows, for the
+	// request_uri PAR returns (par.go; no request object is fetched from
+	// a URL), else false: omitted, it would mean true (OpenID Connect
+	// Discovery 3).
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 
 	// The login flows (oidc.go), present only when they are served.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/fapi2"
 	"github.com/signet-id/signet/server/internal/granttype/clientcredentials"
 
 	"github.com/signet-id/signet/server/internal/clientauthn"
@@ -51,6 +52,10 @@ type client struct {
 	// authn is what client authentication needs (server/internal/clientauthn).
 	authn             clientauthn.Client
 	id                string
+	// fapi2: the client follows the FAPI 2.0 Security Profile
+	// (server/internal/fapi2): its tokens are signed with PS256, ES256 or
+	// EdDSA only, and it may not authenticate with a secret.
+	fapi2 bool
 	secrets           []*clientauth.Secret
 	clientCredentials bool
 	scopes            []string
@@ -138,6 +143,7 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 		cl := &client{
 			authn:             clientauthn.Client{ID: c.ID, Secrets: c.Secrets, Public: c.Public},
 			id:                c.ID,
+			fapi2:             c.FAPI2,
 			secrets:           c.Secrets,
 			clientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
 			scopes:            slices.Clone(c.Scopes),
@@ -259,6 +265,11 @@ func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oau
 			names[i] = r.name
 		}
 		return nil, oauth.InvalidTarget("the resources " + strings.Join(names, ", ") + " allow no common signing algorithm; request them in separate tokens")
+	}
+	if cl.fapi2 {
+		if g.algs = fapi2.Restrict(g.algs); len(g.algs) == 0 {
+			return nil, oauth.InvalidTarget("the requested resources allow no algorithm the FAPI 2.0 Security Profile accepts (PS256, ES256, EdDSA)")
+		}
 	}
 	return g, nil
 }

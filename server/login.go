@@ -31,7 +31,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 			s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The request's parameters are not valid URL encoding.")
 			return
 		}
-		req, e := s.checkAuthorize(s.reg.Load(), a)
+		req, e := s.checkPending(r, a)
 		if e != nil {
 			s.authorizeError(w, r, &a, e)
 			return
@@ -53,7 +53,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, ok := parseParams(body)
-	if !ok || p.dup("request", "csrf", "username", "password") != "" {
+	if !ok || p.dup("request", "csrf", "username", "password", "cancel") != "" {
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
 		return
 	}
@@ -62,7 +62,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
 		return
 	}
-	req, e := s.checkAuthorize(s.reg.Load(), a)
+	req, e := s.checkPending(r, a)
 	if e != nil {
 		s.authorizeError(w, r, &a, e)
 		return
@@ -70,6 +70,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	username, password := p.v["username"], p.v["password"]
 	if !csrfValid(r, p.v["csrf"], "login", req.encode()) {
 		s.renderLogin(w, r, req, http.StatusForbidden, msgFormExpired, username)
+		return
+	}
+	if p.v["cancel"] != "" {
+		// The user refuses (OpenID Connect Core 3.1.2.6): access_denied
+		// to the client, with state and iss; a pushed request is used up.
+		s.log.Info("sign-in cancelled", "client_id", req.clientID)
+		if s.usePending(w, r, req) {
+			s.authorizeError(w, r, &req.authzParams, redirectError("access_denied", "the user cancelled the sign-in"))
+		}
 		return
 	}
 	if username == "" || password == "" {
@@ -109,6 +118,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("signed in", "sub", u.subject, "client_id", req.clientID)
 	s.issueCode(w, r, req, sess)
+}
+
+// checkPending checks the login page's pending request a: a resolved
+// pushed request is read back from the store first (par.go).
+func (s *Server) checkPending(r *http.Request, a authzParams) (*authzRequest, *authzError) {
+	if a.requestURI != "" {
+		var e *authzError
+		if a, e = s.resolvePending(r.Context(), a); e != nil {
+			return nil, e
+		}
+	}
+	return s.checkAuthorize(s.reg.Load(), a)
 }
 
 // renderLogin shows the login form for req, with a CSRF token bound to it.

@@ -74,6 +74,13 @@ type Client struct {
 	// RedirectURIs and PostLogoutRedirectURIs are matched exactly.
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
+	// RequirePushedAuthorizationRequests refuses the client's plain
+	// authorization requests: it must push them (PAR, RFC 9126, par.go).
+	RequirePushedAuthorizationRequests bool
+	// FAPI2 makes the client follow the FAPI 2.0 Security Profile
+	// (securityProfile: fapi2; server/internal/fapi2): pushed requests,
+	// PKCE, private_key_jwt, DPoP, PS256/ES256/EdDSA only.
+	FAPI2 bool
 	// IdentityScopes lists the OpenID Connect scopes the client may
 	// request: openid, profile, email, offline_access.
 	IdentityScopes []string
@@ -146,6 +153,9 @@ type Config struct {
 	Grants grantstore.Store
 	// Users sign in on the login page; they need Grants.
 	Users []User
+	// RequirePushedAuthorizationRequests refuses every client's plain
+	// authorization requests (PAR, RFC 9126); discovery says so.
+	RequirePushedAuthorizationRequests bool
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration

@@ -104,6 +104,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	if e != nil {
 		return e
 	}
+	if e := s.profileAuthn(r, reg, ac.ID, ar.Used); e != nil {
+		return e
+	}
 	gr.Client = &reg.login[ac.ID].Client
 
 	resp, e := h.Handle(gr)
