@@ -50,12 +50,12 @@ type resource struct {
 
 type client struct {
 	// authn is what client authentication needs (server/internal/clientauthn).
-	authn             clientauthn.Client
-	id                string
+	authn clientauthn.Client
+	id    string
 	// fapi2: the client follows the FAPI 2.0 Security Profile
 	// (server/internal/fapi2): its tokens are signed with PS256, ES256 or
 	// EdDSA only, and it may not authenticate with a secret.
-	fapi2 bool
+	fapi2             bool
 	secrets           []*clientauth.Secret
 	clientCredentials bool
 	scopes            []string
