@@ -50,12 +50,9 @@ type resource struct {
 
 type client struct {
 	// authn is what client authentication needs (server/internal/clientauthn).
-	authn clientauthn.Client
-	id    string
-	// fapi2: the client follows the FAPI 2.0 Security Profile
-	// (server/internal/fapi2): its tokens are signed with PS256, ES256 or
-	// EdDSA only, and it may not authenticate with a secret.
-	fapi2             bool
+	authn             clientauthn.Client
+	id                string
+	fapi2             bool // FAPI 2.0 (server/internal/fapi2): PS256/ES256/EdDSA tokens, no secret
 	secrets           []*clientauth.Secret
 	clientCredentials bool
 	scopes            []string
