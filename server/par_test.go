@@ -113,7 +113,9 @@ func TestPARFlow(t *testing.T) {
 	if p.StatusCode != http.StatusCreated {
 		t.Fatalf("client_secret_post: %d %s", p.StatusCode, p.body)
 	}
-	var r struct{ RequestURI string `json:"request_uri"` }
+	var r struct {
+		RequestURI string `json:"request_uri"`
+	}
 	json.Unmarshal([]byte(p.body), &r)
 	if cb := e.callback(b.authorize(byReference("web", r.RequestURI)), webRedirect); cb.Get("code") == "" || cb.Get("state") != "second" {
 		t.Fatalf("signed in: %v", cb)
