@@ -8,6 +8,7 @@
 //	GET  {issuer path}/.well-known/openid-configuration/jwks   the JWK set (ETag, 304, Cache-Control)
 //	POST {issuer path}/connect/token                           the token endpoint
 //	GET, POST {issuer path}/connect/authorize                  authorization endpoint (code flow, PKCE S256)
+//	POST {issuer path}/connect/par                             pushed authorization requests (RFC 9126)
 //	GET, POST {issuer path}/account/login                      the login page
 //	GET, POST {issuer path}/connect/userinfo                   UserInfo (bearer access token)
 //	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets
@@ -55,6 +56,8 @@
 //	internal/granttype/refresh         refresh_token: rotation, reuse interval, family revocation
 //	internal/authorize                 authorize.Extension: checks at authorize, binds the code, checks at redemption
 //	internal/authorize/pkce            PKCE (RFC 7636), S256
+//	internal/fapi2                     the FAPI 2.0 Security Profile's run-time rules (securityProfile: fapi2)
+//	par.go                             PAR (RFC 9126): the endpoint, request_uri at authorize, the login page's pending reference
 //
 // The token endpoint (token.go) reads and parses the body, picks the
 // grant type's handler by grant_type (unknown: unsupported_grant_type,

@@ -22,7 +22,8 @@ var _ authorize.Extension = PKCE{}
 func (PKCE) Name() string { return "pkce" }
 
 // Authorize checks code_challenge and code_challenge_method: S256 only;
-// required for public clients and where r.RequirePKCE. It binds the challenge to the code.
+// required for public clients and where r.RequirePKCE (FAPI 2.0). It
+// binds the challenge to the code.
 func (PKCE) Authorize(r *authorize.Request) *authorize.Error {
 	challenge, method := r.Params["code_challenge"], r.Params["code_challenge_method"]
 	switch {
