@@ -191,8 +191,7 @@ func TestFAPI2Flow(t *testing.T) {
 }
 
 // TestFAPI2NoSecret: a FAPI 2.0 client that authenticates with a secret
-// is refused at the token, PAR and revocation endpoints, though the
-// secret is right.
+// is refused at the token and PAR endpoints, though the secret is right.
 func TestFAPI2NoSecret(t *testing.T) {
 	e := newFAPIEnv(t)
 	pushed := bankRequest()
@@ -207,10 +206,6 @@ func TestFAPI2NoSecret(t *testing.T) {
 			t.Errorf("%s: %s, want the fix named", name, p.body)
 		}
 	}
-	req, _ := http.NewRequest("POST", e.issuer+PathRevocation, strings.NewReader("token=x"))
-	req.Header.Set("Content-Type", formContentType)
-	req.SetBasicAuth("bank-secret", "bank-secret")
-	e.oauthErr(e.do(nil, req), http.StatusUnauthorized, "invalid_client")
 }
 
 // TestFAPI2ClientChecks: New refuses a FAPI 2.0 client whose ID tokens

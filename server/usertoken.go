@@ -59,14 +59,10 @@ func parseUserTokenRequest(body string) (userTokenRequest, *oauth.Error) {
 // alone for public ones (an empty Basic password counts as none).
 func (s *Server) authenticateClient(r *http.Request, clientID, secret string, hasSecret bool) (*client, *loginClient, *oauth.Error) {
 	reg := s.reg.Load()
-	ar := &clientauthn.Request{HTTP: r, ClientID: clientID, Secret: secret, HasSecret: hasSecret, Public: true,
-		Clients: reg, Dummies: reg.dummy}
-	ac, e := clientauthn.Authenticate(ar, s.clientMethods,
+	ac, e := clientauthn.Authenticate(&clientauthn.Request{HTTP: r, ClientID: clientID, Secret: secret, HasSecret: hasSecret, Public: true,
+		Clients: reg, Dummies: reg.dummy}, s.clientMethods,
 		"no client authentication; send client_id (public clients) or authenticate with a client secret")
 	if e != nil {
-		return nil, nil, e
-	}
-	if e := s.profileAuthn(r, reg, ac.ID, ar.Used); e != nil {
 		return nil, nil, e
 	}
 	return reg.clients[ac.ID], reg.login[ac.ID], nil
