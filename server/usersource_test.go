@@ -399,7 +399,9 @@ func TestUserSourceConfig(t *testing.T) {
 	clients, resources := loginClients(t)
 	base := Config{Issuer: "https://signet.example.com", Keys: newFakeKeys(t), Clients: clients, APIResources: resources}
 	for name, mod := range map[string]func(*Config){
-		"source and users": func(c *Config) { c.Grants, c.Users, c.UserSource = newLoginEnv(t).store, loginUsers(t), newFakeSource() },
+		"source and users": func(c *Config) {
+			c.Grants, c.Users, c.UserSource = newLoginEnv(t).store, loginUsers(t), newFakeSource()
+		},
 		"source, no grants": func(c *Config) { c.UserSource = newFakeSource() },
 		"login, no grants":  func(c *Config) { c.Login = &testLoginUI{} },
 	} {
