@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -31,7 +32,10 @@ import (
 //     server's login budgets count every guess (or count them yourself);
 //   - end a sign-in only on a POST ([LoginRequest.Posted]): Complete
 //     refuses anything else, so a link on another site cannot sign a
-//     browser in (login CSRF);
+//     browser in (login CSRF). A sign-in that leaves the site (an
+//     upstream identity provider) carries [LoginRequest.Continuation]
+//     through the round trip and ends on the way back with
+//     [Server.ResumeLogin], which checks that it is the same browser;
 //   - escape what it shows: the client id, the scopes and login_hint are
 //     the request's, typed by anyone.
 //
@@ -63,6 +67,10 @@ var (
 	// ErrNotPosted: a password is checked only on a POST of the login
 	// form that the server verified (LoginRequest.Posted).
 	ErrNotPosted = errors.New("server: passwords are checked only on a POST of the login form")
+	// ErrInvalidContinuation: ResumeLogin was given a continuation that is
+	// malformed, made for another browser, or whose authorization request
+	// is no longer valid.
+	ErrInvalidContinuation = errors.New("server: the sign-in cannot be resumed")
 )
 
 // TooManyAttemptsError is ErrTooManyAttempts with the wait.
@@ -115,9 +123,17 @@ func (lr *LoginRequest) HiddenFields() url.Values {
 }
 
 // Posted reports whether r is a POST of the login form whose CSRF token
-// the server verified: the only request on which CheckPassword and
-// Complete act.
+// the server verified, or a request resumed with Server.ResumeLogin: the
+// only requests on which CheckPassword and Complete act.
 func (lr *LoginRequest) Posted() bool { return lr.posted }
+
+// Continuation returns an opaque value that resumes this sign-in in a
+// later request of the same browser (Server.ResumeLogin): for a sign-in
+// that leaves the site and comes back, such as a redirect to an upstream
+// identity provider and its answer. Carry it in the upstream request's
+// state. It is bound to this browser (an HMAC under its CSRF cookie), so
+// another browser cannot resume it.
+func (lr *LoginRequest) Continuation() string { return lr.csrf + "." + lr.ID() }
 
 // CheckPassword checks username and password with the server's user
 // source (Config.UserSource, or the built-in users) under the server's
@@ -197,6 +213,40 @@ func (lr *LoginRequest) Cancel(w http.ResponseWriter, r *http.Request) {
 	lr.s.authorizeError(w, r, &lr.req.authzParams, redirectError("access_denied", "the user cancelled the sign-in"))
 }
 
+// ResumeLogin returns the sign-in that continuation (a
+// LoginRequest.Continuation) names, when r comes from the browser it was
+// made for, ready to end with Complete or Cancel: on the application's
+// own route, outside the login path (an upstream provider's redirect
+// back). The authorization request is checked again, as the clients may
+// have been reloaded since. Any failure is ErrInvalidContinuation.
+func (s *Server) ResumeLogin(r *http.Request, continuation string) (*LoginRequest, error) {
+	if s.oidc == nil {
+		return nil, fmt.Errorf("%w: the login flows are off (Config.Grants is nil)", ErrInvalidContinuation)
+	}
+	token, id, ok := strings.Cut(continuation, ".")
+	if !ok {
+		return nil, fmt.Errorf("%w: malformed", ErrInvalidContinuation)
+	}
+	a, ok := parseAuthorizeRequest(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: malformed", ErrInvalidContinuation)
+	}
+	req, e := s.checkAuthorize(s.reg.Load(), a)
+	if e != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidContinuation, e.desc)
+	}
+	if !csrfValid(r, token, "login", req.encode()) {
+		return nil, fmt.Errorf("%w: it was made for another browser, or its cookie expired", ErrInvalidContinuation)
+	}
+	return s.loginRequest(req, token, true), nil
+}
+
+// loginRequest is the LoginRequest of req with the CSRF token csrf.
+func (s *Server) loginRequest(req *authzRequest, csrf string, posted bool) *LoginRequest {
+	return &LoginRequest{ClientID: req.clientID, Scopes: slices.Clone(req.scopes),
+		LoginHint: req.loginHint, Prompt: req.prompt, s: s, req: req, csrf: csrf, posted: posted}
+}
+
 // serveLoginUI hands req to the application's login page; posted: r is a
 // POST whose CSRF token was verified.
 func (s *Server) serveLoginUI(w http.ResponseWriter, r *http.Request, req *authzRequest, posted bool) {
@@ -212,8 +262,7 @@ func (s *Server) serveLoginUI(w http.ResponseWriter, r *http.Request, req *authz
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	s.oidc.loginUI.ServeLogin(w, r, &LoginRequest{ClientID: req.clientID, Scopes: slices.Clone(req.scopes),
-		LoginHint: req.loginHint, Prompt: req.prompt, s: s, req: req, csrf: csrfToken(key, "login", req.encode()), posted: posted})
+	s.oidc.loginUI.ServeLogin(w, r, s.loginRequest(req, csrfToken(key, "login", req.encode()), posted))
 }
 
 // postLoginUI checks a POST to the login path when the application has

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -418,4 +420,52 @@ func TestUserSourceConfig(t *testing.T) {
 	if err := e.s.SetUsers(nil); err != nil {
 		t.Fatalf("SetUsers(nil) with a custom source: %v", err)
 	}
+}
+
+// TestResumeLogin: a sign-in that leaves the site (an upstream identity
+// provider) ends on the application's own route with ResumeLogin and
+// Complete: only in the browser the continuation was made for, and not
+// once it is altered.
+func TestResumeLogin(t *testing.T) {
+	ui := &testLoginUI{}
+	e := newLoginEnv(t, withLoginUI(ui))
+	b := e.browser()
+	b.get(b.authorize(spaRequest("state", "st-up")).Header.Get("Location"))
+	cont := ui.last.Load().Continuation()
+
+	// The upstream's redirect back, to the application's route, from a
+	// browser: its cookies and the continuation (from the state).
+	back := func(c *browser, continuation string) (*LoginRequest, error) {
+		r, _ := http.NewRequest("GET", e.issuer+"/app/upstream-callback", nil)
+		u, _ := url.Parse(e.issuer + "/")
+		for _, ck := range c.c.Jar.Cookies(u) {
+			r.AddCookie(ck)
+		}
+		return e.s.ResumeLogin(r, continuation)
+	}
+	other := e.browser()
+	other.get(other.authorize(spaRequest()).Header.Get("Location"))
+	for name, try := range map[string]func() (*LoginRequest, error){
+		"another browser": func() (*LoginRequest, error) { return back(other, cont) },
+		"altered request": func() (*LoginRequest, error) { return back(b, strings.Replace(cont, "st-up", "st-xx", 1)) },
+		"malformed":       func() (*LoginRequest, error) { return back(b, "no-dot") },
+	} {
+		if lr, err := try(); !errors.Is(err, ErrInvalidContinuation) || lr != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+
+	lr, err := back(b, cont)
+	if err != nil || !lr.Posted() || lr.ClientID != "spa" {
+		t.Fatalf("resume: %v %+v", err, lr)
+	}
+	r, _ := http.NewRequest("GET", e.issuer+"/app/upstream-callback", nil)
+	w := httptest.NewRecorder()
+	lr.Complete(w, r, aliceSub)
+	loc, _ := url.Parse(w.Header().Get("Location"))
+	if w.Code != http.StatusFound || loc.Query().Get("state") != "st-up" || loc.Query().Get("code") == "" ||
+		!strings.Contains(w.Header().Get("Set-Cookie"), sessionCookie+"=") {
+		t.Fatalf("Complete after resume: %d %v", w.Code, w.Header())
+	}
+	e.tokens(e.exchange(loc.Query().Get("code"), verifierForSPA))
 }
