@@ -25,9 +25,10 @@ import (
 // (POST): [LoginRequest.Complete] with the subject who signed in, or
 // [LoginRequest.Cancel]. What the app must do to stay safe:
 //
-//   - post the form to [LoginRequest.Action] with the inputs of
-//     [LoginRequest.HiddenFields] (they carry the pending request and the
-//     CSRF token that binds it to this browser);
+//   - post the form (application/x-www-form-urlencoded) to
+//     [LoginRequest.Action] with the inputs of [LoginRequest.HiddenFields]
+//     (they carry the pending request and the CSRF token that binds it to
+//     this browser); r.Body still holds the whole form;
 //   - check passwords with [LoginRequest.CheckPassword], so that the
 //     server's login budgets count every guess (or count them yourself);
 //   - end a sign-in only on a POST ([LoginRequest.Posted]): Complete
