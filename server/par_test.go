@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -357,5 +358,56 @@ func TestPARAcrossInstances(t *testing.T) {
 	target.Store(1)
 	if cb := e.callback(b.submitLogin(lp.body, "alice", alicePassword), webRedirect); cb.Get("code") == "" {
 		t.Fatalf("sign-in at instance 1: %v", cb)
+	}
+}
+
+// TestPARLoginUI: with the application's own login page, a pushed
+// request reaches it by reference too; Complete issues one code, Cancel
+// returns access_denied and uses the request up, and a continuation
+// resumes it (ResumeLogin).
+func TestPARLoginUI(t *testing.T) {
+	ui := &testLoginUI{}
+	e := newLoginEnv(t, withLoginUI(ui))
+	b := e.browser()
+	lp := b.get(b.authorize(byReference("web", e.pushed(webRequest()))).Header.Get("Location"))
+	if lr := ui.last.Load(); lp.StatusCode != 200 || lr.ClientID != "web" || !strings.Contains(lr.ID(), "request_uri=") {
+		t.Fatalf("custom page: %d %s", lp.StatusCode, lp.body)
+	}
+	if cb := e.callback(b.submitLogin(lp.body, "alice", alicePassword), webRedirect); cb.Get("code") == "" || cb.Get("state") != "pushed-state" {
+		t.Fatalf("complete: %v", cb)
+	}
+	pageErrorCode(t, b.submitLogin(lp.body, "alice", alicePassword), "invalid_request_uri")
+
+	c := e.browser()
+	lp = c.get(c.authorize(byReference("web", e.pushed(webRequest("state", "to-cancel")))).Header.Get("Location"))
+	cont := ui.last.Load().Continuation()
+	f := formFields(t, lp.body)
+	f.Set("cancel", "1")
+	if cb := e.callback(c.post(e.issuer+PathLogin, f), webRedirect); cb.Get("error") != "access_denied" || cb.Get("state") != "to-cancel" {
+		t.Fatalf("cancel: %v", cb)
+	}
+	r, _ := http.NewRequest("GET", e.issuer+"/app/upstream-callback", nil)
+	for _, ck := range c.c.Jar.Cookies(mustURL(t, e.issuer+"/")) {
+		r.AddCookie(ck)
+	}
+	if _, err := e.s.ResumeLogin(r, cont); !errors.Is(err, ErrInvalidContinuation) {
+		t.Fatalf("resuming a cancelled pushed request: %v", err)
+	}
+
+	d := e.browser()
+	d.get(d.authorize(byReference("web", e.pushed(webRequest("state", "resumed")))).Header.Get("Location"))
+	cont = ui.last.Load().Continuation()
+	r, _ = http.NewRequest("GET", e.issuer+"/app/upstream-callback", nil)
+	for _, ck := range d.c.Jar.Cookies(mustURL(t, e.issuer+"/")) {
+		r.AddCookie(ck)
+	}
+	lr, err := e.s.ResumeLogin(r, cont)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	w := httptest.NewRecorder()
+	lr.Complete(w, r, aliceSub)
+	if loc, _ := url.Parse(w.Header().Get("Location")); loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "resumed" {
+		t.Fatalf("Complete after resume: %d %v", w.Code, w.Header())
 	}
 }
