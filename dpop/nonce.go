@@ -109,4 +109,3 @@ func (n *Nonces) make(idx uint64) []byte {
 	m.Write(out)
 	return m.Sum(out)
 }
-
