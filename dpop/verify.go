@@ -452,3 +452,13 @@ func quoteOrMissing(s *string) string {
 	}
 	return fmt.Sprintf("%q", clip(*s))
 }
+
+// ValidThumbprint reports whether s has the form of a SHA-256 JWK
+// thumbprint in base64url (43 characters), as dpop_jkt and cnf.jkt do.
+func ValidThumbprint(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil
+}

@@ -364,3 +364,17 @@ func TestAccessTokenHash(t *testing.T) {
 		t.Errorf("ath %s", got)
 	}
 }
+
+func TestValidThumbprint(t *testing.T) {
+	good := thumbOf(t, testKeys(t)["ES256"])
+	if !ValidThumbprint(good) {
+		t.Errorf("%s refused", good)
+	}
+	// The last of 43 characters holds 4 bits and 2 zero bits: B never
+	// ends a canonical encoding.
+	for _, s := range []string{"", good[:42], good + "A", good[:42] + "=", good[:42] + "+", good[:42] + "B"} {
+		if ValidThumbprint(s) {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
