@@ -96,6 +96,8 @@ type Config struct {
 	Users []User
 	// Limits are the abuse budgets (limits), defaults applied.
 	Limits Limits
+	// DPoP is how DPoP proofs are checked (dpop), defaults applied.
+	DPoP DPoP
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -202,6 +204,10 @@ type Client struct {
 	// may call discovery, the JWKS, token, userinfo and revocation from
 	// JavaScript: scheme://host[:port], as browsers send them.
 	AllowedCORSOrigins []string
+	// RequireDPoP (requireDPoP) refuses the client's token requests
+	// without a DPoP proof, so every token it gets is DPoP-bound (RFC
+	// 9449), and refuses its tokens presented as Bearer.
+	RequireDPoP bool
 }
 
 // ParseOptions controls [Parse].
@@ -314,6 +320,7 @@ type fileDoc struct {
 	Clients           []clientDoc       `yaml:"clients"`
 	Users             []userDoc         `yaml:"users"`
 	Limits            *limitsDoc        `yaml:"limits"`
+	DPoP              *dpopDoc          `yaml:"dpop"`
 }
 
 type storageDoc struct {
@@ -396,4 +403,5 @@ type clientDoc struct {
 	IdentityTokenLifetime                 *Duration `yaml:"identityTokenLifetime"`
 	RefreshTokenReuseInterval             *Duration `yaml:"refreshTokenReuseInterval"`
 	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
+	RequireDPoP                           bool      `yaml:"requireDPoP"`
 }

@@ -98,6 +98,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveLimits(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveDPoP(d, c); err != nil {
+		return nil, err
+	}
 	c.warnHashingMemory()
 	return c, nil
 }
@@ -628,6 +631,7 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 			return err
 		}
 		cl.AllowedIdentityTokenSigningAlgorithms = algs
+		cl.RequireDPoP = cd.RequireDPoP
 		if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
 			return err
 		}
