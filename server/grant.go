@@ -55,6 +55,7 @@ type client struct {
 	clientCredentials bool
 	scopes            []string
 	lifetime          int64  // seconds
+	requireDPoP       bool   // refuse token requests without a DPoP proof
 	subJSON           []byte // ,"sub":"id","client_id":"id"
 	// def is the grant for a request with no scope and no resource, or
 	// defErr the error such a request gets.
@@ -142,6 +143,7 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			clientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
 			scopes:            slices.Clone(c.Scopes),
 			lifetime:          int64(c.AccessTokenLifetime / time.Second),
+			requireDPoP:       c.RequireDPoP,
 		}
 		cl.subJSON = append(cl.subJSON, `,"sub":`...)
 		cl.subJSON = oauth.AppendJSONString(cl.subJSON, c.ID)
