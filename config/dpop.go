@@ -60,6 +60,9 @@ func (p *parser) resolveDPoP(d *fileDoc, c *Config) error {
 		}
 		c.DPoP.ProofWindow = w
 	}
+	if c.DPoP.RequireNonce && c.Storage.Driver == DriverPostgres && len(c.Protection.Secrets) == 0 {
+		return p.at("dpop.requireNonce", "needs keyManagement.protection.secrets with the postgres store: every instance derives the nonce key from the first secret, so that a nonce from one is accepted by the others")
+	}
 	// The settings must make a verifier.
 	if _, err := dpop.New(dpop.Config{Algorithms: c.DPoP.AllowedSigningAlgorithms, Window: c.DPoP.ProofWindow}); err != nil {
 		return p.at("dpop", "%v", err)

@@ -59,3 +59,19 @@ func TestDPoPErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDPoPNonceNeedsASharedSecret: with PostgreSQL (a cluster), nonces
+// need the protection secret their key is derived from.
+func TestDPoPNonceNeedsASharedSecret(t *testing.T) {
+	const pg = "issuer: https://a.example\nstorage: { driver: postgres, dsn: 'postgres://x/y' }\n"
+	_, err := parse(t, pg+"keyManagement: { protection: { enabled: false } }\ndpop: { requireNonce: true }\n", nil)
+	if err == nil || !strings.Contains(err.Error(), "dpop.requireNonce: needs keyManagement.protection.secrets") {
+		t.Fatalf("postgres without secrets: %v", err)
+	}
+	if _, err := parse(t, pg+"keyManagement: { protection: { secrets: [abcdefghijklmnopq] } }\ndpop: { requireNonce: true }\n", nil); err != nil {
+		t.Fatalf("postgres with a secret: %v", err)
+	}
+	if _, err := parse(t, pg+"keyManagement: { protection: { enabled: false } }\n", nil); err != nil {
+		t.Fatalf("postgres without secrets and without nonces: %v", err)
+	}
+}
