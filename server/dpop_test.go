@@ -289,6 +289,18 @@ func TestDPoPNonce(t *testing.T) {
 	if r.StatusCode != 200 || r.Header.Get("DPoP-Nonce") != nonce {
 		t.Fatalf("with the nonce: %d %s (nonce %q)", r.StatusCode, r.body, r.Header.Get("DPoP-Nonce"))
 	}
+	// userinfo asks for the nonce too (401 use_dpop_nonce, DPoP-Nonce);
+	// with it the proof passes and the next check answers (this client
+	// token has no openid scope).
+	at := decode[tokenResponse](t, []byte(r.body)).AccessToken
+	ui := e.dpopUserinfo("DPoP", at, e.proof(p, "GET", PathUserinfo, dpop.ProofOptions{AccessToken: at}))
+	if ui.StatusCode != 401 || !strings.Contains(ui.Header.Get("WWW-Authenticate"), `error="use_dpop_nonce"`) || ui.Header.Get("DPoP-Nonce") != nonce {
+		t.Fatalf("userinfo without the nonce: %d %v", ui.StatusCode, ui.Header)
+	}
+	ui = e.dpopUserinfo("DPoP", at, e.proof(p, "GET", PathUserinfo, dpop.ProofOptions{AccessToken: at, Nonce: nonce}))
+	if ui.StatusCode != 403 || !strings.Contains(ui.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Fatalf("userinfo with the nonce: %d %v %s", ui.StatusCode, ui.Header, ui.body)
+	}
 	// Two periods later the nonce is stale: a new one is issued.
 	e.clock.Add(2 * dpop.DefaultNoncePeriod)
 	r = e.dpopToken(ccForm, e.proof(p, "POST", PathToken, dpop.ProofOptions{Nonce: nonce}), "poster", "poster-secret")

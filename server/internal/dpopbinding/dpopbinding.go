@@ -75,6 +75,16 @@ func (b *Binding) Nonce() string { return b.v.Nonce() }
 // the request has no DPoP header and the client does not require one
 // (required: clients[].requireDPoP). The proof's jti is recorded here.
 func (b *Binding) Token(ctx context.Context, r *http.Request, clientID string, required bool) (string, *oauth.Error) {
+	return b.Check(ctx, r, b.tokenURI, clientID, required)
+}
+
+// Check is Token for another endpoint whose public URL is uri: the
+// pushed authorization request endpoint (RFC 9449 section 10.1) calls it
+// once the client is authenticated and gives the thumbprint to the
+// dpop_jkt extension as authorize.Request.DPoPJKT, which binds the code.
+// Its errors are the token endpoint's (400 invalid_dpop_proof,
+// use_dpop_nonce with DPoP-Nonce).
+func (b *Binding) Check(ctx context.Context, r *http.Request, uri, clientID string, required bool) (string, *oauth.Error) {
 	raw, err := dpop.FromHeader(r.Header)
 	if errors.Is(err, dpop.ErrMissing) && !required {
 		return "", nil
@@ -85,7 +95,7 @@ func (b *Binding) Token(ctx context.Context, r *http.Request, clientID string, r
 	if err != nil {
 		return "", b.tokenError(clientID, err)
 	}
-	p, err := b.v.Verify(raw, dpop.Request{Method: r.Method, URI: b.tokenURI})
+	p, err := b.v.Verify(raw, dpop.Request{Method: r.Method, URI: uri})
 	if err == nil {
 		err = dpop.MarkUsed(ctx, b.replay, p)
 	}
@@ -133,7 +143,7 @@ func (b *Binding) Resource(ctx context.Context, r *http.Request, scheme, token, 
 
 // WriteChallenge answers a refused userinfo request: 401 with
 // WWW-Authenticate: DPoP (and DPoP-Nonce when nonces are required), or
-// 503 for a store failure. It reports whether err was a DPoP refusal.
+// 503 for a store failure.
 func (b *Binding) WriteChallenge(w http.ResponseWriter, err error) {
 	if dpop.ErrorCode(err) == "" {
 		b.log.Error("DPoP: recording the proof failed", "error", err)
