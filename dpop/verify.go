@@ -236,9 +236,32 @@ type header struct {
 	JWK json.RawMessage `json:"jwk"`
 }
 
-// privateMembers are the JWK members that carry private or symmetric key
-// material (RFC 7518 section 6).
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
+// jwkPrivate has the JWK members that carry private or symmetric key
+// material (RFC 7518 section 6; priv of ML-DSA and others).
+type jwkPrivate struct {
+	D    json.RawMessage `json:"d"`
+	P    json.RawMessage `json:"p"`
+	Q    json.RawMessage `json:"q"`
+	DP   json.RawMessage `json:"dp"`
+	DQ   json.RawMessage `json:"dq"`
+	QI   json.RawMessage `json:"qi"`
+	Oth  json.RawMessage `json:"oth"`
+	K    json.RawMessage `json:"k"`
+	Priv json.RawMessage `json:"priv"`
+}
+
+// name returns the first private member present, "" if none.
+func (j *jwkPrivate) name() string {
+	for _, m := range []struct {
+		n string
+		v json.RawMessage
+	}{{"d", j.D}, {"p", j.P}, {"q", j.Q}, {"dp", j.DP}, {"dq", j.DQ}, {"qi", j.QI}, {"oth", j.Oth}, {"k", j.K}, {"priv", j.Priv}} {
+		if m.v != nil {
+			return m.n
+		}
+	}
+	return ""
+}
 
 // claims are a proof's claims.
 type claims struct {
@@ -281,14 +304,15 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 	if len(h.JWK) == 0 || bytes.Equal(h.JWK, []byte("null")) {
 		return nil, fmt.Errorf("%w: there is no jwk header", ErrKey)
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(h.JWK, &members); err != nil {
+	if h.JWK[0] != '{' {
 		return nil, fmt.Errorf("%w: jwk is not a JSON object", ErrKey)
 	}
-	for _, m := range privateMembers {
-		if _, ok := members[m]; ok {
-			return nil, fmt.Errorf("%w (%q)", ErrPrivateKey, m)
-		}
+	var priv jwkPrivate
+	if err := json.Unmarshal(h.JWK, &priv); err != nil {
+		return nil, fmt.Errorf("%w: jwk: %v", ErrKey, err)
+	}
+	if m := priv.name(); m != "" {
+		return nil, fmt.Errorf("%w (%q)", ErrPrivateKey, m)
 	}
 
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])

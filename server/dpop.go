@@ -9,9 +9,10 @@ import (
 )
 
 // maxMemoryReplay bounds the proofs remembered by a server without a
-// grant store (client_credentials only): at the default window, 10,000
-// DPoP token requests a minute.
-const maxMemoryReplay = 10_000
+// grant store (client_credentials only): at the default window, 100,000
+// DPoP token requests a minute (about 20 MB); beyond, requests are
+// answered 503 rather than a proof accepted unrecorded.
+const maxMemoryReplay = 100_000
 
 // newDPoP makes the server's DPoP checks (server/internal/dpopbinding):
 // proofs at the token endpoint and userinfo, their jtis recorded in the
