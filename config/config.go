@@ -98,6 +98,11 @@ type Config struct {
 	Limits Limits
 	// DPoP is how DPoP proofs are checked (dpop), defaults applied.
 	DPoP DPoP
+	// RequirePushedAuthorizationRequests (requirePushedAuthorizationRequests)
+	// makes every client push its authorization requests (PAR, RFC 9126);
+	// discovery publishes it as require_pushed_authorization_requests.
+	// Client.RequirePushedAuthorizationRequests already includes it.
+	RequirePushedAuthorizationRequests bool
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -204,10 +209,21 @@ type Client struct {
 	// may call discovery, the JWKS, token, userinfo and revocation from
 	// JavaScript: scheme://host[:port], as browsers send them.
 	AllowedCORSOrigins []string
-	// RequireDPoP (requireDPoP) refuses the client's token requests
-	// without a DPoP proof, so every token it gets is DPoP-bound (RFC
-	// 9449), and refuses its tokens presented as Bearer.
+	// RequirePushedAuthorizationRequests is true when the client's
+	// authorization requests must be pushed (PAR, RFC 9126) and a plain
+	// one is refused: clients[].requirePushedAuthorizationRequests, the
+	// top-level requirePushedAuthorizationRequests, or securityProfile:
+	// fapi2.
+	RequirePushedAuthorizationRequests bool
+	// RequireDPoP is true when the client's tokens must be DPoP-bound
+	// (RFC 9449) and Bearer use is refused: clients[].requireDPoP or
+	// securityProfile: fapi2.
 	RequireDPoP bool
+	// SecurityProfile (securityProfile) is the profile the client follows:
+	// "" (none) or ProfileFAPI2. A fapi2 client's settings were checked
+	// against the profile; its AllowedIdentityTokenSigningAlgorithms lists
+	// only FAPI 2.0 algorithms (those Signet signs with, when not set).
+	SecurityProfile SecurityProfile
 }
 
 // ParseOptions controls [Parse].
@@ -321,6 +337,8 @@ type fileDoc struct {
 	Users             []userDoc         `yaml:"users"`
 	Limits            *limitsDoc        `yaml:"limits"`
 	DPoP              *dpopDoc          `yaml:"dpop"`
+	// RequirePushedAuthorizationRequests: every client must use PAR.
+	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }
 
 type storageDoc struct {
@@ -403,5 +421,8 @@ type clientDoc struct {
 	IdentityTokenLifetime                 *Duration `yaml:"identityTokenLifetime"`
 	RefreshTokenReuseInterval             *Duration `yaml:"refreshTokenReuseInterval"`
 	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
-	RequireDPoP                           bool      `yaml:"requireDPoP"`
+	// Pointers: an explicit false contradicts securityProfile: fapi2.
+	RequirePushedAuthorizationRequests *bool  `yaml:"requirePushedAuthorizationRequests"`
+	RequireDPoP                        *bool  `yaml:"requireDPoP"`
+	SecurityProfile                    string `yaml:"securityProfile"`
 }

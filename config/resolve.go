@@ -89,6 +89,7 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveAPIResources(d, c); err != nil {
 		return nil, err
 	}
+	c.RequirePushedAuthorizationRequests = d.RequirePushedAuthorizationRequests
 	if err := p.resolveClients(d, c); err != nil {
 		return nil, err
 	}
@@ -631,8 +632,10 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 			return err
 		}
 		cl.AllowedIdentityTokenSigningAlgorithms = algs
-		cl.RequireDPoP = cd.RequireDPoP
 		if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
+			return err
+		}
+		if err := p.resolveClientProfile(path, &cd, &cl, c); err != nil {
 			return err
 		}
 		cl.Digest = digest(cd)

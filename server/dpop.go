@@ -21,7 +21,7 @@ const maxMemoryReplay = 100_000
 func (s *Server) newDPoP(cfg Config) (*dpopbinding.Binding, error) {
 	var replay dpop.Replay
 	if cfg.Grants != nil {
-		replay = dpopbinding.StoreReplay{Store: cfg.Grants, Now: s.now}
+		replay = dpopbinding.NewStoreReplay(cfg.Grants, s.now)
 	} else {
 		m, err := dpop.NewMemoryReplay(maxMemoryReplay, s.now)
 		if err != nil {

@@ -7,6 +7,7 @@
 //
 // A proof's jti is recorded only after the rest of the request is
 // authenticated (the client at the token endpoint, the access token at
-// userinfo), in the grant store, so a replay at another instance of a
-// cluster is refused and unauthenticated requests store nothing.
+// userinfo), in the grant store (grant.UseOnce), so a replay at another
+// instance of a cluster is refused and unauthenticated requests store
+// nothing.
 package dpopbinding

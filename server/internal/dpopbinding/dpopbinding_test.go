@@ -22,7 +22,7 @@ func clock() time.Time { return now }
 
 func newBinding(t *testing.T, store grant.Store, secret []byte) *Binding {
 	t.Helper()
-	b, err := New(Config{Replay: StoreReplay{Store: store, Now: clock}, NonceSecret: secret, Now: clock,
+	b, err := New(Config{Replay: NewStoreReplay(store, clock), NonceSecret: secret, Now: clock,
 		TokenURI: "https://id.example.com/connect/token", UserinfoURI: "https://id.example.com/connect/userinfo"})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestStoreReplay(t *testing.T) {
 		t.Fatalf("replay at the other instance: %v", e)
 	}
 	// A proof that expired between verification and recording.
-	err := StoreReplay{Store: store, Now: clock}.UseOnce(context.Background(), "x", now)
+	err := NewStoreReplay(store, clock).UseOnce(context.Background(), "x", now)
 	if !errors.Is(err, dpop.ErrIssuedAt) {
 		t.Fatalf("expired: %v", err)
 	}

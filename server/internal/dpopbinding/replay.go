@@ -9,28 +9,29 @@ import (
 	"github.com/signet-id/signet/grant"
 )
 
-// StoreReplay records proof ids in the grant store, so that every
-// instance sharing it refuses a proof used at another: one row per
-// accepted proof, unique by id, until the proof expires (the grant
-// cleaner deletes it afterwards).
-//
-// The row is a revocation grant (a spent identifier) under the hash of
-// "dpop:" and the proof's id, which no access token's revocation id can
-// equal.
+// StoreReplay records proof ids in the grant store as one-time
+// identifiers (grant.UseOnce, namespace grant.OnceDPoPProof), so that
+// every instance sharing the store refuses a proof used at another: one
+// row per accepted proof, until the proof expires (the grant cleaner
+// deletes it afterwards).
 type StoreReplay struct {
-	Store grant.Store
-	Now   func() time.Time
+	cache *grant.ReplayCache
 }
 
-// UseOnce implements dpop.Replay.
+// NewStoreReplay returns a StoreReplay over s on clock now.
+func NewStoreReplay(s grant.Store, now func() time.Time) StoreReplay {
+	return StoreReplay{cache: grant.NewReplayCache(s, grant.OnceDPoPProof, now)}
+}
+
+// UseOnce implements dpop.Replay: grant.ErrReplayed is dpop.ErrReplayed,
+// and a proof that expired since it was verified is dpop.ErrIssuedAt.
 func (s StoreReplay) UseOnce(ctx context.Context, id string, exp time.Time) error {
-	now := s.Now()
-	if !exp.After(now) {
-		return dpop.ErrIssuedAt // expired since it was verified
-	}
-	err := s.Store.CreateGrant(ctx, grant.Grant{ID: grant.HashHandle("dpop:" + id), Kind: grant.KindRevocation, Created: now, Expires: exp})
-	if errors.Is(err, grant.ErrExists) {
+	err := s.cache.UseOnce(ctx, id, exp)
+	switch {
+	case errors.Is(err, grant.ErrReplayed):
 		return dpop.ErrReplayed
+	case errors.Is(err, grant.ErrExpired):
+		return dpop.ErrIssuedAt
 	}
 	return err
 }
