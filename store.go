@@ -145,6 +145,12 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 	clients := make([]server.Client, 0, len(cfg.Clients))
 	for _, c := range cfg.Clients {
 		api, identity := SplitScopes(c.AllowedScopes)
+		var dpopAlgs []string // a FAPI 2.0 client's proofs: PS256, ES256, EdDSA
+		if c.FAPI2() {
+			for _, a := range config.FAPI2SigningAlgorithms() {
+				dpopAlgs = append(dpopAlgs, string(a))
+			}
+		}
 		clients = append(clients, server.Client{
 			ID:                  c.ClientID,
 			Secrets:             c.Secrets,
@@ -162,6 +168,7 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
 			IDTokenLifetime:                       c.IdentityTokenLifetime,
 			RequireDPoP:                           c.RequireDPoP,
+			DPoPAlgorithms:                        dpopAlgs,
 		})
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))

@@ -2,6 +2,7 @@ package signet
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"testing"
 
@@ -39,7 +40,23 @@ func TestServerConfigDPoP(t *testing.T) {
 		t.Error("another protection secret gives the same nonce key")
 	case bytes.Contains(a.DPoP.NonceSecret, []byte("first-secret")):
 		t.Error("the nonce key is the protection secret itself")
-	case !a.Clients[0].RequireDPoP:
-		t.Error("requireDPoP did not reach the server")
+	case !a.Clients[0].RequireDPoP || a.Clients[0].DPoPAlgorithms != nil:
+		t.Errorf("client %+v: requireDPoP, and no proof algorithm restriction", a.Clients[0])
+	}
+}
+
+// TestServerClientsFAPI2DPoP: a FAPI 2.0 client's DPoP proofs are limited
+// to the profile's algorithms; other clients' are not.
+func TestServerClientsFAPI2DPoP(t *testing.T) {
+	cfg := &config.Config{Clients: []config.Client{
+		{ClientID: "bank", SecurityProfile: config.ProfileFAPI2, RequireDPoP: true},
+		{ClientID: "other"},
+	}}
+	clients, _ := ServerClients(cfg)
+	if got := fmt.Sprint(clients[0].DPoPAlgorithms); got != "[PS256 ES256 EdDSA]" || !clients[0].RequireDPoP {
+		t.Errorf("fapi2 client: algorithms %s, requireDPoP %v", got, clients[0].RequireDPoP)
+	}
+	if clients[1].DPoPAlgorithms != nil {
+		t.Errorf("other client: algorithms %v", clients[1].DPoPAlgorithms)
 	}
 }

@@ -314,6 +314,30 @@ func TestDPoPNonce(t *testing.T) {
 	}
 }
 
+// TestDPoPClientAlgorithms: a client limited to some proof algorithms (a
+// FAPI 2.0 client: PS256, ES256, EdDSA) has an RS256 proof refused.
+func TestDPoPClientAlgorithms(t *testing.T) {
+	e := newLoginEnv(t, func(c *Config) {
+		for i := range c.Clients {
+			if c.Clients[i].ID == "poster" {
+				c.Clients[i].DPoPAlgorithms = []string{"PS256", "ES256", "EdDSA"}
+			}
+		}
+	})
+	rs, err := dpop.NewProver(testkeys.For(key.RS256), "RS256", e.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.dpopToken(ccForm, e.proof(rs, "POST", PathToken, dpop.ProofOptions{}), "poster", "poster-secret")
+	e.oauthErr(r, 400, "invalid_dpop_proof")
+	if r := e.dpopToken(ccForm, e.proof(rs, "POST", PathToken, dpop.ProofOptions{}), "billing", "billing-secret"); r.StatusCode != 200 {
+		t.Fatalf("RS256 proof of an unrestricted client: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.dpopToken(ccForm, e.proof(e.newProver("EdDSA"), "POST", PathToken, dpop.ProofOptions{}), "poster", "poster-secret"); r.StatusCode != 200 {
+		t.Fatalf("EdDSA proof: %d %s", r.StatusCode, r.body)
+	}
+}
+
 // TestDPoPDiscovery lists the proof algorithms, as configured.
 func TestDPoPDiscovery(t *testing.T) {
 	e := newLoginEnv(t, func(c *Config) { c.DPoP.Algorithms = []string{"ES256", "EdDSA"} })

@@ -99,6 +99,10 @@ type Client struct {
 	// RequireDPoP refuses the client's token requests without a DPoP
 	// proof: every token it gets is DPoP-bound, so none works as Bearer.
 	RequireDPoP bool
+	// DPoPAlgorithms restricts the algorithms of the client's DPoP proofs
+	// below the server's (Config.DPoP.Algorithms); nil: no restriction.
+	// A FAPI 2.0 client has PS256, ES256 and EdDSA.
+	DPoPAlgorithms []string
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that

@@ -17,6 +17,7 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/server/internal/clientauthn"
+	"github.com/signet-id/signet/server/internal/dpopbinding"
 )
 
 const formContentType = "application/x-www-form-urlencoded"
@@ -107,7 +108,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	gr.Client = &reg.login[ac.ID].Client
 	// DPoP (server/internal/dpopbinding): a proof binds the tokens to its
 	// key; its jti is recorded now that the client is authenticated.
-	if gr.DPoPJKT, e = s.dpop.Token(r.Context(), r, ac.ID, reg.clients[ac.ID].requireDPoP); e != nil {
+	cl := reg.clients[ac.ID]
+	if gr.DPoPJKT, e = s.dpop.Token(r.Context(), r, dpopbinding.Client{ID: ac.ID, Required: cl.requireDPoP, Algorithms: cl.dpopAlgs}); e != nil {
 		return e
 	}
 

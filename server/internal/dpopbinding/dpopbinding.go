@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/signet-id/signet/dpop"
@@ -70,12 +72,22 @@ func (b *Binding) Algorithms() []string { return b.v.Algorithms() }
 // are not required.
 func (b *Binding) Nonce() string { return b.v.Nonce() }
 
+// Client is what the checks need to know of the authenticated client.
+type Client struct {
+	ID string
+	// Required: the client must send a proof (clients[].requireDPoP).
+	Required bool
+	// Algorithms restricts its proofs' algorithms (FAPI 2.0: PS256,
+	// ES256, EdDSA); nil: the server's.
+	Algorithms []string
+}
+
 // Token checks the DPoP proof of a token request whose client is
 // authenticated: it returns the thumbprint of the proof's key, or "" when
-// the request has no DPoP header and the client does not require one
-// (required: clients[].requireDPoP). The proof's jti is recorded here.
-func (b *Binding) Token(ctx context.Context, r *http.Request, clientID string, required bool) (string, *oauth.Error) {
-	return b.Check(ctx, r, b.tokenURI, clientID, required)
+// the request has no DPoP header and the client does not require one.
+// The proof's jti is recorded here.
+func (b *Binding) Token(ctx context.Context, r *http.Request, c Client) (string, *oauth.Error) {
+	return b.Check(ctx, r, b.tokenURI, c)
 }
 
 // Check is Token for another endpoint whose public URL is uri: the
@@ -84,23 +96,26 @@ func (b *Binding) Token(ctx context.Context, r *http.Request, clientID string, r
 // dpop_jkt extension as authorize.Request.DPoPJKT, which binds the code.
 // Its errors are the token endpoint's (400 invalid_dpop_proof,
 // use_dpop_nonce with DPoP-Nonce).
-func (b *Binding) Check(ctx context.Context, r *http.Request, uri, clientID string, required bool) (string, *oauth.Error) {
+func (b *Binding) Check(ctx context.Context, r *http.Request, uri string, c Client) (string, *oauth.Error) {
 	raw, err := dpop.FromHeader(r.Header)
-	if errors.Is(err, dpop.ErrMissing) && !required {
+	if errors.Is(err, dpop.ErrMissing) && !c.Required {
 		return "", nil
 	}
 	if errors.Is(err, dpop.ErrMissing) {
-		return "", b.tokenError(clientID, fmt.Errorf("%w: the client must use DPoP (requireDPoP)", err))
+		return "", b.tokenError(c.ID, fmt.Errorf("%w: the client must use DPoP (requireDPoP)", err))
 	}
 	if err != nil {
-		return "", b.tokenError(clientID, err)
+		return "", b.tokenError(c.ID, err)
 	}
 	p, err := b.v.Verify(raw, dpop.Request{Method: r.Method, URI: uri})
+	if err == nil && c.Algorithms != nil && !slices.Contains(c.Algorithms, p.Algorithm) {
+		err = fmt.Errorf("%w: %s is not allowed for this client (allowed: %s)", dpop.ErrAlgorithm, p.Algorithm, strings.Join(c.Algorithms, " "))
+	}
 	if err == nil {
 		err = dpop.MarkUsed(ctx, b.replay, p)
 	}
 	if err != nil {
-		return "", b.tokenError(clientID, err)
+		return "", b.tokenError(c.ID, err)
 	}
 	return p.Thumbprint, nil
 }

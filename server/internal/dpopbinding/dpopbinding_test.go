@@ -50,11 +50,11 @@ func TestStoreReplay(t *testing.T) {
 	proof, _ := p.Proof("POST", "https://id.example.com/connect/token", dpop.ProofOptions{})
 	r := httptest.NewRequest("POST", "/connect/token", nil)
 	r.Header.Set("DPoP", proof)
-	jkt, e := one.Token(context.Background(), r, "app", false)
+	jkt, e := one.Token(context.Background(), r, Client{ID: "app"})
 	if e != nil || jkt != p.Thumbprint() {
 		t.Fatalf("first use: %q %v", jkt, e)
 	}
-	if _, e := two.Token(context.Background(), r, "app", false); e == nil || e.Code != "invalid_dpop_proof" || !strings.Contains(e.Desc, "used before") {
+	if _, e := two.Token(context.Background(), r, Client{ID: "app"}); e == nil || e.Code != "invalid_dpop_proof" || !strings.Contains(e.Desc, "used before") {
 		t.Fatalf("replay at the other instance: %v", e)
 	}
 	// A proof that expired between verification and recording.
@@ -73,17 +73,17 @@ func TestCheckPushed(t *testing.T) {
 	proof, _ := p.Proof("POST", par, dpop.ProofOptions{})
 	r := httptest.NewRequest("POST", "/connect/par", nil)
 	r.Header.Set("DPoP", proof)
-	if _, e := b.Token(context.Background(), r, "app", false); e == nil {
+	if _, e := b.Token(context.Background(), r, Client{ID: "app"}); e == nil {
 		t.Fatal("a PAR proof accepted at the token endpoint")
 	}
-	if jkt, e := b.Check(context.Background(), r, par, "app", false); e != nil || jkt != p.Thumbprint() {
+	if jkt, e := b.Check(context.Background(), r, par, Client{ID: "app"}); e != nil || jkt != p.Thumbprint() {
 		t.Fatalf("PAR proof: %q %v", jkt, e)
 	}
 	r.Header.Del("DPoP")
-	if jkt, e := b.Check(context.Background(), r, par, "app", false); e != nil || jkt != "" {
+	if jkt, e := b.Check(context.Background(), r, par, Client{ID: "app"}); e != nil || jkt != "" {
 		t.Fatalf("no proof, not required: %q %v", jkt, e)
 	}
-	if _, e := b.Check(context.Background(), r, par, "app", true); e == nil || e.Code != "invalid_dpop_proof" {
+	if _, e := b.Check(context.Background(), r, par, Client{ID: "app", Required: true}); e == nil || e.Code != "invalid_dpop_proof" {
 		t.Fatalf("no proof, required: %v", e)
 	}
 }
@@ -100,19 +100,35 @@ func TestNonceAcrossInstances(t *testing.T) {
 	proof, _ := p.Proof("POST", tok, dpop.ProofOptions{})
 	r := httptest.NewRequest("POST", "/connect/token", nil)
 	r.Header.Set("DPoP", proof)
-	_, e := one.Token(context.Background(), r, "app", false)
+	_, e := one.Token(context.Background(), r, Client{ID: "app"})
 	if e == nil || e.Code != "use_dpop_nonce" || e.DPoPNonce == "" {
 		t.Fatalf("no nonce: %v", e)
 	}
 	proof, _ = p.Proof("POST", tok, dpop.ProofOptions{Nonce: e.DPoPNonce})
 	r.Header.Set("DPoP", proof)
-	if _, e := two.Token(context.Background(), r, "app", false); e != nil {
+	if _, e := two.Token(context.Background(), r, Client{ID: "app"}); e != nil {
 		t.Fatalf("the other instance refused the nonce: %v", e)
 	}
 	other := newBinding(t, store, []byte(strings.Repeat("o", 32)))
 	proof, _ = p.Proof("POST", tok, dpop.ProofOptions{Nonce: e.DPoPNonce})
 	r.Header.Set("DPoP", proof)
-	if _, e := other.Token(context.Background(), r, "app", false); e == nil || e.Code != "use_dpop_nonce" {
+	if _, e := other.Token(context.Background(), r, Client{ID: "app"}); e == nil || e.Code != "use_dpop_nonce" {
 		t.Fatalf("another secret's instance: %v", e)
+	}
+}
+
+// TestClientAlgorithms: a client restricted to some algorithms (FAPI 2.0)
+// has proofs of others refused, without their jti recorded.
+func TestClientAlgorithms(t *testing.T) {
+	b := newBinding(t, memstore.New(), nil)
+	p := prover(t) // ES256
+	proof, _ := p.Proof("POST", "https://id.example.com/connect/token", dpop.ProofOptions{})
+	r := httptest.NewRequest("POST", "/connect/token", nil)
+	r.Header.Set("DPoP", proof)
+	if _, e := b.Token(context.Background(), r, Client{ID: "fapi", Algorithms: []string{"PS256", "EdDSA"}}); e == nil || e.Code != "invalid_dpop_proof" {
+		t.Fatalf("ES256 for a PS256/EdDSA client: %v", e)
+	}
+	if _, e := b.Token(context.Background(), r, Client{ID: "fapi", Algorithms: []string{"PS256", "ES256", "EdDSA"}}); e != nil {
+		t.Fatalf("ES256 for a FAPI 2.0 client: %v", e)
 	}
 }
