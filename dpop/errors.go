@@ -47,7 +47,6 @@ var (
 	ErrATH          = rule(CodeInvalidProof, "the DPoP proof's ath is missing or is not the hash of the access token")
 	ErrReplayed     = rule(CodeInvalidProof, "the DPoP proof was used before (its jti is replayed)")
 	ErrNonce        = rule(CodeUseNonce, "the DPoP proof has no valid server nonce")
-	ErrKeyMismatch  = rule(CodeInvalidProof, "the DPoP proof is signed by another key than the one required")
 	ErrNoToken      = rule(CodeInvalidToken, "no access token: send Authorization: DPoP <token>")
 	ErrScheme       = rule(CodeInvalidToken, "the access token is DPoP-bound: send it as Authorization: DPoP, not Bearer")
 	ErrTokenBinding = rule(CodeInvalidToken, "the access token is not bound to the DPoP proof's key")

@@ -160,7 +160,7 @@ func (b *Binding) Resource(ctx context.Context, r *http.Request, scheme, token, 
 // WWW-Authenticate: DPoP (and DPoP-Nonce when nonces are required), or
 // 503 for a store failure.
 func (b *Binding) WriteChallenge(w http.ResponseWriter, err error) {
-	if dpop.ErrorCode(err) == "" {
+	if dpop.ErrorCode(err) == "" && !errors.Is(err, dpop.ErrNoToken) {
 		b.log.Error("DPoP: recording the proof failed", "error", err)
 		oauth.WriteError(w, oauth.Unavailable())
 		return
