@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -352,4 +353,46 @@ func TestDPoPDiscovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.oauthErr(e.dpopToken(ccForm, e.proof(rk, "POST", PathToken, dpop.ProofOptions{}), "poster", "poster-secret"), 400, "invalid_dpop_proof")
+}
+
+// TestDPoPTokenAtAnAPI: a DPoP-bound token from the server passes package
+// dpop's resource check (what docs/dpop.md tells an API to do) with a
+// proof by the client's key, and not with another key's.
+func TestDPoPTokenAtAnAPI(t *testing.T) {
+	e := newLoginEnv(t)
+	p, other := e.newProver("ES256"), e.newProver("EdDSA")
+	r := e.dpopToken(ccForm, e.proof(p, "POST", PathToken, dpop.ProofOptions{}), "poster", "poster-secret")
+	if r.StatusCode != 200 {
+		t.Fatalf("token: %d %s", r.StatusCode, r.body)
+	}
+	at := decode[tokenResponse](t, []byte(r.body)).AccessToken
+	_, claims := e.jwtParts(at) // the API verifies the JWT with the JWKS
+	jkt, _ := claims["cnf"].(map[string]any)["jkt"].(string)
+
+	v, err := dpop.New(dpop.Config{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const api = "https://api.example.com/reports"
+	call := func(pr *dpop.Prover) error {
+		req, _ := http.NewRequest("GET", api, nil)
+		req.Header.Set("Authorization", "DPoP "+at)
+		proof, err := pr.Proof("GET", api, dpop.ProofOptions{AccessToken: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("DPoP", proof)
+		tok, err := dpop.AccessToken(req)
+		if err != nil {
+			return err
+		}
+		_, err = v.VerifyResource(req, api, tok, jkt)
+		return err
+	}
+	if err := call(p); err != nil {
+		t.Fatalf("the client's proof: %v", err)
+	}
+	if err := call(other); !errors.Is(err, dpop.ErrTokenBinding) {
+		t.Fatalf("another key's proof: %v", err)
+	}
 }
