@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -129,6 +130,13 @@ func TestDPoPClientCredentials(t *testing.T) {
 	old := e.proof(p, "POST", PathToken, dpop.ProofOptions{})
 	e.clock.Add(2 * dpop.DefaultWindow)
 	e.oauthErr(e.dpopToken(ccForm, old, "poster", "poster-secret"), 400, "invalid_dpop_proof")
+
+	// Every refusal above is counted by its code.
+	w := httptest.NewRecorder()
+	e.s.AdminHandler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if want := `signet_token_errors_total{error="invalid_dpop_proof"} 7`; !strings.Contains(w.Body.String(), want) {
+		t.Errorf("metrics lack %s", want)
+	}
 }
 
 // TestDPoPProofAfterClientAuthentication: a request whose client fails
