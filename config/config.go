@@ -96,6 +96,8 @@ type Config struct {
 	Users []User
 	// Limits are the abuse budgets (limits), defaults applied.
 	Limits Limits
+	// DPoP is how DPoP proofs are checked (dpop), defaults applied.
+	DPoP DPoP
 	// RequirePushedAuthorizationRequests (requirePushedAuthorizationRequests)
 	// makes every client push its authorization requests (PAR, RFC 9126);
 	// discovery publishes it as require_pushed_authorization_requests.
@@ -334,6 +336,7 @@ type fileDoc struct {
 	Clients           []clientDoc       `yaml:"clients"`
 	Users             []userDoc         `yaml:"users"`
 	Limits            *limitsDoc        `yaml:"limits"`
+	DPoP              *dpopDoc          `yaml:"dpop"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
 	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }

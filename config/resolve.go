@@ -99,6 +99,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveLimits(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveDPoP(d, c); err != nil {
+		return nil, err
+	}
 	c.warnHashingMemory()
 	return c, nil
 }

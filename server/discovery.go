@@ -31,6 +31,9 @@ type discoveryDoc struct {
 	// RequestURIParameterSupported is always false: omitted, it means
 	// true (OpenID Connect Discovery 3), and Signet takes no request_uri.
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
+	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms
+	// accepted (RFC 9449 section 5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 
 	// The login flows (oidc.go), present only when they are served.
 	loginDiscovery
@@ -53,6 +56,7 @@ func (s *Server) discoveryBody() []byte {
 		GrantTypesSupported:               []string{grantClientCredentials},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
 		IDTokenSigningAlgValuesSupported:  make([]string, len(algs)),
+		DPoPSigningAlgValuesSupported:     s.dpop.Algorithms(),
 	}
 	for i, a := range algs {
 		doc.IDTokenSigningAlgValuesSupported[i] = string(a)

@@ -9,7 +9,7 @@
 //	POST {issuer path}/connect/token                           the token endpoint
 //	GET, POST {issuer path}/connect/authorize                  authorization endpoint (code flow, PKCE S256)
 //	GET, POST {issuer path}/account/login                      the login page
-//	GET, POST {issuer path}/connect/userinfo                   UserInfo (bearer access token)
+//	GET, POST {issuer path}/connect/userinfo                   UserInfo (Bearer, or DPoP with a proof)
 //	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets
 //	POST {issuer path}/connect/revocation                      RFC 7009
 //	GET, POST {issuer path}/connect/endsession                 RP-initiated logout
@@ -55,13 +55,17 @@
 //	internal/granttype/refresh         refresh_token: rotation, reuse interval, family revocation
 //	internal/authorize                 authorize.Extension: checks at authorize, binds the code, checks at redemption
 //	internal/authorize/pkce            PKCE (RFC 7636), S256
+//	internal/authorize/dpopjkt         dpop_jkt (RFC 9449 section 10): the code bound to a DPoP key
+//	internal/dpopbinding               DPoP (RFC 9449) at the token endpoint and userinfo: proofs
+//	                                   (package dpop), jti in the grant store, nonces, challenges
 //
 // The token endpoint (token.go) reads and parses the body, picks the
 // grant type's handler by grant_type (unknown: unsupported_grant_type,
 // before client authentication), authenticates the client with the
 // methods the grant allows (secret methods; with none for the grants
-// public clients use), calls the handler, writes its response and counts
-// it. The authorization endpoint (authorize.go) checks client, redirect
+// public clients use), checks a DPoP proof if there is one (after client
+// authentication, so unauthenticated requests record no jti), calls the
+// handler, writes its response and counts it. The authorization endpoint (authorize.go) checks client, redirect
 // URI, response type and scopes itself, then calls each extension.
 //
 // # The token path

@@ -54,8 +54,10 @@ type client struct {
 	secrets           []*clientauth.Secret
 	clientCredentials bool
 	scopes            []string
-	lifetime          int64  // seconds
-	subJSON           []byte // ,"sub":"id","client_id":"id"
+	lifetime          int64    // seconds
+	requireDPoP       bool     // refuse token requests without a DPoP proof
+	dpopAlgs          []string // its DPoP proofs' algorithms; nil: the server's
+	subJSON           []byte   // ,"sub":"id","client_id":"id"
 	// def is the grant for a request with no scope and no resource, or
 	// defErr the error such a request gets.
 	def    *grant
@@ -142,6 +144,8 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			clientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
 			scopes:            slices.Clone(c.Scopes),
 			lifetime:          int64(c.AccessTokenLifetime / time.Second),
+			requireDPoP:       c.RequireDPoP,
+			dpopAlgs:          slices.Clone(c.DPoPAlgorithms),
 		}
 		cl.subJSON = append(cl.subJSON, `,"sub":`...)
 		cl.subJSON = oauth.AppendJSONString(cl.subJSON, c.ID)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/server/internal/authorize"
+	"github.com/signet-id/signet/server/internal/authorize/dpopjkt"
 	pkceext "github.com/signet-id/signet/server/internal/authorize/pkce"
 	"github.com/signet-id/signet/server/internal/clientauthn"
 	noneauthn "github.com/signet-id/signet/server/internal/clientauthn/none"
@@ -47,7 +48,7 @@ func (s *Server) assemblePipeline(hasLogin bool) {
 	env := authnEnv{s}
 	s.secretMethods = []clientauthn.Method{secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}}
 	s.clientMethods = []clientauthn.Method{secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}, noneauthn.None{Env: env}}
-	s.authzExtensions = []authorize.Extension{pkceext.PKCE{}}
+	s.authzExtensions = []authorize.Extension{pkceext.PKCE{}, dpopjkt.DPoPJKT{}}
 	handlers := []granttype.Handler{clientcredentials.Handler{Env: ccEnv{s}}}
 	if hasLogin {
 		handlers = append(handlers, authcode.Handler{Env: userEnv{s}, Extensions: s.authzExtensions}, refresh.Handler{Env: userEnv{s}})
@@ -103,7 +104,7 @@ func (e userEnv) CheckScopes(r *granttype.Request, scopes []string) *oauth.Error
 func (e userEnv) IssueUserTokens(r *granttype.Request, in granttype.Issue) ([]byte, string, *grantstore.Grant, *oauth.Error) {
 	s := e.s
 	cl, lc := requestClient(r)
-	resp, alg, rt, oe := s.issueUserTokens(r.HTTP.Context(), s.reg.Load(), issueInput{cl: cl, lc: lc, Issue: in})
+	resp, alg, rt, oe := s.issueUserTokens(r.HTTP.Context(), s.reg.Load(), issueInput{cl: cl, lc: lc, jkt: r.DPoPJKT, Issue: in})
 	if oe != nil {
 		return nil, "", nil, oe
 	}
