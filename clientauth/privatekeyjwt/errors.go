@@ -1,6 +1,9 @@
 package privatekeyjwt
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error of [Verifier.Parse] and [Verifier.Verify]
 // wraps exactly one of them (with %w) and says in its text which rule the
@@ -45,9 +48,9 @@ var (
 	// ErrInvalidKeySet: a JWK Set is malformed or breaks a rule of
 	// [ParseKeySet] (private material, duplicate kid, algorithm, size).
 	ErrInvalidKeySet = errors.New("privatekeyjwt: invalid JWK Set")
-	// ErrPrivateKey: a JWK holds private key material (wraps
-	// ErrInvalidKeySet too).
-	ErrPrivateKey = errors.New("privatekeyjwt: JWK holds private key material")
+	// ErrPrivateKey: a JWK holds private key material. It wraps
+	// ErrInvalidKeySet (and reads the same).
+	ErrPrivateKey = fmt.Errorf("%w", ErrInvalidKeySet)
 	// ErrInsecureURI: a jwksUri is not https (nor http on loopback).
 	ErrInsecureURI = errors.New("privatekeyjwt: jwksUri must be https")
 )

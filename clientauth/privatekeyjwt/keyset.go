@@ -107,15 +107,18 @@ func parseKeys(data []byte, algs []key.Algorithm) ([]jose.JSONWebKey, error) {
 		if head.KID != "" {
 			name = fmt.Sprintf("key %q", head.KID)
 		}
-		if head.D != nil || head.K != nil {
-			return nil, fmt.Errorf("%w: %w: %s holds private key material; publish only the public key (remove \"d\" and the other private members, e.g. `openssl pkey -pubout`)", ErrInvalidKeySet, ErrPrivateKey, name)
+		if head.K != nil {
+			return nil, fmt.Errorf("%w: %s holds private key material: it is a symmetric (oct) key; publish only the public key of an RSA, EC P-256 or Ed25519 key pair", ErrPrivateKey, name)
+		}
+		if head.D != nil {
+			return nil, fmt.Errorf("%w: %s holds private key material; publish only the public key (remove \"d\", and for RSA \"p\", \"q\", \"dp\", \"dq\" and \"qi\")", ErrPrivateKey, name)
 		}
 		var k jose.JSONWebKey
 		if err := k.UnmarshalJSON(raw); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidKeySet, name, err)
 		}
 		if !k.IsPublic() {
-			return nil, fmt.Errorf("%w: %w: %s is not a public key; publish only the public key", ErrInvalidKeySet, ErrPrivateKey, name)
+			return nil, fmt.Errorf("%w: %s is not a public key; publish only the public key", ErrPrivateKey, name)
 		}
 		if k.KeyID != "" {
 			if kids[k.KeyID] {
