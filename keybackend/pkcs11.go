@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ThalesGroup/crypto11"
@@ -26,16 +27,39 @@ type p11 struct {
 }
 
 func openPKCS11(c Config) (Backend, error) {
-	ctx, err := crypto11.Configure(&crypto11.Config{
+	ctx, err := configureToken(crypto11.Configure, &crypto11.Config{
 		Path:            c.Module,
 		TokenLabel:      c.TokenLabel,
 		Pin:             c.Pin,
 		PoolWaitTimeout: c.SignTimeout,
-	})
+	}, time.Sleep)
 	if err != nil {
 		return nil, fmt.Errorf("keybackend: pkcs11: open token %q with module %s: %w (check keyBackend.module, tokenLabel and pin)", c.TokenLabel, c.Module, err)
 	}
 	return &p11{ctx: ctx, timeout: c.SignTimeout}, nil
+}
+
+// tokenLookups is how often configureToken looks for a token that is not
+// listed, tokenLookupPause the pause between lookups.
+const (
+	tokenLookups     = 5
+	tokenLookupPause = 200 * time.Millisecond
+)
+
+// configureToken opens the token with configure, looking again (a few
+// times, briefly) when the module does not list it: a file-backed token
+// (SoftHSM) is skipped by a module initialised while another process
+// rewrites its files, which a second look finds. Any other error (a
+// wrong PIN among them: retrying it could lock a real token) is returned
+// at once. crypto11 does not export its not-found error, hence the text.
+func configureToken(configure func(*crypto11.Config) (*crypto11.Context, error), cfg *crypto11.Config, sleep func(time.Duration)) (*crypto11.Context, error) {
+	for i := 1; ; i++ {
+		ctx, err := configure(cfg)
+		if err == nil || i == tokenLookups || !strings.Contains(err.Error(), "could not find PKCS#11 token") {
+			return ctx, err
+		}
+		sleep(tokenLookupPause)
+	}
 }
 
 func (b *p11) Type() string { return PKCS11 }
