@@ -1,6 +1,10 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/authorize"
+
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -36,11 +40,10 @@ type authzParams struct {
 
 // Bounds on authorization request values.
 const (
-	maxStateLen  = 2048
-	maxNonceLen  = 512
-	maxHintLen   = 256
-	maxMaxAge    = 1 << 31
-	challengeLen = 43 // base64url of a SHA-256 digest
+	maxStateLen = 2048
+	maxNonceLen = 512
+	maxHintLen  = 256
+	maxMaxAge   = 1 << 31
 )
 
 // parseAuthorizeRequest parses the query or form of an authorization
@@ -81,17 +84,36 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 // bound to.
 func (a *authzParams) encode() string {
 	v := url.Values{}
-	for _, kv := range [...][2]string{
-		{"response_type", a.responseType}, {"client_id", a.clientID}, {"redirect_uri", a.redirectURI},
-		{"scope", a.scope}, {"state", a.state}, {"nonce", a.nonce}, {"code_challenge", a.codeChallenge},
-		{"code_challenge_method", a.codeChallengeMethod}, {"prompt", a.prompt}, {"max_age", a.maxAge},
-		{"response_mode", a.responseMode}, {"login_hint", a.loginHint},
-	} {
+	for _, kv := range a.fields() {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
 	}
 	return v.Encode()
+}
+
+// fields lists the parameters a pending request carries, in a fixed
+// order.
+func (a *authzParams) fields() [12][2]string {
+	return [...][2]string{
+		{"response_type", a.responseType}, {"client_id", a.clientID}, {"redirect_uri", a.redirectURI},
+		{"scope", a.scope}, {"state", a.state}, {"nonce", a.nonce}, {"code_challenge", a.codeChallenge},
+		{"code_challenge_method", a.codeChallengeMethod}, {"prompt", a.prompt}, {"max_age", a.maxAge},
+		{"response_mode", a.responseMode}, {"login_hint", a.loginHint},
+	}
+}
+
+// params returns the parameters a pending request carries (the ones
+// encode keeps across the login page), for the extensions: a parameter
+// an extension reads must be one of them.
+func (a *authzParams) params() map[string]string {
+	m := make(map[string]string, 12)
+	for _, kv := range a.fields() {
+		if kv[1] != "" {
+			m[kv[0]] = kv[1]
+		}
+	}
+	return m
 }
 
 // authzRequest is a checked authorization request.
@@ -104,6 +126,7 @@ type authzRequest struct {
 	promptNone  bool
 	promptLogin bool
 	maxAgeSec   int64 // -1: no max_age
+	binding     *authorize.Binding
 }
 
 // authzError is an authorization error. redirect is false when the
@@ -154,16 +177,16 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 	}
 	cl, lc := reg.clients[a.clientID], reg.login[a.clientID]
 	if cl == nil || lc == nil {
-		return nil, &authzError{code: "invalid_client", desc: "the client '" + clip(a.clientID) + "' is unknown"}
+		return nil, &authzError{code: "invalid_client", desc: "the client '" + oauth.Clip(a.clientID) + "' is unknown"}
 	}
-	if !lc.code {
-		return nil, &authzError{code: "unauthorized_client", desc: "the client '" + clip(a.clientID) + "' may not use the authorization code flow"}
+	if !lc.Code {
+		return nil, &authzError{code: "unauthorized_client", desc: "the client '" + oauth.Clip(a.clientID) + "' may not use the authorization code flow"}
 	}
 	if a.redirectURI == "" {
 		return nil, pageError("redirect_uri is missing")
 	}
 	if !slices.Contains(lc.redirectURIs, a.redirectURI) {
-		return nil, pageError("redirect_uri is not registered for the client '" + clip(a.clientID) + "'")
+		return nil, pageError("redirect_uri is not registered for the client '" + oauth.Clip(a.clientID) + "'")
 	}
 
 	// From here on the redirect URI is trusted.
@@ -187,9 +210,9 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 		return nil, redirectError("invalid_request", "login_hint is too long")
 	}
 
-	scopes, e := parseScope(a.scope)
+	scopes, e := oauth.ParseScope(a.scope)
 	if e != nil {
-		return nil, redirectError(e.code, e.desc)
+		return nil, redirectError(e.Code, e.Desc)
 	}
 	scopes = s.dropUnknownScopes(reg, a.clientID, scopes)
 	if len(scopes) == 0 {
@@ -197,21 +220,18 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 	}
 	for _, sc := range scopes {
 		if !slices.Contains(lc.identityScopes, sc) && !slices.Contains(cl.scopes, sc) {
-			return nil, redirectError("invalid_scope", "scope '"+clip(sc)+"' is not allowed for this client")
+			return nil, redirectError("invalid_scope", "scope '"+oauth.Clip(sc)+"' is not allowed for this client")
 		}
 	}
 	req.scopes, req.scope = scopes, strings.Join(scopes, " ")
 
-	// PKCE (RFC 7636): S256 only; required for public clients.
-	switch {
-	case a.codeChallenge == "" && a.codeChallengeMethod != "":
-		return nil, redirectError("invalid_request", "code_challenge_method was sent without code_challenge")
-	case a.codeChallenge == "" && lc.public:
-		return nil, redirectError("invalid_request", "PKCE is required for public clients: send code_challenge and code_challenge_method=S256")
-	case a.codeChallenge != "" && a.codeChallengeMethod != "S256":
-		return nil, redirectError("invalid_request", "code_challenge_method must be S256 (plain is not supported)")
-	case a.codeChallenge != "" && !validChallenge(a.codeChallenge):
-		return nil, redirectError("invalid_request", "code_challenge must be the 43-character base64url SHA-256 of the code verifier")
+	// The extensions (PKCE), in order; each binds its part to the code.
+	req.binding = &authorize.Binding{}
+	ar := &authorize.Request{ClientID: a.clientID, Public: lc.Public, Params: a.params(), Binding: req.binding}
+	for _, x := range s.authzExtensions {
+		if e := x.Authorize(ar); e != nil {
+			return nil, redirectError(e.Code, e.Desc)
+		}
 	}
 
 	for _, v := range strings.Fields(a.prompt) {
@@ -222,7 +242,7 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 			req.promptLogin = true
 		case "consent": // consent is given by the client's configuration
 		default:
-			return nil, redirectError("invalid_request", "prompt value '"+clip(v)+"' is not supported; use none, login, consent or select_account")
+			return nil, redirectError("invalid_request", "prompt value '"+oauth.Clip(v)+"' is not supported; use none, login, consent or select_account")
 		}
 	}
 	if req.promptNone && len(strings.Fields(a.prompt)) > 1 {
@@ -236,23 +256,6 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 		req.maxAgeSec = n
 	}
 	return req, nil
-}
-
-// validChallenge reports whether c looks like an S256 code challenge.
-func validChallenge(c string) bool {
-	if len(c) != challengeLen {
-		return false
-	}
-	for i := 0; i < len(c); i++ {
-		if !base64URLChar(c[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func base64URLChar(b byte) bool {
-	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-' || b == '_'
 }
 
 // readAuthorizeParams returns the raw parameters of an authorization
@@ -327,18 +330,6 @@ func (s *Server) needsLogin(req *authzRequest, sess *session) bool {
 // browser cannot fill the store with codes.
 const MaxSessionCodes = 10
 
-// codeData is the payload of an authorization code grant.
-type codeData struct {
-	RedirectURI string `json:"redirect_uri"`
-	Challenge   string `json:"code_challenge,omitempty"`
-	Scope       string `json:"scope"`
-	Nonce       string `json:"nonce,omitempty"`
-	AuthTime    int64  `json:"auth_time"`
-	// JTI is the id of the access token the exchange issues, fixed now so
-	// that a replay can revoke it.
-	JTI string `json:"jti"`
-}
-
 // issueCode stores a new authorization code for sess, keeping at most
 // MaxSessionCodes unredeemed ones, and redirects to the client with it
 // (RFC 9207: with iss).
@@ -349,7 +340,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 		s.authorizeError(w, r, &req.authzParams, redirectError("server_error", "internal error"))
 		return
 	}
-	data, _ := json.Marshal(codeData{RedirectURI: req.redirectURI, Challenge: req.codeChallenge, Scope: req.scope,
+	data, _ := json.Marshal(codeData{RedirectURI: req.redirectURI, Binding: *req.binding, Scope: req.scope,
 		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti}) // cannot fail: strings and a number
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
@@ -408,7 +399,7 @@ func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, a *authz
 			"The application sent a request Signet cannot accept ("+e.code+": "+e.desc+"). Go back to the application and try again; if it keeps happening, tell its developers.")
 		return
 	}
-	v := url.Values{"error": {e.code}, "error_description": {sanitizeDescription(e.desc)}, "iss": {s.issuer}}
+	v := url.Values{"error": {e.code}, "error_description": {oauth.SanitizeDescription(e.desc)}, "iss": {s.issuer}}
 	if a.state != "" && len(a.state) <= maxStateLen {
 		v.Set("state", a.state)
 	}
@@ -418,8 +409,8 @@ func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, a *authz
 // redirect answers 302 to a GET and 303 to a POST, never cached.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to string) {
 	h := w.Header()
-	h["Cache-Control"] = hdrNoStore
-	h["Pragma"] = hdrNoCache
+	h["Cache-Control"] = oauth.HdrNoStore
+	h["Pragma"] = oauth.HdrNoCache
 	h.Set("Referrer-Policy", "no-referrer")
 	status := http.StatusFound
 	if r.Method == http.MethodPost {

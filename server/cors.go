@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,10 +68,10 @@ func (s *Server) preflight(methods string) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		case !s.allowedOrigin(origin):
-			http.Error(w, "origin "+strconv.Quote(clip(origin))+" is not allowed: add it to a client's allowedCorsOrigins", http.StatusForbidden)
+			http.Error(w, "origin "+strconv.Quote(oauth.Clip(origin))+" is not allowed: add it to a client's allowedCorsOrigins", http.StatusForbidden)
 			return
 		case !listed(methods, method):
-			http.Error(w, "method "+strconv.Quote(clip(method))+" is not allowed here; allowed: "+methods, http.StatusForbidden)
+			http.Error(w, "method "+strconv.Quote(oauth.Clip(method))+" is not allowed here; allowed: "+methods, http.StatusForbidden)
 			return
 		}
 		hdr.Set("Access-Control-Allow-Origin", origin)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -73,8 +75,8 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	}
 	body := s.discoveryBody()
 	h := w.Header()
-	h["Content-Type"] = hdrJSON
+	h["Content-Type"] = oauth.HdrJSON
 	h.Set("Cache-Control", s.maxAge)
-	h["Access-Control-Allow-Origin"] = hdrAllowAnyOrig
+	h["Access-Control-Allow-Origin"] = oauth.HdrAllowAnyOrig
 	w.Write(body)
 }

@@ -35,6 +35,35 @@
 // The server reads keys through the small [Keys] interface, which
 // *keymanager.Manager implements; tests use fakes.
 //
+// # Where is what
+//
+// This package routes and assembles (New, Config, the mux, middleware,
+// CORS, health, metrics, throttling glue, login, sessions, userinfo,
+// introspection, revocation, end session). The token endpoint and the
+// authorization endpoint run a small pipeline (pipeline.go) whose parts
+// live in packages of their own under server/internal, each behind a
+// small interface, with what they need from the server passed in at
+// assembly (an Env), never global state:
+//
+//	internal/oauth                     shared vocabulary: oauth.Error and its JSON rendering, scopes, handles
+//	internal/clientauthn               clientauthn.Method; Authenticate asks the methods in order
+//	internal/clientauthn/secret        client_secret_basic, client_secret_post (secret check: throttle.go)
+//	internal/clientauthn/none          public clients: client_id alone
+//	internal/granttype                 granttype.Handler, Request, Response, the codes' and refresh tokens' payloads
+//	internal/granttype/clientcredentials   client_credentials (token signing: token.go)
+//	internal/granttype/authcode        authorization_code
+//	internal/granttype/refresh         refresh_token: rotation, reuse interval, family revocation
+//	internal/authorize                 authorize.Extension: checks at authorize, binds the code, checks at redemption
+//	internal/authorize/pkce            PKCE (RFC 7636), S256
+//
+// The token endpoint (token.go) reads and parses the body, picks the
+// grant type's handler by grant_type (unknown: unsupported_grant_type,
+// before client authentication), authenticates the client with the
+// methods the grant allows (secret methods; with none for the grants
+// public clients use), calls the handler, writes its response and counts
+// it. The authorization endpoint (authorize.go) checks client, redirect
+// URI, response type and scopes itself, then calls each extension.
+//
 // # The token path
 //
 // Everything that depends only on the configuration is computed when the

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -48,7 +50,7 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 		}
 		hint, clientID = &c, c.Aud
 	} else if clientID != "" && s.reg.Load().login[clientID] == nil {
-		s.log.Info("end session: unknown client_id", "client_id", clip(clientID), "address", s.logAddr(r))
+		s.log.Info("end session: unknown client_id", "client_id", oauth.Clip(clientID), "address", s.logAddr(r))
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The application that sent you here is not known to this server. You are still signed in.")
 		return
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +21,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		req, e := parseTokenRequest(body)
 		if e != nil {
-			if e.code != "invalid_request" || e.status != http.StatusBadRequest {
+			if e.Code != "invalid_request" || e.Status != http.StatusBadRequest {
 				t.Fatalf("unexpected error %+v", e)
 			}
 			return
@@ -30,7 +32,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 		if req.hasSecret != (req.clientSecret != "") {
 			t.Fatalf("hasSecret %v with secret %q", req.hasSecret, req.clientSecret)
 		}
-		scopes, se := parseScope(req.scope)
+		scopes, se := oauth.ParseScope(req.scope)
 		if se == nil {
 			for _, s := range scopes {
 				if s == "" || strings.ContainsAny(s, " \"\\") {

@@ -1,6 +1,12 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/granttype/clientcredentials"
+
+	"github.com/signet-id/signet/server/internal/clientauthn"
+
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,8 +18,8 @@ import (
 	"github.com/signet-id/signet/key"
 )
 
-// grantClientCredentials is the only grant type served.
-const grantClientCredentials = "client_credentials"
+// grantClientCredentials is the grant type of the machine clients.
+const grantClientCredentials = clientcredentials.GrantType
 
 // registry is the compiled, immutable set of clients and resources.
 type registry struct {
@@ -42,6 +48,8 @@ type resource struct {
 }
 
 type client struct {
+	// authn is what client authentication needs (server/internal/clientauthn).
+	authn             clientauthn.Client
 	id                string
 	secrets           []*clientauth.Secret
 	clientCredentials bool
@@ -51,7 +59,7 @@ type client struct {
 	// def is the grant for a request with no scope and no resource, or
 	// defErr the error such a request gets.
 	def    *grant
-	defErr *oauthError
+	defErr *oauth.Error
 	// grants remembers the grants of its client_credentials requests
 	// (token.go).
 	grants cowMap[grantKey, *grant]
@@ -66,6 +74,15 @@ type grant struct {
 	algs      []key.Algorithm // nil: no restriction
 }
 
+// AuthnClient returns what client authentication needs to know about the
+// client with id, nil when there is none (clientauthn.Clients).
+func (reg *registry) AuthnClient(id string) *clientauthn.Client {
+	if cl := reg.clients[id]; cl != nil {
+		return &cl.authn
+	}
+	return nil
+}
+
 // SetClients replaces the clients and API resources. Requests in flight
 // finish with the previous set.
 func (s *Server) SetClients(clients []Client, resources []APIResource) error {
@@ -75,7 +92,7 @@ func (s *Server) SetClients(clients []Client, resources []APIResource) error {
 	}
 	for _, c := range reg.clients {
 		if c.defErr != nil && c.clientCredentials {
-			s.log.Warn("a token request without scope or resource will fail for this client", "client_id", c.id, "error", c.defErr.code, "reason", c.defErr.desc)
+			s.log.Warn("a token request without scope or resource will fail for this client", "client_id", c.id, "error", c.defErr.Code, "reason", c.defErr.Desc)
 		}
 	}
 	s.reg.Store(reg)
@@ -119,6 +136,7 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			}
 		}
 		cl := &client{
+			authn:             clientauthn.Client{ID: c.ID, Secrets: c.Secrets, Public: c.Public},
 			id:                c.ID,
 			secrets:           c.Secrets,
 			clientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
@@ -126,9 +144,9 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			lifetime:          int64(c.AccessTokenLifetime / time.Second),
 		}
 		cl.subJSON = append(cl.subJSON, `,"sub":`...)
-		cl.subJSON = appendJSONString(cl.subJSON, c.ID)
+		cl.subJSON = oauth.AppendJSONString(cl.subJSON, c.ID)
 		cl.subJSON = append(cl.subJSON, `,"client_id":`...)
-		cl.subJSON = appendJSONString(cl.subJSON, c.ID)
+		cl.subJSON = oauth.AppendJSONString(cl.subJSON, c.ID)
 		reg.clients[c.ID] = cl
 		cl.def, cl.defErr = reg.grant(cl, nil, nil)
 		for _, o := range c.AllowedCORSOrigins {
@@ -157,10 +175,10 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 // those resources, each of which must own a granted scope, and the scopes
 // are limited to theirs. The signing algorithms are the intersection of
 // the audience's restrictions.
-func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oauthError) {
+func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oauth.Error) {
 	for _, sc := range scopes {
 		if !slices.Contains(cl.scopes, sc) {
-			return nil, invalidScope("scope '" + sc + "' is not allowed for this client")
+			return nil, oauth.InvalidScope("scope '" + sc + "' is not allowed for this client")
 		}
 	}
 	var aud []*resource
@@ -179,7 +197,7 @@ func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oau
 		for _, name := range resources {
 			r := reg.resources[name]
 			if r == nil {
-				return nil, invalidTarget("resource '" + clip(name) + "' is unknown")
+				return nil, oauth.InvalidTarget("resource '" + oauth.Clip(name) + "' is unknown")
 			}
 			if !slices.Contains(aud, r) {
 				aud = append(aud, r)
@@ -191,7 +209,7 @@ func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oau
 		if scopes != nil {
 			for _, sc := range scopes {
 				if !owned(sc) {
-					return nil, invalidScope("scope '" + sc + "' does not belong to the requested resources")
+					return nil, oauth.InvalidScope("scope '" + sc + "' does not belong to the requested resources")
 				}
 			}
 			granted = scopes
@@ -204,24 +222,24 @@ func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oau
 		}
 		for _, r := range aud {
 			if !slices.ContainsFunc(r.scopes, func(sc string) bool { return slices.Contains(granted, sc) }) {
-				return nil, invalidTarget("the client may not request resource '" + r.name + "' with these scopes")
+				return nil, oauth.InvalidTarget("the client may not request resource '" + r.name + "' with these scopes")
 			}
 		}
 	}
 	if len(granted) == 0 {
-		return nil, invalidScope("no scope to grant: the client has no allowed scopes")
+		return nil, oauth.InvalidScope("no scope to grant: the client has no allowed scopes")
 	}
 
 	g := &grant{scope: strings.Join(granted, " ")}
-	g.scopeJSON = appendJSONString(nil, g.scope)
+	g.scopeJSON = oauth.AppendJSONString(nil, g.scope)
 	if len(aud) == 1 {
-		g.audJSON = appendJSONString(nil, aud[0].name)
+		g.audJSON = oauth.AppendJSONString(nil, aud[0].name)
 	} else {
 		names := make([]string, len(aud))
 		for i, r := range aud {
 			names[i] = r.name
 		}
-		g.audJSON = appendJSONStrings(nil, names)
+		g.audJSON = oauth.AppendJSONStrings(nil, names)
 	}
 	restricted := false
 	for _, r := range aud {
@@ -240,7 +258,7 @@ func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oau
 		for i, r := range aud {
 			names[i] = r.name
 		}
-		return nil, invalidTarget("the resources " + strings.Join(names, ", ") + " allow no common signing algorithm; request them in separate tokens")
+		return nil, oauth.InvalidTarget("the resources " + strings.Join(names, ", ") + " allow no common signing algorithm; request them in separate tokens")
 	}
 	return g, nil
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -24,8 +26,8 @@ const (
 
 func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["Cache-Control"] = hdrNoStore
+	h["Content-Type"] = oauth.HdrJSON
+	h["Cache-Control"] = oauth.HdrNoStore
 	w.Write([]byte(`{"status":"ok"}`))
 }
 
@@ -131,8 +133,8 @@ func (s *Server) serveAdminReadyz(w http.ResponseWriter, r *http.Request) {
 
 func writeReadyz(w http.ResponseWriter, code int, body any) {
 	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["Cache-Control"] = hdrNoStore
+	h["Content-Type"] = oauth.HdrJSON
+	h["Cache-Control"] = oauth.HdrNoStore
 	out, _ := json.Marshal(body) // cannot fail: strings and numbers
 	w.WriteHeader(code)
 	w.Write(out)

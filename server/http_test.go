@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"bytes"
 	"context"
 	"crypto"
@@ -449,12 +451,12 @@ func TestMetrics(t *testing.T) {
 func TestAppendJSONString(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "ctl\x00\x1f\n\r\t", "<a&b>", "héllo ✓", "bad\xffutf8", "\u2028\u2029", "emoji 🎉"} {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		if got := oauth.AppendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("oauth.AppendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
-	if got := string(appendJSONStrings(nil, []string{"a", "b\""})); got != `["a","b\""]` {
-		t.Errorf("appendJSONStrings = %s", got)
+	if got := string(oauth.AppendJSONStrings(nil, []string{"a", "b\""})); got != `["a","b\""]` {
+		t.Errorf("oauth.AppendJSONStrings = %s", got)
 	}
 }
 

@@ -1,6 +1,10 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/granttype"
+
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -47,21 +51,6 @@ type idTokenClaims struct {
 	Sid      string `json:"sid,omitempty"`
 }
 
-// refreshData is the payload of a refresh token grant.
-type refreshData struct {
-	// Scope is what the family was granted; every rotation keeps it.
-	Scope    string `json:"scope"`
-	AuthTime int64  `json:"auth_time"`
-	// JTI is the access token issued with this refresh token; NextJTI the
-	// one its redemption issues, fixed now so that a reuse or a
-	// revocation can revoke it.
-	JTI     string `json:"jti"`
-	NextJTI string `json:"next_jti"`
-	// Seed derives the handle of this token's successor from its own
-	// handle (refreshreuse.go); empty in tokens of earlier versions.
-	Seed string `json:"seed,omitempty"`
-}
-
 // userTokenResponse is the token endpoint's answer in the login flows.
 type userTokenResponse struct {
 	AccessToken  string `json:"access_token"`
@@ -72,25 +61,13 @@ type userTokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
-// issueInput is what a user's tokens are made of.
+// issueInput is what a user's tokens are made of: the client as it
+// authenticated, the user, and what the grant asks for.
 type issueInput struct {
-	cl       *client
-	lc       *loginClient
-	u        *user
-	scopes   []string // granted to the access token
-	authTime int64
-	sid      string
-	nonce    string // the ID token's nonce (code exchange only)
-	jti      string // the access token's id
-	// family, familyExpires and familyScope describe the refresh token to
-	// issue; family "" issues none.
-	family        string
-	familyExpires time.Time
-	familyScope   string
-	// handle is the secret part of the refresh token's handle when it is
-	// derived from its predecessor (refreshreuse.go); "" draws a random
-	// one. The handle is the family id, a dot, and the secret part.
-	handle string
+	cl *client
+	lc *loginClient
+	u  *user
+	granttype.Issue
 }
 
 // checkScopes checks, before a code or refresh token is used up, that
@@ -98,14 +75,14 @@ type issueInput struct {
 // scopes against its identity scopes, API scopes as issueUserTokens does.
 // The client's configuration may have been reloaded since they were
 // granted.
-func checkScopes(reg *registry, cl *client, lc *loginClient, scopes []string) *oauthError {
+func checkScopes(reg *registry, cl *client, lc *loginClient, scopes []string) *oauth.Error {
 	var api []string
 	for _, sc := range scopes {
 		switch {
 		case !isIdentityScope(sc):
 			api = append(api, sc)
 		case !slices.Contains(lc.identityScopes, sc):
-			return invalidScope("scope '" + sc + "' is no longer allowed for this client; request only the scopes it still has, or sign in again")
+			return oauth.InvalidScope("scope '" + sc + "' is no longer allowed for this client; request only the scopes it still has, or sign in again")
 		}
 	}
 	if len(api) > 0 {
@@ -121,13 +98,13 @@ func checkScopes(reg *registry, cl *client, lc *loginClient, scopes []string) *o
 // response, the access token's algorithm and the refresh token's grant,
 // which the caller stores in the same transaction as it uses up the code
 // or refresh token presented (nil when none was asked).
-func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *grantstore.Grant, *oauthError) {
+func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInput) (*userTokenResponse, key.Algorithm, *grantstore.Grant, *oauth.Error) {
 	var api []string
 	openid := false
-	if e := checkScopes(reg, in.cl, in.lc, in.scopes); e != nil {
+	if e := checkScopes(reg, in.cl, in.lc, in.Scopes); e != nil {
 		return nil, "", nil, e // the configuration was reloaded since the caller checked
 	}
-	for _, sc := range in.scopes {
+	for _, sc := range in.Scopes {
 		switch {
 		case sc == scopeOpenID:
 			openid = true
@@ -138,7 +115,7 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	// The audience is the API resources of the API scopes (with their
 	// algorithm restrictions), or the issuer itself (userinfo) when only
 	// identity scopes were granted.
-	aud := appendJSONString(nil, s.issuer)
+	aud := oauth.AppendJSONString(nil, s.issuer)
 	var algs []key.Algorithm
 	if len(api) > 0 {
 		g, e := reg.grant(in.cl, api, nil)
@@ -152,11 +129,11 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		return nil, "", nil, e
 	}
 	now := s.now().Unix()
-	lifetime := int64(in.lc.accessLifetime / time.Second)
-	scope := strings.Join(in.scopes, " ")
+	lifetime := int64(in.lc.AccessLifetime / time.Second)
+	scope := strings.Join(in.Scopes, " ")
 	sp := s.startSign(ctx, k, jws.TypeAccessToken)
 	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
-		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.jti, Scope: scope, AuthTime: in.authTime, Sid: in.sid})
+		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID})
 	endSign(sp, err != nil)
 	if err != nil {
 		return nil, "", nil, s.signFailed("an access token", k, err)
@@ -173,8 +150,8 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		}
 		sp := s.startSign(ctx, ik, jws.TypeJWT)
 		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
-			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.authTime, Nonce: in.nonce,
-			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.sid})
+			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.AuthTime, Nonce: in.Nonce,
+			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.SID})
 		endSign(sp, err != nil)
 		if err != nil {
 			return nil, "", nil, s.signFailed("an ID token", ik, err)
@@ -182,22 +159,22 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	}
 
 	var rt *grantstore.Grant
-	if in.family != "" {
+	if in.Family != "" {
 		handle, err := s.randomHandle(32)
-		if in.handle != "" {
-			handle = in.handle
+		if in.Handle != "" {
+			handle = in.Handle
 		}
 		next, err2 := s.randomHandle(16)
 		seed, err3 := s.randomHandle(32)
 		if err = errors.Join(err, err2, err3); err != nil {
 			s.log.Error("refresh token: randomness failed", "error", err)
-			return nil, "", nil, serverError()
+			return nil, "", nil, oauth.ServerError()
 		}
-		handle = familyHandle(in.family, handle)
-		data, _ := json.Marshal(refreshData{Scope: in.familyScope, AuthTime: in.authTime, JTI: in.jti, NextJTI: next, Seed: seed}) // cannot fail
+		handle = familyHandle(in.Family, handle)
+		data, _ := json.Marshal(refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed}) // cannot fail
 		t := s.now()
 		rt = &grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.u.subject,
-			FamilyID: in.family, SessionID: in.sid, Data: data, Created: t, Expires: in.familyExpires}
+			FamilyID: in.Family, SessionID: in.SID, Data: data, Created: t, Expires: in.FamilyExpires}
 		resp.RefreshToken = handle
 	}
 	return resp, k.Algorithm(), rt, nil
@@ -205,17 +182,17 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 
 // userSigningKey returns the key for a token whose algorithms are
 // restricted to algs (nil: none).
-func (s *Server) userSigningKey(algs []key.Algorithm, what string) (*jws.Key, *oauthError) {
+func (s *Server) userSigningKey(algs []key.Algorithm, what string) (*jws.Key, *oauth.Error) {
 	k, err := s.keys.SigningKey(algs)
 	if err == nil {
 		return k, nil
 	}
 	if errors.Is(err, keymanager.ErrNoAllowedAlgorithm) {
 		s.log.Error("no signing key for the allowed algorithms", "allowed", algs, "error", err)
-		return nil, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "no signing key for the algorithms " + what}
+		return nil, &oauth.Error{Status: http.StatusInternalServerError, Code: "server_error", Desc: "no signing key for the algorithms " + what}
 	}
 	s.log.Warn("no key can sign", "error", err)
-	return nil, &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "no signing key is ready; retry shortly"}
+	return nil, &oauth.Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Desc: "no signing key is ready; retry shortly"}
 }
 
 // signJSON signs the JSON encoding of claims.

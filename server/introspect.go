@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -35,11 +37,11 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	p, e := s.readOAuthForm(r)
 	if e == nil {
 		if d := p.dup("token", "token_type_hint", "client_id", "client_secret"); d != "" {
-			e = invalidRequest("parameter " + d + " appears more than once")
+			e = oauth.InvalidRequest("parameter " + d + " appears more than once")
 		}
 	}
 	if e != nil {
-		writeOAuthError(w, e)
+		oauth.WriteError(w, e)
 		return
 	}
 	reg := s.reg.Load()
@@ -47,25 +49,25 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if authz := r.Header.Get("Authorization"); authz != "" {
 		var ok bool
 		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
-			writeOAuthError(w, s.authRefused(r, "API resource", "", "malformed Basic credentials", invalidClient("use HTTP Basic with the API resource's name and secret")))
+			oauth.WriteError(w, s.authRefused(r, "API resource", "", "malformed Basic credentials", oauth.InvalidClient("use HTTP Basic with the API resource's name and secret")))
 			return
 		}
 		// A resource named by a URL whose colons the client did not
 		// encode is found too (clientauth.BasicCredentials).
 		cred.Resolve(func(name string) bool { return len(reg.introspect[name]) > 0 })
 		if _, twice := p.v["client_secret"]; twice || (p.v["client_id"] != "" && p.v["client_id"] != cred.ID) {
-			writeOAuthError(w, invalidRequest("the API resource authenticated twice (HTTP Basic and client_id or client_secret in the body); use one method"))
+			oauth.WriteError(w, oauth.InvalidRequest("the API resource authenticated twice (HTTP Basic and client_id or client_secret in the body); use one method"))
 			return
 		}
 	}
 	name := cred.ID
 	if e := s.checkClientSecret(r, "API resource", cred, reg.introspect[name], reg.introspectDummy, "unknown API resource, or one without secrets"); e != nil {
-		writeOAuthError(w, e)
+		oauth.WriteError(w, e)
 		return
 	}
 	token := p.v["token"]
 	if token == "" {
-		writeOAuthError(w, invalidRequest("token is missing"))
+		oauth.WriteError(w, oauth.InvalidRequest("token is missing"))
 		return
 	}
 	out := introspection{}
@@ -85,13 +87,13 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	case err == nil, errors.Is(err, errTokenInvalid), errors.Is(err, errTokenRevoked):
 	default:
 		s.log.Error("introspection: checking the token failed", "error", err)
-		writeOAuthError(w, unavailable())
+		oauth.WriteError(w, oauth.Unavailable())
 		return
 	}
 	b, _ := json.Marshal(out) // cannot fail
 	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["Cache-Control"] = hdrNoStore
-	h["Pragma"] = hdrNoCache
+	h["Content-Type"] = oauth.HdrJSON
+	h["Cache-Control"] = oauth.HdrNoStore
+	h["Pragma"] = oauth.HdrNoCache
 	w.Write(b)
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"net/http"
 )
 
@@ -12,7 +14,7 @@ import (
 // discovery) while a configured algorithm cannot sign: 503, no-store,
 // Retry-After.
 func (s *Server) notReady(w http.ResponseWriter) {
-	w.Header()["Access-Control-Allow-Origin"] = hdrAllowAnyOrig
-	writeOAuthError(w, &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-		desc: "the signing keys are not ready; retry shortly (/readyz says more)"})
+	w.Header()["Access-Control-Allow-Origin"] = oauth.HdrAllowAnyOrig
+	oauth.WriteError(w, &oauth.Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+		Desc: "the signing keys are not ready; retry shortly (/readyz says more)"})
 }

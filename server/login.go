@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"fmt"
 	"net/http"
 	"strconv"
@@ -86,7 +88,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, req, http.StatusTooManyRequests, fmt.Sprintf(msgTooMany, roundMinutes(wait)), username)
 		return
 	case u == nil:
-		s.log.Info("sign-in failed", "username", clip(username), "client_id", req.clientID, "address", s.logAddr(r))
+		s.log.Info("sign-in failed", "username", oauth.Clip(username), "client_id", req.clientID, "address", s.logAddr(r))
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}

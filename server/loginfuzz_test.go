@@ -62,7 +62,7 @@ func FuzzParseUserTokenRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		req, e := parseUserTokenRequest(body)
 		if e != nil {
-			if e.code != "invalid_request" || e.status != http.StatusBadRequest {
+			if e.Code != "invalid_request" || e.Status != http.StatusBadRequest {
 				t.Fatalf("unexpected error %+v", e)
 			}
 			return

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -45,7 +47,7 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 				}
 				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					writeOAuthError(sw, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"})
+					oauth.WriteError(sw, &oauth.Error{Status: http.StatusInternalServerError, Code: "server_error", Desc: "internal error; the server log has the details"})
 				}
 			}
 			route, ok := s.routes[r.Pattern]

@@ -1,6 +1,10 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/granttype/authcode"
+	"github.com/signet-id/signet/server/internal/granttype/refresh"
+
 	"cmp"
 	"encoding/base64"
 	"errors"
@@ -29,8 +33,8 @@ const (
 
 // Grant types of the login flows.
 const (
-	grantAuthorizationCode = "authorization_code"
-	grantRefreshToken      = "refresh_token"
+	grantAuthorizationCode = authcode.GrantType
+	grantRefreshToken      = refresh.GrantType
 )
 
 // Identity scopes: the OpenID Connect scopes Signet serves itself.
@@ -188,17 +192,15 @@ func compileUsers(users []User, rnd io.Reader) (*userRegistry, error) {
 
 // loginClient is what the login flows need to know about a client.
 type loginClient struct {
-	public          bool
-	code            bool // authorization_code allowed
-	refresh         bool // refresh_token allowed
-	redirectURIs    []string
-	postLogoutURIs  []string
-	identityScopes  []string
-	idAlgs          []key.Algorithm // nil: no restriction
-	accessLifetime  time.Duration
-	refreshLifetime time.Duration
-	idLifetime      time.Duration
-	reuseInterval   time.Duration // refreshreuse.go
+	// Client is what the grant types need (server/internal/granttype):
+	// id, public, the grant types allowed, lifetimes, the reuse interval
+	// (granttype/refresh).
+	granttype.Client
+	redirectURIs   []string
+	postLogoutURIs []string
+	identityScopes []string
+	idAlgs         []key.Algorithm // nil: no restriction
+	idLifetime     time.Duration
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -213,17 +215,21 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 	}
 	for _, c := range clients {
 		lc := &loginClient{
-			public:          c.Public,
-			code:            slices.Contains(c.GrantTypes, grantAuthorizationCode),
-			refresh:         slices.Contains(c.GrantTypes, grantRefreshToken),
-			redirectURIs:    slices.Clone(c.RedirectURIs),
-			postLogoutURIs:  slices.Clone(c.PostLogoutRedirectURIs),
-			identityScopes:  slices.Clone(c.IdentityScopes),
-			idAlgs:          slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
-			accessLifetime:  c.AccessTokenLifetime,
-			refreshLifetime: c.RefreshTokenLifetime,
-			idLifetime:      cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
-			reuseInterval:   max(0, c.RefreshTokenReuseInterval),
+			Client: granttype.Client{
+				ID:                c.ID,
+				Public:            c.Public,
+				ClientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
+				Code:              slices.Contains(c.GrantTypes, grantAuthorizationCode),
+				Refresh:           slices.Contains(c.GrantTypes, grantRefreshToken),
+				AccessLifetime:    c.AccessTokenLifetime,
+				RefreshLifetime:   c.RefreshTokenLifetime,
+				ReuseInterval:     max(0, c.RefreshTokenReuseInterval),
+			},
+			redirectURIs:   slices.Clone(c.RedirectURIs),
+			postLogoutURIs: slices.Clone(c.PostLogoutRedirectURIs),
+			identityScopes: slices.Clone(c.IdentityScopes),
+			idAlgs:         slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
+			idLifetime:     cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
 		}
 		for _, sc := range lc.identityScopes {
 			if !isIdentityScope(sc) {
@@ -233,11 +239,11 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 		if c.Public && len(c.Secrets) > 0 {
 			return fmt.Errorf("server: client %q is public and has secrets", c.ID)
 		}
-		if lc.code && len(lc.redirectURIs) == 0 {
+		if lc.Code && len(lc.redirectURIs) == 0 {
 			return fmt.Errorf("server: client %q allows authorization_code without redirect URIs", c.ID)
 		}
-		if lc.refresh && lc.refreshLifetime < time.Second {
-			return fmt.Errorf("server: client %q: refresh token lifetime %s is shorter than a second", c.ID, lc.refreshLifetime)
+		if lc.Refresh && lc.RefreshLifetime < time.Second {
+			return fmt.Errorf("server: client %q: refresh token lifetime %s is shorter than a second", c.ID, lc.RefreshLifetime)
 		}
 		reg.login[c.ID] = lc
 	}
@@ -265,21 +271,6 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)
 	handleCORS(s.prefix+PathRevocation, "revocation", "POST", s.serveRevocation)
 	handle(s.prefix+PathEndSession, "endsession", s.serveEndSession)
-}
-
-// serverError is the token-endpoint style error for a failure the log
-// explains.
-func serverError() *oauthError {
-	return &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
-}
-
-// unavailable is the error for a grant store that cannot be reached.
-func unavailable() *oauthError {
-	return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "the grant store is unavailable; retry shortly"}
-}
-
-func invalidGrant(desc string) *oauthError {
-	return &oauthError{status: http.StatusBadRequest, code: "invalid_grant", desc: desc}
 }
 
 // loginDiscovery is the discovery metadata of the login flows; every

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"bytes"
 	"crypto/sha256"
 	"embed"
@@ -65,8 +67,8 @@ func (p *pages) render(w http.ResponseWriter, status int, name, title string, pa
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h["Cache-Control"] = hdrNoStore
-	h["Pragma"] = hdrNoCache
+	h["Cache-Control"] = oauth.HdrNoStore
+	h["Pragma"] = oauth.HdrNoCache
 	h.Set("Content-Security-Policy", p.csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"io"
 	"mime"
 	"net/http"
@@ -92,20 +94,20 @@ func (s *Server) readForm(r *http.Request) (body string, status int, reason stri
 
 // readOAuthForm reads the form body of a POST-only OAuth endpoint
 // (introspection, revocation), with the token endpoint's errors.
-func (s *Server) readOAuthForm(r *http.Request) (params, *oauthError) {
+func (s *Server) readOAuthForm(r *http.Request) (params, *oauth.Error) {
 	if r.Method != http.MethodPost {
-		return params{}, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "this endpoint accepts POST only", allow: http.MethodPost}
+		return params{}, &oauth.Error{Status: http.StatusMethodNotAllowed, Code: "invalid_request", Desc: "this endpoint accepts POST only", Allow: http.MethodPost}
 	}
 	if r.URL.RawQuery != "" {
-		return params{}, invalidRequest("send the parameters in the body, not the URL query")
+		return params{}, oauth.InvalidRequest("send the parameters in the body, not the URL query")
 	}
 	body, status, reason := s.readForm(r)
 	if status != 0 {
-		return params{}, &oauthError{status: status, code: "invalid_request", desc: reason}
+		return params{}, &oauth.Error{Status: status, Code: "invalid_request", Desc: reason}
 	}
 	p, ok := parseParams(body)
 	if !ok {
-		return params{}, invalidRequest("the body is not valid application/x-www-form-urlencoded")
+		return params{}, oauth.InvalidRequest("the body is not valid application/x-www-form-urlencoded")
 	}
 	return p, nil
 }

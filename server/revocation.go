@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +22,7 @@ func (s *Server) serveRevocation(w http.ResponseWriter, r *http.Request) {
 	p, e := s.readOAuthForm(r)
 	if e == nil {
 		if d := p.dup("token", "token_type_hint", "client_id", "client_secret"); d != "" {
-			e = invalidRequest("parameter " + d + " appears more than once")
+			e = oauth.InvalidRequest("parameter " + d + " appears more than once")
 		}
 	}
 	var cl *client
@@ -30,10 +32,10 @@ func (s *Server) serveRevocation(w http.ResponseWriter, r *http.Request) {
 		cl, lc, e = s.authenticateClient(r, p.v["client_id"], p.v["client_secret"], hasSecret)
 	}
 	if e == nil && p.v["token"] == "" {
-		e = invalidRequest("token is missing")
+		e = oauth.InvalidRequest("token is missing")
 	}
 	if e != nil {
-		writeOAuthError(w, e)
+		oauth.WriteError(w, e)
 		return
 	}
 	token := p.v["token"]
@@ -51,12 +53,12 @@ func (s *Server) serveRevocation(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Error("revocation failed", "client_id", cl.id, "error", err)
-		writeOAuthError(w, unavailable())
+		oauth.WriteError(w, oauth.Unavailable())
 		return
 	}
 	h := w.Header()
-	h["Cache-Control"] = hdrNoStore
-	h["Pragma"] = hdrNoCache
+	h["Cache-Control"] = oauth.HdrNoStore
+	h["Pragma"] = oauth.HdrNoCache
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -81,7 +83,7 @@ func (s *Server) revokeRefreshToken(ctx context.Context, cl *client, lc *loginCl
 		return true, nil
 	}
 	s.log.Info("refresh token revoked", "client_id", cl.id, "sub", g.Subject)
-	return true, s.revokeFamily(ctx, g.FamilyID, lc.accessLifetime, d.JTI, d.NextJTI)
+	return true, s.revokeFamily(ctx, g.FamilyID, lc.AccessLifetime, d.JTI, d.NextJTI)
 }
 
 // revokeAccessToken revokes token if it is a valid access token of cl.

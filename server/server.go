@@ -1,6 +1,13 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/authorize"
+	"github.com/signet-id/signet/server/internal/granttype"
+
+	"github.com/signet-id/signet/server/internal/clientauthn"
+
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -78,7 +85,8 @@ type Client struct {
 	RefreshTokenLifetime time.Duration
 	// RefreshTokenReuseInterval is how long after a rotation the rotated
 	// refresh token still gets an answer (its successor) instead of a
-	// reuse detection (refreshreuse.go); zero means not at all.
+	// reuse detection (server/internal/granttype/refresh); zero means not
+	// at all.
 	RefreshTokenReuseInterval time.Duration
 	// IDTokenLifetime is the lifetime of the client's ID tokens; zero
 	// means DefaultIDTokenLifetime.
@@ -191,6 +199,16 @@ type Server struct {
 
 	clientFlights singleflight.Group // concurrent identical client credentials: one verification
 
+	// The request pipeline (pipeline.go): client authentication methods,
+	// grant types and authorization-request extensions.
+	secretMethods []clientauthn.Method // client_credentials
+	clientMethods []clientauthn.Method // login flows and revocation (with none)
+	// authzExtensions check authorization requests, in order (PKCE); the
+	// authorization_code grant checks the code's binding with them.
+	authzExtensions []authorize.Extension
+	// grantTypes serve the token endpoint, by grant_type.
+	grantTypes map[string]granttype.Handler
+
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
 	oidc      *oidcState                // the login flows; nil when disabled
@@ -210,7 +228,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		issuer:     cfg.Issuer,
-		issuerJSON: appendJSONString(nil, cfg.Issuer),
+		issuerJSON: oauth.AppendJSONString(nil, cfg.Issuer),
 		prefix:     u.EscapedPath(),
 		keys:       cfg.Keys,
 		maxAge:     keymanager.CacheControl(cfg.JWKSMaxAge),
@@ -263,6 +281,7 @@ func New(cfg Config) (*Server, error) {
 	if t := cfg.Tracing; t != nil {
 		s.hashing, s.tracer = t.Budget(hashing), t.Tracer
 	}
+	s.assemblePipeline(cfg.Grants != nil)
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -23,8 +25,6 @@ const (
 	// request), so only a page this server rendered for this browser can
 	// submit it.
 	csrfCookie = "signet_csrf"
-	// handleLen is the length of a base64url 32-byte handle.
-	handleLen = 43
 )
 
 // session is a login session.
@@ -114,18 +114,8 @@ func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
 }
 
 // validHandle reports whether v has the shape of a 32-byte base64url
-// handle; anything else is ignored without a store lookup.
-func validHandle(v string) bool {
-	if len(v) != handleLen {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if !base64URLChar(v[i]) {
-			return false
-		}
-	}
-	return true
-}
+// handle (oauth.ValidHandle).
+func validHandle(v string) bool { return oauth.ValidHandle(v) }
 
 // csrfKey returns the browser's CSRF key, setting a new cookie when the
 // request has none.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -58,7 +60,7 @@ func (s *Server) clientKeys(id, addr string) []throttle.Key {
 // parallel requests is not throttled by its own correct secret before the
 // first verification is remembered. A request that joined a verification
 // that failed verifies on its own, so each failure is counted as before.
-func (s *Server) checkClientSecret(r *http.Request, what string, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauthError {
+func (s *Server) checkClientSecret(r *http.Request, what string, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauth.Error {
 	if len(secrets) > 0 && clientauth.QuickBasic(secrets, cred) {
 		return nil
 	}
@@ -67,7 +69,7 @@ func (s *Server) checkClientSecret(r *http.Request, what string, cred clientauth
 		led = true
 		return s.verifyClientSecret(r, what, cred, secrets, dummies, unknown), nil
 	})
-	e, _ := v.(*oauthError)
+	e, _ := v.(*oauth.Error)
 	if e != nil && !led {
 		return s.verifyClientSecret(r, what, cred, secrets, dummies, unknown)
 	}
@@ -86,17 +88,17 @@ func flightKey(what string, cred clientauth.BasicCredentials, addr string) strin
 }
 
 // verifyClientSecret is checkClientSecret's verification under the budgets.
-func (s *Server) verifyClientSecret(r *http.Request, what string, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauthError {
+func (s *Server) verifyClientSecret(r *http.Request, what string, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauth.Error {
 	ctx := r.Context()
 	res, wait, err := s.attempts.Reserve(ctx, s.clientKeys(cred.ID, s.addrKey(r))...)
 	if err != nil {
 		s.log.Error(what+" authentication: counting the attempt failed", "error", err)
-		return unavailable()
+		return oauth.Unavailable()
 	}
 	if res == nil {
 		s.metrics.throttled("client")
-		return &oauthError{status: http.StatusTooManyRequests, code: "invalid_client", retryAfter: retryAfter(wait),
-			desc: "too many failed client authentications; retry after " + strconv.FormatInt(retryAfter(wait), 10) + " seconds"}
+		return &oauth.Error{Status: http.StatusTooManyRequests, Code: "invalid_client", RetryAfter: retryAfter(wait),
+			Desc: "too many failed client authentications; retry after " + strconv.FormatInt(retryAfter(wait), 10) + " seconds"}
 	}
 	check := secrets
 	if len(check) == 0 {
@@ -123,13 +125,13 @@ func (s *Server) verifyClientSecret(r *http.Request, what string, cred clientaut
 
 // hashingRefused is the answer when the hashing budget refused: the
 // queue is full (503, retry in a second) or the caller has gone.
-func (s *Server) hashingRefused(err error) *oauthError {
+func (s *Server) hashingRefused(err error) *oauth.Error {
 	if errors.Is(err, throttle.ErrBusy) {
 		s.metrics.throttled("hashing")
-		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "the server is busy checking credentials; retry shortly"}
+		return &oauth.Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Desc: "the server is busy checking credentials; retry shortly"}
 	}
 	// context.Canceled or DeadlineExceeded: nobody reads the answer.
-	return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "the request was cancelled"}
+	return &oauth.Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Desc: "the request was cancelled"}
 }
 
 // retryAfter is a wait in whole seconds, at least 1.

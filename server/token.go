@@ -1,6 +1,10 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/granttype"
+
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/base64"
 	"errors"
 	"io"
@@ -10,9 +14,9 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/server/internal/clientauthn"
 )
 
 const formContentType = "application/x-www-form-urlencoded"
@@ -20,32 +24,32 @@ const formContentType = "application/x-www-form-urlencoded"
 // serveToken is the token endpoint.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if e := s.token(w, r); e != nil {
-		s.metrics.tokenError(e.code)
+		s.metrics.tokenError(e.Code)
 		// Server-side causes are logged where they happen, with details.
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {
-			s.log.Debug("token request refused", "status", e.status, "error", e.code, "reason", e.desc)
+			s.log.Debug("token request refused", "status", e.Status, "error", e.Code, "reason", e.Desc)
 		}
-		writeOAuthError(w, e)
+		oauth.WriteError(w, e)
 	}
 }
 
 // token handles one request and writes the success response itself; it
 // returns the error to write otherwise.
-func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
+func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	if r.Method != http.MethodPost {
-		return &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "the token endpoint accepts POST only", allow: http.MethodPost}
+		return &oauth.Error{Status: http.StatusMethodNotAllowed, Code: "invalid_request", Desc: "the token endpoint accepts POST only", Allow: http.MethodPost}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != formContentType {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != formContentType {
-			return &oauthError{status: http.StatusUnsupportedMediaType, code: "invalid_request", desc: "the request body must be application/x-www-form-urlencoded"}
+			return &oauth.Error{Status: http.StatusUnsupportedMediaType, Code: "invalid_request", Desc: "the request body must be application/x-www-form-urlencoded"}
 		}
 	}
 	if r.URL.RawQuery != "" {
-		return invalidRequest("send token request parameters in the body, not the URL query")
+		return oauth.InvalidRequest("send token request parameters in the body, not the URL query")
 	}
 	if r.ContentLength > s.maxBody {
-		return &oauthError{status: http.StatusRequestEntityTooLarge, code: "invalid_request", desc: "the request body is too large"}
+		return &oauth.Error{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Desc: "the request body is too large"}
 	}
 	sc := getTokenScratch()
 	defer putTokenScratch(sc)
@@ -59,105 +63,105 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauthError {
 		body, err = io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
 	}
 	if err != nil {
-		return invalidRequest("the request body could not be read")
+		return oauth.InvalidRequest("the request body could not be read")
 	}
 	if int64(len(body)) > s.maxBody {
-		return &oauthError{status: http.StatusRequestEntityTooLarge, code: "invalid_request", desc: "the request body is too large"}
+		return &oauth.Error{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Desc: "the request body is too large"}
 	}
 	req, e := parseTokenRequest(string(body))
 	if e != nil {
 		return e
 	}
 	if req.grantType == "" {
-		return invalidRequest("grant_type is missing")
+		return oauth.InvalidRequest("grant_type is missing")
 	}
-	if s.oidc != nil && (req.grantType == grantAuthorizationCode || req.grantType == grantRefreshToken) {
-		return s.userToken(w, r, string(body)) // the login flows (usertoken.go)
-	}
-	if req.grantType != grantClientCredentials { // before client authentication: a public client gets this too
+	h := s.grantTypes[req.grantType]
+	if h == nil { // before client authentication: a public client gets this too
 		return s.unsupportedGrant(req.grantType)
 	}
 
-	// Client authentication: client_secret_basic or client_secret_post.
-	var cred clientauth.BasicCredentials
+	// Client authentication: client_secret_basic or client_secret_post;
+	// none (client_id alone) too for the grants public clients use,
+	// whose requests are parsed again with every parameter.
 	reg := s.reg.Load()
-	switch authz := r.Header.Get("Authorization"); {
-	case authz != "":
-		if !clientauth.IsBasic(authz) {
-			return invalidClient("unsupported Authorization scheme; use Basic (client_secret_basic) or client_id and client_secret in the body")
+	sc.reg = reg
+	ar := &sc.authn
+	*ar = clientauthn.Request{HTTP: r, ClientID: req.clientID, Secret: req.clientSecret, HasSecret: req.hasSecret,
+		Clients: reg, Dummies: reg.dummy}
+	methods, noAuth := s.secretMethods, "no client authentication; use HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"
+	gr := &sc.req
+	*gr = granttype.Request{HTTP: r, GrantType: req.grantType, Scope: req.scope, Resources: req.resources, State: sc}
+	if h.Public() {
+		ureq, e := parseUserTokenRequest(string(body))
+		if e != nil {
+			return e
 		}
-		var ok bool
-		if cred, ok = clientauth.ParseBasicCredentials(authz); !ok {
-			return s.authRefused(r, "client", "", "malformed Basic credentials", invalidClient("malformed Basic credentials"))
-		}
-		if req.hasSecret {
-			return invalidRequest("the client authenticated twice (client_secret_basic and client_secret_post); use one method")
-		}
-		cred.Resolve(func(id string) bool { return reg.clients[id] != nil })
-		if req.clientID != "" && req.clientID != cred.ID {
-			return invalidRequest("client_id in the body differs from the Basic credentials")
-		}
-	case req.hasSecret:
-		if req.clientID == "" {
-			return invalidRequest("client_secret was sent without client_id")
-		}
-		cred = clientauth.BasicCredentials{ID: req.clientID, Secret: req.clientSecret}
-	default:
-		return invalidClient("no client authentication; use HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)")
+		ar.ClientID, ar.Secret, ar.HasSecret, ar.Public = ureq.clientID, ureq.clientSecret, ureq.hasSecret, true
+		methods, noAuth = s.clientMethods, "no client authentication; send client_id (public clients) or authenticate with a client secret"
+		gr.Form = ureq.form
 	}
-	cl := reg.clients[cred.ID]
-	var secrets []*clientauth.Secret
-	if cl != nil {
-		secrets = cl.secrets
-	}
-	if e := s.checkClientSecret(r, "client", cred, secrets, reg.dummy, "unknown client"); e != nil {
-		return e
-	}
-
-	if !cl.clientCredentials {
-		return &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", desc: "the client may not use the client_credentials grant"}
-	}
-
-	g, e := clientCredentialsGrant(reg, cl, &req)
+	ac, e := clientauthn.Authenticate(ar, methods, noAuth)
 	if e != nil {
 		return e
+	}
+	gr.Client = &reg.login[ac.ID].Client
+
+	resp, e := h.Handle(gr)
+	if e != nil {
+		return e
+	}
+	hd := w.Header()
+	hd["Content-Type"] = oauth.HdrJSON
+	hd["Cache-Control"] = oauth.HdrNoStore
+	hd["Pragma"] = oauth.HdrNoCache
+	w.Write(resp.Body)
+	s.metrics.tokenIssued(req.grantType, resp.Alg)
+	return nil
+}
+
+// IssueAccessToken signs a client_credentials access token
+// (granttype/clientcredentials.Env): the grant for the request's scope
+// and resources, the key, the claims and the response, in the request's
+// pooled memory.
+func (e ccEnv) IssueAccessToken(gr *granttype.Request) (*granttype.Response, *oauth.Error) {
+	s, sc := e.s, gr.State.(*tokenScratch)
+	r, reg := gr.HTTP, sc.reg
+	cl := reg.clients[gr.Client.ID]
+	g, oe := clientCredentialsGrant(reg, cl, gr)
+	if oe != nil {
+		return nil, oe
 	}
 
 	k, err := s.keys.SigningKey(g.algs)
 	if err != nil {
 		if errors.Is(err, keymanager.ErrNoAllowedAlgorithm) {
-			return invalidTarget("no signing key for the algorithms the requested resources allow")
+			return nil, oauth.InvalidTarget("no signing key for the algorithms the requested resources allow")
 		}
 		s.log.Warn("no key can sign", "error", err)
-		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "no signing key is ready; retry shortly"}
+		return nil, &oauth.Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Desc: "no signing key is ready; retry shortly"}
 	}
 	sp := s.startSign(r.Context(), k, jws.TypeAccessToken)
-	out, e := s.appendTokenResponse(sc, k, cl, g)
-	endSign(sp, e != nil)
-	if e != nil {
-		return e
+	out, oe := s.appendTokenResponse(sc, k, cl, g)
+	endSign(sp, oe != nil)
+	if oe != nil {
+		return nil, oe
 	}
-	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["Cache-Control"] = hdrNoStore
-	h["Pragma"] = hdrNoCache
-	w.Write(out)
-	s.metrics.tokenIssued(grantClientCredentials, string(k.Algorithm()))
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
 		s.log.Debug("token issued", "client_id", cl.id, "kid", k.KID(), "alg", string(k.Algorithm()), "scope", g.scope)
 	}
-	return nil
+	sc.resp = granttype.Response{Body: out, Alg: string(k.Algorithm())}
+	return &sc.resp, nil
 }
 
 // unsupportedGrant is the answer to a grant type this server does not
 // serve; it names the ones it does.
-func (s *Server) unsupportedGrant(grantType string) *oauthError {
+func (s *Server) unsupportedGrant(grantType string) *oauth.Error {
 	supported := "client_credentials"
 	if s.oidc != nil {
 		supported = "authorization_code, client_credentials, refresh_token"
 	}
-	return &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type",
-		desc: "grant type '" + clip(grantType) + "' is not supported; this server supports " + supported}
+	return &oauth.Error{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+		Desc: "grant type '" + oauth.Clip(grantType) + "' is not supported; this server supports " + supported}
 }
 
 // tokenScratch is the memory of one token request: its body, the
@@ -170,6 +174,11 @@ type tokenScratch struct {
 	jti    [16]byte
 	claims []byte
 	out    []byte
+	// The pipeline's values for the request (cleared when put back).
+	reg   *registry
+	authn clientauthn.Request
+	req   granttype.Request
+	resp  granttype.Response
 }
 
 // tokenScratchPool holds *tokenScratch. A pool, not a field of Server:
@@ -188,29 +197,30 @@ func putTokenScratch(sc *tokenScratch) {
 	if cap(sc.body) > maxPooledScratch || cap(sc.claims) > maxPooledScratch || cap(sc.out) > maxPooledScratch {
 		return
 	}
+	sc.reg, sc.authn, sc.req, sc.resp = nil, clientauthn.Request{}, granttype.Request{}, granttype.Response{}
 	tokenScratchPool.Put(sc)
 }
 
 // appendTokenResponse builds the RFC 9068 claims, signs them and returns
 // the token response, all in sc.
-func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g *grant) ([]byte, *oauthError) {
+func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g *grant) ([]byte, *oauth.Error) {
 	if _, err := io.ReadFull(s.rand, sc.jti[:]); err != nil {
 		s.log.Error("token id: reading randomness failed", "error", err)
-		return nil, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "internal error; the server log has the details"}
+		return nil, &oauth.Error{Status: http.StatusInternalServerError, Code: "server_error", Desc: "internal error; the server log has the details"}
 	}
 	iat := s.now().Unix()
 	p := sc.claims[:0]
 	p = append(p, `{"iss":`...)
 	p = append(p, s.issuerJSON...)
 	p = append(p, `,"exp":`...)
-	p = appendInt(p, iat+cl.lifetime)
+	p = oauth.AppendInt(p, iat+cl.lifetime)
 	p = append(p, `,"aud":`...)
 	p = append(p, g.audJSON...)
 	p = append(p, cl.subJSON...)
 	p = append(p, `,"iat":`...)
-	p = appendInt(p, iat)
+	p = oauth.AppendInt(p, iat)
 	p = append(p, `,"nbf":`...)
-	p = appendInt(p, iat)
+	p = oauth.AppendInt(p, iat)
 	p = append(p, `,"jti":"`...)
 	p = base64.RawURLEncoding.AppendEncode(p, sc.jti[:])
 	p = append(p, `","scope":`...)
@@ -226,7 +236,7 @@ func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g
 		return nil, s.signFailed("an access token", k, err)
 	}
 	out = append(out, mid...)
-	out = appendInt(out, cl.lifetime)
+	out = oauth.AppendInt(out, cl.lifetime)
 	out = append(out, `,"scope":`...)
 	out = append(out, g.scopeJSON...)
 	out = append(out, '}')
@@ -241,24 +251,24 @@ func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g
 // parsing its scope and working out audience and algorithms. Only grants
 // are remembered, never errors; a configuration reload makes new clients,
 // so it starts afresh.
-func clientCredentialsGrant(reg *registry, cl *client, req *tokenRequest) (*grant, *oauthError) {
-	if req.scope == "" && len(req.resources) == 0 {
+func clientCredentialsGrant(reg *registry, cl *client, req *granttype.Request) (*grant, *oauth.Error) {
+	if req.Scope == "" && len(req.Resources) == 0 {
 		return cl.def, cl.defErr
 	}
-	ck, cacheable := grantKey{scope: req.scope}, len(req.resources) <= 1
-	if len(req.resources) == 1 {
-		ck.resource = req.resources[0]
+	ck, cacheable := grantKey{scope: req.Scope}, len(req.Resources) <= 1
+	if len(req.Resources) == 1 {
+		ck.resource = req.Resources[0]
 	}
 	if cacheable {
 		if g, ok := cl.grants.load(ck); ok {
 			return g, nil
 		}
 	}
-	scopes, e := parseScope(req.scope)
+	scopes, e := oauth.ParseScope(req.Scope)
 	if e != nil {
 		return nil, e
 	}
-	g, e := reg.grant(cl, scopes, req.resources)
+	g, e := reg.grant(cl, scopes, req.Resources)
 	if e != nil {
 		return nil, e
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/oauth"
+
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -21,7 +23,7 @@ func emailClaims() []string { return []string{"email", "email_verified"} }
 // user's sub, plus the profile and email claims its scopes release.
 func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		writeOAuthError(w, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "userinfo accepts GET and POST", allow: "GET, POST"})
+		oauth.WriteError(w, &oauth.Error{Status: http.StatusMethodNotAllowed, Code: "invalid_request", Desc: "userinfo accepts GET and POST", Allow: "GET, POST"})
 		return
 	}
 	token, ok := bearerToken(r)
@@ -39,7 +41,7 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Error("userinfo: checking the access token failed", "error", err)
-		writeOAuthError(w, unavailable())
+		oauth.WriteError(w, oauth.Unavailable())
 		return
 	}
 	// The token's identity scopes count only while its client still has
@@ -74,13 +76,13 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	b, err := json.Marshal(out)
 	if err != nil { // claims come from the configuration: YAML scalars
 		s.log.Error("userinfo: encoding the claims failed", "sub", u.subject, "error", err)
-		writeOAuthError(w, serverError())
+		oauth.WriteError(w, oauth.ServerError())
 		return
 	}
 	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["Cache-Control"] = hdrNoStore
-	h["Pragma"] = hdrNoCache
+	h["Content-Type"] = oauth.HdrJSON
+	h["Cache-Control"] = oauth.HdrNoStore
+	h["Pragma"] = oauth.HdrNoCache
 	w.Write(b)
 }
 
@@ -101,23 +103,23 @@ func bearerToken(r *http.Request) (string, bool) {
 func writeBearerError(w http.ResponseWriter, status int, code, desc, scope string) {
 	v := `Bearer realm="signet"`
 	if code != "" {
-		v += `, error="` + code + `", error_description="` + sanitizeDescription(desc) + `"`
+		v += `, error="` + code + `", error_description="` + oauth.SanitizeDescription(desc) + `"`
 	}
 	if scope != "" {
 		v += `, scope="` + scope + `"`
 	}
 	h := w.Header()
 	h.Set("Www-Authenticate", v)
-	h["Content-Type"] = hdrJSON
-	h["Cache-Control"] = hdrNoStore
-	h["Pragma"] = hdrNoCache
+	h["Content-Type"] = oauth.HdrJSON
+	h["Cache-Control"] = oauth.HdrNoStore
+	h["Pragma"] = oauth.HdrNoCache
 	w.WriteHeader(status)
 	if code == "" {
 		w.Write([]byte(`{"error":"invalid_request","error_description":"send the access token in an Authorization: Bearer header"}`))
 		return
 	}
-	b := append([]byte(`{"error":`), appendJSONString(nil, code)...)
+	b := append([]byte(`{"error":`), oauth.AppendJSONString(nil, code)...)
 	b = append(b, `,"error_description":`...)
-	b = appendJSONString(b, sanitizeDescription(desc))
+	b = oauth.AppendJSONString(b, oauth.SanitizeDescription(desc))
 	w.Write(append(b, '}'))
 }

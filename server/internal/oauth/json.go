@@ -1,4 +1,4 @@
-package server
+package oauth
 
 import (
 	"strconv"
@@ -7,10 +7,10 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string. It escapes quotes,
+// AppendJSONString appends s as a JSON string. It escapes quotes,
 // backslashes, control characters, <, >, & and U+2028/U+2029 like
 // encoding/json, and replaces invalid UTF-8 with U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -58,16 +58,16 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendJSONStrings appends a JSON array of strings.
-func appendJSONStrings(dst []byte, ss []string) []byte {
+// AppendJSONStrings appends a JSON array of strings.
+func AppendJSONStrings(dst []byte, ss []string) []byte {
 	dst = append(dst, '[')
 	for i, s := range ss {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, s)
+		dst = AppendJSONString(dst, s)
 	}
 	return append(dst, ']')
 }
 
-func appendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
+func AppendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
