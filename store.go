@@ -133,6 +133,8 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			RefreshTokenReuseInterval:             c.RefreshTokenReuseInterval,
 			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
 			IDTokenLifetime:                       c.IdentityTokenLifetime,
+			JWKS:                                  c.JWKS,
+			JWKSURI:                               c.JWKSURI,
 		})
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))

@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
@@ -95,6 +96,15 @@ type Client struct {
 	// pages may call the token, userinfo and revocation endpoints from
 	// JavaScript (cors.go); discovery and the JWKS allow any origin.
 	AllowedCORSOrigins []string
+
+	// JWKS holds the public keys of a client that authenticates with
+	// private_key_jwt, given inline; JWKSURI is where such a client
+	// publishes them, fetched and cached by the rules of
+	// clientauth/privatekeyjwt.Remote. With either (not both) the client
+	// authenticates with private_key_jwt only, at the token and
+	// revocation endpoints.
+	JWKS    *privatekeyjwt.StaticKeySet
+	JWKSURI string
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that
@@ -139,6 +149,9 @@ type Config struct {
 	// Registry receives the server's metrics; nil means a new registry
 	// (see Server.Gatherer).
 	Registry *prometheus.Registry
+	// ClientKeySets fetches and caches the JWKS of private_key_jwt
+	// clients with a JWKSURI; nil means one with the defaults and Now.
+	ClientKeySets *privatekeyjwt.Remote
 	// Grants keeps authorization codes, refresh tokens, login sessions
 	// and revoked access tokens. Nil disables the login flows (authorize,
 	// login, userinfo, introspection, revocation, end session): only
@@ -198,6 +211,10 @@ type Server struct {
 	tracer     trace.Tracer      // signing spans; nil when tracing is off
 
 	clientFlights singleflight.Group // concurrent identical client credentials: one verification
+	// assertions verifies private_key_jwt client assertions; clientKeySets
+	// holds the clients' remote JWKS (clientkeys.go).
+	assertions    *privatekeyjwt.Verifier
+	clientKeySets *privatekeyjwt.Remote
 
 	// The request pipeline (pipeline.go): client authentication methods,
 	// grant types and authorization-request extensions.
@@ -280,6 +297,9 @@ func New(cfg Config) (*Server, error) {
 	s.hashing = hashing
 	if t := cfg.Tracing; t != nil {
 		s.hashing, s.tracer = t.Budget(hashing), t.Tracer
+	}
+	if err := s.newAssertionVerifier(cfg); err != nil {
+		return nil, err
 	}
 	s.assemblePipeline(cfg.Grants != nil)
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {

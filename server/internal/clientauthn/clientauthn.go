@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
 
@@ -15,6 +16,10 @@ type Request struct {
 	ClientID  string
 	Secret    string
 	HasSecret bool
+	// Assertion and AssertionType are client_assertion and
+	// client_assertion_type of the body (private_key_jwt).
+	Assertion     string
+	AssertionType string
 	// Public is true where a public client may authenticate with its
 	// client_id alone (the login flows, revocation); false at the
 	// client_credentials grant.
@@ -38,6 +43,9 @@ type Client struct {
 	Secrets []*clientauth.Secret
 	// Public marks a client without secrets (method none).
 	Public bool
+	// Keys are the public keys of a private_key_jwt client; nil for the
+	// other methods.
+	Keys privatekeyjwt.KeySet
 }
 
 // Presented is what a request presents by one method.
@@ -47,6 +55,9 @@ type Presented struct {
 	// Cred holds the client id and, for the secret methods, the secret
 	// as presented.
 	Cred clientauth.BasicCredentials
+	// Assertion is the parsed, not yet verified client assertion of
+	// private_key_jwt.
+	Assertion *privatekeyjwt.Assertion
 }
 
 // Method is one client authentication method.
