@@ -97,6 +97,11 @@ type Config struct {
 	Users []User
 	// Limits are the abuse budgets (limits), defaults applied.
 	Limits Limits
+	// RequirePushedAuthorizationRequests (requirePushedAuthorizationRequests)
+	// makes every client push its authorization requests (PAR, RFC 9126);
+	// discovery publishes it as require_pushed_authorization_requests.
+	// Client.RequirePushedAuthorizationRequests already includes it.
+	RequirePushedAuthorizationRequests bool
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -215,6 +220,21 @@ type Client struct {
 	// may call discovery, the JWKS, token, userinfo and revocation from
 	// JavaScript: scheme://host[:port], as browsers send them.
 	AllowedCORSOrigins []string
+	// RequirePushedAuthorizationRequests is true when the client's
+	// authorization requests must be pushed (PAR, RFC 9126) and a plain
+	// one is refused: clients[].requirePushedAuthorizationRequests, the
+	// top-level requirePushedAuthorizationRequests, or securityProfile:
+	// fapi2.
+	RequirePushedAuthorizationRequests bool
+	// RequireDPoP is true when the client's tokens must be DPoP-bound
+	// (RFC 9449) and Bearer use is refused: clients[].requireDPoP or
+	// securityProfile: fapi2.
+	RequireDPoP bool
+	// SecurityProfile (securityProfile) is the profile the client follows:
+	// "" (none) or ProfileFAPI2. A fapi2 client's settings were checked
+	// against the profile; its AllowedIdentityTokenSigningAlgorithms lists
+	// only FAPI 2.0 algorithms (those Signet signs with, when not set).
+	SecurityProfile SecurityProfile
 }
 
 // ParseOptions controls [Parse].
@@ -327,6 +347,8 @@ type fileDoc struct {
 	Clients           []clientDoc       `yaml:"clients"`
 	Users             []userDoc         `yaml:"users"`
 	Limits            *limitsDoc        `yaml:"limits"`
+	// RequirePushedAuthorizationRequests: every client must use PAR.
+	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }
 
 type storageDoc struct {
@@ -411,4 +433,8 @@ type clientDoc struct {
 	IdentityTokenLifetime                 *Duration `yaml:"identityTokenLifetime"`
 	RefreshTokenReuseInterval             *Duration `yaml:"refreshTokenReuseInterval"`
 	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
+	// Pointers: an explicit false contradicts securityProfile: fapi2.
+	RequirePushedAuthorizationRequests *bool  `yaml:"requirePushedAuthorizationRequests"`
+	RequireDPoP                        *bool  `yaml:"requireDPoP"`
+	SecurityProfile                    string `yaml:"securityProfile"`
 }

@@ -89,6 +89,7 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveAPIResources(d, c); err != nil {
 		return nil, err
 	}
+	c.RequirePushedAuthorizationRequests = d.RequirePushedAuthorizationRequests
 	if err := p.resolveClients(d, c); err != nil {
 		return nil, err
 	}
@@ -627,6 +628,9 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 		}
 		cl.AllowedIdentityTokenSigningAlgorithms = algs
 		if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
+			return err
+		}
+		if err := p.resolveClientProfile(path, &cd, &cl, c); err != nil {
 			return err
 		}
 		cl.Digest = digest(cd)

@@ -1,6 +1,7 @@
 // Package grant defines what the login flows persist: authorization codes,
-// refresh tokens, login sessions and revoked access tokens, and the
-// [Store] that keeps them. Backends (memstore, sqlitestore, pgstore)
+// refresh tokens, login sessions, revoked access tokens, used one-time
+// identifiers ([UseOnce], [ReplayCache]) and pushed authorization requests,
+// and the [Store] that keeps them. Backends (memstore, sqlitestore, pgstore)
 // implement it beside keystore.Store, so grants live in the same store as
 // the keys; package granttest is the conformance suite.
 //

@@ -18,12 +18,20 @@ const (
 	KindRefreshToken      Kind = "refresh_token"
 	KindSession           Kind = "session"
 	KindRevocation        Kind = "revocation" // a revoked access token, by jti
+	// KindJTI is a used one-time identifier (the jti of a client
+	// assertion, DPoP proof or request object), stored by [UseOnce] under
+	// [OnceID] until the identifier's token expires.
+	KindJTI Kind = "jti"
+	// KindPushedRequest is a pushed authorization request (RFC 9126),
+	// stored under the hash of its request_uri until it expires; Data is
+	// the request's JSON. It is used once, by ConsumeGrant.
+	KindPushedRequest Kind = "pushed_authorization_request"
 )
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindAuthorizationCode, KindRefreshToken, KindSession, KindRevocation:
+	case KindAuthorizationCode, KindRefreshToken, KindSession, KindRevocation, KindJTI, KindPushedRequest:
 		return true
 	}
 	return false
@@ -42,6 +50,9 @@ var (
 	// ErrNoSession: an authorization code was refused because its login
 	// session is unknown, revoked or expired (it ended meanwhile).
 	ErrNoSession = errors.New("grant: the login session has ended")
+	// ErrReplayed: a one-time identifier was used before and has not
+	// expired (see [UseOnce]).
+	ErrReplayed = errors.New("grant: one-time identifier used before")
 )
 
 // Grant is one stored grant.
@@ -186,6 +197,17 @@ type Store interface {
 
 // CleanBatch is the most rows DeleteExpired deletes in one transaction.
 const CleanBatch = 500
+
+// ValidateClaim checks what [OnceClaimer.ClaimOnce] requires of g.
+func ValidateClaim(g Grant) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	if g.Kind != KindJTI {
+		return errors.Join(ErrInvalid, errors.New("grant: ClaimOnce stores one-time identifiers (kind jti), not "+string(g.Kind)))
+	}
+	return nil
+}
 
 // ValidateRotation checks what [Store.Rotate] requires of next.
 func ValidateRotation(next Grant) error {

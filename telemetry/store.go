@@ -69,7 +69,8 @@ func end(sp trace.Span, err error) {
 }
 
 // GrantStore returns s with a span around each call, named "grants
-// <Method>". The result implements grant.SessionKindRevoker when s does.
+// <Method>". The result implements grant.SessionKindRevoker when s does,
+// and grant.OnceClaimer.
 func (t *Tracing) GrantStore(s grant.Store) grant.Store {
 	g := &grants{s: s, t: t.Tracer}
 	if r, ok := s.(grant.SessionKindRevoker); ok {
@@ -144,6 +145,15 @@ func (g *grants) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
 	n, err := g.s.DeleteExpired(ctx, t)
 	end(sp, err)
 	return n, err
+}
+
+// ClaimOnce makes the traced store a grant.OnceClaimer whatever s is:
+// grant.ClaimOnce uses s's own when it has one.
+func (g *grants) ClaimOnce(ctx context.Context, gr grant.Grant) error {
+	ctx, sp := storeSpan(ctx, g.t, "grants", "ClaimOnce")
+	err := grant.ClaimOnce(ctx, g.s, gr)
+	end(sp, err)
+	return err
 }
 
 // grantsKinds is grants over a store that also revokes by session kind.

@@ -212,3 +212,27 @@ func hasAttr(attrs []attribute.KeyValue, key, value string) bool {
 	}
 	return false
 }
+
+// TestGrantStoreClaimsOnce: the traced store is a grant.OnceClaimer, so
+// grant.UseOnce through it replaces an expired identifier as the store
+// does, in a span "grants ClaimOnce".
+func TestGrantStoreClaimsOnce(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	s := telemetry.New(sdktrace.WithSyncer(exp)).GrantStore(memstore.New())
+	if _, ok := s.(grant.OnceClaimer); !ok {
+		t.Fatal("the traced store is no grant.OnceClaimer")
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	id := grant.OnceID(grant.OnceDPoPProof, "jkt", "j")
+	if err := grant.UseOnce(ctx, s, id, now, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := grant.UseOnce(ctx, s, id, now.Add(time.Minute), now.Add(2*time.Minute)); err != nil {
+		t.Fatalf("an expired identifier through the traced store: %v", err)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 2 || spans[0].Name != "grants ClaimOnce" || spans[1].Name != "grants ClaimOnce" {
+		t.Fatalf("spans %v, want two grants ClaimOnce", spans)
+	}
+}

@@ -181,6 +181,7 @@ func Run(t *testing.T, open func(t *testing.T) grant.Store) {
 
 	t.Run("RevokeSessionKind", func(t *testing.T) { revokeSessionKind(t, open(t), now) })
 	runRotation(t, open, now)
+	runOnce(t, open, now)
 }
 
 // Session returns the login session grant of sid, created at now,

@@ -27,6 +27,8 @@ const (
 	GrantRefreshToken      = "refresh_token"
 	GrantSession           = "session"
 	GrantRevocation        = "revocation"
+	GrantJTI               = "jti"                          // since version 4
+	GrantPushedRequest     = "pushed_authorization_request" // since version 4
 )
 
 // Migration is one numbered schema change.

@@ -11,3 +11,5 @@ import (
 func TestGrantConformance(t *testing.T) {
 	granttest.Run(t, func(t *testing.T) grant.Store { return memstore.New() })
 }
+
+func BenchmarkUseOnce(b *testing.B) { granttest.BenchmarkUseOnce(b, memstore.New()) }

@@ -29,7 +29,7 @@ import (
 const envDSN = "SIGNET_TEST_POSTGRES_DSN"
 
 // serverDSN returns the test server's DSN or skips the test.
-func serverDSN(t *testing.T) string {
+func serverDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(envDSN)
 	if dsn == "" {
@@ -41,7 +41,7 @@ func serverDSN(t *testing.T) string {
 // withParams adds run-time parameters to a URL or key=value DSN.
 
 // admin connects to the test server as the test role.
-func admin(t *testing.T) *pgx.Conn {
+func admin(t testing.TB) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -56,7 +56,7 @@ func admin(t *testing.T) *pgx.Conn {
 // newSchema creates a schema of its own for the test, dropped when it
 // ends, and returns its name and a DSN whose search_path and
 // application_name are that schema.
-func newSchema(t *testing.T) (name, dsn string) {
+func newSchema(t testing.TB) (name, dsn string) {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -80,7 +80,7 @@ func newSchema(t *testing.T) (name, dsn string) {
 	return name, pgtest.WithParams(t, serverDSN(t), "search_path", name, "application_name", name)
 }
 
-func open(t *testing.T, dsn string, opts ...Option) *Store {
+func open(t testing.TB, dsn string, opts ...Option) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn, opts...)
 	if err != nil {
@@ -183,7 +183,8 @@ func TestSchema(t *testing.T) {
 	}
 	insert := `INSERT INTO grants (id, kind, client_id, subject, family_id, session_id, data, created, expires)
 		VALUES ($1, $2, 'client', 'alice', 'fam', 'sess', '\x7b7d', now(), now() + interval '1 hour')`
-	for i, kind := range []string{sqlschema.GrantAuthorizationCode, sqlschema.GrantRefreshToken, sqlschema.GrantSession, sqlschema.GrantRevocation} {
+	for i, kind := range []string{sqlschema.GrantAuthorizationCode, sqlschema.GrantRefreshToken, sqlschema.GrantSession, sqlschema.GrantRevocation,
+		sqlschema.GrantJTI, sqlschema.GrantPushedRequest} {
 		if _, err := s.pool.Exec(ctx, insert, fmt.Sprint("h", i), kind); err != nil {
 			t.Errorf("insert grant of kind %s: %v", kind, err)
 		}

@@ -141,7 +141,8 @@ func TestSchema(t *testing.T) {
 	// The grants table takes the login flow's grants and refuses unknown kinds.
 	insert := `INSERT INTO grants (id, kind, client_id, subject, family_id, session_id, data, created_us, expires_us)
 		VALUES (?, ?, 'client', 'alice', 'fam', 'sess', x'7b7d', 1, 2)`
-	for i, kind := range []string{sqlschema.GrantAuthorizationCode, sqlschema.GrantRefreshToken, sqlschema.GrantSession, sqlschema.GrantRevocation} {
+	for i, kind := range []string{sqlschema.GrantAuthorizationCode, sqlschema.GrantRefreshToken, sqlschema.GrantSession, sqlschema.GrantRevocation,
+		sqlschema.GrantJTI, sqlschema.GrantPushedRequest} {
 		if _, err := s.db.ExecContext(ctx, insert, fmt.Sprint("h", i), kind); err != nil {
 			t.Errorf("insert grant of kind %s: %v", kind, err)
 		}

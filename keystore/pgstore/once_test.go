@@ -1,0 +1,81 @@
+package pgstore
+
+import (
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/grant/granttest"
+	"github.com/signet-id/signet/internal/sqlschema"
+)
+
+// Stores with their own pools stand for instances: an identifier used at
+// one is refused at the other, and of concurrent uses across them exactly
+// one succeeds.
+func TestUseOnceAcrossInstances(t *testing.T) {
+	_, dsn := newSchema(t)
+	granttest.ReplayedAcrossHandles(t, open(t, dsn), open(t, dsn), open(t, dsn))
+}
+
+// TestUpgradeFromVersion3KeepsGrants: a schema at version 3 holding grants
+// of every kind it knows migrates to the latest version with every row
+// unchanged, and then accepts the new kinds and still refuses unknown ones.
+func TestUpgradeFromVersion3KeepsGrants(t *testing.T) {
+	_, dsn := newSchema(t)
+	ctx := t.Context()
+	ms, err := sqlschema.Migrations(sqlschema.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, createSchemaVersion); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:3] {
+		if _, err := conn.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, m.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	legacy := granttest.Legacy(time.Now())
+	for _, g := range legacy {
+		if _, err := conn.Exec(ctx, insertGrant, grantArgs(g)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, insertGrant, grantArgs(grant.Grant{ID: "jti-before", Kind: grant.KindJTI, Created: time.Now(), Expires: time.Now()})...); err == nil {
+		t.Fatal("a version 3 schema accepted kind jti: the fixture is not version 3")
+	}
+
+	s := open(t, dsn)
+	var version int
+	if err := s.pool.QueryRow(ctx, `SELECT MAX(version) FROM schema_version`).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if latest, _ := sqlschema.Latest(sqlschema.Postgres); version != latest || latest < 4 {
+		t.Fatalf("schema version %d after the upgrade, want %d (at least 4)", version, latest)
+	}
+	granttest.UpgradedTakesNewKinds(t, s, legacy, func() (n int) {
+		if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM grants`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	})
+	now := time.Now()
+	if _, err := s.pool.Exec(ctx, insertGrant, grantArgs(grant.Grant{ID: "bogus", Kind: "bogus", Created: now, Expires: now})...); err == nil {
+		t.Error("the upgraded check accepts kind 'bogus'")
+	}
+}
+
+func BenchmarkUseOnce(b *testing.B) {
+	_, dsn := newSchema(b)
+	granttest.BenchmarkUseOnce(b, open(b, dsn))
+}
