@@ -1,8 +1,13 @@
 package config
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // A P-256 key pair for tests: the public JWK, and the same with "d".
@@ -82,4 +87,33 @@ func TestClientAuthErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFAPI2PrivateKeyJWT: a fapi2 client authenticated by private_key_jwt
+// conforms; one whose keys can sign only RS256 assertions is told why.
+func TestFAPI2PrivateKeyJWT(t *testing.T) {
+	pkj := "    tokenEndpointAuthMethod: private_key_jwt\n    jwks: {\"keys\": [" + testPublicJWK + "]}\n"
+	c := mustParse(t, fapiDoc("ES256, RS256", pkj, fapiScopes), nil)
+	cl := c.Clients[1]
+	if !cl.FAPI2() || cl.JWKS == nil || cl.TokenEndpointAuthMethod != AuthMethodPrivateKeyJWT {
+		t.Fatalf("fapi2 private_key_jwt client: %+v", cl)
+	}
+	_, err := parse(t, fapiDoc("ES256, RS256", "    tokenEndpointAuthMethod: private_key_jwt\n    jwks: {\"keys\": ["+rsaPublicJWK(t)+"]}\n", fapiScopes), nil)
+	want := `clients[1].jwks: (bank) FAPI 2.0 allows only PS256, ES256, EdDSA for client assertions: privatekeyjwt: invalid JWK Set: key "rsa-1" has alg "RS256"; allowed: PS256, ES256, EdDSA`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error:\n  %v\nwant it to contain:\n  %s", err, want)
+	}
+}
+
+func rsaPublicJWK(t *testing.T) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(jose.JSONWebKey{Key: k.Public(), KeyID: "rsa-1", Algorithm: "RS256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

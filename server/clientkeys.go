@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
@@ -23,7 +24,7 @@ const maxMemoryAssertions = 100_000
 func (s *Server) newAssertionVerifier(cfg Config) error {
 	var replay privatekeyjwt.Replay = privatekeyjwt.NewMemoryReplay(maxMemoryAssertions, s.now)
 	if cfg.Grants != nil {
-		replay = storeReplay{grants: cfg.Grants, now: s.now}
+		replay = storeReplay{grantstore.NewReplayCache(cfg.Grants, grantstore.OnceClientAssertion, s.now)}
 	}
 	v, err := privatekeyjwt.New(privatekeyjwt.Options{
 		Issuer:    s.issuer,
@@ -55,20 +56,26 @@ func (s *Server) assertionAlgorithms() []string {
 
 // compileClientKeys gives a private_key_jwt client its key set.
 func compileClientKeys(cl *client, c Client, remote *privatekeyjwt.Remote) error {
+	var keys privatekeyjwt.KeySet
 	switch {
 	case c.JWKS != nil && c.JWKSURI != "":
 		return fmt.Errorf("server: client %q: JWKS and JWKSURI are both set; give one", c.ID)
 	case c.JWKS != nil:
-		cl.authn.Keys = c.JWKS
+		keys = c.JWKS
 	case c.JWKSURI != "":
 		ks, err := remote.KeySet(c.JWKSURI)
 		if err != nil {
 			return fmt.Errorf("server: client %q: %w", c.ID, err)
 		}
-		cl.authn.Keys = ks
+		keys = ks
 	default:
+		if len(c.AssertionAlgorithms) > 0 || c.AssertionIssuerAudience {
+			return fmt.Errorf("server: client %q: AssertionAlgorithms and AssertionIssuerAudience need JWKS or JWKSURI", c.ID)
+		}
 		return nil
 	}
+	cl.authn.Assertions = &privatekeyjwt.Client{ID: c.ID, Keys: keys, Algorithms: slices.Clone(c.AssertionAlgorithms),
+		IssuerAudienceOnly: c.AssertionIssuerAudience}
 	if len(c.Secrets) > 0 || c.Public {
 		return fmt.Errorf("server: client %q: a private_key_jwt client (JWKS or JWKSURI) cannot have secrets or be public", c.ID)
 	}
@@ -76,24 +83,15 @@ func compileClientKeys(cl *client, c Client, remote *privatekeyjwt.Remote) error
 }
 
 // storeReplay remembers the ids of client assertions in the grant store,
-// which every instance shares: an id is stored once, as a grant of kind
-// revocation (a jti with an expiry, which the grant cleaner deletes once
-// expired) under the hash of a namespace and the id, so it never meets
-// the id of a revoked access token.
-//
-// TODO(issue 14): grant.NewReplayCache(grants, grant.OnceClientAssertion,
-// now) with its own kind "jti" once that is on main (branch i14e).
-type storeReplay struct {
-	grants grantstore.Store
-	now    func() time.Time
-}
+// which every instance shares (grant.ReplayCache, namespace
+// grant.OnceClientAssertion), so an assertion used at one instance is
+// refused at every other.
+type storeReplay struct{ cache *grantstore.ReplayCache }
 
 func (r storeReplay) UseOnce(ctx context.Context, id string, exp time.Time) error {
-	now := r.now()
-	err := r.grants.CreateGrant(ctx, grantstore.Grant{ID: grantstore.HashHandle("client_assertion\x00" + id),
-		Kind: grantstore.KindRevocation, Created: now, Expires: exp})
-	if errors.Is(err, grantstore.ErrExists) {
-		return privatekeyjwt.ErrReplayed
+	err := r.cache.UseOnce(ctx, id, exp)
+	if errors.Is(err, grantstore.ErrReplayed) {
+		return fmt.Errorf("%w (%w)", privatekeyjwt.ErrReplayed, err)
 	}
 	return err
 }

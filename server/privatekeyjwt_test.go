@@ -19,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
+	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore/pgstore"
 )
 
@@ -323,5 +324,31 @@ func TestPrivateKeyJWTCluster(t *testing.T) {
 	codes := concurrentAssertions(t, e, e.token2, k.assertion(t, issuer, testNow), 10)
 	if codes[200] != 1 || codes[401] != 9 {
 		t.Fatalf("10 concurrent uses over 2 instances: %v; want one 200", codes)
+	}
+}
+
+// TestPrivateKeyJWTNarrowed: a client held to the FAPI 2.0 rules for its
+// assertions accepts only the issuer as aud and only its algorithms.
+func TestPrivateKeyJWTNarrowed(t *testing.T) {
+	k := newKeyedClient(t, "bank")
+	e := newLoginEnv(t, func(c *Config) {
+		c.Clients = append(c.Clients,
+			Client{ID: "bank", JWKS: k.keySet(t), GrantTypes: []string{grantClientCredentials}, Scopes: []string{"reports.read"},
+				AccessTokenLifetime: time.Minute, AssertionAlgorithms: []key.Algorithm{key.PS256, key.ES256, key.EdDSA}, AssertionIssuerAudience: true},
+			Client{ID: "psonly", JWKS: k.keySet(t), GrantTypes: []string{grantClientCredentials}, Scopes: []string{"reports.read"},
+				AccessTokenLifetime: time.Minute, AssertionAlgorithms: []key.Algorithm{key.PS256}})
+	})
+	cc := []string{"grant_type", "client_credentials"}
+	if p := e.token2(PathToken, assertionForm(k.assertion(t, e.issuer, testNow), cc...)); p.StatusCode != http.StatusOK {
+		t.Fatalf("aud = issuer: %d %s", p.StatusCode, p.body)
+	}
+	if p := e.token2(PathToken, assertionForm(k.assertion(t, e.issuer+PathToken, testNow), cc...)); p.StatusCode != http.StatusUnauthorized ||
+		!strings.Contains(e.logs.String(), "this client must use the issuer identifier") {
+		t.Fatalf("aud = token endpoint for an issuer-only client: %d %s", p.StatusCode, p.body)
+	}
+	ps := &keyedClient{id: "psonly", priv: k.priv}
+	if p := e.token2(PathToken, assertionForm(ps.assertion(t, e.issuer, testNow), cc...)); p.StatusCode != http.StatusUnauthorized ||
+		!strings.Contains(e.logs.String(), `algorithm not allowed: alg ES256; client \"psonly\" allows PS256`) {
+		t.Fatalf("ES256 for a PS256-only client: %d %s\n%s", p.StatusCode, p.body, e.logs.String())
 	}
 }

@@ -105,6 +105,13 @@ type Client struct {
 	// revocation endpoints.
 	JWKS    *privatekeyjwt.StaticKeySet
 	JWKSURI string
+	// AssertionAlgorithms narrows the algorithms of the client's
+	// private_key_jwt assertions (the FAPI 2.0 Security Profile: PS256,
+	// ES256, EdDSA); empty means every algorithm the server accepts.
+	// AssertionIssuerAudience accepts only the issuer as their aud, not
+	// an endpoint URL, as that profile requires.
+	AssertionAlgorithms     []key.Algorithm
+	AssertionIssuerAudience bool
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that

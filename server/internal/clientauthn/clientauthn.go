@@ -43,9 +43,10 @@ type Client struct {
 	Secrets []*clientauth.Secret
 	// Public marks a client without secrets (method none).
 	Public bool
-	// Keys are the public keys of a private_key_jwt client; nil for the
-	// other methods.
-	Keys privatekeyjwt.KeySet
+	// Assertions is how a private_key_jwt client's assertions are
+	// verified: its keys, algorithms and accepted aud; nil for the other
+	// methods.
+	Assertions *privatekeyjwt.Client
 }
 
 // Presented is what a request presents by one method.

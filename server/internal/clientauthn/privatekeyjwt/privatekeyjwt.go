@@ -50,10 +50,10 @@ func (m Method) Verify(r *clientauthn.Request, p clientauthn.Presented, cl *clie
 	switch {
 	case cl == nil:
 		return m.Env.Refused(r.HTTP, p.Cred.ID, "client assertion of an unknown client", nil)
-	case cl.Keys == nil:
+	case cl.Assertions == nil:
 		return m.Env.Refused(r.HTTP, p.Cred.ID, "client assertion from a client that does not use private_key_jwt", nil)
 	}
-	if _, err := m.Verifier.Verify(r.HTTP.Context(), p.Assertion, pkj.Client{ID: cl.ID, Keys: cl.Keys}); err != nil {
+	if _, err := m.Verifier.Verify(r.HTTP.Context(), p.Assertion, *cl.Assertions); err != nil {
 		return m.Env.Refused(r.HTTP, p.Cred.ID, err.Error(), nil)
 	}
 	return nil
