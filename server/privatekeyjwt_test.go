@@ -20,6 +20,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keystore/memstore"
 	"github.com/signet-id/signet/keystore/pgstore"
 )
 
@@ -351,4 +352,51 @@ func TestPrivateKeyJWTNarrowed(t *testing.T) {
 		!strings.Contains(e.logs.String(), `algorithm not allowed: alg ES256; client \"psonly\" allows PS256`) {
 		t.Fatalf("ES256 for a PS256-only client: %d %s\n%s", p.StatusCode, p.body, e.logs.String())
 	}
+}
+
+// BenchmarkTokenPrivateKeyJWT: one client_credentials token (ES256) per
+// op through the handler, authenticated by a sha256: secret and by a
+// client assertion (ES256, its jti remembered in a memory grant store):
+// the difference is what private_key_jwt costs per token.
+func BenchmarkTokenPrivateKeyJWT(b *testing.B) {
+	k := newKeyedClient(b, "keyed")
+	keys := newFakeKeys(b)
+	keys.order = []key.Algorithm{key.ES256}
+	clients, resources := testClients(b)
+	cfg := Config{Issuer: "https://login.example.com", Keys: keys, Clients: clients, APIResources: resources,
+		Grants: memstore.New(), Now: func() time.Time { return testNow }}
+	withKeyedClient(b, k)(&cfg)
+	s, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	serve := func(b *testing.B, body string, basic bool) {
+		r := httptest.NewRequest(http.MethodPost, "/connect/token", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if basic {
+			r.Header.Set("Authorization", "Basic YmlsbGluZzpiaWxsaW5nLXNlY3JldA==") // billing:billing-secret (sha256:)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	b.Run("secret", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(b, "grant_type=client_credentials&scope=reports.read", true)
+		}
+	})
+	b.Run("private_key_jwt", func(b *testing.B) {
+		bodies := make([]string, b.N)
+		for i := range bodies {
+			bodies[i] = assertionForm(k.assertion(b, "https://login.example.com", testNow), "grant_type", "client_credentials", "scope", "reports.read").Encode()
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			serve(b, bodies[i], false)
+		}
+	})
 }
