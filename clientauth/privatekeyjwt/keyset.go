@@ -19,8 +19,8 @@ const MaxKeys = 32
 // maxUntargeted is how many keys are tried for an assertion without kid.
 const maxUntargeted = 4
 
-// DefaultAlgorithms are the assertion algorithms allowed unless a
-// [Verifier] or a key set is given others.
+// defaultAlgorithms are the assertion algorithms allowed unless a
+// [Verifier] or a key set is given others ([DefaultAlgorithms]).
 var defaultAlgorithms = []key.Algorithm{key.RS256, key.PS256, key.ES256, key.EdDSA}
 
 // DefaultAlgorithms returns RS256, PS256, ES256 and EdDSA.
