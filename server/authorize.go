@@ -344,7 +344,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti}) // cannot fail: strings and a number
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
-		Subject: sess.user.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}
+		Subject: sess.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}
 	if sess.pending != nil { // a sign-in: the session and its first code in one transaction
 		err = s.oidc.grants.StartSession(r.Context(), sess.end, *sess.pending, g)
 		if err == nil {

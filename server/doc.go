@@ -88,6 +88,14 @@
 // tokens (by jti). So another instance, or a restarted one, honours them.
 // A code or refresh token carries the jti of the access token its
 // redemption issues, fixed in advance, so that a replay can revoke it.
+// The users come from one user.Source (users.go): Config.UserSource, or
+// the built-in static list Config.Users (the YAML users) behind the same
+// interfaces. Passwords are checked under the login budgets whatever the
+// source; the source says whether a user is still active (login sessions,
+// code exchange, refresh, userinfo) and gives the claims (userinfo, ID
+// tokens). Config.Login replaces the built-in page with the application's
+// own (loginui.go: LoginUI, LoginRequest), which ends a sign-in with
+// LoginRequest.Complete on a POST whose CSRF token the server verified.
 // The login page is html/template embedded in the binary; its CSRF token
 // is an HMAC, under a random per-browser cookie key, of the pending
 // authorization request it submits. Failed sign-ins are limited per

@@ -20,6 +20,7 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/user"
 )
 
 // userAccessClaims are the claims of an access token issued to a user
@@ -62,11 +63,10 @@ type userTokenResponse struct {
 }
 
 // issueInput is what a user's tokens are made of: the client as it
-// authenticated, the user, and what the grant asks for.
+// authenticated and what the grant asks for (the user: Issue.Subject).
 type issueInput struct {
 	cl *client
 	lc *loginClient
-	u  *user
 	granttype.Issue
 }
 
@@ -132,7 +132,7 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	lifetime := int64(in.lc.AccessLifetime / time.Second)
 	scope := strings.Join(in.Scopes, " ")
 	sp := s.startSign(ctx, k, jws.TypeAccessToken)
-	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
+	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.Subject,
 		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID})
 	endSign(sp, err != nil)
 	if err != nil {
@@ -148,10 +148,22 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		if e != nil {
 			return nil, "", nil, e
 		}
-		sp := s.startSign(ctx, ik, jws.TypeJWT)
-		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
+		// The user source's claims for the ID token (none from the
+		// built-in users: theirs are at userinfo).
+		extra, e := s.sourceClaims(ctx, user.ClaimsRequest{Subject: in.Subject, ClientID: in.cl.id,
+			Scopes: slices.DeleteFunc(slices.Clone(in.Scopes), func(sc string) bool { return !isIdentityScope(sc) }), Caller: user.CallerIDToken})
+		if e != nil {
+			return nil, "", nil, e
+		}
+		claims, err := withClaims(idTokenClaims{Iss: s.issuer, Sub: in.Subject, Aud: in.cl.id,
 			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.AuthTime, Nonce: in.Nonce,
-			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.SID})
+			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.SID}, extra)
+		if err != nil {
+			s.log.Error("the user source's claims do not encode as JSON", "sub", in.Subject, "error", err)
+			return nil, "", nil, oauth.ServerError()
+		}
+		sp := s.startSign(ctx, ik, jws.TypeJWT)
+		resp.IDToken, err = signJSON(ik, jws.TypeJWT, claims)
 		endSign(sp, err != nil)
 		if err != nil {
 			return nil, "", nil, s.signFailed("an ID token", ik, err)
@@ -173,7 +185,7 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		handle = familyHandle(in.Family, handle)
 		data, _ := json.Marshal(refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed}) // cannot fail
 		t := s.now()
-		rt = &grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.u.subject,
+		rt = &grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.Subject,
 			FamilyID: in.Family, SessionID: in.SID, Data: data, Created: t, Expires: in.FamilyExpires}
 		resp.RefreshToken = handle
 	}

@@ -90,8 +90,8 @@ func (e userEnv) RevokeFamily(ctx context.Context, family string, lifetime time.
 	return e.s.revokeFamily(ctx, family, lifetime, jtis...)
 }
 
-func (e userEnv) UserExists(subject string) bool {
-	return e.s.oidc.users.Load().bySubject[subject] != nil
+func (e userEnv) UserActive(ctx context.Context, subject string) *oauth.Error {
+	return e.s.userActive(ctx, subject)
 }
 
 // CheckScopes checks scopes for the client as it authenticated, against
@@ -106,11 +106,7 @@ func (e userEnv) CheckScopes(r *granttype.Request, scopes []string) *oauth.Error
 func (e userEnv) IssueUserTokens(r *granttype.Request, in granttype.Issue) ([]byte, string, *grantstore.Grant, *oauth.Error) {
 	s := e.s
 	cl, lc := requestClient(r)
-	u := s.oidc.users.Load().bySubject[in.Subject]
-	if u == nil {
-		return nil, "", nil, oauth.InvalidGrant("the user no longer exists")
-	}
-	resp, alg, rt, oe := s.issueUserTokens(r.HTTP.Context(), s.reg.Load(), issueInput{cl: cl, lc: lc, u: u, Issue: in})
+	resp, alg, rt, oe := s.issueUserTokens(r.HTTP.Context(), s.reg.Load(), issueInput{cl: cl, lc: lc, Issue: in})
 	if oe != nil {
 		return nil, "", nil, oe
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/telemetry"
 	"github.com/signet-id/signet/throttle"
+	"github.com/signet-id/signet/user"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -164,8 +165,19 @@ type Config struct {
 	// login, userinfo, introspection, revocation, end session): only
 	// client_credentials is served.
 	Grants grantstore.Store
-	// Users sign in on the login page; they need Grants.
+	// Users sign in on the login page; they need Grants. They are the
+	// built-in user source (the YAML users); leave them empty when
+	// UserSource is set.
 	Users []User
+	// UserSource, when set, is where the users come from instead of
+	// Users: it checks passwords (inside the server's login budgets),
+	// says whether a user is still active (login sessions, code exchange,
+	// refresh, userinfo) and gives their claims (userinfo, ID tokens).
+	// See package user. It needs Grants.
+	UserSource user.Source
+	// Login, when set, is the application's own login page, shown instead
+	// of the built-in one (see LoginUI). It needs Grants.
+	Login LoginUI
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration

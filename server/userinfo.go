@@ -8,15 +8,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/signet-id/signet/user"
 )
 
 // Claims released by scope (OpenID Connect Core 5.4).
-func profileClaims() []string {
-	return []string{"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
-		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"}
-}
+func profileClaims() []string { return user.ScopeClaims(scopeProfile) }
 
-func emailClaims() []string { return []string{"email", "email_verified"} }
+func emailClaims() []string { return user.ScopeClaims(scopeEmail) }
 
 // serveUserinfo is the UserInfo endpoint (OpenID Connect Core 5.3): a
 // bearer access token (RFC 6750 header) with the openid scope gets the
@@ -54,28 +53,30 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeBearerError(w, http.StatusForbidden, "insufficient_scope", "the access token was not granted the openid scope", scopeOpenID)
 		return
 	}
-	u := s.oidc.users.Load().bySubject[c.Sub]
-	if u == nil {
-		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the token's user no longer exists", "")
+	// The user must still be active (user.Profiles); the claims are the
+	// source's for the token's identity scopes.
+	if e := s.userActive(r.Context(), c.Sub); e != nil {
+		if e.Code == "invalid_grant" {
+			writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the token's user no longer exists", "")
+		} else {
+			oauth.WriteError(w, e)
+		}
 		return
 	}
-	out := map[string]any{"sub": u.subject}
-	release := func(names []string) {
-		for _, n := range names {
-			if v, ok := u.claims[n]; ok {
-				out[n] = v
-			}
+	claims, e := s.sourceClaims(r.Context(), user.ClaimsRequest{Subject: c.Sub, ClientID: c.ClientID, Scopes: scopes, Caller: user.CallerUserinfo})
+	if e != nil {
+		oauth.WriteError(w, e)
+		return
+	}
+	out := map[string]any{"sub": c.Sub}
+	for k, v := range claims {
+		if !reservedClaim(k) {
+			out[k] = v
 		}
 	}
-	if slices.Contains(scopes, scopeProfile) {
-		release(profileClaims())
-	}
-	if slices.Contains(scopes, scopeEmail) {
-		release(emailClaims())
-	}
 	b, err := json.Marshal(out)
-	if err != nil { // claims come from the configuration: YAML scalars
-		s.log.Error("userinfo: encoding the claims failed", "sub", u.subject, "error", err)
+	if err != nil { // the user source's values
+		s.log.Error("userinfo: encoding the claims failed", "sub", c.Sub, "error", err)
 		oauth.WriteError(w, oauth.ServerError())
 		return
 	}

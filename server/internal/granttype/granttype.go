@@ -151,8 +151,10 @@ type Env interface {
 	// RevokeFamily revokes a refresh token family and the access tokens
 	// jtis (each until lifetime from now).
 	RevokeFamily(ctx context.Context, family string, lifetime time.Duration, jtis ...string) error
-	// UserExists reports whether the user subject still exists.
-	UserExists(subject string) bool
+	// UserActive checks with the user source that the user subject is
+	// still active: nil, invalid_grant (removed, unknown or disabled) or
+	// temporarily_unavailable (the source failed).
+	UserActive(ctx context.Context, subject string) *oauth.Error
 	// CheckScopes checks, before a code or refresh token is used up, that
 	// the client still has every scope the tokens would carry.
 	CheckScopes(r *Request, scopes []string) *oauth.Error

@@ -80,8 +80,8 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 		}
 		scopes = asked
 	}
-	if !h.Env.UserExists(g.Subject) {
-		return nil, oauth.InvalidGrant("the user no longer exists")
+	if e := h.Env.UserActive(ctx, g.Subject); e != nil {
+		return nil, e
 	}
 	if e := h.Env.CheckScopes(req, scopes); e != nil {
 		return nil, e
