@@ -169,7 +169,14 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			IDTokenLifetime:                       c.IdentityTokenLifetime,
 			RequireDPoP:                           c.RequireDPoP,
 			DPoPAlgorithms:                        dpopAlgs,
+			JWKS:                                  c.JWKS,
+			JWKSURI:                               c.JWKSURI,
 		})
+		if c.FAPI2() && (c.JWKS != nil || c.JWKSURI != "") {
+			// FAPI 2.0: assertions signed with PS256, ES256 or EdDSA, for the issuer.
+			clients[len(clients)-1].AssertionAlgorithms = config.FAPI2SigningAlgorithms()
+			clients[len(clients)-1].AssertionIssuerAudience = true
+		}
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))
 	for _, r := range cfg.APIResources {

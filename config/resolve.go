@@ -585,11 +585,9 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 		}
 		ids[cd.ClientID] = true
 		cl := Client{ClientID: cd.ClientID, AccessTokenLifetime: DefaultAccessTokenLifetime}
-		public, err := p.clientPublic(path, &cd)
-		if err != nil {
+		if err := p.resolveClientAuth(path, &cd, &cl); err != nil {
 			return err
 		}
-		cl.Public = public
 		for j, s := range cd.Secrets {
 			sec, err := clientauth.ParseSecret(s)
 			if err != nil {

@@ -48,6 +48,7 @@
 //	internal/oauth                     shared vocabulary: oauth.Error and its JSON rendering, scopes, handles
 //	internal/clientauthn               clientauthn.Method; Authenticate asks the methods in order
 //	internal/clientauthn/secret        client_secret_basic, client_secret_post (secret check: throttle.go)
+//	internal/clientauthn/privatekeyjwt private_key_jwt: client assertions (rules: clientauth/privatekeyjwt; jtis and JWKS cache: clientkeys.go)
 //	internal/clientauthn/none          public clients: client_id alone
 //	internal/granttype                 granttype.Handler, Request, Response, the codes' and refresh tokens' payloads
 //	internal/granttype/clientcredentials   client_credentials (token signing: token.go)

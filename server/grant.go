@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/key"
 )
 
@@ -88,7 +89,7 @@ func (reg *registry) AuthnClient(id string) *clientauthn.Client {
 // SetClients replaces the clients and API resources. Requests in flight
 // finish with the previous set.
 func (s *Server) SetClients(clients []Client, resources []APIResource) error {
-	reg, err := compile(clients, resources)
+	reg, err := compile(clients, resources, s.clientKeySets)
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func (s *Server) SetClients(clients []Client, resources []APIResource) error {
 	return nil
 }
 
-func compile(clients []Client, resources []APIResource) (*registry, error) {
+func compile(clients []Client, resources []APIResource, remote *privatekeyjwt.Remote) (*registry, error) {
 	reg := &registry{clients: make(map[string]*client, len(clients)), resources: make(map[string]*resource, len(resources)),
 		corsOrigins: make(map[string]bool)}
 	known := make(map[string]bool)
@@ -146,6 +147,9 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			lifetime:          int64(c.AccessTokenLifetime / time.Second),
 			requireDPoP:       c.RequireDPoP,
 			dpopAlgs:          slices.Clone(c.DPoPAlgorithms),
+		}
+		if err := compileClientKeys(cl, c, remote); err != nil {
+			return nil, err
 		}
 		cl.subJSON = append(cl.subJSON, `,"sub":`...)
 		cl.subJSON = oauth.AppendJSONString(cl.subJSON, c.ID)

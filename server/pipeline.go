@@ -19,6 +19,7 @@ import (
 	pkceext "github.com/signet-id/signet/server/internal/authorize/pkce"
 	"github.com/signet-id/signet/server/internal/clientauthn"
 	noneauthn "github.com/signet-id/signet/server/internal/clientauthn/none"
+	pkjauthn "github.com/signet-id/signet/server/internal/clientauthn/privatekeyjwt"
 	secretauthn "github.com/signet-id/signet/server/internal/clientauthn/secret"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
@@ -46,8 +47,10 @@ func (a authnEnv) Refused(r *http.Request, id, reason string, e *oauth.Error) *o
 // with the login flows (hasLogin: Config.Grants is set).
 func (s *Server) assemblePipeline(hasLogin bool) {
 	env := authnEnv{s}
-	s.secretMethods = []clientauthn.Method{secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}}
-	s.clientMethods = []clientauthn.Method{secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}, noneauthn.None{Env: env}}
+	// private_key_jwt first: it refuses a request that also sends a secret.
+	keyed := pkjauthn.Method{Env: env, Verifier: s.assertions}
+	s.secretMethods = []clientauthn.Method{keyed, secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}}
+	s.clientMethods = []clientauthn.Method{keyed, secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}, noneauthn.None{Env: env}}
 	s.authzExtensions = []authorize.Extension{pkceext.PKCE{}, dpopjkt.DPoPJKT{}}
 	handlers := []granttype.Handler{clientcredentials.Handler{Env: ccEnv{s}}}
 	if hasLogin {

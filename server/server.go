@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
@@ -104,6 +105,22 @@ type Client struct {
 	// below the server's (Config.DPoP.Algorithms); nil: no restriction.
 	// A FAPI 2.0 client has PS256, ES256 and EdDSA.
 	DPoPAlgorithms []string
+
+	// JWKS holds the public keys of a client that authenticates with
+	// private_key_jwt, given inline; JWKSURI is where such a client
+	// publishes them, fetched and cached by the rules of
+	// clientauth/privatekeyjwt.Remote. With either (not both) the client
+	// authenticates with private_key_jwt only, at the token and
+	// revocation endpoints.
+	JWKS    *privatekeyjwt.StaticKeySet
+	JWKSURI string
+	// AssertionAlgorithms narrows the algorithms of the client's
+	// private_key_jwt assertions (the FAPI 2.0 Security Profile: PS256,
+	// ES256, EdDSA); empty means every algorithm the server accepts.
+	// AssertionIssuerAudience accepts only the issuer as their aud, not
+	// an endpoint URL, as that profile requires.
+	AssertionAlgorithms     []key.Algorithm
+	AssertionIssuerAudience bool
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that
@@ -148,6 +165,9 @@ type Config struct {
 	// Registry receives the server's metrics; nil means a new registry
 	// (see Server.Gatherer).
 	Registry *prometheus.Registry
+	// ClientKeySets fetches and caches the JWKS of private_key_jwt
+	// clients with a JWKSURI; nil means one with the defaults and Now.
+	ClientKeySets *privatekeyjwt.Remote
 	// Grants keeps authorization codes, refresh tokens, login sessions
 	// and revoked access tokens. Nil disables the login flows (authorize,
 	// login, userinfo, introspection, revocation, end session): only
@@ -238,6 +258,10 @@ type Server struct {
 	tracer     trace.Tracer      // signing spans; nil when tracing is off
 
 	clientFlights singleflight.Group // concurrent identical client credentials: one verification
+	// assertions verifies private_key_jwt client assertions; clientKeySets
+	// holds the clients' remote JWKS (clientkeys.go).
+	assertions    *privatekeyjwt.Verifier
+	clientKeySets *privatekeyjwt.Remote
 
 	// The request pipeline (pipeline.go): client authentication methods,
 	// grant types and authorization-request extensions.
@@ -324,6 +348,9 @@ func New(cfg Config) (*Server, error) {
 		s.hashing, s.tracer = t.Budget(hashing), t.Tracer
 	}
 	if s.dpop, err = s.newDPoP(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.newAssertionVerifier(cfg); err != nil {
 		return nil, err
 	}
 	s.assemblePipeline(cfg.Grants != nil)

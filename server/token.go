@@ -81,15 +81,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 		return s.unsupportedGrant(req.grantType)
 	}
 
-	// Client authentication: client_secret_basic or client_secret_post;
-	// none (client_id alone) too for the grants public clients use,
-	// whose requests are parsed again with every parameter.
+	// Client authentication: private_key_jwt, client_secret_basic or
+	// client_secret_post; none (client_id alone) too for the grants
+	// public clients use, whose requests are parsed again with every
+	// parameter.
 	reg := s.reg.Load()
 	sc.reg = reg
 	ar := &sc.authn
 	*ar = clientauthn.Request{HTTP: r, ClientID: req.clientID, Secret: req.clientSecret, HasSecret: req.hasSecret,
-		Clients: reg, Dummies: reg.dummy}
-	methods, noAuth := s.secretMethods, "no client authentication; use HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"
+		Assertion: req.assertion, AssertionType: req.assertionType, Clients: reg, Dummies: reg.dummy}
+	methods, noAuth := s.secretMethods, noConfidentialAuth
 	gr := &sc.req
 	*gr = granttype.Request{HTTP: r, GrantType: req.grantType, Scope: req.scope, Resources: req.resources, State: sc}
 	if h.Public() {
@@ -98,7 +99,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 			return e
 		}
 		ar.ClientID, ar.Secret, ar.HasSecret, ar.Public = ureq.clientID, ureq.clientSecret, ureq.hasSecret, true
-		methods, noAuth = s.clientMethods, "no client authentication; send client_id (public clients) or authenticate with a client secret"
+		methods, noAuth = s.clientMethods, noClientAuth
 		gr.Form = ureq.form
 	}
 	ac, e := clientauthn.Authenticate(ar, methods, noAuth)
@@ -128,6 +129,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	s.metrics.tokenIssued(req.grantType, resp.Alg)
 	return nil
 }
+
+// The answers to a request without client authentication, where only
+// confidential clients may ask (client_credentials) and where public
+// clients may too.
+const (
+	noConfidentialAuth = "no client authentication; use HTTP Basic (client_secret_basic), client_id and client_secret in the body (client_secret_post), or a client assertion (private_key_jwt)"
+	noClientAuth       = "no client authentication; send client_id (public clients), authenticate with a client secret, or send a client assertion (private_key_jwt)"
+)
 
 // IssueAccessToken signs a client_credentials access token
 // (granttype/clientcredentials.Env): the grant for the request's scope
