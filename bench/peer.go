@@ -59,7 +59,7 @@ func measurePeer(ctx context.Context, o *statefulOptions, cores int, log io.Writ
 	f := &peerFlows{base: "http://" + a, secret: secret}
 	var rows []statefulRow
 	for _, flow := range o.flows {
-		if flow == "client_credentials" {
+		if flow == "client_credentials" || flow == "client_credentials_dpop" {
 			continue // not configured in the peer
 		}
 		fmt.Fprintf(log, "bench: oidc-provider %s, %d core(s)\n", flow, cores)

@@ -10,7 +10,7 @@
 //	GET, POST {issuer path}/connect/authorize                  authorization endpoint (code flow, PKCE S256)
 //	POST {issuer path}/connect/par                             pushed authorization requests (RFC 9126)
 //	GET, POST {issuer path}/account/login                      the login page
-//	GET, POST {issuer path}/connect/userinfo                   UserInfo (bearer access token)
+//	GET, POST {issuer path}/connect/userinfo                   UserInfo (Bearer, or DPoP with a proof)
 //	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets
 //	POST {issuer path}/connect/revocation                      RFC 7009
 //	GET, POST {issuer path}/connect/endsession                 RP-initiated logout
@@ -49,6 +49,7 @@
 //	internal/oauth                     shared vocabulary: oauth.Error and its JSON rendering, scopes, handles
 //	internal/clientauthn               clientauthn.Method; Authenticate asks the methods in order
 //	internal/clientauthn/secret        client_secret_basic, client_secret_post (secret check: throttle.go)
+//	internal/clientauthn/privatekeyjwt private_key_jwt: client assertions (rules: clientauth/privatekeyjwt; jtis and JWKS cache: clientkeys.go)
 //	internal/clientauthn/none          public clients: client_id alone
 //	internal/granttype                 granttype.Handler, Request, Response, the codes' and refresh tokens' payloads
 //	internal/granttype/clientcredentials   client_credentials (token signing: token.go)
@@ -58,13 +59,17 @@
 //	internal/authorize/pkce            PKCE (RFC 7636), S256
 //	internal/fapi2                     the FAPI 2.0 Security Profile's run-time rules (securityProfile: fapi2)
 //	par.go                             PAR (RFC 9126): the endpoint, request_uri at authorize, the login page's pending reference
+//	internal/authorize/dpopjkt         dpop_jkt (RFC 9449 section 10): the code bound to a DPoP key
+//	internal/dpopbinding               DPoP (RFC 9449) at the token endpoint and userinfo: proofs
+//	                                   (package dpop), jti in the grant store, nonces, challenges
 //
 // The token endpoint (token.go) reads and parses the body, picks the
 // grant type's handler by grant_type (unknown: unsupported_grant_type,
 // before client authentication), authenticates the client with the
 // methods the grant allows (secret methods; with none for the grants
-// public clients use), calls the handler, writes its response and counts
-// it. The authorization endpoint (authorize.go) checks client, redirect
+// public clients use), checks a DPoP proof if there is one (after client
+// authentication, so unauthenticated requests record no jti), calls the
+// handler, writes its response and counts it. The authorization endpoint (authorize.go) checks client, redirect
 // URI, response type and scopes itself, then calls each extension.
 //
 // # The token path

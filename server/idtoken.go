@@ -38,6 +38,13 @@ type userAccessClaims struct {
 	Scope    string          `json:"scope"`
 	AuthTime int64           `json:"auth_time,omitempty"`
 	Sid      string          `json:"sid,omitempty"`
+	// Cnf binds a DPoP-bound token to its key (RFC 9449 section 6).
+	Cnf *confirmation `json:"cnf,omitempty"`
+}
+
+// confirmation is the cnf claim of a DPoP-bound token.
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // idTokenClaims are the claims of an ID token (OpenID Connect Core 2).
@@ -68,6 +75,10 @@ type userTokenResponse struct {
 type issueInput struct {
 	cl *client
 	lc *loginClient
+	// jkt is the thumbprint of the request's DPoP key, "" without DPoP:
+	// the access token is bound to it, and a public client's refresh
+	// token too (RFC 9449 section 5).
+	jkt string
 	granttype.Issue
 }
 
@@ -136,13 +147,18 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	lifetime := int64(in.lc.AccessLifetime / time.Second)
 	scope := strings.Join(in.Scopes, " ")
 	sp := s.startSign(ctx, k, jws.TypeAccessToken)
-	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.Subject,
-		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID})
+	claims := userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.Subject,
+		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID}
+	tokenType := "Bearer"
+	if in.jkt != "" {
+		claims.Cnf, tokenType = &confirmation{JKT: in.jkt}, "DPoP"
+	}
+	at, err := signJSON(k, jws.TypeAccessToken, claims)
 	endSign(sp, err != nil)
 	if err != nil {
 		return nil, "", nil, s.signFailed("an access token", k, err)
 	}
-	resp := &userTokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: lifetime, Scope: scope}
+	resp := &userTokenResponse{AccessToken: at, TokenType: tokenType, ExpiresIn: lifetime, Scope: scope}
 
 	if openid {
 		// The reference's rule: a client that restricts ID token
@@ -187,7 +203,11 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 			return nil, "", nil, oauth.ServerError()
 		}
 		handle = familyHandle(in.Family, handle)
-		data, _ := json.Marshal(refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed}) // cannot fail
+		rd := refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed}
+		if in.lc.Public {
+			rd.JKT = in.jkt // a public client's refresh token is bound to its DPoP key
+		}
+		data, _ := json.Marshal(rd) // cannot fail
 		t := s.now()
 		rt = &grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.Subject,
 			FamilyID: in.Family, SessionID: in.SID, Data: data, Created: t, Expires: in.FamilyExpires}

@@ -105,7 +105,7 @@ func (s *Server) par(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	reg := s.reg.Load()
 	_, hasSecret := p.v["client_secret"]
 	ar := &clientauthn.Request{HTTP: r, ClientID: p.v["client_id"], Secret: p.v["client_secret"], HasSecret: hasSecret,
-		Clients: reg, Dummies: reg.dummy}
+		Assertion: p.v["client_assertion"], AssertionType: p.v["client_assertion_type"], Clients: reg, Dummies: reg.dummy}
 	ac, e := clientauthn.Authenticate(ar, s.secretMethods,
 		"no client authentication: pushed authorization requests need an authenticated client; use HTTP Basic (client_secret_basic), client_id and client_secret in the body (client_secret_post) or the client's own method")
 	if e != nil {

@@ -59,8 +59,9 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 	}
 	// The extensions (PKCE): the request must match what they bound
 	// the code to.
+	red := &authorize.Redemption{Form: req.Form, DPoPJKT: req.DPoPJKT}
 	for _, x := range h.Extensions {
-		if e := x.Redeem(&d.Binding, req.Form); e != nil {
+		if e := x.Redeem(&d.Binding, red); e != nil {
 			return nil, e
 		}
 	}
