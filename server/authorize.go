@@ -38,7 +38,10 @@ type authzParams struct {
 	// request.
 	requestURI string
 	pushed     bool
-	dpopJKT    string // dpop_jkt (RFC 9449 section 10)
+	// proofJKT is the thumbprint of the key of a DPoP proof sent with a
+	// pushed request (the PAR endpoint only; RFC 9449 section 10.1).
+	proofJKT string
+	dpopJKT  string // dpop_jkt (RFC 9449 section 10)
 	// unsupported names a parameter that is present and not supported:
 	// request or registration.
 	unsupported string
@@ -245,7 +248,8 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 
 	// The extensions (PKCE), in order; each binds its part to the code.
 	req.binding = &authorize.Binding{}
-	ar := &authorize.Request{ClientID: a.clientID, Public: lc.Public, RequirePKCE: lc.fapi2, Params: a.params(), Binding: req.binding}
+	ar := &authorize.Request{ClientID: a.clientID, Public: lc.Public, RequirePKCE: lc.fapi2, Params: a.params(), Binding: req.binding,
+		DPoPJKT: a.proofJKT}
 	for _, x := range s.authzExtensions {
 		if e := x.Authorize(ar); e != nil {
 			return nil, redirectError(e.Code, e.Desc)

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -13,44 +12,20 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/dpop"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore/memstore"
-	"github.com/signet-id/signet/server/internal/clientauthn"
-	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 const bankRedirect = "https://bank.example.com/cb"
 
-// testKeyJWT stands in for private_key_jwt in these tests (the method
-// itself is tested with its package): a request presents it with the
-// X-Test-Client header naming the client. What is tested here is what the
-// server enforces for a FAPI 2.0 client, whatever the method's checks.
-type testKeyJWT struct{}
-
-func (testKeyJWT) Name() string { return "private_key_jwt" }
-
-func (testKeyJWT) Present(r *clientauthn.Request) (clientauthn.Presented, bool, *oauth.Error) {
-	id := r.HTTP.Header.Get("X-Test-Client")
-	if id == "" {
-		return clientauthn.Presented{}, false, nil
-	}
-	return clientauthn.Presented{Method: "private_key_jwt", Cred: clientauth.BasicCredentials{ID: id}}, true, nil
-}
-
-func (testKeyJWT) Verify(_ *clientauthn.Request, _ clientauthn.Presented, cl *clientauthn.Client) *oauth.Error {
-	if cl == nil {
-		return oauth.InvalidClient("unknown client")
-	}
-	return nil
-}
-
-// fapiClients are two FAPI 2.0 clients: bank (authenticated by
-// testKeyJWT) and bank-secret, which has a secret.
-func fapiClients(t testing.TB) []Client {
+// fapiClients are two FAPI 2.0 clients: bank (private_key_jwt with the
+// keys of k) and bank-secret, which has a secret.
+func fapiClients(t testing.TB, k *keyedClient) []Client {
 	return []Client{
-		{ID: "bank", FAPI2: true, GrantTypes: []string{grantAuthorizationCode, grantRefreshToken, grantClientCredentials},
+		{ID: "bank", FAPI2: true, JWKS: k.keySet(t), GrantTypes: []string{grantAuthorizationCode, grantRefreshToken, grantClientCredentials},
 			Scopes: []string{"reports.read", "inventory.read"}, IdentityScopes: []string{"openid", "offline_access"},
 			RedirectURIs: []string{bankRedirect}, AccessTokenLifetime: 5 * time.Minute, RefreshTokenLifetime: 24 * time.Hour,
 			RefreshTokenReuseInterval: 30 * time.Second},
@@ -60,14 +35,19 @@ func fapiClients(t testing.TB) []Client {
 	}
 }
 
-// newFAPIEnv is newLoginEnv with the FAPI 2.0 clients, testKeyJWT among
-// the client authentication methods, and an RS256 key that signs by
-// default (so that the profile's restriction shows).
-func newFAPIEnv(t *testing.T) *loginEnv {
+// fapiEnv is a login environment with the FAPI 2.0 clients, the key of
+// bank, a DPoP key of bank's, and an RS256 key that signs by default (so
+// that the profile's restriction shows).
+type fapiEnv struct {
+	*loginEnv
+	bank *keyedClient
+	dpop *dpop.Prover
+}
+
+func newFAPIEnv(t *testing.T) *fapiEnv {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	e := &loginEnv{t: t, ts: ts, keys: newFakeKeys(t), store: memstore.New(), clock: &testClock{t: testNow},
-		issuer: "http://" + ts.Listener.Addr().String(), logs: &lockedBuffer{}}
+	k := newKeyedClient(t, "bank")
+	e := newLoginEnv(t, func(c *Config) { c.Clients = append(c.Clients, fapiClients(t, k)...) })
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -80,26 +60,22 @@ func newFAPIEnv(t *testing.T) *loginEnv {
 		f.keys[key.RS256] = jk
 		f.order = append([]key.Algorithm{key.RS256}, f.order...)
 	})
-	clients, resources := loginClients(t)
-	s, err := New(Config{Issuer: e.issuer, Keys: e.keys, Clients: append(clients, fapiClients(t)...), APIResources: resources,
-		Grants: e.store, Users: loginUsers(t), Now: e.clock.Now, Logger: testLogger(e.logs)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.secretMethods = append([]clientauthn.Method{testKeyJWT{}}, s.secretMethods...)
-	s.clientMethods = append([]clientauthn.Method{testKeyJWT{}}, s.clientMethods...)
-	e.s = s
-	ts.Config.Handler = s
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return e
+	return &fapiEnv{loginEnv: e, bank: k, dpop: e.newProver("ES256")}
 }
 
-// asBank posts form to path authenticated as bank (testKeyJWT).
-func (e *loginEnv) asBank(path string, form url.Values) page {
-	req, _ := http.NewRequest("POST", e.issuer+path, strings.NewReader(form.Encode()))
+// asBank posts form to path as bank: a client assertion for the issuer
+// and, unless p is nil, a DPoP proof by p.
+func (e *fapiEnv) asBank(path string, form url.Values, p *dpop.Prover) page {
+	e.t.Helper()
+	f := assertionForm(e.bank.assertion(e.t, e.issuer, e.clock.Now()))
+	for k, v := range form {
+		f[k] = v
+	}
+	req, _ := http.NewRequest("POST", e.issuer+path, strings.NewReader(f.Encode()))
 	req.Header.Set("Content-Type", formContentType)
-	req.Header.Set("X-Test-Client", "bank")
+	if p != nil {
+		req.Header.Set("DPoP", e.proof(p, "POST", path, dpop.ProofOptions{}))
+	}
 	return e.do(nil, req)
 }
 
@@ -113,9 +89,10 @@ func bankRequest(extra ...string) url.Values {
 
 // TestFAPI2Flow: what the server enforces for a FAPI 2.0 client: pushed
 // requests only, PKCE even for a confidential client, response_type code,
-// codes living 60 s, iss in the authorization response, tokens signed
-// with PS256/ES256/EdDSA only, and a rotated refresh token working again
-// within the reuse interval.
+// codes living 60 s, iss in the authorization response, DPoP-bound tokens
+// (a proof at PAR binds the code), assertions for the issuer only, tokens
+// signed with PS256/ES256/EdDSA only, and a rotated refresh token working
+// again within the reuse interval.
 func TestFAPI2Flow(t *testing.T) {
 	e := newFAPIEnv(t)
 	b := e.browser()
@@ -129,14 +106,16 @@ func TestFAPI2Flow(t *testing.T) {
 	}
 	// PKCE is required of it, though it is confidential (web is not
 	// required to use it); only response_type code.
-	e.oauthErr(e.asBank(PathPAR, bankRequest("code_challenge", "", "code_challenge_method", "")), 400, "invalid_request")
+	e.oauthErr(e.asBank(PathPAR, bankRequest("code_challenge", "", "code_challenge_method", ""), nil), 400, "invalid_request")
 	if p := e.par(webRequest("code_challenge", "", "code_challenge_method", ""), "web", webSecret); p.StatusCode != http.StatusCreated {
 		t.Fatalf("web without PKCE: %d %s", p.StatusCode, p.body)
 	}
-	e.oauthErr(e.asBank(PathPAR, bankRequest("code_challenge_method", "plain")), 400, "invalid_request")
-	e.oauthErr(e.asBank(PathPAR, bankRequest("response_type", "code id_token")), 400, "unsupported_response_type")
+	e.oauthErr(e.asBank(PathPAR, bankRequest("code_challenge_method", "plain"), nil), 400, "invalid_request")
+	e.oauthErr(e.asBank(PathPAR, bankRequest("response_type", "code id_token"), nil), 400, "unsupported_response_type")
 
-	p := e.asBank(PathPAR, bankRequest())
+	// The push carries a DPoP proof: the code is bound to its key (RFC
+	// 9449 section 10.1).
+	p := e.asBank(PathPAR, bankRequest(), e.dpop)
 	if p.StatusCode != http.StatusCreated {
 		t.Fatalf("PAR: %d %s", p.StatusCode, p.body)
 	}
@@ -154,8 +133,15 @@ func TestFAPI2Flow(t *testing.T) {
 		t.Fatalf("code lives %s (%v), at most 60 s", g.Expires.Sub(g.Created), err)
 	}
 
-	tr := e.tokens(e.asBank(PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
-		"redirect_uri": {bankRedirect}, "code_verifier": {verifierForSPA}}))
+	redeem := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
+		"redirect_uri": {bankRedirect}, "code_verifier": {verifierForSPA}}
+	// DPoP is required of it, and the code wants the pushed proof's key.
+	e.oauthErr(e.asBank(PathToken, redeem, nil), 400, "invalid_dpop_proof")
+	e.oauthErr(e.asBank(PathToken, redeem, e.newProver("ES256")), 400, "invalid_grant")
+	tr := e.tokens(e.asBank(PathToken, redeem, e.dpop))
+	if tr.TokenType != "DPoP" {
+		t.Errorf("token_type %q, want DPoP", tr.TokenType)
+	}
 	fapiAlgs := []string{"PS256", "ES256", "EdDSA"}
 	for name, tok := range map[string]string{"access": tr.AccessToken, "ID": tr.IDToken} {
 		if h, _ := e.jwtParts(tok); !slices.Contains(fapiAlgs, h.Algorithm) {
@@ -171,9 +157,9 @@ func TestFAPI2Flow(t *testing.T) {
 
 	// Refresh: rotated; the rotated token is answered again within the
 	// reuse interval (a lost response retried).
-	r1 := e.tokens(e.asBank(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}}))
+	r1 := e.tokens(e.asBank(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}}, e.dpop))
 	e.clock.Add(5 * time.Second)
-	r2 := e.tokens(e.asBank(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}}))
+	r2 := e.tokens(e.asBank(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}}, e.dpop))
 	if r1.RefreshToken == tr.RefreshToken || r2.RefreshToken != r1.RefreshToken {
 		t.Fatalf("refresh: %q then %q, want the same successor", r1.RefreshToken, r2.RefreshToken)
 	}
@@ -181,10 +167,15 @@ func TestFAPI2Flow(t *testing.T) {
 		t.Errorf("refreshed access token signed with %s", h.Algorithm)
 	}
 
+	// Its assertions name the issuer alone as aud (RFC 7523 would allow
+	// the token endpoint's URL).
+	f := assertionForm(e.bank.assertion(t, e.issuer+PathToken, e.clock.Now()), "grant_type", "client_credentials", "scope", "reports.read")
+	e.oauthErr(e.dpopToken(f, e.proof(e.dpop, "POST", PathToken, dpop.ProofOptions{})), http.StatusUnauthorized, "invalid_client")
+
 	// client_credentials: a resource that allows only RS256 cannot be
 	// served to it.
-	e.oauthErr(e.asBank(PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"inventory.read"}}), 400, "invalid_target")
-	cc := e.tokens(e.asBank(PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"reports.read"}}))
+	e.oauthErr(e.asBank(PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"inventory.read"}}, e.dpop), 400, "invalid_target")
+	cc := e.tokens(e.asBank(PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"reports.read"}}, e.dpop))
 	if h, _ := e.jwtParts(cc.AccessToken); !slices.Contains(fapiAlgs, h.Algorithm) {
 		t.Errorf("client_credentials token signed with %s", h.Algorithm)
 	}
@@ -214,7 +205,7 @@ func TestFAPI2NoSecret(t *testing.T) {
 // are restricted to the profile's algorithms.
 func TestFAPI2ClientChecks(t *testing.T) {
 	newWith := func(mod func(*Client)) error {
-		cl := fapiClients(t)[0]
+		cl := fapiClients(t, newKeyedClient(t, "bank"))[0]
 		mod(&cl)
 		clients, resources := loginClients(t)
 		_, err := New(Config{Issuer: "https://login.example.com", Keys: newFakeKeys(t), Clients: append(clients, cl),

@@ -149,7 +149,7 @@ func compile(clients []Client, resources []APIResource, remote *privatekeyjwt.Re
 			scopes:            slices.Clone(c.Scopes),
 			lifetime:          int64(c.AccessTokenLifetime / time.Second),
 			requireDPoP:       c.RequireDPoP || c.FAPI2, // FAPI 2.0: DPoP-bound tokens only
-			dpopAlgs:          slices.Clone(c.DPoPAlgorithms),
+			dpopAlgs:          dpopAlgorithms(c),
 		}
 		if err := compileClientKeys(cl, c, remote); err != nil {
 			return nil, err
@@ -297,4 +297,20 @@ func compileDummies(reg *registry, clients []Client, resources []APIResource) er
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
+}
+
+// dpopAlgorithms are the algorithms of c's DPoP proofs: its own
+// restriction, narrowed for a FAPI 2.0 client to PS256, ES256 and EdDSA;
+// nil: the server's.
+func dpopAlgorithms(c Client) []string {
+	if !c.FAPI2 {
+		return slices.Clone(c.DPoPAlgorithms)
+	}
+	var out []string
+	for _, a := range fapi2.Algorithms() {
+		if c.DPoPAlgorithms == nil || slices.Contains(c.DPoPAlgorithms, string(a)) {
+			out = append(out, string(a))
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/server/internal/clientauthn"
+	"github.com/signet-id/signet/server/internal/dpopbinding"
 	"github.com/signet-id/signet/server/internal/fapi2"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
@@ -115,6 +116,14 @@ func (s *Server) par(w http.ResponseWriter, r *http.Request) *oauth.Error {
 		return e
 	}
 
+	// A DPoP proof binds the code to its key (RFC 9449 section 10.1,
+	// the dpop_jkt extension); its jti is recorded now that the client
+	// is authenticated.
+	jkt, e := s.dpop.Check(r.Context(), r, s.issuer+PathPAR, dpopbinding.Client{ID: ac.ID, Algorithms: reg.clients[ac.ID].dpopAlgs})
+	if e != nil {
+		return e
+	}
+
 	a, _ := parseAuthorizeRequest(body) // parseParams accepted it
 	switch {
 	case a.clientID == "":
@@ -125,12 +134,16 @@ func (s *Server) par(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	if a.requestURI != "" {
 		return oauth.InvalidRequest("request_uri must not be sent to the pushed authorization request endpoint (RFC 9126 section 2.1)")
 	}
-	a.pushed = true
+	a.pushed, a.proofJKT = true, jkt
 	req, ae := s.checkAuthorize(reg, a)
 	if ae != nil {
 		return &oauth.Error{Status: http.StatusBadRequest, Code: ae.code, Desc: ae.desc}
 	}
-	data, _ := json.Marshal(pushedRequest{Params: req.params()}) // cannot fail: strings
+	params := req.params()
+	if req.binding.DPoPJKT != "" { // the proof's key: authorize checks the request again with it
+		params["dpop_jkt"] = req.binding.DPoPJKT
+	}
+	data, _ := json.Marshal(pushedRequest{Params: params}) // cannot fail: strings
 	if len(data) > MaxPushedRequestBytes {
 		return oauth.InvalidRequest("the authorization request is too large to store (" + strconv.Itoa(len(data)) + " bytes of parameters; at most " + strconv.Itoa(MaxPushedRequestBytes) + ")")
 	}
@@ -152,6 +165,9 @@ func (s *Server) par(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	out = strconv.AppendInt(out, int64(PushedRequestLifetime/time.Second), 10)
 	out = append(out, '}')
 	h := w.Header()
+	if n := s.dpop.Nonce(); n != "" {
+		h.Set("DPoP-Nonce", n)
+	}
 	h["Content-Type"] = oauth.HdrJSON
 	h["Cache-Control"] = oauth.HdrNoStore
 	h["Pragma"] = oauth.HdrNoCache
