@@ -38,12 +38,15 @@ type authzParams struct {
 	// request.
 	requestURI string
 	pushed     bool
+	// request is the request object (RFC 9101) as sent; resolving it
+	// (requestobject.go) replaces the parameters by its claims.
+	request string
 	// proofJKT is the thumbprint of the key of a DPoP proof sent with a
 	// pushed request (the PAR endpoint only; RFC 9449 section 10.1).
 	proofJKT string
 	dpopJKT  string // dpop_jkt (RFC 9449 section 10)
 	// unsupported names a parameter that is present and not supported:
-	// request or registration.
+	// registration.
 	unsupported string
 	// dup names a parameter that appeared more than once.
 	dup string
@@ -79,9 +82,10 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		responseMode:        p.v["response_mode"],
 		loginHint:           p.v["login_hint"],
 		requestURI:          p.v["request_uri"],
+		request:             p.v["request"],
 		dpopJKT:             p.v["dpop_jkt"],
 	}
-	for _, name := range []string{"request", "registration"} {
+	for _, name := range []string{"registration"} {
 		if _, ok := p.v[name]; ok {
 			a.unsupported = name
 			break
@@ -189,6 +193,8 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 	switch {
 	case a.requestURI != "" && !a.pushed: // resolvePushed or resolvePending must come first
 		return nil, pageError("request_uri was not resolved")
+	case a.request != "": // resolveRequestObject must come first
+		return nil, pageError("the request object was not resolved")
 	case a.dup == "client_id" || a.dup == "redirect_uri":
 		return nil, pageError(a.dup + " appears more than once")
 	case a.clientID == "":
@@ -313,12 +319,18 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The request's parameters are not valid URL encoding.")
 		return
 	}
-	if a.requestURI != "" { // a pushed request (par.go): used up here
-		var e *authzError
-		if a, e = s.resolvePushed(r.Context(), a); e != nil {
-			s.authorizeError(w, r, &a, e)
-			return
-		}
+	var e *authzError
+	switch {
+	case a.requestURI != "" && a.request != "":
+		e = pageError("send request or request_uri, not both")
+	case a.requestURI != "": // a pushed request (par.go): used up here
+		a, e = s.resolvePushed(r.Context(), a)
+	case a.request != "": // a request object (requestobject.go)
+		a, e = s.resolveRequestObject(r.Context(), s.reg.Load(), a)
+	}
+	if e != nil {
+		s.authorizeError(w, r, &a, e)
+		return
 	}
 	req, e := s.checkAuthorize(s.reg.Load(), a)
 	if e != nil {

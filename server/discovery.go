@@ -31,8 +31,8 @@ type discoveryDoc struct {
 	// private_key_jwt client assertions.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
-	// RequestParameterSupported is false: Signet takes no request
-	// objects (RFC 9101) yet; said explicitly for clients that assume.
+	// RequestParameterSupported is true with the login flows (request
+	// objects, RFC 9101: requestobject.go), else false, said explicitly.
 	RequestParameterSupported bool `json:"request_parameter_supported"`
 	// RequestURIParameterSupported is true with the login flows, for the
 	// request_uri PAR returns (par.go; no request object is fetched from

@@ -239,6 +239,8 @@ type loginDiscovery struct {
 	// PAR (RFC 9126 section 5; par.go).
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// Request objects (RFC 9101; requestobject.go).
+	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
 }
 
 // addLoginDiscovery adds the login flows to the discovery document.
@@ -267,4 +269,8 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	// request_uri is accepted, but only the URNs PAR returns: Signet
 	// fetches no request object from a URL.
 	doc.RequestURIParameterSupported = true
+	doc.RequestParameterSupported = true
+	for _, a := range s.requestObjects.Algorithms() {
+		doc.RequestObjectSigningAlgValuesSupported = append(doc.RequestObjectSigningAlgValuesSupported, string(a))
+	}
 }

@@ -135,6 +135,12 @@ func (s *Server) par(w http.ResponseWriter, r *http.Request) *oauth.Error {
 		return oauth.InvalidRequest("request_uri must not be sent to the pushed authorization request endpoint (RFC 9126 section 2.1)")
 	}
 	a.pushed, a.proofJKT = true, jkt
+	if a.request != "" { // a request object (requestobject.go)
+		var ae *authzError
+		if a, ae = s.resolveRequestObject(r.Context(), reg, a); ae != nil {
+			return &oauth.Error{Status: http.StatusBadRequest, Code: ae.code, Desc: ae.desc}
+		}
+	}
 	req, ae := s.checkAuthorize(reg, a)
 	if ae != nil {
 		return &oauth.Error{Status: http.StatusBadRequest, Code: ae.code, Desc: ae.desc}

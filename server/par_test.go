@@ -235,7 +235,7 @@ func TestPARRefusals(t *testing.T) {
 		{"plain PKCE", webRequest("code_challenge_method", "plain"), []string{"web", webSecret}, 400, "invalid_request"},
 		{"malformed challenge", webRequest("code_challenge", "short"), []string{"web", webSecret}, 400, "invalid_request"},
 		{"unknown prompt", webRequest("prompt", "create"), []string{"web", webSecret}, 400, "invalid_request"},
-		{"request object", webRequest("request", "eyJ.eyJ.sig"), []string{"web", webSecret}, 400, "request_not_supported"},
+		{"request object of a client without keys", webRequest("request", "eyJ.eyJ.sig"), []string{"web", webSecret}, 400, "invalid_request_object"},
 		{"too large to store", webRequest("scope", long), []string{"web", webSecret}, 400, "invalid_request"},
 		{"client without the code flow", url.Values{"response_type": {"code"}, "client_id": {"billing"}, "redirect_uri": {webRedirect}, "scope": {"openid"}},
 			[]string{"billing", "billing-secret"}, 400, "unauthorized_client"},

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/signet-id/signet/server/internal/authorize"
 	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/requestobject"
 
 	"github.com/signet-id/signet/server/internal/clientauthn"
 	"github.com/signet-id/signet/server/internal/dpopbinding"
@@ -282,6 +283,9 @@ type Server struct {
 	authzExtensions []authorize.Extension
 	// grantTypes serve the token endpoint, by grant_type.
 	grantTypes map[string]granttype.Handler
+	// requestObjects verifies request objects (requestobject.go); nil
+	// without the login flows.
+	requestObjects *requestobject.Verifier
 	// dpop checks DPoP proofs at the token endpoint and userinfo.
 	dpop *dpopbinding.Binding
 
@@ -358,6 +362,9 @@ func New(cfg Config) (*Server, error) {
 		s.hashing, s.tracer = t.Budget(hashing), t.Tracer
 	}
 	if s.dpop, err = s.newDPoP(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.newRequestObjects(cfg.Grants); err != nil {
 		return nil, err
 	}
 	if err := s.newAssertionVerifier(cfg); err != nil {
