@@ -315,7 +315,7 @@ func (s *Server) usePending(w http.ResponseWriter, r *http.Request, req *authzRe
 // lc of the client c, when c follows it: its ID tokens are signed with
 // PS256, ES256 or EdDSA only, and its rotated refresh tokens keep working
 // for the reuse interval (a refresh whose response was lost is retried
-// with the same token; docs/par-and-fapi.md says why Signet rotates).
+// with the same token; docs/client-authentication.md says why Signet rotates).
 func checkFAPI2(c Client, lc *loginClient) error {
 	if !c.FAPI2 {
 		return nil

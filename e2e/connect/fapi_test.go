@@ -148,7 +148,7 @@ func TestFAPI2Node(t *testing.T) {
 		t.Errorf("token types %q and %q, want DPoP", r.TokenType, r.RefreshedTokenType)
 	}
 	if !r.RefreshTokenRotated {
-		t.Errorf("the refresh token was not rotated (docs/par-and-fapi.md says it is)")
+		t.Errorf("the refresh token was not rotated (docs/client-authentication.md says it is)")
 	}
 	// Both access tokens are bound to the client's DPoP key and signed
 	// with a FAPI 2.0 algorithm (Signet signs RS256 by default here).

@@ -2,7 +2,7 @@
 // authorization request (PAR), private_key_jwt client authentication,
 // DPoP-bound tokens and PKCE, then a refresh with DPoP and userinfo with
 // DPoP. e2e/connect/fapi_test.go runs it against a Signet client with
-// securityProfile: fapi2 (docs/par-and-fapi.md); the test plays the
+// securityProfile: fapi2 (docs/client-authentication.md); the test plays the
 // browser.
 //
 // Configuration, from the environment:

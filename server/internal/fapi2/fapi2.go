@@ -37,5 +37,5 @@ func AuthMethodAllowed(method string) bool { return slices.Contains(AuthMethods(
 // refresh tokens may have: Signet rotates refresh tokens for every
 // client, and the profile's clients (and the certification suite) expect
 // a refresh whose response was lost to be retried with the same token, so
-// a rotated token must keep working for a while. See docs/par-and-fapi.md.
+// a rotated token must keep working for a while. See docs/client-authentication.md.
 const MinReuseInterval = time.Second
