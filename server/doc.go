@@ -57,11 +57,12 @@
 //	internal/granttype/refresh         refresh_token: rotation, reuse interval, family revocation
 //	internal/authorize                 authorize.Extension: checks at authorize, binds the code, checks at redemption
 //	internal/authorize/pkce            PKCE (RFC 7636), S256
+//	internal/authorize/dpopjkt         dpop_jkt (RFC 9449 section 10): the code bound to a DPoP key
+//	internal/dpopbinding               DPoP (RFC 9449) at the token endpoint, PAR and userinfo: proofs
+//	                                   (package dpop), jti in the grant store, nonces, challenges
+//	internal/requestobject             request objects (RFC 9101): the rules (wired in requestobject.go)
 //	internal/fapi2                     the FAPI 2.0 Security Profile's run-time rules (securityProfile: fapi2)
 //	par.go                             PAR (RFC 9126): the endpoint, request_uri at authorize, the login page's pending reference
-//	internal/authorize/dpopjkt         dpop_jkt (RFC 9449 section 10): the code bound to a DPoP key
-//	internal/dpopbinding               DPoP (RFC 9449) at the token endpoint and userinfo: proofs
-//	                                   (package dpop), jti in the grant store, nonces, challenges
 //
 // The token endpoint (token.go) reads and parses the body, picks the
 // grant type's handler by grant_type (unknown: unsupported_grant_type,
@@ -69,8 +70,12 @@
 // methods the grant allows (secret methods; with none for the grants
 // public clients use), checks a DPoP proof if there is one (after client
 // authentication, so unauthenticated requests record no jti), calls the
-// handler, writes its response and counts it. The authorization endpoint (authorize.go) checks client, redirect
-// URI, response type and scopes itself, then calls each extension.
+// handler, writes its response and counts it. The authorization endpoint
+// (authorize.go) first resolves a pushed request (request_uri, par.go) or
+// a request object (request, requestobject.go) into the request's
+// parameters, checks client, redirect URI, response type and scopes
+// itself, then calls each extension; the PAR endpoint authenticates the
+// client as the token endpoint does and runs the same checks.
 //
 // # The token path
 //
