@@ -107,6 +107,8 @@ func ServerConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log 
 		Logger:       log,
 		Grants:       grants,
 		Users:        ServerUsers(cfg),
+		// PAR for every client (discovery require_pushed_authorization_requests).
+		RequirePushedAuthorizationRequests: cfg.RequirePushedAuthorizationRequests,
 		// Login rate limits and logs see clients behind these proxies.
 		TrustedProxies: cfg.TrustedProxies,
 		Limits:         cfg.Limits,
@@ -161,6 +163,8 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			Public:                                c.Public,
 			RedirectURIs:                          c.RedirectURIs,
 			PostLogoutRedirectURIs:                c.PostLogoutRedirectURIs,
+			RequirePushedAuthorizationRequests:    c.RequirePushedAuthorizationRequests,
+			FAPI2:                                 c.FAPI2(),
 			IdentityScopes:                        identity,
 			AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
 			RefreshTokenLifetime:                  c.RefreshTokenLifetime,

@@ -31,9 +31,22 @@ type authzParams struct {
 	maxAge              string
 	responseMode        string
 	loginHint           string
-	dpopJKT             string // dpop_jkt (RFC 9449 section 10)
+	// requestURI is request_uri as sent: a pushed request's URN at the
+	// authorization endpoint; at the login page, the handle of a resolved
+	// pushed request (par.go). pushed is set only by resolving it (or at
+	// the PAR endpoint itself): the parameters came from a pushed
+	// request.
+	requestURI string
+	pushed     bool
+	// request is the request object (RFC 9101) as sent; resolving it
+	// (requestobject.go) replaces the parameters by its claims.
+	request string
+	// proofJKT is the thumbprint of the key of a DPoP proof sent with a
+	// pushed request (the PAR endpoint only; RFC 9449 section 10.1).
+	proofJKT string
+	dpopJKT  string // dpop_jkt (RFC 9449 section 10)
 	// unsupported names a parameter that is present and not supported:
-	// request, request_uri or registration.
+	// registration.
 	unsupported string
 	// dup names a parameter that appeared more than once.
 	dup string
@@ -68,9 +81,11 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		maxAge:              p.v["max_age"],
 		responseMode:        p.v["response_mode"],
 		loginHint:           p.v["login_hint"],
+		requestURI:          p.v["request_uri"],
+		request:             p.v["request"],
 		dpopJKT:             p.v["dpop_jkt"],
 	}
-	for _, name := range []string{"request", "request_uri", "registration"} {
+	for _, name := range []string{"registration"} {
 		if _, ok := p.v[name]; ok {
 			a.unsupported = name
 			break
@@ -83,8 +98,12 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 
 // encode returns the parameters as a query string in a fixed order: the
 // pending request carried by the login form, and what its CSRF token is
-// bound to.
+// bound to. A resolved pushed request is carried by reference: client_id
+// and the handle its parameters are stored under (par.go).
 func (a *authzParams) encode() string {
+	if a.pushed && a.requestURI != "" {
+		return url.Values{"client_id": {a.clientID}, "request_uri": {a.requestURI}}.Encode()
+	}
 	v := url.Values{}
 	for _, kv := range a.fields() {
 		if kv[1] != "" {
@@ -172,6 +191,10 @@ func (s *Server) dropUnknownScopes(reg *registry, clientID string, scopes []stri
 // good are shown on a page; later ones go to the redirect URI.
 func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *authzError) {
 	switch {
+	case a.requestURI != "" && !a.pushed: // resolvePushed or resolvePending must come first
+		return nil, pageError("request_uri was not resolved")
+	case a.request != "": // resolveRequestObject must come first
+		return nil, pageError("the request object was not resolved")
 	case a.dup == "client_id" || a.dup == "redirect_uri":
 		return nil, pageError(a.dup + " appears more than once")
 	case a.clientID == "":
@@ -194,6 +217,8 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 	// From here on the redirect URI is trusted.
 	req := &authzRequest{authzParams: a, client: cl, login: lc, maxAgeSec: -1}
 	switch {
+	case !a.pushed && (lc.requirePAR || s.oidc.requirePAR): // RFC 9126 section 4
+		return nil, redirectError("invalid_request", "the client '"+oauth.Clip(a.clientID)+"' must push its authorization requests: POST them to "+s.issuer+PathPAR+" and send client_id and the request_uri it returns")
 	case a.dup != "":
 		return nil, redirectError("invalid_request", "parameter "+a.dup+" appears more than once")
 	case len(a.state) > maxStateLen: // not echoed back (authorizeError)
@@ -229,7 +254,8 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 
 	// The extensions (PKCE), in order; each binds its part to the code.
 	req.binding = &authorize.Binding{}
-	ar := &authorize.Request{ClientID: a.clientID, Public: lc.Public, Params: a.params(), Binding: req.binding}
+	ar := &authorize.Request{ClientID: a.clientID, Public: lc.Public, RequirePKCE: lc.fapi2, Params: a.params(), Binding: req.binding,
+		DPoPJKT: a.proofJKT}
 	for _, x := range s.authzExtensions {
 		if e := x.Authorize(ar); e != nil {
 			return nil, redirectError(e.Code, e.Desc)
@@ -293,6 +319,19 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The request's parameters are not valid URL encoding.")
 		return
 	}
+	var e *authzError
+	switch {
+	case a.requestURI != "" && a.request != "":
+		e = pageError("send request or request_uri, not both")
+	case a.requestURI != "": // a pushed request (par.go): used up here
+		a, e = s.resolvePushed(r.Context(), a)
+	case a.request != "": // a request object (requestobject.go)
+		a, e = s.resolveRequestObject(r.Context(), s.reg.Load(), a)
+	}
+	if e != nil {
+		s.authorizeError(w, r, &a, e)
+		return
+	}
 	req, e := s.checkAuthorize(s.reg.Load(), a)
 	if e != nil {
 		s.authorizeError(w, r, &a, e)
@@ -309,7 +348,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
 			return
 		}
-		s.redirect(w, r, s.issuer+PathLogin+"?"+req.encode())
+		s.toLogin(w, r, req)
 		return
 	}
 	s.issueCode(w, r, req, sess)
@@ -336,6 +375,9 @@ const MaxSessionCodes = 10
 // MaxSessionCodes unredeemed ones, and redirects to the client with it
 // (RFC 9207: with iss).
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzRequest, sess *session) {
+	if !s.usePending(w, r, req) { // a pushed request gives one code
+		return
+	}
 	code, family, jti, err := s.threeHandles()
 	if err != nil {
 		s.log.Error("authorize: randomness failed", "error", err)
@@ -360,7 +402,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
 			return
 		}
-		s.redirect(w, r, s.issuer+PathLogin+"?"+req.encode())
+		s.toLogin(w, r, req)
 		return
 	}
 	if err != nil && sess.pending != nil {

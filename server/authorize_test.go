@@ -78,8 +78,6 @@ func TestAuthorizeErrorRedirect(t *testing.T) {
 		{"scope not allowed", spaRequest("scope", "openid orders.write"), "invalid_scope", "st-1"},
 		{"only scopes the server does not know", spaRequest("scope", "phone groups"), "invalid_scope", "st-1"},
 		{"bad scope characters", spaRequest("scope", "openid \"x\""), "invalid_scope", "st-1"},
-		{"request object", spaRequest("request", "eyJ..."), "request_not_supported", "st-1"},
-		{"request_uri", spaRequest("request_uri", "urn:x"), "request_uri_not_supported", "st-1"},
 		{"registration", spaRequest("registration", "{}"), "registration_not_supported", "st-1"},
 		{"duplicate scope", dupScope, "invalid_request", "st-1"},
 		{"unknown prompt", spaRequest("prompt", "create"), "invalid_request", "st-1"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/signet-id/signet/server/internal/fapi2"
 	"slices"
 	"time"
 
@@ -76,6 +77,12 @@ func compileClientKeys(cl *client, c Client, remote *privatekeyjwt.Remote) error
 	}
 	cl.authn.Assertions = &privatekeyjwt.Client{ID: c.ID, Keys: keys, Algorithms: slices.Clone(c.AssertionAlgorithms),
 		IssuerAudienceOnly: c.AssertionIssuerAudience}
+	if c.FAPI2 { // FAPI 2.0: assertions signed with PS256, ES256 or EdDSA, for the issuer only
+		if cl.authn.Assertions.Algorithms = fapi2.Restrict(cl.authn.Assertions.Algorithms); len(cl.authn.Assertions.Algorithms) == 0 {
+			return fmt.Errorf("server: client %q follows the FAPI 2.0 Security Profile, but its AssertionAlgorithms list none of PS256, ES256, EdDSA", c.ID)
+		}
+		cl.authn.Assertions.IssuerAudienceOnly = true
+	}
 	if len(c.Secrets) > 0 || c.Public {
 		return fmt.Errorf("server: client %q: a private_key_jwt client (JWKS or JWKSURI) cannot have secrets or be public", c.ID)
 	}

@@ -31,8 +31,13 @@ type discoveryDoc struct {
 	// private_key_jwt client assertions.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
-	// RequestURIParameterSupported is always false: omitted, it means
-	// true (OpenID Connect Discovery 3), and Signet takes no request_uri.
+	// RequestParameterSupported is true with the login flows (request
+	// objects, RFC 9101: requestobject.go), else false, said explicitly.
+	RequestParameterSupported bool `json:"request_parameter_supported"`
+	// RequestURIParameterSupported is true with the login flows, for the
+	// request_uri PAR returns (par.go; no request object is fetched from
+	// a URL), else false: omitted, it would mean true (OpenID Connect
+	// Discovery 3).
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms
 	// accepted (RFC 9449 section 5.1).

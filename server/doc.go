@@ -8,6 +8,7 @@
 //	GET  {issuer path}/.well-known/openid-configuration/jwks   the JWK set (ETag, 304, Cache-Control)
 //	POST {issuer path}/connect/token                           the token endpoint
 //	GET, POST {issuer path}/connect/authorize                  authorization endpoint (code flow, PKCE S256)
+//	POST {issuer path}/connect/par                             pushed authorization requests (RFC 9126)
 //	GET, POST {issuer path}/account/login                      the login page
 //	GET, POST {issuer path}/connect/userinfo                   UserInfo (Bearer, or DPoP with a proof)
 //	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets
@@ -57,8 +58,11 @@
 //	internal/authorize                 authorize.Extension: checks at authorize, binds the code, checks at redemption
 //	internal/authorize/pkce            PKCE (RFC 7636), S256
 //	internal/authorize/dpopjkt         dpop_jkt (RFC 9449 section 10): the code bound to a DPoP key
-//	internal/dpopbinding               DPoP (RFC 9449) at the token endpoint and userinfo: proofs
+//	internal/dpopbinding               DPoP (RFC 9449) at the token endpoint, PAR and userinfo: proofs
 //	                                   (package dpop), jti in the grant store, nonces, challenges
+//	internal/requestobject             request objects (RFC 9101): the rules (wired in requestobject.go)
+//	internal/fapi2                     the FAPI 2.0 Security Profile's run-time rules (securityProfile: fapi2)
+//	par.go                             PAR (RFC 9126): the endpoint, request_uri at authorize, the login page's pending reference
 //
 // The token endpoint (token.go) reads and parses the body, picks the
 // grant type's handler by grant_type (unknown: unsupported_grant_type,
@@ -66,8 +70,12 @@
 // methods the grant allows (secret methods; with none for the grants
 // public clients use), checks a DPoP proof if there is one (after client
 // authentication, so unauthenticated requests record no jti), calls the
-// handler, writes its response and counts it. The authorization endpoint (authorize.go) checks client, redirect
-// URI, response type and scopes itself, then calls each extension.
+// handler, writes its response and counts it. The authorization endpoint
+// (authorize.go) first resolves a pushed request (request_uri, par.go) or
+// a request object (request, requestobject.go) into the request's
+// parameters, checks client, redirect URI, response type and scopes
+// itself, then calls each extension; the PAR endpoint authenticates the
+// client as the token endpoint does and runs the same checks.
 //
 // # The token path
 //

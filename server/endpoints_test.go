@@ -254,7 +254,7 @@ func TestLoginDiscovery(t *testing.T) {
 		t.Fatalf("discovery:\n%s\nwant (%s; SIGNET_UPDATE_GOLDEN=1 rewrites it):\n%s", got, golden, want)
 	}
 	// Every endpoint it names is served.
-	for _, k := range []string{"authorization_endpoint", "token_endpoint", "userinfo_endpoint", "introspection_endpoint", "revocation_endpoint", "end_session_endpoint", "jwks_uri"} {
+	for _, k := range []string{"authorization_endpoint", "token_endpoint", "userinfo_endpoint", "introspection_endpoint", "revocation_endpoint", "end_session_endpoint", "pushed_authorization_request_endpoint", "jwks_uri"} {
 		u, _ := url.Parse(doc[k].(string))
 		r, _ := http.NewRequest("OPTIONS", u.Path, nil)
 		w := httptest.NewRecorder()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/fapi2"
 	"github.com/signet-id/signet/server/internal/granttype/clientcredentials"
 
 	"github.com/signet-id/signet/server/internal/clientauthn"
@@ -52,6 +53,7 @@ type client struct {
 	// authn is what client authentication needs (server/internal/clientauthn).
 	authn             clientauthn.Client
 	id                string
+	fapi2             bool // FAPI 2.0 (server/internal/fapi2): PS256/ES256/EdDSA tokens, no secret
 	secrets           []*clientauth.Secret
 	clientCredentials bool
 	scopes            []string
@@ -141,12 +143,13 @@ func compile(clients []Client, resources []APIResource, remote *privatekeyjwt.Re
 		cl := &client{
 			authn:             clientauthn.Client{ID: c.ID, Secrets: c.Secrets, Public: c.Public},
 			id:                c.ID,
+			fapi2:             c.FAPI2,
 			secrets:           c.Secrets,
 			clientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
 			scopes:            slices.Clone(c.Scopes),
 			lifetime:          int64(c.AccessTokenLifetime / time.Second),
-			requireDPoP:       c.RequireDPoP,
-			dpopAlgs:          slices.Clone(c.DPoPAlgorithms),
+			requireDPoP:       c.RequireDPoP || c.FAPI2, // FAPI 2.0: DPoP-bound tokens only
+			dpopAlgs:          dpopAlgorithms(c),
 		}
 		if err := compileClientKeys(cl, c, remote); err != nil {
 			return nil, err
@@ -268,6 +271,11 @@ func (reg *registry) grant(cl *client, scopes, resources []string) (*grant, *oau
 		}
 		return nil, oauth.InvalidTarget("the resources " + strings.Join(names, ", ") + " allow no common signing algorithm; request them in separate tokens")
 	}
+	if cl.fapi2 {
+		if g.algs = fapi2.Restrict(g.algs); len(g.algs) == 0 {
+			return nil, oauth.InvalidTarget("the requested resources allow no algorithm the FAPI 2.0 Security Profile accepts (PS256, ES256, EdDSA)")
+		}
+	}
 	return g, nil
 }
 
@@ -289,4 +297,20 @@ func compileDummies(reg *registry, clients []Client, resources []APIResource) er
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
+}
+
+// dpopAlgorithms are the algorithms of c's DPoP proofs: its own
+// restriction, narrowed for a FAPI 2.0 client to PS256, ES256 and EdDSA;
+// nil: the server's.
+func dpopAlgorithms(c Client) []string {
+	if !c.FAPI2 {
+		return slices.Clone(c.DPoPAlgorithms)
+	}
+	var out []string
+	for _, a := range fapi2.Algorithms() {
+		if c.DPoPAlgorithms == nil || slices.Contains(c.DPoPAlgorithms, string(a)) {
+			out = append(out, string(a))
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/signet-id/signet/server/internal/fapi2"
 	"github.com/signet-id/signet/server/internal/granttype"
 
 	"github.com/signet-id/signet/server/internal/oauth"
@@ -128,6 +129,9 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	// identity scopes were granted.
 	aud := oauth.AppendJSONString(nil, s.issuer)
 	var algs []key.Algorithm
+	if in.cl.fapi2 { // reg.grant narrows the resources' restriction too
+		algs = fapi2.Restrict(nil)
+	}
 	if len(api) > 0 {
 		g, e := reg.grant(in.cl, api, nil)
 		if e != nil {

@@ -31,7 +31,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 			s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The request's parameters are not valid URL encoding.")
 			return
 		}
-		req, e := s.checkAuthorize(s.reg.Load(), a)
+		req, e := s.checkPending(r, a)
 		if e != nil {
 			s.authorizeError(w, r, &a, e)
 			return
@@ -61,7 +61,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, ok := parseParams(body)
-	if !ok || p.dup("request", "csrf", "username", "password") != "" {
+	if !ok || p.dup("request", "csrf", "username", "password", "cancel") != "" {
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
 		return
 	}
@@ -70,7 +70,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
 		return
 	}
-	req, e := s.checkAuthorize(s.reg.Load(), a)
+	req, e := s.checkPending(r, a)
 	if e != nil {
 		s.authorizeError(w, r, &a, e)
 		return
@@ -78,6 +78,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	username, password := p.v["username"], p.v["password"]
 	if !csrfValid(r, p.v["csrf"], "login", req.encode()) {
 		s.renderLogin(w, r, req, http.StatusForbidden, msgFormExpired, username)
+		return
+	}
+	if p.v["cancel"] != "" { // the Cancel button
+		s.cancelSignIn(w, r, req)
 		return
 	}
 	if username == "" || password == "" {
@@ -123,6 +127,29 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzReques
 	}
 	s.log.Info("signed in", "sub", subject, "client_id", req.clientID)
 	s.issueCode(w, r, req, sess)
+}
+
+// cancelSignIn ends the sign-in of req without a user (the login page's
+// Cancel, LoginRequest.Cancel): the browser goes back to the client with
+// access_denied, state and iss (OpenID Connect Core 3.1.2.6, RFC 6749
+// 4.1.2.1); a pushed request is used up.
+func (s *Server) cancelSignIn(w http.ResponseWriter, r *http.Request, req *authzRequest) {
+	s.log.Info("sign-in cancelled", "client_id", req.clientID)
+	if s.usePending(w, r, req) {
+		s.authorizeError(w, r, &req.authzParams, redirectError("access_denied", "the user cancelled the sign-in"))
+	}
+}
+
+// checkPending checks the login page's pending request a: a resolved
+// pushed request is read back from the store first (par.go).
+func (s *Server) checkPending(r *http.Request, a authzParams) (*authzRequest, *authzError) {
+	if a.requestURI != "" {
+		var e *authzError
+		if a, e = s.resolvePending(r.Context(), a); e != nil {
+			return nil, e
+		}
+	}
+	return s.checkAuthorize(s.reg.Load(), a)
 }
 
 // renderLogin shows the login form for req, with a CSRF token bound to it.

@@ -210,8 +210,7 @@ func (lr *LoginRequest) Cancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lr.ended = true
-	lr.s.log.Info("sign-in cancelled", "client_id", lr.ClientID)
-	lr.s.authorizeError(w, r, &lr.req.authzParams, redirectError("access_denied", "the user cancelled the sign-in"))
+	lr.s.cancelSignIn(w, r, lr.req)
 }
 
 // ResumeLogin returns the sign-in that continuation (a
@@ -232,7 +231,7 @@ func (s *Server) ResumeLogin(r *http.Request, continuation string) (*LoginReques
 	if !ok {
 		return nil, fmt.Errorf("%w: malformed", ErrInvalidContinuation)
 	}
-	req, e := s.checkAuthorize(s.reg.Load(), a)
+	req, e := s.checkPending(r, a)
 	if e != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidContinuation, e.desc)
 	}
@@ -285,7 +284,7 @@ func (s *Server) postLoginUI(w http.ResponseWriter, r *http.Request) {
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
 		return
 	}
-	req, e := s.checkAuthorize(s.reg.Load(), a)
+	req, e := s.checkPending(r, a)
 	if e != nil {
 		s.authorizeError(w, r, &a, e)
 		return

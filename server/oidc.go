@@ -78,6 +78,7 @@ type oidcState struct {
 	sessionLifetime time.Duration
 	secureCookies   bool   // the issuer is https
 	cookiePath      string // the issuer's path + "/"
+	requirePAR      bool   // Config.RequirePushedAuthorizationRequests
 	jwks            atomic.Pointer[jwksCache]
 }
 
@@ -104,6 +105,7 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 		sessionLifetime: cfg.SessionLifetime,
 		secureCookies:   len(s.issuer) > 8 && s.issuer[:8] == "https://",
 		cookiePath:      s.prefix + "/",
+		requirePAR:      cfg.RequirePushedAuthorizationRequests,
 	}
 	if o.sessionLifetime == 0 {
 		o.sessionLifetime = DefaultSessionLifetime
@@ -135,6 +137,10 @@ type loginClient struct {
 	identityScopes []string
 	idAlgs         []key.Algorithm // nil: no restriction
 	idLifetime     time.Duration
+	// requirePAR refuses plain authorization requests: the client must
+	// push them (par.go); fapi2 makes it follow the FAPI 2.0 Security
+	// Profile (server/internal/fapi2).
+	requirePAR, fapi2 bool
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -164,6 +170,11 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 			identityScopes: slices.Clone(c.IdentityScopes),
 			idAlgs:         slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
 			idLifetime:     cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
+			requirePAR:     c.RequirePushedAuthorizationRequests || c.FAPI2,
+			fapi2:          c.FAPI2,
+		}
+		if err := checkFAPI2(c, lc); err != nil {
+			return err
 		}
 		for _, sc := range lc.identityScopes {
 			if !isIdentityScope(sc) {
@@ -201,6 +212,7 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 	}
 	handle(s.prefix+PathAuthorize, "authorize", s.serveAuthorize)
 	handle(s.prefix+PathLogin, "login", s.serveLogin)
+	handle(s.prefix+PathPAR, "par", s.servePAR)
 	handleCORS(s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)
 	handleCORS(s.prefix+PathRevocation, "revocation", "POST", s.serveRevocation)
@@ -224,6 +236,11 @@ type loginDiscovery struct {
 	RevocationEndpointAuthMethodsSupported          []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	RevocationEndpointAuthSigningAlgValuesSupported []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported      bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// PAR (RFC 9126 section 5; par.go).
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// Request objects (RFC 9101; requestobject.go).
+	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
 }
 
 // addLoginDiscovery adds the login flows to the discovery document.
@@ -247,4 +264,13 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	doc.RevocationEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
 	doc.RevocationEndpointAuthSigningAlgValuesSupported = s.assertionAlgorithms()
 	doc.AuthorizationResponseIssParameterSupported = true
+	doc.PushedAuthorizationRequestEndpoint = s.issuer + PathPAR
+	doc.RequirePushedAuthorizationRequests = s.oidc.requirePAR
+	// request_uri is accepted, but only the URNs PAR returns: Signet
+	// fetches no request object from a URL.
+	doc.RequestURIParameterSupported = true
+	doc.RequestParameterSupported = true
+	for _, a := range s.requestObjects.Algorithms() {
+		doc.RequestObjectSigningAlgValuesSupported = append(doc.RequestObjectSigningAlgValuesSupported, string(a))
+	}
 }

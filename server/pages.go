@@ -26,6 +26,7 @@ const pageCSS = `:root{color-scheme:light dark}` +
 	`label{display:block;margin-top:1rem;font-weight:600}` +
 	`input{box-sizing:border-box;width:100%;margin-top:.25rem;padding:.65rem;font:inherit;color:inherit;background:inherit;border:1px solid #6b7280;border-radius:.25rem}` +
 	`button{box-sizing:border-box;width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:.25rem;cursor:pointer}` +
+	`button.secondary{margin-top:.75rem;color:inherit;background:transparent;border:1px solid #6b7280}` +
 	`input:focus-visible,button:focus-visible{outline:3px solid #d97706;outline-offset:2px}` +
 	`.error{padding:.6rem .8rem;border-left:4px solid #b91c1c;background:#fef2f2;color:#7f1d1d}` +
 	`@media (max-width:30rem){main{margin:0;min-height:100vh;border-radius:0;box-shadow:none}}` +

@@ -2,17 +2,36 @@ package server
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 )
 
-// Discovery says request_uri is not supported: omitted, it means true.
-func TestDiscoveryRequestURINotSupported(t *testing.T) {
+// Discovery says request_uri is supported only where PAR is served (the
+// URNs PAR returns), and explicitly false without the login flows:
+// omitted, it means true. Request objects likewise, with their
+// algorithms.
+func TestDiscoveryRequestURIOnlyWithPAR(t *testing.T) {
 	e := newLoginEnv(t)
 	p := e.browser().get(e.issuer + PathDiscovery)
-	if !strings.Contains(p.body, `"request_uri_parameter_supported":false`) {
-		t.Fatalf("discovery: %s", p.body)
+	for _, want := range []string{`"request_uri_parameter_supported":true`, `"request_parameter_supported":true`,
+		`"request_object_signing_alg_values_supported":["PS256","ES256","EdDSA","RS256"]`,
+		`"pushed_authorization_request_endpoint":"` + e.issuer + PathPAR + `"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("discovery lacks %s: %s", want, p.body)
+		}
+	}
+	if strings.Contains(p.body, "require_pushed_authorization_requests") {
+		t.Errorf("discovery claims required PAR: %s", p.body)
+	}
+	s := newTestServer(t, newFakeKeys(t)) // no login flows: no PAR
+	r := httptest.NewRequest("GET", PathDiscovery, nil)
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if !strings.Contains(w.Body.String(), `"request_uri_parameter_supported":false`) || !strings.Contains(w.Body.String(), `"request_parameter_supported":false`) ||
+		strings.Contains(w.Body.String(), "pushed_authorization_request_endpoint") || strings.Contains(w.Body.String(), "request_object_signing_alg_values_supported") {
+		t.Errorf("discovery without the login flows: %s", w.Body)
 	}
 }
 

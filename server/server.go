@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/signet-id/signet/server/internal/authorize"
 	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/requestobject"
 
 	"github.com/signet-id/signet/server/internal/clientauthn"
 	"github.com/signet-id/signet/server/internal/dpopbinding"
@@ -77,6 +78,13 @@ type Client struct {
 	// RedirectURIs and PostLogoutRedirectURIs are matched exactly.
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
+	// RequirePushedAuthorizationRequests refuses the client's plain
+	// authorization requests: it must push them (PAR, RFC 9126, par.go).
+	RequirePushedAuthorizationRequests bool
+	// FAPI2 makes the client follow the FAPI 2.0 Security Profile
+	// (securityProfile: fapi2; server/internal/fapi2): pushed requests,
+	// PKCE, private_key_jwt, DPoP, PS256/ES256/EdDSA only.
+	FAPI2 bool
 	// IdentityScopes lists the OpenID Connect scopes the client may
 	// request: openid, profile, email, offline_access.
 	IdentityScopes []string
@@ -186,6 +194,9 @@ type Config struct {
 	// Login, when set, is the application's own login page, shown instead
 	// of the built-in one (see LoginUI). It needs Grants.
 	Login LoginUI
+	// RequirePushedAuthorizationRequests refuses every client's plain
+	// authorization requests (PAR, RFC 9126); discovery says so.
+	RequirePushedAuthorizationRequests bool
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration
@@ -272,6 +283,9 @@ type Server struct {
 	authzExtensions []authorize.Extension
 	// grantTypes serve the token endpoint, by grant_type.
 	grantTypes map[string]granttype.Handler
+	// requestObjects verifies request objects (requestobject.go); nil
+	// without the login flows.
+	requestObjects *requestobject.Verifier
 	// dpop checks DPoP proofs at the token endpoint and userinfo.
 	dpop *dpopbinding.Binding
 
@@ -348,6 +362,9 @@ func New(cfg Config) (*Server, error) {
 		s.hashing, s.tracer = t.Budget(hashing), t.Tracer
 	}
 	if s.dpop, err = s.newDPoP(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.newRequestObjects(cfg.Grants); err != nil {
 		return nil, err
 	}
 	if err := s.newAssertionVerifier(cfg); err != nil {

@@ -106,6 +106,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	if e != nil {
 		return e
 	}
+	if e := s.profileAuthn(r, reg, ac.ID, ar.Used); e != nil {
+		return e
+	}
 	gr.Client = &reg.login[ac.ID].Client
 	// DPoP (server/internal/dpopbinding): a proof binds the tokens to its
 	// key; its jti is recorded now that the client is authenticated.

@@ -9,6 +9,9 @@ type Request struct {
 	// secrets (token endpoint auth method none).
 	ClientID string
 	Public   bool
+	// RequirePKCE makes PKCE required of a confidential client too (the
+	// FAPI 2.0 Security Profile, server/internal/fapi2).
+	RequirePKCE bool
 	// Params are the request's parameters (each present at most once).
 	Params map[string]string
 	// Binding is what the authorization code will be bound to; an

@@ -29,6 +29,11 @@ type Request struct {
 	// Dummies are verified against, at the same cost, when the client is
 	// unknown or may not use a secret.
 	Dummies []*clientauth.Secret
+
+	// Used is set by Authenticate to the Name of the method that
+	// authenticated the client: a security profile may refuse some
+	// (server/internal/fapi2).
+	Used string
 }
 
 // Clients looks up clients.
@@ -107,6 +112,7 @@ func Authenticate(r *Request, methods []Method, noAuth string) (*Client, *oauth.
 		if e := m.Verify(r, p, cl); e != nil {
 			return nil, e
 		}
+		r.Used = m.Name()
 		return cl, nil
 	}
 	return nil, oauth.InvalidClient(noAuth)

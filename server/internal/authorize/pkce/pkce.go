@@ -22,7 +22,8 @@ var _ authorize.Extension = PKCE{}
 func (PKCE) Name() string { return "pkce" }
 
 // Authorize checks code_challenge and code_challenge_method: S256 only;
-// required for public clients. It binds the challenge to the code.
+// required for public clients and where r.RequirePKCE (FAPI 2.0). It
+// binds the challenge to the code.
 func (PKCE) Authorize(r *authorize.Request) *authorize.Error {
 	challenge, method := r.Params["code_challenge"], r.Params["code_challenge_method"]
 	switch {
@@ -30,6 +31,8 @@ func (PKCE) Authorize(r *authorize.Request) *authorize.Error {
 		return &authorize.Error{Code: "invalid_request", Desc: "code_challenge_method was sent without code_challenge"}
 	case challenge == "" && r.Public:
 		return &authorize.Error{Code: "invalid_request", Desc: "PKCE is required for public clients: send code_challenge and code_challenge_method=S256"}
+	case challenge == "" && r.RequirePKCE:
+		return &authorize.Error{Code: "invalid_request", Desc: "PKCE is required for this client (FAPI 2.0 Security Profile): send code_challenge and code_challenge_method=S256"}
 	case challenge != "" && method != "S256":
 		return &authorize.Error{Code: "invalid_request", Desc: "code_challenge_method must be S256 (plain is not supported)"}
 	case challenge != "" && !ValidChallenge(challenge):
