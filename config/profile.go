@@ -68,6 +68,11 @@ func (p *parser) resolveClientProfile(path string, cd *clientDoc, cl *Client, c 
 	}
 	cl.RequirePushedAuthorizationRequests = c.RequirePushedAuthorizationRequests ||
 		(cd.RequirePushedAuthorizationRequests != nil && *cd.RequirePushedAuthorizationRequests)
+	if cl.RequirePushedAuthorizationRequests && cl.Public && code {
+		// /connect/par takes authenticated clients only: pushed requests
+		// are stored, so nobody may push without credentials.
+		return p.at(path, "(%s) is a public client (tokenEndpointAuthMethod: none), which cannot push authorization requests (/connect/par needs client authentication), but requirePushedAuthorizationRequests applies to it: give the client a secret or keys, or leave it out of requirePushedAuthorizationRequests (at the top level too)", cl.ClientID)
+	}
 	cl.RequireDPoP = cd.RequireDPoP != nil && *cd.RequireDPoP
 
 	switch sp := SecurityProfile(cd.SecurityProfile); {

@@ -193,6 +193,8 @@ clients:
 			"signet.yaml:13: clients[1].requirePushedAuthorizationRequests: (robot) applies to authorization requests (the login flow); add authorization_code to allowedGrantTypes or remove requirePushedAuthorizationRequests"},
 		{"client false under server-wide true", doc("requirePushedAuthorizationRequests: true\n", "    requirePushedAuthorizationRequests: false\n"),
 			"clients[0].requirePushedAuthorizationRequests: (web) false contradicts requirePushedAuthorizationRequests: true at the top level, which requires pushed authorization requests of every client; remove one of them"},
+		{"public client under server-wide true", strings.Replace(doc("requirePushedAuthorizationRequests: true\n", ""), "    secrets: [plain:web]\n", "    tokenEndpointAuthMethod: none\n", 1),
+			"(web) is a public client (tokenEndpointAuthMethod: none), which cannot push authorization requests"},
 		{"unknown profile", doc("", "    securityProfile: fapi1\n"),
 			`clients[0].securityProfile: (web) "fapi1" is not a security profile Signet knows; allowed values are fapi2 (the FAPI 2.0 Security Profile), or omit securityProfile`},
 		{"not a bool", doc("", "    requireDPoP: sometimes\n"), "requireDPoP"},
