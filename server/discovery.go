@@ -1,13 +1,13 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/json"
 	"net/http"
 	"slices"
 
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // discovery is a pre-built discovery document and the signing algorithms
@@ -55,20 +55,19 @@ func (s *Server) discoveryBody() []byte {
 	if d := s.discovery.Load(); d != nil && d.reg == reg && slices.Equal(d.algs, algs) {
 		return d.body
 	}
+	// What key management decides comes from where an embedder gets it.
+	km := keymanager.DiscoveryOf(signingAlgs(algs), s.issuer+PathJWKS)
 	doc := discoveryDoc{
 		Issuer:                            s.issuer,
-		JWKSURI:                           s.issuer + PathJWKS,
+		JWKSURI:                           km.JWKSURI,
 		TokenEndpoint:                     s.issuer + PathToken,
 		ScopesSupported:                   append([]string{}, reg.scopes...),
 		ResponseTypesSupported:            []string{}, // no authorization endpoint yet
 		GrantTypesSupported:               []string{grantClientCredentials},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		TokenEndpointAuthSigningAlgValuesSupported: s.assertionAlgorithms(),
-		IDTokenSigningAlgValuesSupported:           make([]string, len(algs)),
+		IDTokenSigningAlgValuesSupported:           km.IDTokenSigningAlgValuesSupported,
 		DPoPSigningAlgValuesSupported:              s.dpop.Algorithms(),
-	}
-	for i, a := range algs {
-		doc.IDTokenSigningAlgValuesSupported[i] = string(a)
 	}
 	if s.oidc != nil {
 		s.addLoginDiscovery(&doc)
@@ -93,3 +92,9 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	h["Access-Control-Allow-Origin"] = oauth.HdrAllowAnyOrig
 	w.Write(body)
 }
+
+// signingAlgs is a list of signing algorithms read once, as
+// keymanager.DiscoveryOf takes them.
+type signingAlgs []key.Algorithm
+
+func (a signingAlgs) SigningAlgorithms() []key.Algorithm { return a }
