@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,7 @@ type statefulOptions struct {
 	signetBin   string
 	out         string
 	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
+	openssl     bool  // also a signet built with -tags openssl
 }
 
 type statefulRow struct {
@@ -77,6 +79,10 @@ type statefulRow struct {
 	RSSStartMiB float64 `json:"rssStartMiB,omitempty"`
 	RSSEndMiB   float64 `json:"rssEndMiB,omitempty"`
 	RSSMaxMiB   float64 `json:"rssMaxMiB,omitempty"`
+	// CPU time per completed operation over the window: the server's
+	// and this process's (the load), in ms (0: not measured).
+	ServerCPUMs float64 `json:"serverCpuMs,omitempty"`
+	LoadCPUMs   float64 `json:"loadCpuMs,omitempty"`
 	Error       string  `json:"error,omitempty"`
 }
 
@@ -85,7 +91,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench stateful", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var flows, stores, cores string
-	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (Signet only)")
+	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (ES256), client_credentials_rs256 (the last two Signet only)")
 	fs.StringVar(&cores, "cores", "1", "1: the server on CPU 0 (GOMAXPROCS=1), the load on CPU 1; 2: the server with GOMAXPROCS=2 and the load (this process) both on CPUs 0 and 1; 1,2: both, with the scaling factor")
 	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), postgres (needs --postgres-dsn)")
 	fs.StringVar(&o.pgDSN, "postgres-dsn", os.Getenv("SIGNET_BENCH_POSTGRES_DSN"), "PostgreSQL for the postgres store (a schema is created and dropped); default $SIGNET_BENCH_POSTGRES_DSN")
@@ -95,6 +101,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.connections, "connections", 16, "concurrent clients (closed loop)")
 	fs.StringVar(&o.signetBin, "signet", "", "use this signet binary instead of building ./cmd/signet")
 	fs.StringVar(&o.out, "out", "", "also write the rows as JSON to this file")
+	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -129,10 +136,10 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeStatefulTable(w io.Writer, rows []statefulRow) {
-	fmt.Fprintf(w, "%-5s %-14s %-9s %-18s %10s %8s %8s %7s %10s %12s %6s %s\n", "cores", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max")
+	fmt.Fprintf(w, "%-5s %-14s %-9s %-24s %10s %8s %8s %7s %10s %12s %6s %-21s %s\n", "cores", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max", "CPU ms/op server/load")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%-5d %-14s %-9s %-18s error: %s\n", r.Cores, r.Server, r.Store, r.Flow, r.Error)
+			fmt.Fprintf(w, "%-5d %-14s %-9s %-24s error: %s\n", r.Cores, r.Server, r.Store, r.Flow, r.Error)
 			continue
 		}
 		m := func(v float64) string {
@@ -141,8 +148,8 @@ func writeStatefulTable(w io.Writer, rows []statefulRow) {
 			}
 			return fmt.Sprintf("%.0f", v)
 		}
-		fmt.Fprintf(w, "%-5d %-14s %-9s %-18s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %.1f/%.1f/%.1f\n", r.Cores, r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
-			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1, r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB)
+		fmt.Fprintf(w, "%-5d %-14s %-9s %-24s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %-21s %.3f/%.3f\n", r.Cores, r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
+			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1, fmt.Sprintf("%.1f/%.1f/%.1f", r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB), r.ServerCPUMs, r.LoadCPUMs)
 	}
 }
 
@@ -158,7 +165,14 @@ func writeScaling(w io.Writer, rows []statefulRow) {
 	for _, r := range rows {
 		k := r.Server + " " + r.Store + " " + r.Flow
 		if r.Cores == 2 && r.Error == "" && one[k] > 0 {
-			fmt.Fprintf(w, "scaling %s: %.2fx (%.0f/s with 2 cores, %.0f/s with 1)\n", k, r.PerSecond/one[k], r.PerSecond, one[k])
+			fmt.Fprintf(w, "scaling %s: %.2fx (%.0f/s with 2 cores, %.0f/s with 1)", k, r.PerSecond/one[k], r.PerSecond, one[k])
+			if r.ServerCPUMs > 0 && r.LoadCPUMs > 0 {
+				// Sharing two CPUs with the load, the server has at most
+				// 2·s/(s+l) of them, against one whole CPU with 1 core.
+				fmt.Fprintf(w, "; CPU per op: server %.3f ms, load %.3f ms: sharing the CPUs with the load, the server can have at most %.2f of them",
+					r.ServerCPUMs, r.LoadCPUMs, 2*r.ServerCPUMs/(r.ServerCPUMs+r.LoadCPUMs))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 }
@@ -181,6 +195,15 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	if err != nil {
 		return nil, err
 	}
+	builds := []signetBuild{{"signet", bin}}
+	if o.openssl {
+		ob := filepath.Join(dir, "signet-openssl")
+		fmt.Fprintln(log, "bench: building signet -tags openssl")
+		if err := buildSignet(ctx, ob, "openssl"); err != nil {
+			return nil, err
+		}
+		builds = append(builds, signetBuild{"signet+openssl", ob})
+	}
 	var rows []statefulRow
 	for _, cores := range o.cores {
 		var err error
@@ -192,14 +215,16 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 		if err != nil {
 			return nil, err
 		}
-		for _, store := range o.stores {
-			st, err := newBenchStore(ctx, store, dir, o.pgDSN)
-			if err != nil {
-				rows = append(rows, statefulRow{Server: "signet", Cores: cores, Store: store, Error: err.Error()})
-				continue
+		for _, b := range builds {
+			for _, store := range o.stores {
+				st, err := newBenchStore(ctx, store, dir, o.pgDSN)
+				if err != nil {
+					rows = append(rows, statefulRow{Server: b.name, Cores: cores, Store: store, Error: err.Error()})
+					continue
+				}
+				rows = append(rows, measureSignet(ctx, o, b, hash, st, cores, log)...)
+				st.close()
 			}
-			rows = append(rows, measureSignet(ctx, o, bin, hash, st, cores, log)...)
-			st.close()
 		}
 		if o.peerDir != "" {
 			rows = append(rows, measurePeer(ctx, o, cores, log)...)
@@ -207,6 +232,9 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	}
 	return rows, nil
 }
+
+// signetBuild is a signet binary and the server name its rows carry.
+type signetBuild struct{ name, bin string }
 
 // serverCPUs are the CPUs of a server of cores cores.
 func serverCPUs(cores int) []int {
@@ -312,22 +340,32 @@ func (b *benchStore) size(ctx context.Context) (rows, bytes int64, err error) {
 	return rows, (pages - free) * size, err
 }
 
-func (b *benchStore) config(dir, hash, introspectSecret string) string {
+// config is the server's configuration. With rs256, RS256 keys are made
+// too (after ES256, which stays the default) and the scope rs256.read
+// names a resource whose tokens are RS256.
+func (b *benchStore) config(dir, hash, introspectSecret string, rs256 bool) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "issuer: %s\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n", statefulIssuer)
 	fmt.Fprintf(&s, "storage: { driver: %s, dsn: %q }\n", b.driver, b.dsn)
-	fmt.Fprintf(&s, "keyManagement:\n  enabled: true\n  signingAlgorithms: [ { name: ES256 } ]\n  protection: { enabled: true, secrets: [ %q ] }\n", introspectSecret+"-protection")
+	algs, svcScopes := "{ name: ES256 }", "api.read"
+	if rs256 {
+		algs, svcScopes = "{ name: ES256 }, { name: RS256 }", "api.read, rs256.read"
+	}
+	fmt.Fprintf(&s, "keyManagement:\n  enabled: true\n  signingAlgorithms: [ %s ]\n  protection: { enabled: true, secrets: [ %q ] }\n", algs, introspectSecret+"-protection")
 	fmt.Fprintf(&s, "apiResources:\n  - { name: %s, scopes: [ api.read ], secrets: [ %q ] }\n", statefulResource, clientauth.HashSHA256(introspectSecret))
+	if rs256 {
+		fmt.Fprintf(&s, "  - { name: %s-rs256, scopes: [ rs256.read ], allowedAccessTokenSigningAlgorithms: [ RS256 ] }\n", statefulResource)
+	}
 	fmt.Fprintf(&s, "clients:\n  - clientId: %s\n    tokenEndpointAuthMethod: none\n    allowedGrantTypes: [authorization_code, refresh_token]\n", statefulClient)
 	fmt.Fprintf(&s, "    allowedScopes: [openid, offline_access, api.read]\n    redirectUris: [ %q ]\n", statefulRedirect)
-	fmt.Fprintf(&s, "  - clientId: %s\n    secrets: [ %q ]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [api.read]\n", statefulService, clientauth.HashSHA256(introspectSecret))
+	fmt.Fprintf(&s, "  - clientId: %s\n    secrets: [ %q ]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [%s]\n", statefulService, clientauth.HashSHA256(introspectSecret), svcScopes)
 	fmt.Fprintf(&s, "users:\n  - { subject: u-alice, username: %s, passwordHash: %q }\n", statefulUser, hash)
 	return s.String()
 }
 
-func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st *benchStore, cores int, log io.Writer) []statefulRow {
+func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash string, st *benchStore, cores int, log io.Writer) []statefulRow {
 	fail := func(err error) []statefulRow {
-		return []statefulRow{{Server: "signet", Cores: cores, Store: st.name, Error: err.Error()}}
+		return []statefulRow{{Server: b.name, Cores: cores, Store: st.name, Error: err.Error()}}
 	}
 	secret, err := newSecret()
 	if err != nil {
@@ -339,10 +377,10 @@ func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st
 	}
 	defer os.RemoveAll(sdir)
 	path := filepath.Join(sdir, "signet.yaml")
-	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret, slices.Contains(o.flows, flowCCRS256))), 0o600); err != nil {
 		return fail(err)
 	}
-	srv, err := startServe(ctx, bin, path, "signet "+st.name, cores)
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores)
 	if err != nil {
 		return fail(err)
 	}
@@ -351,8 +389,8 @@ func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st
 	f := &signetFlows{base: base, secret: secret}
 	var rows []statefulRow
 	for _, flow := range o.flows {
-		fmt.Fprintf(log, "bench: signet %s %s, %d core(s)\n", st.name, flow, cores)
-		row := measureFlow(ctx, o, "signet", st, flow, f, srv.pid())
+		fmt.Fprintf(log, "bench: %s %s %s, %d core(s)\n", b.name, st.name, flow, cores)
+		row := measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
 		row.Cores = cores
 		rows = append(rows, row)
 	}
@@ -400,8 +438,12 @@ type flows interface {
 	signIn(c *http.Client) (tokens, error)
 	refresh(c *http.Client, rt string) (tokens, error)
 	introspect(c *http.Client, at string) error
-	clientCredentials(c *http.Client) error
+	// clientCredentials gets an access token signed with alg.
+	clientCredentials(c *http.Client, alg string) error
 }
+
+// flowCCRS256 is client_credentials for a resource whose tokens are RS256.
+const flowCCRS256 = "client_credentials_rs256"
 
 type tokens struct {
 	AccessToken  string `json:"access_token"`
@@ -443,7 +485,9 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		case "introspect":
 			return f.introspect(c, state[i].AccessToken)
 		case "client_credentials":
-			return f.clientCredentials(c)
+			return f.clientCredentials(c, "ES256")
+		case flowCCRS256:
+			return f.clientCredentials(c, "RS256")
 		}
 		return fmt.Errorf("unknown flow %q", flow)
 	}
@@ -496,6 +540,8 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		}
 		return round(mib(b), 1)
 	}
+	srvCPU0, srvErr := procCPU(pid)
+	loadCPU0 := selfCPU()
 	measuring.Store(true)
 	start := time.Now()
 	row.RSSStartMiB = rss()
@@ -508,6 +554,10 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	measuring.Store(false)
 	elapsed := time.Since(start)
 	n := count.Load()
+	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
+		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)
+		row.LoadCPUMs = round(float64((selfCPU()-loadCPU0).Microseconds())/1000/float64(n), 3)
+	}
 	stop.Store(true)
 	wg.Wait()
 	row.PerSecond = float64(n) / elapsed.Seconds()
@@ -597,9 +647,30 @@ func (f *signetFlows) refresh(c *http.Client, rt string) (tokens, error) {
 	return tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {statefulClient}}, "", "")
 }
 
-func (f *signetFlows) clientCredentials(c *http.Client) error {
-	_, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"api.read"}}, statefulService, f.secret)
-	return err
+func (f *signetFlows) clientCredentials(c *http.Client, alg string) error {
+	scope := "api.read" // the default key: ES256
+	if alg == "RS256" {
+		scope = "rs256.read"
+	}
+	t, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, statefulService, f.secret)
+	if err != nil {
+		return err
+	}
+	return checkAlg(t.AccessToken, alg)
+}
+
+// checkAlg checks that jwt's header names alg.
+func checkAlg(jwt, alg string) error {
+	head, _, _ := strings.Cut(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	var h struct{ Alg string }
+	if err == nil {
+		err = json.Unmarshal(b, &h)
+	}
+	if err != nil || h.Alg != alg {
+		return fmt.Errorf("access token signed with %q, want %s (%v)", h.Alg, alg, err)
+	}
+	return nil
 }
 
 func (f *signetFlows) introspect(c *http.Client, at string) error {
