@@ -2,6 +2,8 @@ package signet
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,7 +110,33 @@ func ServerConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log 
 		// Login rate limits and logs see clients behind these proxies.
 		TrustedProxies: cfg.TrustedProxies,
 		Limits:         cfg.Limits,
+		DPoP: server.DPoP{Algorithms: cfg.DPoP.AllowedSigningAlgorithms, ProofWindow: cfg.DPoP.ProofWindow,
+			RequireNonce: cfg.DPoP.RequireNonce, NonceSecret: dpopNonceSecret(cfg, log)},
 	}
+}
+
+// dpopNonceSecret derives the key of the DPoP nonces from the first
+// protection secret (HKDF-SHA256, its own label), so that every instance
+// sharing the store, which shares that secret, accepts the others'
+// nonces, and no new secret needs distributing. Nil when nonces are not
+// required or there is no protection secret (one instance: the server
+// draws a random key; config check refuses that with PostgreSQL).
+func dpopNonceSecret(cfg *config.Config, log *slog.Logger) []byte {
+	if !cfg.DPoP.RequireNonce {
+		return nil
+	}
+	secrets, _, err := cfg.ProtectionSecrets(nil)
+	if err != nil || len(secrets) == 0 {
+		if err != nil {
+			log.Warn("DPoP nonces: no protection secret to derive their key from; this instance's nonces are its own", "error", err)
+		}
+		return nil
+	}
+	k, err := hkdf.Key(sha256.New, secrets[0], nil, "signet dpop nonce v1", 32)
+	if err != nil { // only for an impossible length
+		return nil
+	}
+	return k
 }
 
 // ServerClients maps the configured clients and API resources to the
@@ -117,6 +145,12 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 	clients := make([]server.Client, 0, len(cfg.Clients))
 	for _, c := range cfg.Clients {
 		api, identity := SplitScopes(c.AllowedScopes)
+		var dpopAlgs []string // a FAPI 2.0 client's proofs: PS256, ES256, EdDSA
+		if c.FAPI2() {
+			for _, a := range config.FAPI2SigningAlgorithms() {
+				dpopAlgs = append(dpopAlgs, string(a))
+			}
+		}
 		clients = append(clients, server.Client{
 			ID:                  c.ClientID,
 			Secrets:             c.Secrets,
@@ -133,7 +167,16 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			RefreshTokenReuseInterval:             c.RefreshTokenReuseInterval,
 			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
 			IDTokenLifetime:                       c.IdentityTokenLifetime,
+			RequireDPoP:                           c.RequireDPoP,
+			DPoPAlgorithms:                        dpopAlgs,
+			JWKS:                                  c.JWKS,
+			JWKSURI:                               c.JWKSURI,
 		})
+		if c.FAPI2() && (c.JWKS != nil || c.JWKSURI != "") {
+			// FAPI 2.0: assertions signed with PS256, ES256 or EdDSA, for the issuer.
+			clients[len(clients)-1].AssertionAlgorithms = config.FAPI2SigningAlgorithms()
+			clients[len(clients)-1].AssertionIssuerAudience = true
+		}
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))
 	for _, r := range cfg.APIResources {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,10 +28,13 @@ const (
 	targetRSARatio      = 0.90 // RS256 tokens/raw
 	targetOverheadFloor = 1.5  // ES256, EdDSA: overhead / HTTP floor
 	targetJWKSRatio     = 0.8  // JWKS rate / floor rate
-	targetRotationP99   = 1.5  // p99 while rotating / steady p99
-	targetLongRSSMiB    = 64   // RSS after the long run
-	targetLongGrowthMiB = 4    // RSS growth over the second half of the long run
-	targetOpenSSLRatio  = 0.85 // RS256 tokens (-tags openssl) / openssl speed
+	// targetAssertionFloorShare: a private_key_jwt token may cost one ES256
+	// verification plus this share of the floor more than a secret one.
+	targetAssertionFloorShare = 0.2
+	targetRotationP99         = 1.5  // p99 while rotating / steady p99
+	targetLongRSSMiB          = 64   // RSS after the long run
+	targetLongGrowthMiB       = 4    // RSS growth over the second half of the long run
+	targetOpenSSLRatio        = 0.85 // RS256 tokens (-tags openssl) / openssl speed
 )
 
 // Disturbance thresholds: above these, other processes shared the
@@ -46,18 +50,21 @@ const goroutineSettleLimit = 3 * time.Second
 
 // runner holds what the phases of one run share.
 type runner struct {
-	ctx      context.Context
-	o        *options
-	rep      *report
-	self     string // this binary, for raw-sign and baseline-server
-	log      io.Writer
-	logTo    io.Writer // the servers' logs (-v), or nil
-	noisy    []string  // phases that started on a busy machine
-	dir      string
-	secret   string
-	bin      string
-	flags    serveFlags
-	floorReq request // the request the floor answers
+	ctx    context.Context
+	o      *options
+	rep    *report
+	self   string // this binary, for raw-sign and baseline-server
+	log    io.Writer
+	logTo  io.Writer // the servers' logs (-v), or nil
+	noisy  []string  // phases that started on a busy machine
+	dir    string
+	secret string
+	// assertionKey and assertionJWK: the private_key_jwt client's.
+	assertionKey *ecdsa.PrivateKey
+	assertionJWK string
+	bin          string
+	flags        serveFlags
+	floorReq     request // the request the floor answers
 }
 
 func (r *runner) progress(format string, args ...any) {
@@ -113,6 +120,9 @@ func benchmark(ctx context.Context, o *options, log io.Writer) (*report, error) 
 		return nil, err
 	}
 	if r.secret, err = newSecret(); err != nil {
+		return nil, err
+	}
+	if r.assertionKey, r.assertionJWK, err = newAssertionKey(); err != nil {
 		return nil, err
 	}
 	cpuProfile := o.cpuProfile
@@ -177,7 +187,8 @@ func (r *runner) startServer(name, dir, bin string, rotate bool, cpuProfile stri
 	if err := os.Mkdir(d, 0o700); err != nil {
 		return nil, err
 	}
-	cfg := &serverConfig{dir: d, store: r.o.store, algs: r.o.algs, rsaBits: r.o.rsaBits, secret: r.secret, rotate: rotate}
+	cfg := &serverConfig{dir: d, store: r.o.store, algs: r.o.algs, rsaBits: r.o.rsaBits, secret: r.secret, rotate: rotate,
+		assertionKey: r.assertionKey, assertionJWK: r.assertionJWK}
 	if r.o.keyBackend != "" {
 		cfg.keyBackend = keyBackendYAML(r.o.keyBackendConfig)
 	}
@@ -246,6 +257,16 @@ func (r *runner) measureMain(srv *signetServer, cpuProfile string) error {
 		raw := raw1.combine(raw2)
 		runs = append(runs, algRun{alg, tokens, raw})
 		r.progress("%s: raw %s sig/s, %s tokens/s, p99 %s µs", alg, num(raw.PerSecond), num(tokens.Rate()), num(float64(tokens.Hist.quantile(0.99).Microseconds())))
+	}
+
+	// private_key_jwt beside the secret mode, for the floor's algorithm
+	// (ES256 when measured).
+	for _, x := range runs {
+		if x.alg == refAlg && o.keyBackend == "" {
+			if err := r.measurePrivateKeyJWT(srv, x.alg, newPhaseResult(x.tokens)); err != nil {
+				return err
+			}
+		}
 	}
 
 	var jwks200, jwks304 *loadResult
@@ -360,6 +381,15 @@ func (r *report) evaluate() {
 		}
 		if a.Tokens.Errors > 0 {
 			r.addTarget(a.Alg+" answers with an unexpected status", float64(a.Tokens.Errors), "<=", 0)
+		}
+	}
+	if m := r.PrivateKeyJWT; m != nil && r.Baseline != nil {
+		// Issue 14: the assertion costs at most one ES256 verification
+		// plus 20 % of the floor.
+		budget := m.ES256VerifyUs + targetAssertionFloorShare*r.Baseline.perRequestUs()
+		r.addTarget("private_key_jwt extra µs / (ES256 verify + 20% floor)", m.ExtraUs/budget, "<=", 1)
+		if m.Tokens.Errors > 0 {
+			r.addTarget("private_key_jwt answers with an unexpected status", float64(m.Tokens.Errors), "<=", 0)
 		}
 	}
 	if j := r.JWKS; j != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -23,7 +24,11 @@ type serverConfig struct {
 	algs    []key.Algorithm
 	rsaBits int
 	secret  string // the client's secret (its sha256: hash goes in the file)
-	rotate  bool   // second-scale key lifetimes: keys rotate during load
+	// assertionKey and assertionJWK: the private_key_jwt client's key
+	// and its public JWK (privatekeyjwt.go); nil: no such client.
+	assertionKey *ecdsa.PrivateKey
+	assertionJWK string
+	rotate       bool // second-scale key lifetimes: keys rotate during load
 	// keyBackend is the keyBackend section of keyManagement, or "".
 	keyBackend string
 }
@@ -63,7 +68,7 @@ func (c *serverConfig) write() (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by go run ./bench; removed when it ends.\n")
-	fmt.Fprintf(&b, "issuer: http://127.0.0.1\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n")
+	fmt.Fprintf(&b, "issuer: %s\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n", benchIssuer)
 	if c.store == "sqlite" {
 		fmt.Fprintf(&b, "storage: { driver: sqlite, dsn: %q }\n", filepath.Join(c.dir, "signet.db"))
 	} else {
@@ -95,6 +100,17 @@ func (c *serverConfig) write() (string, error) {
 		b.WriteString(scopeOf(a))
 	}
 	fmt.Fprintf(&b, " ]\n    accessTokenLifetime: %s\n", lifetime)
+	if c.assertionKey != nil {
+		fmt.Fprintf(&b, "  - clientId: %s\n    tokenEndpointAuthMethod: private_key_jwt\n    jwks: { keys: [ %s ] }\n    allowedGrantTypes: [ client_credentials ]\n    allowedScopes: [ ",
+			benchKeyedClient, c.assertionJWK)
+		for i, a := range c.algs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(scopeOf(a))
+		}
+		fmt.Fprintf(&b, " ]\n    accessTokenLifetime: %s\n", lifetime)
+	}
 	path := filepath.Join(c.dir, "signet.yaml")
 	return path, os.WriteFile(path, []byte(b.String()), 0o600)
 }

@@ -18,6 +18,17 @@ import (
 type request struct {
 	raw        []byte
 	wantStatus int
+	// pool, when set, holds requests sent in turn instead of raw, each
+	// once (a client assertion is single use), across the phases that
+	// send this request (a disturbed window measured again); after the
+	// last, from the first again, which the server refuses as replays.
+	pool *requestPool
+}
+
+// requestPool is the requests of request.pool and the next to send.
+type requestPool struct {
+	raw  [][]byte
+	next int
 }
 
 // newRequest serializes a request. body may be empty; headers are "Name:
@@ -142,7 +153,12 @@ func runLoad(ctx context.Context, spec loadSpec) (*loadResult, error) {
 		nextTick  = start
 	)
 	send := func(c *conn, now time.Time) error {
-		if err := writeAll(c.fd, spec.req.raw); err != nil {
+		raw := spec.req.raw
+		if p := spec.req.pool; p != nil {
+			raw = p.raw[p.next%len(p.raw)]
+			p.next++
+		}
+		if err := writeAll(c.fd, raw); err != nil {
 			return err
 		}
 		c.sent, c.busy, c.n = now, true, 0

@@ -59,7 +59,7 @@ func measurePeer(ctx context.Context, o *statefulOptions, cores int, log io.Writ
 	f := &peerFlows{base: "http://" + a, secret: secret}
 	var rows []statefulRow
 	for _, flow := range o.flows {
-		if strings.HasPrefix(flow, "client_credentials") {
+		if strings.HasPrefix(flow, "client_credentials") { // _rs256, _dpop too
 			continue // not configured in the peer
 		}
 		fmt.Fprintf(log, "bench: oidc-provider %s, %d core(s)\n", flow, cores)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,8 @@ type signetServer struct {
 	tokenPath string
 	jwksPath  string
 	secret    string
+	// assertionKey signs the keyed client's assertions (privatekeyjwt.go).
+	assertionKey *ecdsa.PrivateKey
 
 	mu        sync.Mutex
 	created   []time.Time // when "key created" was logged (rotation)
@@ -73,7 +76,7 @@ func startSignet(ctx context.Context, name, bin string, cfg *serverConfig, flags
 		}
 		args = append(args, "--cpuprofile", cpuProfile)
 	}
-	s := &signetServer{secret: cfg.secret}
+	s := &signetServer{secret: cfg.secret, assertionKey: cfg.assertionKey}
 	started := make(chan string, 1)
 	onLine := func(line string) {
 		if logTo != nil {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -27,6 +30,7 @@ import (
 	_ "modernc.org/sqlite" // the SQLite driver, to count the store's rows
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/dpop"
 )
 
 // The stateful mode: `go run ./bench stateful` measures the flows that
@@ -91,7 +95,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench stateful", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var flows, stores, cores string
-	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (ES256), client_credentials_rs256 (the last two Signet only)")
+	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (ES256), client_credentials_rs256, client_credentials_dpop (a DPoP proof per token, ES256); the client_credentials flows are Signet only")
 	fs.StringVar(&cores, "cores", "1", "1: the server on CPU 0 (GOMAXPROCS=1), the load on CPU 1; 2: the server with GOMAXPROCS=2 and the load (this process) both on CPUs 0 and 1; 1,2: both, with the scaling factor")
 	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), postgres (needs --postgres-dsn)")
 	fs.StringVar(&o.pgDSN, "postgres-dsn", os.Getenv("SIGNET_BENCH_POSTGRES_DSN"), "PostgreSQL for the postgres store (a schema is created and dropped); default $SIGNET_BENCH_POSTGRES_DSN")
@@ -386,7 +390,15 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	}
 	defer srv.stop()
 	base := "http://" + srv.addr
-	f := &signetFlows{base: base, secret: secret}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return fail(err)
+	}
+	prover, err := dpop.NewProver(key, "ES256", nil)
+	if err != nil {
+		return fail(err)
+	}
+	f := &signetFlows{base: base, secret: secret, prover: prover}
 	var rows []statefulRow
 	for _, flow := range o.flows {
 		fmt.Fprintf(log, "bench: %s %s %s, %d core(s)\n", b.name, st.name, flow, cores)
@@ -488,6 +500,12 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 			return f.clientCredentials(c, "ES256")
 		case flowCCRS256:
 			return f.clientCredentials(c, "RS256")
+		case "client_credentials_dpop":
+			sf, ok := f.(*signetFlows)
+			if !ok {
+				return errors.New("client_credentials_dpop is measured for Signet only")
+			}
+			return sf.dpopClientCredentials(c)
 		}
 		return fmt.Errorf("unknown flow %q", flow)
 	}
@@ -597,6 +615,9 @@ func loadAverage() float64 {
 // signetFlows are Signet's operations.
 type signetFlows struct {
 	base, secret string
+	// prover makes the DPoP proofs of the client_credentials_dpop flow:
+	// one key, a new proof per request.
+	prover *dpop.Prover
 }
 
 var reHiddenField = regexp.MustCompile(`name="(request|csrf)" value="([^"]*)"`)
@@ -669,6 +690,34 @@ func checkAlg(jwt, alg string) error {
 	}
 	if err != nil || h.Alg != alg {
 		return fmt.Errorf("access token signed with %q, want %s (%v)", h.Alg, alg, err)
+	}
+	return nil
+}
+
+// dpopClientCredentials is clientCredentials with a DPoP proof (RFC
+// 9449): the server verifies it, records its jti in the store and binds
+// the token. Making the proof is the load generator's work.
+func (f *signetFlows) dpopClientCredentials(c *http.Client) error {
+	proof, err := f.prover.Proof("POST", statefulIssuer+"/connect/token", dpop.ProofOptions{})
+	if err != nil {
+		return err
+	}
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api.read"}}
+	req, _ := http.NewRequest("POST", f.base+"/connect/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("DPoP", proof)
+	req.SetBasicAuth(statefulService, f.secret)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"token_type":"DPoP"`) {
+		return fmt.Errorf("DPoP token: %d %.200s", resp.StatusCode, b)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keybackend"
 )
@@ -96,6 +97,8 @@ type Config struct {
 	Users []User
 	// Limits are the abuse budgets (limits), defaults applied.
 	Limits Limits
+	// DPoP is how DPoP proofs are checked (dpop), defaults applied.
+	DPoP DPoP
 	// RequirePushedAuthorizationRequests (requirePushedAuthorizationRequests)
 	// makes every client push its authorization requests (PAR, RFC 9126);
 	// discovery publishes it as require_pushed_authorization_requests.
@@ -186,6 +189,18 @@ type Client struct {
 	// Public is true for tokenEndpointAuthMethod: none (no secret; PKCE
 	// required).
 	Public bool
+	// TokenEndpointAuthMethod (tokenEndpointAuthMethod) is how the client
+	// authenticates: "" (a secret, sent either way, as before the option
+	// was spelled out), AuthMethodSecretBasic or AuthMethodSecretPost (a
+	// secret, also sent either way), AuthMethodPrivateKeyJWT or
+	// AuthMethodNone.
+	TokenEndpointAuthMethod string
+	// JWKS (jwks) are the public keys of a private_key_jwt client given
+	// inline, validated; nil otherwise.
+	JWKS *privatekeyjwt.StaticKeySet
+	// JWKSURI (jwksUri) is where a private_key_jwt client publishes its
+	// public keys (https, or http on loopback); "" otherwise.
+	JWKSURI string
 	// RedirectURIs and PostLogoutRedirectURIs are matched exactly.
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
@@ -334,6 +349,7 @@ type fileDoc struct {
 	Clients           []clientDoc       `yaml:"clients"`
 	Users             []userDoc         `yaml:"users"`
 	Limits            *limitsDoc        `yaml:"limits"`
+	DPoP              *dpopDoc          `yaml:"dpop"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
 	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }
@@ -412,6 +428,8 @@ type clientDoc struct {
 	AccessTokenLifetime                   *Duration `yaml:"accessTokenLifetime"`
 	AllowedIdentityTokenSigningAlgorithms []string  `yaml:"allowedIdentityTokenSigningAlgorithms"`
 	TokenEndpointAuthMethod               string    `yaml:"tokenEndpointAuthMethod"`
+	JWKS                                  *jwksDoc  `yaml:"jwks"`
+	JWKSURI                               string    `yaml:"jwksUri"`
 	RedirectURIs                          []string  `yaml:"redirectUris"`
 	PostLogoutRedirectURIs                []string  `yaml:"postLogoutRedirectUris"`
 	RefreshTokenLifetime                  *Duration `yaml:"refreshTokenLifetime"`

@@ -16,10 +16,6 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 
-	// AuthMethodNone is clients[].tokenEndpointAuthMethod of a public
-	// client: no secret, PKCE required.
-	AuthMethodNone = "none"
-
 	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
 	// DefaultIdentityTokenLifetime is clients[].identityTokenLifetime's
 	// default (the reference's 300 seconds; server.DefaultIDTokenLifetime).
@@ -74,23 +70,6 @@ type userDoc struct {
 	Username     string         `yaml:"username"`
 	PasswordHash string         `yaml:"passwordHash"`
 	Claims       map[string]any `yaml:"claims"`
-}
-
-// clientPublic resolves clients[].tokenEndpointAuthMethod.
-func (p *parser) clientPublic(path string, cd *clientDoc) (bool, error) {
-	switch cd.TokenEndpointAuthMethod {
-	case "":
-		if len(cd.Secrets) == 0 {
-			return false, p.at(path, "(%s) has no secrets; add one: `signet hash-secret --generate` prints a new secret (give it to the client) and its hash (put that in secrets), or set tokenEndpointAuthMethod: none for a public client (a browser or native app that cannot keep a secret)", cd.ClientID)
-		}
-		return false, nil
-	case AuthMethodNone:
-		if len(cd.Secrets) > 0 {
-			return false, p.at(path+".secrets", "(%s) is a public client (tokenEndpointAuthMethod: none) and cannot have secrets; remove them, or remove tokenEndpointAuthMethod", cd.ClientID)
-		}
-		return true, nil
-	}
-	return false, p.at(path+".tokenEndpointAuthMethod", "%q is not supported: write none for a public client, or omit it for a client that authenticates with a secret (client_secret_basic or client_secret_post)", cd.TokenEndpointAuthMethod)
 }
 
 func supportedGrantType(g string) bool {

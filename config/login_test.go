@@ -109,7 +109,7 @@ func TestLoginConfigErrors(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, doc, want string }{
 		{"public with secrets", client(public + "    secrets: [plain:x]\n" + code), "clients[0].secrets: (c1) is a public client (tokenEndpointAuthMethod: none) and cannot have secrets"},
-		{"unknown auth method", client("    tokenEndpointAuthMethod: private_key_jwt\n    secrets: [plain:x]\n" + code), `clients[0].tokenEndpointAuthMethod: "private_key_jwt" is not supported`},
+		{"unknown auth method", client("    tokenEndpointAuthMethod: client_secret_jwt\n    secrets: [plain:x]\n" + code), `clients[0].tokenEndpointAuthMethod: "client_secret_jwt" is not supported`},
 		{"no secrets hint", client(code), "or set tokenEndpointAuthMethod: none for a public client"},
 		{"public client_credentials", client(public + "    allowedGrantTypes: [authorization_code, client_credentials]\n    redirectUris: [https://a/cb]\n"), "a public client cannot use client_credentials"},
 		{"public without code", client(public + "    allowedGrantTypes: [client_credentials]\n"), "cannot use client_credentials"},

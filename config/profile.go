@@ -1,10 +1,12 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/key"
 )
 
@@ -141,6 +143,11 @@ func (p *parser) fapi2Contradictions(path string, cd *clientDoc, cl *Client, c *
 	if len(cl.Secrets) > 0 {
 		add(path+".secrets", "client secrets are not allowed: FAPI 2.0 authenticates clients by private_key_jwt or mutual TLS only; remove secrets and %s", auth)
 	}
+	if cl.JWKS != nil {
+		if err := fapi2ClientKeys(cd); err != nil {
+			add(path+".jwks", "FAPI 2.0 allows only %s for client assertions: %v", joinAlgs(FAPI2SigningAlgorithms()), err)
+		}
+	}
 	if cd.RequirePushedAuthorizationRequests != nil && !*cd.RequirePushedAuthorizationRequests {
 		add(path+".requirePushedAuthorizationRequests", "false, but FAPI 2.0 accepts authorization requests only when pushed (PAR); remove the setting: securityProfile: fapi2 requires pushed requests")
 	}
@@ -172,4 +179,16 @@ func (p *parser) fapi2Contradictions(path string, cd *clientDoc, cl *Client, c *
 		}
 	}
 	return errs
+}
+
+// fapi2ClientKeys checks a fapi2 client's inline keys against the
+// profile's algorithms, as its assertions are verified (server.Client.
+// AssertionAlgorithms).
+func fapi2ClientKeys(cd *clientDoc) error {
+	data, err := json.Marshal(cd.JWKS)
+	if err != nil {
+		return err
+	}
+	_, err = privatekeyjwt.ParseKeySet(data, FAPI2SigningAlgorithms())
+	return err
 }

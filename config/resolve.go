@@ -99,6 +99,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveLimits(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveDPoP(d, c); err != nil {
+		return nil, err
+	}
 	c.warnHashingMemory()
 	return c, nil
 }
@@ -582,11 +585,9 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 		}
 		ids[cd.ClientID] = true
 		cl := Client{ClientID: cd.ClientID, AccessTokenLifetime: DefaultAccessTokenLifetime}
-		public, err := p.clientPublic(path, &cd)
-		if err != nil {
+		if err := p.resolveClientAuth(path, &cd, &cl); err != nil {
 			return err
 		}
-		cl.Public = public
 		for j, s := range cd.Secrets {
 			sec, err := clientauth.ParseSecret(s)
 			if err != nil {

@@ -31,6 +31,7 @@ type authzParams struct {
 	maxAge              string
 	responseMode        string
 	loginHint           string
+	dpopJKT             string // dpop_jkt (RFC 9449 section 10)
 	// unsupported names a parameter that is present and not supported:
 	// request, request_uri or registration.
 	unsupported string
@@ -67,6 +68,7 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		maxAge:              p.v["max_age"],
 		responseMode:        p.v["response_mode"],
 		loginHint:           p.v["login_hint"],
+		dpopJKT:             p.v["dpop_jkt"],
 	}
 	for _, name := range []string{"request", "request_uri", "registration"} {
 		if _, ok := p.v[name]; ok {
@@ -75,7 +77,7 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		}
 	}
 	a.dup = p.dup("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "request", "request_uri", "registration")
+		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "dpop_jkt", "request", "request_uri", "registration")
 	return a, true
 }
 
@@ -94,12 +96,12 @@ func (a *authzParams) encode() string {
 
 // fields lists the parameters a pending request carries, in a fixed
 // order.
-func (a *authzParams) fields() [12][2]string {
+func (a *authzParams) fields() [13][2]string {
 	return [...][2]string{
 		{"response_type", a.responseType}, {"client_id", a.clientID}, {"redirect_uri", a.redirectURI},
 		{"scope", a.scope}, {"state", a.state}, {"nonce", a.nonce}, {"code_challenge", a.codeChallenge},
 		{"code_challenge_method", a.codeChallengeMethod}, {"prompt", a.prompt}, {"max_age", a.maxAge},
-		{"response_mode", a.responseMode}, {"login_hint", a.loginHint},
+		{"response_mode", a.responseMode}, {"login_hint", a.loginHint}, {"dpop_jkt", a.dpopJKT},
 	}
 }
 
@@ -107,7 +109,7 @@ func (a *authzParams) fields() [12][2]string {
 // encode keeps across the login page), for the extensions: a parameter
 // an extension reads must be one of them.
 func (a *authzParams) params() map[string]string {
-	m := make(map[string]string, 12)
+	m := make(map[string]string, 13)
 	for _, kv := range a.fields() {
 		if kv[1] != "" {
 			m[kv[0]] = kv[1]
@@ -344,7 +346,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti}) // cannot fail: strings and a number
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
-		Subject: sess.user.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}
+		Subject: sess.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}
 	if sess.pending != nil { // a sign-in: the session and its first code in one transaction
 		err = s.oidc.grants.StartSession(r.Context(), sess.end, *sess.pending, g)
 		if err == nil {

@@ -6,10 +6,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/signet-id/signet/dpop"
 	"github.com/signet-id/signet/keystore/pgstore"
 )
 
@@ -74,4 +76,75 @@ func TestBudgetsHoldAcrossInstances(t *testing.T) {
 		t.Fatalf("60 wrong client secrets over 3 instances: %v; at most %d may be verified", codes, perPair*3/2)
 	}
 	t.Logf("client authentication: %d of 60 verified over 3 instances (one instance's budget: %d)", codes[401], perPair)
+}
+
+// TestDPoPAcrossInstances: two instances share one PostgreSQL schema and
+// the nonce secret. A nonce issued by one is accepted by the other; a
+// proof used at one is refused at the other; the same proof sent to both
+// concurrently gets exactly one token.
+func TestDPoPAcrossInstances(t *testing.T) {
+	dsn := postgresSchema(t)
+	keys := newFakeKeys(t)
+	clock := &testClock{t: testNow}
+	var instances []*Server
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i, _ := strconv.Atoi(r.Header.Get("X-Test-Instance"))
+		instances[i].ServeHTTP(w, r)
+	}))
+	issuer := "http://" + ts.Listener.Addr().String()
+	for range 2 {
+		st, err := pgstore.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		clients, resources := loginClients(t)
+		s, err := New(Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st, Now: clock.Now, Attempts: st,
+			DPoP: DPoP{RequireNonce: true, NonceSecret: []byte("the cluster's derived nonce key!")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		instances = append(instances, s)
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	e := &loginEnv{t: t, ts: ts, keys: keys, clock: clock, issuer: issuer, logs: &lockedBuffer{}}
+	p := e.newProver("ES256")
+	at := func(instance int, proof string) page {
+		req, _ := http.NewRequest("POST", issuer+PathToken, strings.NewReader(ccForm.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Test-Instance", strconv.Itoa(instance))
+		req.Header.Set("DPoP", proof)
+		req.SetBasicAuth("poster", "poster-secret")
+		return e.do(nil, req)
+	}
+
+	r := at(0, e.proof(p, "POST", PathToken, dpop.ProofOptions{}))
+	e.oauthErr(r, 400, "use_dpop_nonce")
+	nonce := r.Header.Get("DPoP-Nonce")
+	proof := e.proof(p, "POST", PathToken, dpop.ProofOptions{Nonce: nonce})
+	if r := at(1, proof); r.StatusCode != 200 {
+		t.Fatalf("instance 1 with instance 0's nonce: %d %s", r.StatusCode, r.body)
+	}
+	e.oauthErr(at(0, proof), 400, "invalid_dpop_proof")
+
+	proof = e.proof(p, "POST", PathToken, dpop.ProofOptions{Nonce: nonce})
+	var wg sync.WaitGroup
+	var ok, replayed atomic.Int32
+	for i := range 16 {
+		wg.Go(func() {
+			switch r := at(i%2, proof); {
+			case r.StatusCode == 200:
+				ok.Add(1)
+			case r.StatusCode == 400 && strings.Contains(r.body, "invalid_dpop_proof"):
+				replayed.Add(1)
+			default:
+				t.Errorf("%d %s", r.StatusCode, r.body)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 1 || replayed.Load() != 15 {
+		t.Fatalf("one proof sent 16 times to two instances: %d tokens, %d refused as replays", ok.Load(), replayed.Load())
+	}
 }

@@ -23,8 +23,13 @@ import (
 const corsMaxAge = 10 * 60 // seconds
 
 // corsAllowedHeaders are the request headers a cross-origin call may send
-// beyond the CORS-safelisted ones.
-const corsAllowedHeaders = "Authorization, Content-Type"
+// beyond the CORS-safelisted ones: DPoP carries a browser client's proof
+// (RFC 9449).
+const corsAllowedHeaders = "Authorization, Content-Type, DPoP"
+
+// hdrExposeDPoP lets a browser application read the DPoP nonce to retry
+// with, and the DPoP challenge of a refused request.
+var hdrExposeDPoP = []string{"DPoP-Nonce, WWW-Authenticate"}[:1:1]
 
 // allowedOrigin reports whether a client lists origin.
 func (s *Server) allowedOrigin(origin string) bool {
@@ -40,6 +45,7 @@ func (s *Server) cors(h http.HandlerFunc) http.HandlerFunc {
 		hdr["Vary"] = hdrVaryOrigin // no allocation on the token path
 		if origin := r.Header.Get("Origin"); s.allowedOrigin(origin) {
 			hdr.Set("Access-Control-Allow-Origin", origin)
+			hdr["Access-Control-Expose-Headers"] = hdrExposeDPoP
 		}
 		h(w, r)
 	}

@@ -75,6 +75,10 @@ func TestCORSActualRequests(t *testing.T) {
 		if c.cors && got != spaOrigin {
 			t.Errorf("%s %s (status %d): Access-Control-Allow-Origin %q, want %q", c.method, c.path, resp.StatusCode, got, spaOrigin)
 		}
+		// A browser DPoP client reads the nonce and the challenge.
+		if exp := resp.Header.Get("Access-Control-Expose-Headers"); c.cors != (exp == "DPoP-Nonce, WWW-Authenticate") {
+			t.Errorf("%s %s: Access-Control-Expose-Headers %q", c.method, c.path, exp)
+		}
 		if !c.cors && got != "" {
 			t.Errorf("%s %s: Access-Control-Allow-Origin %q, want none", c.method, c.path, got)
 		}
@@ -116,7 +120,7 @@ func TestCORSPreflight(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent || body != "" ||
 		resp.Header.Get("Access-Control-Allow-Origin") != spaOrigin ||
 		resp.Header.Get("Access-Control-Allow-Methods") != "POST" ||
-		resp.Header.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type" ||
+		resp.Header.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type, DPoP" ||
 		resp.Header.Get("Access-Control-Max-Age") != "600" {
 		t.Fatalf("token preflight: %d %q %v", resp.StatusCode, body, resp.Header)
 	}

@@ -27,10 +27,16 @@ type discoveryDoc struct {
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	// TokenEndpointAuthSigningAlgValuesSupported are the algorithms of
+	// private_key_jwt client assertions.
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
 	// RequestURIParameterSupported is always false: omitted, it means
 	// true (OpenID Connect Discovery 3), and Signet takes no request_uri.
 	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
+	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms
+	// accepted (RFC 9449 section 5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 
 	// The login flows (oidc.go), present only when they are served.
 	loginDiscovery
@@ -51,8 +57,10 @@ func (s *Server) discoveryBody() []byte {
 		ScopesSupported:                   append([]string{}, reg.scopes...),
 		ResponseTypesSupported:            []string{}, // no authorization endpoint yet
 		GrantTypesSupported:               []string{grantClientCredentials},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
-		IDTokenSigningAlgValuesSupported:  make([]string, len(algs)),
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		TokenEndpointAuthSigningAlgValuesSupported: s.assertionAlgorithms(),
+		IDTokenSigningAlgValuesSupported:           make([]string, len(algs)),
+		DPoPSigningAlgValuesSupported:              s.dpop.Algorithms(),
 	}
 	for i, a := range algs {
 		doc.IDTokenSigningAlgValuesSupported[i] = string(a)

@@ -9,7 +9,7 @@
 //	POST {issuer path}/connect/token                           the token endpoint
 //	GET, POST {issuer path}/connect/authorize                  authorization endpoint (code flow, PKCE S256)
 //	GET, POST {issuer path}/account/login                      the login page
-//	GET, POST {issuer path}/connect/userinfo                   UserInfo (bearer access token)
+//	GET, POST {issuer path}/connect/userinfo                   UserInfo (Bearer, or DPoP with a proof)
 //	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets
 //	POST {issuer path}/connect/revocation                      RFC 7009
 //	GET, POST {issuer path}/connect/endsession                 RP-initiated logout
@@ -48,6 +48,7 @@
 //	internal/oauth                     shared vocabulary: oauth.Error and its JSON rendering, scopes, handles
 //	internal/clientauthn               clientauthn.Method; Authenticate asks the methods in order
 //	internal/clientauthn/secret        client_secret_basic, client_secret_post (secret check: throttle.go)
+//	internal/clientauthn/privatekeyjwt private_key_jwt: client assertions (rules: clientauth/privatekeyjwt; jtis and JWKS cache: clientkeys.go)
 //	internal/clientauthn/none          public clients: client_id alone
 //	internal/granttype                 granttype.Handler, Request, Response, the codes' and refresh tokens' payloads
 //	internal/granttype/clientcredentials   client_credentials (token signing: token.go)
@@ -55,13 +56,17 @@
 //	internal/granttype/refresh         refresh_token: rotation, reuse interval, family revocation
 //	internal/authorize                 authorize.Extension: checks at authorize, binds the code, checks at redemption
 //	internal/authorize/pkce            PKCE (RFC 7636), S256
+//	internal/authorize/dpopjkt         dpop_jkt (RFC 9449 section 10): the code bound to a DPoP key
+//	internal/dpopbinding               DPoP (RFC 9449) at the token endpoint and userinfo: proofs
+//	                                   (package dpop), jti in the grant store, nonces, challenges
 //
 // The token endpoint (token.go) reads and parses the body, picks the
 // grant type's handler by grant_type (unknown: unsupported_grant_type,
 // before client authentication), authenticates the client with the
 // methods the grant allows (secret methods; with none for the grants
-// public clients use), calls the handler, writes its response and counts
-// it. The authorization endpoint (authorize.go) checks client, redirect
+// public clients use), checks a DPoP proof if there is one (after client
+// authentication, so unauthenticated requests record no jti), calls the
+// handler, writes its response and counts it. The authorization endpoint (authorize.go) checks client, redirect
 // URI, response type and scopes itself, then calls each extension.
 //
 // # The token path
@@ -88,6 +93,14 @@
 // tokens (by jti). So another instance, or a restarted one, honours them.
 // A code or refresh token carries the jti of the access token its
 // redemption issues, fixed in advance, so that a replay can revoke it.
+// The users come from one user.Source (users.go): Config.UserSource, or
+// the built-in static list Config.Users (the YAML users) behind the same
+// interfaces. Passwords are checked under the login budgets whatever the
+// source; the source says whether a user is still active (login sessions,
+// code exchange, refresh, userinfo) and gives the claims (userinfo, ID
+// tokens). Config.Login replaces the built-in page with the application's
+// own (loginui.go: LoginUI, LoginRequest), which ends a sign-in with
+// LoginRequest.Complete on a POST whose CSRF token the server verified.
 // The login page is html/template embedded in the binary; its CSRF token
 // is an HMAC, under a random per-browser cookie key, of the pending
 // authorization request it submits. Failed sign-ins are limited per

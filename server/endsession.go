@@ -71,7 +71,7 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 	bound := url.Values{"client_id": {clientID}, "post_logout_redirect_uri": {redirect}, "state": {state}}.Encode()
 	if sess != nil {
 		confirmed := r.Method == http.MethodPost && csrfValid(r, p.v["csrf"], "logout", bound)
-		asked := hint != nil && hint.Sub == sess.user.subject && (hint.Sid == "" || hint.Sid == sess.sid)
+		asked := hint != nil && hint.Sub == sess.subject && (hint.Sid == "" || hint.Sid == sess.sid)
 		if !confirmed && !asked {
 			status, msg := http.StatusOK, ""
 			if r.Method == http.MethodPost {
@@ -83,7 +83,7 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 				s.oidc.pages.errorPage(w, http.StatusInternalServerError, "Something went wrong", "Signet cannot sign you out right now. Please try again in a moment.")
 				return
 			}
-			s.oidc.pages.render(w, status, "logout.html", "Sign out?", logoutView{Username: sess.user.username, ClientID: clientID,
+			s.oidc.pages.render(w, status, "logout.html", "Sign out?", logoutView{Username: s.displayName(r.Context(), sess.subject), ClientID: clientID,
 				Action: s.prefix + PathEndSession, CSRF: csrfToken(key, "logout", bound), PostLogoutRedirectURI: redirect, State: state, Error: msg})
 			return
 		}
@@ -92,7 +92,7 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 			s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you out right now. Please try again in a moment.")
 			return
 		}
-		s.log.Info("signed out", "sub", sess.user.subject, "client_id", clientID)
+		s.log.Info("signed out", "sub", sess.subject, "client_id", clientID)
 	} else if hint != nil && hint.Sid != "" && !s.endSessionBySid(w, r, hint, clientID) {
 		return
 	}

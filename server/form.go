@@ -15,6 +15,10 @@ type tokenRequest struct {
 	scope        string // raw, space-separated
 	resources    []string
 	hasSecret    bool
+	// assertion and assertionType are client_assertion and
+	// client_assertion_type (private_key_jwt).
+	assertion     string
+	assertionType string
 }
 
 // maxResources bounds the resource parameters of a request.
@@ -32,6 +36,8 @@ func parseTokenRequest(body string) (tokenRequest, *oauth.Error) {
 		seenID
 		seenSecret
 		seenScope
+		seenAssertion
+		seenAssertionType
 	)
 	for body != "" {
 		var pair string
@@ -55,6 +61,10 @@ func parseTokenRequest(body string) (tokenRequest, *oauth.Error) {
 			bit, dst = seenSecret, &req.clientSecret
 		case "scope":
 			bit, dst = seenScope, &req.scope
+		case "client_assertion":
+			bit, dst = seenAssertion, &req.assertion
+		case "client_assertion_type":
+			bit, dst = seenAssertionType, &req.assertionType
 		case "resource":
 		default:
 			continue // RFC 6749: ignore unrecognized parameters

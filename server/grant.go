@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/key"
 )
 
@@ -54,8 +55,10 @@ type client struct {
 	secrets           []*clientauth.Secret
 	clientCredentials bool
 	scopes            []string
-	lifetime          int64  // seconds
-	subJSON           []byte // ,"sub":"id","client_id":"id"
+	lifetime          int64    // seconds
+	requireDPoP       bool     // refuse token requests without a DPoP proof
+	dpopAlgs          []string // its DPoP proofs' algorithms; nil: the server's
+	subJSON           []byte   // ,"sub":"id","client_id":"id"
 	// def is the grant for a request with no scope and no resource, or
 	// defErr the error such a request gets.
 	def    *grant
@@ -86,7 +89,7 @@ func (reg *registry) AuthnClient(id string) *clientauthn.Client {
 // SetClients replaces the clients and API resources. Requests in flight
 // finish with the previous set.
 func (s *Server) SetClients(clients []Client, resources []APIResource) error {
-	reg, err := compile(clients, resources)
+	reg, err := compile(clients, resources, s.clientKeySets)
 	if err != nil {
 		return err
 	}
@@ -99,7 +102,7 @@ func (s *Server) SetClients(clients []Client, resources []APIResource) error {
 	return nil
 }
 
-func compile(clients []Client, resources []APIResource) (*registry, error) {
+func compile(clients []Client, resources []APIResource, remote *privatekeyjwt.Remote) (*registry, error) {
 	reg := &registry{clients: make(map[string]*client, len(clients)), resources: make(map[string]*resource, len(resources)),
 		corsOrigins: make(map[string]bool)}
 	known := make(map[string]bool)
@@ -142,6 +145,11 @@ func compile(clients []Client, resources []APIResource) (*registry, error) {
 			clientCredentials: slices.Contains(c.GrantTypes, grantClientCredentials),
 			scopes:            slices.Clone(c.Scopes),
 			lifetime:          int64(c.AccessTokenLifetime / time.Second),
+			requireDPoP:       c.RequireDPoP,
+			dpopAlgs:          slices.Clone(c.DPoPAlgorithms),
+		}
+		if err := compileClientKeys(cl, c, remote); err != nil {
+			return nil, err
 		}
 		cl.subJSON = append(cl.subJSON, `,"sub":`...)
 		cl.subJSON = oauth.AppendJSONString(cl.subJSON, c.ID)

@@ -20,6 +20,7 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/user"
 )
 
 // userAccessClaims are the claims of an access token issued to a user
@@ -36,6 +37,13 @@ type userAccessClaims struct {
 	Scope    string          `json:"scope"`
 	AuthTime int64           `json:"auth_time,omitempty"`
 	Sid      string          `json:"sid,omitempty"`
+	// Cnf binds a DPoP-bound token to its key (RFC 9449 section 6).
+	Cnf *confirmation `json:"cnf,omitempty"`
+}
+
+// confirmation is the cnf claim of a DPoP-bound token.
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // idTokenClaims are the claims of an ID token (OpenID Connect Core 2).
@@ -62,11 +70,14 @@ type userTokenResponse struct {
 }
 
 // issueInput is what a user's tokens are made of: the client as it
-// authenticated, the user, and what the grant asks for.
+// authenticated and what the grant asks for (the user: Issue.Subject).
 type issueInput struct {
 	cl *client
 	lc *loginClient
-	u  *user
+	// jkt is the thumbprint of the request's DPoP key, "" without DPoP:
+	// the access token is bound to it, and a public client's refresh
+	// token too (RFC 9449 section 5).
+	jkt string
 	granttype.Issue
 }
 
@@ -132,13 +143,18 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	lifetime := int64(in.lc.AccessLifetime / time.Second)
 	scope := strings.Join(in.Scopes, " ")
 	sp := s.startSign(ctx, k, jws.TypeAccessToken)
-	at, err := signJSON(k, jws.TypeAccessToken, userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.u.subject,
-		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID})
+	claims := userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.Subject,
+		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID}
+	tokenType := "Bearer"
+	if in.jkt != "" {
+		claims.Cnf, tokenType = &confirmation{JKT: in.jkt}, "DPoP"
+	}
+	at, err := signJSON(k, jws.TypeAccessToken, claims)
 	endSign(sp, err != nil)
 	if err != nil {
 		return nil, "", nil, s.signFailed("an access token", k, err)
 	}
-	resp := &userTokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: lifetime, Scope: scope}
+	resp := &userTokenResponse{AccessToken: at, TokenType: tokenType, ExpiresIn: lifetime, Scope: scope}
 
 	if openid {
 		// The reference's rule: a client that restricts ID token
@@ -148,10 +164,22 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 		if e != nil {
 			return nil, "", nil, e
 		}
-		sp := s.startSign(ctx, ik, jws.TypeJWT)
-		resp.IDToken, err = signJSON(ik, jws.TypeJWT, idTokenClaims{Iss: s.issuer, Sub: in.u.subject, Aud: in.cl.id,
+		// The user source's claims for the ID token (none from the
+		// built-in users: theirs are at userinfo).
+		extra, e := s.sourceClaims(ctx, user.ClaimsRequest{Subject: in.Subject, ClientID: in.cl.id,
+			Scopes: slices.DeleteFunc(slices.Clone(in.Scopes), func(sc string) bool { return !isIdentityScope(sc) }), Caller: user.CallerIDToken})
+		if e != nil {
+			return nil, "", nil, e
+		}
+		claims, err := withClaims(idTokenClaims{Iss: s.issuer, Sub: in.Subject, Aud: in.cl.id,
 			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.AuthTime, Nonce: in.Nonce,
-			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.SID})
+			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.SID}, extra)
+		if err != nil {
+			s.log.Error("the user source's claims do not encode as JSON", "sub", in.Subject, "error", err)
+			return nil, "", nil, oauth.ServerError()
+		}
+		sp := s.startSign(ctx, ik, jws.TypeJWT)
+		resp.IDToken, err = signJSON(ik, jws.TypeJWT, claims)
 		endSign(sp, err != nil)
 		if err != nil {
 			return nil, "", nil, s.signFailed("an ID token", ik, err)
@@ -171,9 +199,13 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 			return nil, "", nil, oauth.ServerError()
 		}
 		handle = familyHandle(in.Family, handle)
-		data, _ := json.Marshal(refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed}) // cannot fail
+		rd := refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed}
+		if in.lc.Public {
+			rd.JKT = in.jkt // a public client's refresh token is bound to its DPoP key
+		}
+		data, _ := json.Marshal(rd) // cannot fail
 		t := s.now()
-		rt = &grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.u.subject,
+		rt = &grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindRefreshToken, ClientID: in.cl.id, Subject: in.Subject,
 			FamilyID: in.Family, SessionID: in.SID, Data: data, Created: t, Expires: in.FamilyExpires}
 		resp.RefreshToken = handle
 	}

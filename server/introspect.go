@@ -25,6 +25,8 @@ type introspection struct {
 	Aud       json.RawMessage `json:"aud,omitempty"`
 	Iss       string          `json:"iss,omitempty"`
 	Jti       string          `json:"jti,omitempty"`
+	// Cnf is a DPoP-bound token's key thumbprint (RFC 9449 section 6.2).
+	Cnf *confirmation `json:"cnf,omitempty"`
 }
 
 // serveIntrospect is the introspection endpoint (RFC 7662). An API
@@ -83,7 +85,10 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		out = introspection{Active: true, Scope: strings.Join(scopes, " "), ClientID: c.ClientID, Sub: c.Sub, TokenType: "Bearer",
-			Exp: c.Exp, Iat: c.Iat, Nbf: c.Nbf, Aud: c.Aud, Iss: c.Iss, Jti: c.Jti}
+			Exp: c.Exp, Iat: c.Iat, Nbf: c.Nbf, Aud: c.Aud, Iss: c.Iss, Jti: c.Jti, Cnf: c.Cnf}
+		if c.Cnf != nil {
+			out.TokenType = "DPoP"
+		}
 	case err == nil, errors.Is(err, errTokenInvalid), errors.Is(err, errTokenRevoked):
 	default:
 		s.log.Error("introspection: checking the token failed", "error", err)

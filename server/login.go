@@ -36,8 +36,16 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 			s.authorizeError(w, r, &a, e)
 			return
 		}
+		if s.oidc.loginUI != nil {
+			s.serveLoginUI(w, r, req, false)
+			return
+		}
 		s.renderLogin(w, r, req, http.StatusOK, "", req.loginHint)
 	case http.MethodPost:
+		if s.oidc.loginUI != nil {
+			s.postLoginUI(w, r)
+			return
+		}
 		s.login(w, r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
@@ -77,7 +85,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	u, wait, busy := s.checkPassword(r.Context(), r, username, password)
+	subject, wait, busy := s.checkPassword(r.Context(), r, username, password)
 	switch {
 	case busy:
 		w.Header().Set("Retry-After", "1")
@@ -87,12 +95,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(wait), 10))
 		s.renderLogin(w, r, req, http.StatusTooManyRequests, fmt.Sprintf(msgTooMany, roundMinutes(wait)), username)
 		return
-	case u == nil:
+	case subject == "":
 		s.log.Info("sign-in failed", "username", oauth.Clip(username), "client_id", req.clientID, "address", s.logAddr(r))
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}
+	s.signIn(w, r, req, subject)
+}
 
+// signIn starts a login session for subject, who has just signed in, and
+// continues req: the built-in page after a password, a custom login page
+// through LoginRequest.Complete.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzRequest, subject string) {
 	// A new session for every sign-in (no fixation); the previous one of
 	// this browser ends, and the codes it was given and did not redeem.
 	// issueCode stores all of it, with the new session's first code, in
@@ -101,13 +115,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if old, err := s.currentSession(r); err == nil && old != nil {
 		end = grantstore.Grant{ID: old.id, SessionID: old.sid}
 	}
-	sess, err := s.newSession(u, end)
+	sess, err := s.newSession(subject, end)
 	if err != nil {
 		s.log.Error("starting a login session failed", "error", err)
 		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
 		return
 	}
-	s.log.Info("signed in", "sub", u.subject, "client_id", req.clientID)
+	s.log.Info("signed in", "sub", subject, "client_id", req.clientID)
 	s.issueCode(w, r, req, sess)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/signet-id/signet/clientauth"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/user"
 )
 
 // Paths of the login-flow endpoints, relative to the issuer. They are
@@ -66,23 +67,13 @@ func isIdentityScope(sc string) bool {
 	return false
 }
 
-// User is a person who signs in on the login page.
-type User struct {
-	// Subject is the stable identifier put in tokens as sub.
-	Subject string
-	// Username is what the person types; matched exactly.
-	Username string
-	// Password verifies the password (an argon2id hash).
-	Password *clientauth.Secret
-	// Claims are released by scope: the profile claims with profile, email
-	// and email_verified with email.
-	Claims map[string]any
-}
-
 // oidcState is the state of the login flows; nil when Config.Grants is.
 type oidcState struct {
 	grants          grantstore.Store
-	users           atomic.Pointer[userRegistry]
+	users           atomic.Pointer[userRegistry] // Config.Users (SetUsers)
+	source          user.Source                  // Config.UserSource, or staticSource over users
+	custom          bool                         // source is Config.UserSource
+	loginUI         LoginUI                      // Config.Login; nil: the built-in page
 	pages           *pages
 	sessionLifetime time.Duration
 	secureCookies   bool   // the issuer is https
@@ -92,10 +83,18 @@ type oidcState struct {
 
 func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 	if cfg.Grants == nil {
-		if len(cfg.Users) > 0 {
+		switch {
+		case len(cfg.Users) > 0:
 			return nil, errors.New("server: users are configured but Config.Grants is nil; the login flows need a grant store")
+		case cfg.UserSource != nil:
+			return nil, errors.New("server: Config.UserSource is set but Config.Grants is nil; the login flows need a grant store")
+		case cfg.Login != nil:
+			return nil, errors.New("server: Config.Login is set but Config.Grants is nil; the login flows need a grant store")
 		}
 		return nil, nil
+	}
+	if cfg.UserSource != nil && len(cfg.Users) > 0 {
+		return nil, errors.New("server: both Config.Users and Config.UserSource are set; give the users to one source (Config.Users is the built-in one)")
 	}
 	if cfg.SessionLifetime < 0 {
 		return nil, errors.New("server: SessionLifetime must not be negative")
@@ -118,76 +117,11 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 		return nil, err
 	}
 	o.users.Store(reg)
+	o.source, o.custom, o.loginUI = cfg.UserSource, cfg.UserSource != nil, cfg.Login
+	if !o.custom {
+		o.source = staticSource{users: &o.users, hashing: s.hashing}
+	}
 	return o, nil
-}
-
-// SetUsers replaces the users. Sign-ins in flight finish with the previous
-// set. It fails when the server has no grant store.
-func (s *Server) SetUsers(users []User) error {
-	if s.oidc == nil {
-		if len(users) == 0 {
-			return nil
-		}
-		return errors.New("server: users need a grant store (Config.Grants)")
-	}
-	reg, err := compileUsers(users, s.rand)
-	if err != nil {
-		return err
-	}
-	s.oidc.users.Store(reg)
-	return nil
-}
-
-// userRegistry is the compiled, immutable set of users.
-type userRegistry struct {
-	byName    map[string]*user
-	bySubject map[string]*user
-	// dummy is verified against for an unknown username: a secret with
-	// the parameters of the most expensive password hash, so an unknown
-	// user costs what a wrong password costs.
-	dummy *clientauth.Secret
-}
-
-type user struct {
-	subject  string
-	username string
-	password *clientauth.Secret
-	claims   map[string]any
-}
-
-func compileUsers(users []User, rnd io.Reader) (*userRegistry, error) {
-	reg := &userRegistry{byName: make(map[string]*user, len(users)), bySubject: make(map[string]*user, len(users))}
-	var slowest *clientauth.Secret
-	for _, u := range users {
-		switch {
-		case u.Subject == "" || u.Username == "":
-			return nil, errors.New("server: a user has no subject or username")
-		case u.Password == nil:
-			return nil, fmt.Errorf("server: user %q has no password", u.Username)
-		case reg.bySubject[u.Subject] != nil:
-			return nil, fmt.Errorf("server: subject %q is used twice", u.Subject)
-		case reg.byName[u.Username] != nil:
-			return nil, fmt.Errorf("server: username %q is used twice", u.Username)
-		}
-		x := &user{subject: u.Subject, username: u.Username, password: u.Password, claims: u.Claims}
-		reg.byName[u.Username] = x
-		reg.bySubject[u.Subject] = x
-		if slowest == nil || u.Password.Cost() > slowest.Cost() {
-			slowest = u.Password
-		}
-	}
-	if slowest == nil {
-		var err error
-		if slowest, err = clientauth.ParseSecret(clientauth.HashSHA256("signet: no users")); err != nil {
-			return nil, err
-		}
-	}
-	d, err := slowest.Dummy(rnd)
-	if err != nil {
-		return nil, err
-	}
-	reg.dummy = d
-	return reg, nil
 }
 
 // loginClient is what the login flows need to know about a client.
@@ -276,19 +210,20 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 // loginDiscovery is the discovery metadata of the login flows; every
 // field is omitted when they are not served.
 type loginDiscovery struct {
-	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
-	UserinfoEndpoint                           string   `json:"userinfo_endpoint,omitempty"`
-	IntrospectionEndpoint                      string   `json:"introspection_endpoint,omitempty"`
-	RevocationEndpoint                         string   `json:"revocation_endpoint,omitempty"`
-	EndSessionEndpoint                         string   `json:"end_session_endpoint,omitempty"`
-	ResponseModesSupported                     []string `json:"response_modes_supported,omitempty"`
-	SubjectTypesSupported                      []string `json:"subject_types_supported,omitempty"`
-	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
-	ClaimsSupported                            []string `json:"claims_supported,omitempty"`
-	PromptValuesSupported                      []string `json:"prompt_values_supported,omitempty"`
-	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	AuthorizationEndpoint                           string   `json:"authorization_endpoint,omitempty"`
+	UserinfoEndpoint                                string   `json:"userinfo_endpoint,omitempty"`
+	IntrospectionEndpoint                           string   `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint                              string   `json:"revocation_endpoint,omitempty"`
+	EndSessionEndpoint                              string   `json:"end_session_endpoint,omitempty"`
+	ResponseModesSupported                          []string `json:"response_modes_supported,omitempty"`
+	SubjectTypesSupported                           []string `json:"subject_types_supported,omitempty"`
+	CodeChallengeMethodsSupported                   []string `json:"code_challenge_methods_supported,omitempty"`
+	ClaimsSupported                                 []string `json:"claims_supported,omitempty"`
+	PromptValuesSupported                           []string `json:"prompt_values_supported,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported       []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthMethodsSupported          []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	AuthorizationResponseIssParameterSupported      bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // addLoginDiscovery adds the login flows to the discovery document.
@@ -302,13 +237,14 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	doc.ResponseTypesSupported = []string{"code"}
 	doc.ResponseModesSupported = []string{"query"}
 	doc.GrantTypesSupported = []string{grantAuthorizationCode, grantClientCredentials, grantRefreshToken}
-	doc.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "none"}
+	doc.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
 	doc.SubjectTypesSupported = []string{"public"}
 	doc.CodeChallengeMethodsSupported = []string{"S256"}
 	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"},
 		append(profileClaims(), emailClaims()...)...)
 	doc.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
 	doc.IntrospectionEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
-	doc.RevocationEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "none"}
+	doc.RevocationEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+	doc.RevocationEndpointAuthSigningAlgValuesSupported = s.assertionAlgorithms()
 	doc.AuthorizationResponseIssParameterSupported = true
 }

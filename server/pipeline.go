@@ -15,9 +15,11 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/server/internal/authorize"
+	"github.com/signet-id/signet/server/internal/authorize/dpopjkt"
 	pkceext "github.com/signet-id/signet/server/internal/authorize/pkce"
 	"github.com/signet-id/signet/server/internal/clientauthn"
 	noneauthn "github.com/signet-id/signet/server/internal/clientauthn/none"
+	pkjauthn "github.com/signet-id/signet/server/internal/clientauthn/privatekeyjwt"
 	secretauthn "github.com/signet-id/signet/server/internal/clientauthn/secret"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
@@ -45,9 +47,11 @@ func (a authnEnv) Refused(r *http.Request, id, reason string, e *oauth.Error) *o
 // with the login flows (hasLogin: Config.Grants is set).
 func (s *Server) assemblePipeline(hasLogin bool) {
 	env := authnEnv{s}
-	s.secretMethods = []clientauthn.Method{secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}}
-	s.clientMethods = []clientauthn.Method{secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}, noneauthn.None{Env: env}}
-	s.authzExtensions = []authorize.Extension{pkceext.PKCE{}}
+	// private_key_jwt first: it refuses a request that also sends a secret.
+	keyed := pkjauthn.Method{Env: env, Verifier: s.assertions}
+	s.secretMethods = []clientauthn.Method{keyed, secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}}
+	s.clientMethods = []clientauthn.Method{keyed, secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}, noneauthn.None{Env: env}}
+	s.authzExtensions = []authorize.Extension{pkceext.PKCE{}, dpopjkt.DPoPJKT{}}
 	handlers := []granttype.Handler{clientcredentials.Handler{Env: ccEnv{s}}}
 	if hasLogin {
 		handlers = append(handlers, authcode.Handler{Env: userEnv{s}, Extensions: s.authzExtensions}, refresh.Handler{Env: userEnv{s}})
@@ -87,8 +91,8 @@ func (e userEnv) RevokeFamily(ctx context.Context, family string, lifetime time.
 	return e.s.revokeFamily(ctx, family, lifetime, jtis...)
 }
 
-func (e userEnv) UserExists(subject string) bool {
-	return e.s.oidc.users.Load().bySubject[subject] != nil
+func (e userEnv) UserActive(ctx context.Context, subject string) *oauth.Error {
+	return e.s.userActive(ctx, subject)
 }
 
 // CheckScopes checks scopes for the client as it authenticated, against
@@ -103,11 +107,7 @@ func (e userEnv) CheckScopes(r *granttype.Request, scopes []string) *oauth.Error
 func (e userEnv) IssueUserTokens(r *granttype.Request, in granttype.Issue) ([]byte, string, *grantstore.Grant, *oauth.Error) {
 	s := e.s
 	cl, lc := requestClient(r)
-	u := s.oidc.users.Load().bySubject[in.Subject]
-	if u == nil {
-		return nil, "", nil, oauth.InvalidGrant("the user no longer exists")
-	}
-	resp, alg, rt, oe := s.issueUserTokens(r.HTTP.Context(), s.reg.Load(), issueInput{cl: cl, lc: lc, u: u, Issue: in})
+	resp, alg, rt, oe := s.issueUserTokens(r.HTTP.Context(), s.reg.Load(), issueInput{cl: cl, lc: lc, jkt: r.DPoPJKT, Issue: in})
 	if oe != nil {
 		return nil, "", nil, oe
 	}

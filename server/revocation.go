@@ -21,15 +21,14 @@ import (
 func (s *Server) serveRevocation(w http.ResponseWriter, r *http.Request) {
 	p, e := s.readOAuthForm(r)
 	if e == nil {
-		if d := p.dup("token", "token_type_hint", "client_id", "client_secret"); d != "" {
+		if d := p.dup("token", "token_type_hint", "client_id", "client_secret", "client_assertion", "client_assertion_type"); d != "" {
 			e = oauth.InvalidRequest("parameter " + d + " appears more than once")
 		}
 	}
 	var cl *client
 	var lc *loginClient
 	if e == nil {
-		_, hasSecret := p.v["client_secret"]
-		cl, lc, e = s.authenticateClient(r, p.v["client_id"], p.v["client_secret"], hasSecret)
+		cl, lc, e = s.authenticateClient(r, p.v)
 	}
 	if e == nil && p.v["token"] == "" {
 		e = oauth.InvalidRequest("token is missing")

@@ -5,6 +5,7 @@ import (
 	"github.com/signet-id/signet/server/internal/granttype"
 
 	"github.com/signet-id/signet/server/internal/clientauthn"
+	"github.com/signet-id/signet/server/internal/dpopbinding"
 
 	"github.com/signet-id/signet/server/internal/oauth"
 
@@ -25,12 +26,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/telemetry"
 	"github.com/signet-id/signet/throttle"
+	"github.com/signet-id/signet/user"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -95,6 +98,29 @@ type Client struct {
 	// pages may call the token, userinfo and revocation endpoints from
 	// JavaScript (cors.go); discovery and the JWKS allow any origin.
 	AllowedCORSOrigins []string
+	// RequireDPoP refuses the client's token requests without a DPoP
+	// proof: every token it gets is DPoP-bound, so none works as Bearer.
+	RequireDPoP bool
+	// DPoPAlgorithms restricts the algorithms of the client's DPoP proofs
+	// below the server's (Config.DPoP.Algorithms); nil: no restriction.
+	// A FAPI 2.0 client has PS256, ES256 and EdDSA.
+	DPoPAlgorithms []string
+
+	// JWKS holds the public keys of a client that authenticates with
+	// private_key_jwt, given inline; JWKSURI is where such a client
+	// publishes them, fetched and cached by the rules of
+	// clientauth/privatekeyjwt.Remote. With either (not both) the client
+	// authenticates with private_key_jwt only, at the token and
+	// revocation endpoints.
+	JWKS    *privatekeyjwt.StaticKeySet
+	JWKSURI string
+	// AssertionAlgorithms narrows the algorithms of the client's
+	// private_key_jwt assertions (the FAPI 2.0 Security Profile: PS256,
+	// ES256, EdDSA); empty means every algorithm the server accepts.
+	// AssertionIssuerAudience accepts only the issuer as their aud, not
+	// an endpoint URL, as that profile requires.
+	AssertionAlgorithms     []key.Algorithm
+	AssertionIssuerAudience bool
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that
@@ -139,13 +165,27 @@ type Config struct {
 	// Registry receives the server's metrics; nil means a new registry
 	// (see Server.Gatherer).
 	Registry *prometheus.Registry
+	// ClientKeySets fetches and caches the JWKS of private_key_jwt
+	// clients with a JWKSURI; nil means one with the defaults and Now.
+	ClientKeySets *privatekeyjwt.Remote
 	// Grants keeps authorization codes, refresh tokens, login sessions
 	// and revoked access tokens. Nil disables the login flows (authorize,
 	// login, userinfo, introspection, revocation, end session): only
 	// client_credentials is served.
 	Grants grantstore.Store
-	// Users sign in on the login page; they need Grants.
+	// Users sign in on the login page; they need Grants. They are the
+	// built-in user source (the YAML users); leave them empty when
+	// UserSource is set.
 	Users []User
+	// UserSource, when set, is where the users come from instead of
+	// Users: it checks passwords (inside the server's login budgets),
+	// says whether a user is still active (login sessions, code exchange,
+	// refresh, userinfo) and gives their claims (userinfo, ID tokens).
+	// See package user. It needs Grants.
+	UserSource user.Source
+	// Login, when set, is the application's own login page, shown instead
+	// of the built-in one (see LoginUI). It needs Grants.
+	Login LoginUI
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration
@@ -167,10 +207,30 @@ type Config struct {
 	// new one of Limits.PasswordHashingMemoryKiB and PasswordHashingQueue;
 	// servers in one process may share one.
 	Hashing *throttle.Hashing
+	// DPoP configures the checks of DPoP proofs (RFC 9449); the zero
+	// value accepts proofs with package dpop's defaults and no nonces.
+	DPoP DPoP
 	// Tracing, when set, traces every request (an otelhttp span), the
 	// Grants and Attempts stores, password hashing and each signature
 	// (see package telemetry). Nil, the default, wraps nothing.
 	Tracing *telemetry.Tracing
+}
+
+// DPoP configures the server's DPoP (server/internal/dpopbinding).
+type DPoP struct {
+	// Algorithms are the proof algorithms accepted and announced in
+	// discovery; nil means dpop.DefaultAlgorithms().
+	Algorithms []string
+	// ProofWindow is how far a proof's iat may be from the clock; zero
+	// means dpop.DefaultWindow.
+	ProofWindow time.Duration
+	// RequireNonce makes every proof carry a server nonce
+	// (use_dpop_nonce, DPoP-Nonce).
+	RequireNonce bool
+	// NonceSecret keys the nonces (at least 32 bytes): every instance of
+	// a cluster must have the same one to accept the others' nonces. Nil
+	// with RequireNonce: a random secret of this instance.
+	NonceSecret []byte
 }
 
 // Server serves Signet's HTTP endpoints. Create it with New. It is safe
@@ -198,6 +258,10 @@ type Server struct {
 	tracer     trace.Tracer      // signing spans; nil when tracing is off
 
 	clientFlights singleflight.Group // concurrent identical client credentials: one verification
+	// assertions verifies private_key_jwt client assertions; clientKeySets
+	// holds the clients' remote JWKS (clientkeys.go).
+	assertions    *privatekeyjwt.Verifier
+	clientKeySets *privatekeyjwt.Remote
 
 	// The request pipeline (pipeline.go): client authentication methods,
 	// grant types and authorization-request extensions.
@@ -208,6 +272,8 @@ type Server struct {
 	authzExtensions []authorize.Extension
 	// grantTypes serve the token endpoint, by grant_type.
 	grantTypes map[string]granttype.Handler
+	// dpop checks DPoP proofs at the token endpoint and userinfo.
+	dpop *dpopbinding.Binding
 
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
@@ -280,6 +346,12 @@ func New(cfg Config) (*Server, error) {
 	s.hashing = hashing
 	if t := cfg.Tracing; t != nil {
 		s.hashing, s.tracer = t.Budget(hashing), t.Tracer
+	}
+	if s.dpop, err = s.newDPoP(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.newAssertionVerifier(cfg); err != nil {
+		return nil, err
 	}
 	s.assemblePipeline(cfg.Grants != nil)
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -32,7 +33,7 @@ type session struct {
 	id       string // the session grant's id
 	sid      string // the sid claim
 	authTime time.Time
-	user     *user
+	subject  string // the user
 	// pending is the grant of a session not stored yet (newSession),
 	// handle its cookie's value and end the session it replaces (ID and
 	// SessionID; zero for none).
@@ -43,7 +44,8 @@ type session struct {
 
 // currentSession returns the request's login session, or nil when it has
 // none that is valid (no cookie, unknown, expired, revoked, or its user
-// was removed). The error is a store failure.
+// is no longer active: user.Profiles.Active). The error is a failure of
+// the grant store or of the user source.
 func (s *Server) currentSession(r *http.Request) (*session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || !validHandle(c.Value) {
@@ -59,16 +61,19 @@ func (s *Server) currentSession(r *http.Request) (*session, error) {
 	if g.Kind != grantstore.KindSession || !g.Revoked.IsZero() || !s.now().Before(g.Expires) {
 		return nil, nil
 	}
-	u := s.oidc.users.Load().bySubject[g.Subject]
-	if u == nil {
+	active, err := s.oidc.source.Active(r.Context(), g.Subject)
+	if err != nil {
+		return nil, fmt.Errorf("server: the user source: %w", err)
+	}
+	if !active {
 		return nil, nil
 	}
-	return &session{id: g.ID, sid: g.SessionID, authTime: g.Created, user: u}, nil
+	return &session{id: g.ID, sid: g.SessionID, authTime: g.Created, subject: g.Subject}, nil
 }
 
-// newSession makes a new login session for u, to be stored by issueCode
+// newSession makes a new login session for subject, to be stored by issueCode
 // with the session's first code, ending the session end (zero for none).
-func (s *Server) newSession(u *user, end grantstore.Grant) (*session, error) {
+func (s *Server) newSession(subject string, end grantstore.Grant) (*session, error) {
 	handle, err := s.randomHandle(32)
 	if err != nil {
 		return nil, err
@@ -78,9 +83,9 @@ func (s *Server) newSession(u *user, end grantstore.Grant) (*session, error) {
 		return nil, err
 	}
 	now := s.now()
-	g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindSession, Subject: u.subject,
+	g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindSession, Subject: subject,
 		SessionID: sid, Created: now, Expires: now.Add(s.oidc.sessionLifetime)}
-	return &session{id: g.ID, sid: sid, authTime: now, user: u, pending: &g, end: end, handle: handle}, nil
+	return &session{id: g.ID, sid: sid, authTime: now, subject: subject, pending: &g, end: end, handle: handle}, nil
 }
 
 // endLoginSession ends sess: its session grant is revoked, then the codes

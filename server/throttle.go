@@ -12,6 +12,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/throttle"
+	"github.com/signet-id/signet/user"
 )
 
 // Limits are the abuse budgets of the unauthenticated endpoints (see
@@ -140,40 +141,44 @@ func retryAfter(wait time.Duration) int64 {
 }
 
 // checkPassword verifies a sign-in attempt for username from r's address
-// under the login budgets and the hashing budget. It returns the user on
-// success; otherwise a refusal: wait > 0 when a budget is spent, busy when
-// the hashing budget or the store could not take the attempt.
-func (s *Server) checkPassword(ctx context.Context, r *http.Request, username, password string) (u *user, wait time.Duration, busy bool) {
+// under the login budgets, with the user source (the built-in users
+// verify under the hashing budget). It returns the subject on success;
+// otherwise a refusal: wait > 0 when a budget is spent, busy when the
+// source, the hashing budget or the attempts store could not take the
+// attempt. The attempt is given back when the source could not answer
+// (user.ErrUnavailable, or the request ended); every other failure counts.
+func (s *Server) checkPassword(ctx context.Context, r *http.Request, username, password string) (subject string, wait time.Duration, busy bool) {
 	addr := s.addrKey(r)
 	res, wait, err := s.attempts.Reserve(ctx, s.loginKeys(username, addr)...)
 	if err != nil {
 		s.log.Error("sign-in: counting the attempt failed", "error", err)
-		return nil, 0, true
+		return "", 0, true
 	}
 	if res == nil {
 		s.metrics.throttled("login")
-		return nil, wait, false
+		return "", wait, false
 	}
-	users := s.oidc.users.Load()
-	u = users.byName[username]
-	check := users.dummy // the same work as a wrong password
-	if u != nil {
-		check = u.password
-	}
-	ok, err := clientauth.Check(ctx, s.hashing, []*clientauth.Secret{check}, password)
-	if err != nil {
+	subject, err = s.oidc.source.Authenticate(ctx, username, password)
+	switch {
+	case err == nil && subject != "":
+		if err := res.Succeeded(ctx); err != nil {
+			s.log.Warn("sign-in: returning the attempt failed", "error", err)
+		}
+		return subject, 0, false
+	case err == nil, errors.Is(err, user.ErrInvalidCredentials):
+		res.Failed()
+		return "", 0, false
+	case errors.Is(err, user.ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		res.Cancel(ctx)
 		if errors.Is(err, throttle.ErrBusy) {
 			s.metrics.throttled("hashing")
+		} else if s.oidc.custom {
+			s.log.Warn("sign-in: the user source is unavailable", "error", err)
 		}
-		return nil, 0, true
-	}
-	if !ok || u == nil {
+		return "", 0, true
+	default:
 		res.Failed()
-		return nil, 0, false
+		s.log.Error("sign-in: the user source failed", "error", err)
+		return "", 0, true
 	}
-	if err := res.Succeeded(ctx); err != nil {
-		s.log.Warn("sign-in: returning the attempt failed", "error", err)
-	}
-	return u, 0, false
 }

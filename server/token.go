@@ -17,6 +17,7 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/server/internal/clientauthn"
+	"github.com/signet-id/signet/server/internal/dpopbinding"
 )
 
 const formContentType = "application/x-www-form-urlencoded"
@@ -80,15 +81,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 		return s.unsupportedGrant(req.grantType)
 	}
 
-	// Client authentication: client_secret_basic or client_secret_post;
-	// none (client_id alone) too for the grants public clients use,
-	// whose requests are parsed again with every parameter.
+	// Client authentication: private_key_jwt, client_secret_basic or
+	// client_secret_post; none (client_id alone) too for the grants
+	// public clients use, whose requests are parsed again with every
+	// parameter.
 	reg := s.reg.Load()
 	sc.reg = reg
 	ar := &sc.authn
 	*ar = clientauthn.Request{HTTP: r, ClientID: req.clientID, Secret: req.clientSecret, HasSecret: req.hasSecret,
-		Clients: reg, Dummies: reg.dummy}
-	methods, noAuth := s.secretMethods, "no client authentication; use HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)"
+		Assertion: req.assertion, AssertionType: req.assertionType, Clients: reg, Dummies: reg.dummy}
+	methods, noAuth := s.secretMethods, noConfidentialAuth
 	gr := &sc.req
 	*gr = granttype.Request{HTTP: r, GrantType: req.grantType, Scope: req.scope, Resources: req.resources, State: sc}
 	if h.Public() {
@@ -97,7 +99,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 			return e
 		}
 		ar.ClientID, ar.Secret, ar.HasSecret, ar.Public = ureq.clientID, ureq.clientSecret, ureq.hasSecret, true
-		methods, noAuth = s.clientMethods, "no client authentication; send client_id (public clients) or authenticate with a client secret"
+		methods, noAuth = s.clientMethods, noClientAuth
 		gr.Form = ureq.form
 	}
 	ac, e := clientauthn.Authenticate(ar, methods, noAuth)
@@ -105,12 +107,21 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 		return e
 	}
 	gr.Client = &reg.login[ac.ID].Client
+	// DPoP (server/internal/dpopbinding): a proof binds the tokens to its
+	// key; its jti is recorded now that the client is authenticated.
+	cl := reg.clients[ac.ID]
+	if gr.DPoPJKT, e = s.dpop.Token(r.Context(), r, dpopbinding.Client{ID: ac.ID, Required: cl.requireDPoP, Algorithms: cl.dpopAlgs}); e != nil {
+		return e
+	}
 
 	resp, e := h.Handle(gr)
 	if e != nil {
 		return e
 	}
 	hd := w.Header()
+	if n := s.dpop.Nonce(); n != "" {
+		hd.Set("DPoP-Nonce", n)
+	}
 	hd["Content-Type"] = oauth.HdrJSON
 	hd["Cache-Control"] = oauth.HdrNoStore
 	hd["Pragma"] = oauth.HdrNoCache
@@ -118,6 +129,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	s.metrics.tokenIssued(req.grantType, resp.Alg)
 	return nil
 }
+
+// The answers to a request without client authentication, where only
+// confidential clients may ask (client_credentials) and where public
+// clients may too.
+const (
+	noConfidentialAuth = "no client authentication; use HTTP Basic (client_secret_basic), client_id and client_secret in the body (client_secret_post), or a client assertion (private_key_jwt)"
+	noClientAuth       = "no client authentication; send client_id (public clients), authenticate with a client secret, or send a client assertion (private_key_jwt)"
+)
 
 // IssueAccessToken signs a client_credentials access token
 // (granttype/clientcredentials.Env): the grant for the request's scope
@@ -141,7 +160,7 @@ func (e ccEnv) IssueAccessToken(gr *granttype.Request) (*granttype.Response, *oa
 		return nil, &oauth.Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Desc: "no signing key is ready; retry shortly"}
 	}
 	sp := s.startSign(r.Context(), k, jws.TypeAccessToken)
-	out, oe := s.appendTokenResponse(sc, k, cl, g)
+	out, oe := s.appendTokenResponse(sc, k, cl, g, gr.DPoPJKT)
 	endSign(sp, oe != nil)
 	if oe != nil {
 		return nil, oe
@@ -202,8 +221,9 @@ func putTokenScratch(sc *tokenScratch) {
 }
 
 // appendTokenResponse builds the RFC 9068 claims, signs them and returns
-// the token response, all in sc.
-func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g *grant) ([]byte, *oauth.Error) {
+// the token response, all in sc. With jkt, the token is DPoP-bound (RFC
+// 9449 section 6: cnf.jkt, token_type DPoP).
+func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g *grant, jkt string) ([]byte, *oauth.Error) {
 	if _, err := io.ReadFull(s.rand, sc.jti[:]); err != nil {
 		s.log.Error("token id: reading randomness failed", "error", err)
 		return nil, &oauth.Error{Status: http.StatusInternalServerError, Code: "server_error", Desc: "internal error; the server log has the details"}
@@ -225,10 +245,18 @@ func (s *Server) appendTokenResponse(sc *tokenScratch, k *jws.Key, cl *client, g
 	p = base64.RawURLEncoding.AppendEncode(p, sc.jti[:])
 	p = append(p, `","scope":`...)
 	p = append(p, g.scopeJSON...)
+	if jkt != "" { // a thumbprint: base64url, nothing to escape
+		p = append(p, `,"cnf":{"jkt":"`...)
+		p = append(p, jkt...)
+		p = append(p, `"}`...)
+	}
 	p = append(p, '}')
 	sc.claims = p
 
-	const head, mid = `{"access_token":"`, `","token_type":"Bearer","expires_in":`
+	head, mid := `{"access_token":"`, `","token_type":"Bearer","expires_in":`
+	if jkt != "" {
+		mid = `","token_type":"DPoP","expires_in":`
+	}
 	out := slices.Grow(sc.out[:0], len(head)+k.SignedLen(jws.TypeAccessToken, len(p))+len(mid)+20+len(`,"scope":`)+len(g.scopeJSON)+1)
 	out = append(out, head...)
 	out, err := k.AppendSign(out, jws.TypeAccessToken, p)

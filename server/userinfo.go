@@ -8,15 +8,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/signet-id/signet/user"
 )
 
 // Claims released by scope (OpenID Connect Core 5.4).
-func profileClaims() []string {
-	return []string{"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
-		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"}
-}
+func profileClaims() []string { return user.ScopeClaims(scopeProfile) }
 
-func emailClaims() []string { return []string{"email", "email_verified"} }
+func emailClaims() []string { return user.ScopeClaims(scopeEmail) }
 
 // serveUserinfo is the UserInfo endpoint (OpenID Connect Core 5.3): a
 // bearer access token (RFC 6750 header) with the openid scope gets the
@@ -26,22 +25,32 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteError(w, &oauth.Error{Status: http.StatusMethodNotAllowed, Code: "invalid_request", Desc: "userinfo accepts GET and POST", Allow: "GET, POST"})
 		return
 	}
-	token, ok := bearerToken(r)
+	scheme, token, ok := accessToken(r)
 	if !ok {
-		writeBearerError(w, http.StatusUnauthorized, "", "", "")
+		s.writeTokenError(w, "Bearer", http.StatusUnauthorized, "", "", "")
 		return
 	}
 	c, err := s.checkAccessToken(r.Context(), token)
 	switch {
 	case errors.Is(err, errTokenInvalid):
-		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid or expired", "")
+		s.writeTokenError(w, scheme, http.StatusUnauthorized, "invalid_token", "the access token is invalid or expired", "")
 		return
 	case errors.Is(err, errTokenRevoked):
-		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the access token was revoked", "")
+		s.writeTokenError(w, scheme, http.StatusUnauthorized, "invalid_token", "the access token was revoked", "")
 		return
 	case err != nil:
 		s.log.Error("userinfo: checking the access token failed", "error", err)
 		oauth.WriteError(w, oauth.Unavailable())
+		return
+	}
+	// A DPoP-bound token (cnf.jkt) comes as DPoP with a proof by its key
+	// for this request; an unbound one as Bearer (dpopbinding).
+	jkt := ""
+	if c.Cnf != nil {
+		jkt = c.Cnf.JKT
+	}
+	if err := s.dpop.Resource(r.Context(), r, scheme, token, jkt); err != nil {
+		s.dpop.WriteChallenge(w, err)
 		return
 	}
 	// The token's identity scopes count only while its client still has
@@ -51,31 +60,33 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return lc == nil || !slices.Contains(lc.identityScopes, sc)
 	})
 	if !slices.Contains(scopes, scopeOpenID) {
-		writeBearerError(w, http.StatusForbidden, "insufficient_scope", "the access token was not granted the openid scope", scopeOpenID)
+		s.writeTokenError(w, scheme, http.StatusForbidden, "insufficient_scope", "the access token was not granted the openid scope", scopeOpenID)
 		return
 	}
-	u := s.oidc.users.Load().bySubject[c.Sub]
-	if u == nil {
-		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the token's user no longer exists", "")
+	// The user must still be active (user.Profiles); the claims are the
+	// source's for the token's identity scopes.
+	if e := s.userActive(r.Context(), c.Sub); e != nil {
+		if e.Code == "invalid_grant" {
+			s.writeTokenError(w, scheme, http.StatusUnauthorized, "invalid_token", "the token's user no longer exists", "")
+		} else {
+			oauth.WriteError(w, e)
+		}
 		return
 	}
-	out := map[string]any{"sub": u.subject}
-	release := func(names []string) {
-		for _, n := range names {
-			if v, ok := u.claims[n]; ok {
-				out[n] = v
-			}
+	claims, e := s.sourceClaims(r.Context(), user.ClaimsRequest{Subject: c.Sub, ClientID: c.ClientID, Scopes: scopes, Caller: user.CallerUserinfo})
+	if e != nil {
+		oauth.WriteError(w, e)
+		return
+	}
+	out := map[string]any{"sub": c.Sub}
+	for k, v := range claims {
+		if !reservedClaim(k) {
+			out[k] = v
 		}
 	}
-	if slices.Contains(scopes, scopeProfile) {
-		release(profileClaims())
-	}
-	if slices.Contains(scopes, scopeEmail) {
-		release(emailClaims())
-	}
 	b, err := json.Marshal(out)
-	if err != nil { // claims come from the configuration: YAML scalars
-		s.log.Error("userinfo: encoding the claims failed", "sub", u.subject, "error", err)
+	if err != nil { // the user source's values
+		s.log.Error("userinfo: encoding the claims failed", "sub", c.Sub, "error", err)
 		oauth.WriteError(w, oauth.ServerError())
 		return
 	}
@@ -86,30 +97,46 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-// bearerToken returns the token of an "Authorization: Bearer" header.
-func bearerToken(r *http.Request) (string, bool) {
-	const prefix = "bearer "
+// accessToken returns the scheme ("Bearer" or "DPoP") and the token of
+// an "Authorization: Bearer" or "Authorization: DPoP" header.
+func accessToken(r *http.Request) (scheme, token string, ok bool) {
 	h := r.Header.Get("Authorization")
-	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return "", false
+	name, t, _ := strings.Cut(h, " ")
+	switch {
+	case strings.EqualFold(name, "Bearer"):
+		scheme = "Bearer"
+	case strings.EqualFold(name, "DPoP"):
+		scheme = "DPoP"
+	default:
+		return "", "", false
 	}
-	t := strings.TrimSpace(h[len(prefix):])
-	return t, t != ""
+	t = strings.TrimSpace(t)
+	return scheme, t, t != ""
 }
 
-// writeBearerError writes an RFC 6750 section 3 error: WWW-Authenticate
-// with the error, and the same as a JSON body. code "" is a request
-// without a token (no error attribute).
-func writeBearerError(w http.ResponseWriter, status int, code, desc, scope string) {
+// writeTokenError writes an RFC 6750 section 3 error under scheme
+// (Bearer, or DPoP as RFC 9449 section 7.1 uses it, with the proof
+// algorithms): WWW-Authenticate with the error, and the same as a JSON
+// body. code "" is a request without a token (no error attribute).
+func (s *Server) writeTokenError(w http.ResponseWriter, scheme string, status int, code, desc, scope string) {
 	v := `Bearer realm="signet"`
+	if scheme == "DPoP" {
+		v = `DPoP realm="signet"`
+	}
 	if code != "" {
 		v += `, error="` + code + `", error_description="` + oauth.SanitizeDescription(desc) + `"`
 	}
 	if scope != "" {
 		v += `, scope="` + scope + `"`
 	}
+	if scheme == "DPoP" {
+		v += `, algs="` + strings.Join(s.dpop.Algorithms(), " ") + `"`
+	}
 	h := w.Header()
-	h.Set("Www-Authenticate", v)
+	h.Add("Www-Authenticate", v)
+	if code == "" { // no token: DPoP is offered too (RFC 9449 section 7.1)
+		h.Add("Www-Authenticate", s.dpop.Challenge())
+	}
 	h["Content-Type"] = oauth.HdrJSON
 	h["Cache-Control"] = oauth.HdrNoStore
 	h["Pragma"] = oauth.HdrNoCache

@@ -35,7 +35,7 @@ func parseUserTokenRequest(body string) (userTokenRequest, *oauth.Error) {
 	if !ok {
 		return userTokenRequest{}, oauth.InvalidRequest("the body is not valid application/x-www-form-urlencoded")
 	}
-	if d := p.dup("grant_type", "client_id", "client_secret", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"); d != "" {
+	if d := p.dup("grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"); d != "" {
 		return userTokenRequest{}, oauth.InvalidRequest("parameter " + d + " appears more than once")
 	}
 	req := userTokenRequest{
@@ -57,11 +57,12 @@ func parseUserTokenRequest(body string) (userTokenRequest, *oauth.Error) {
 // revocation endpoint as the token endpoint does for the login flows:
 // HTTP Basic or client_secret_post for confidential clients, client_id
 // alone for public ones (an empty Basic password counts as none).
-func (s *Server) authenticateClient(r *http.Request, clientID, secret string, hasSecret bool) (*client, *loginClient, *oauth.Error) {
+func (s *Server) authenticateClient(r *http.Request, form map[string]string) (*client, *loginClient, *oauth.Error) {
 	reg := s.reg.Load()
-	ac, e := clientauthn.Authenticate(&clientauthn.Request{HTTP: r, ClientID: clientID, Secret: secret, HasSecret: hasSecret, Public: true,
-		Clients: reg, Dummies: reg.dummy}, s.clientMethods,
-		"no client authentication; send client_id (public clients) or authenticate with a client secret")
+	_, hasSecret := form["client_secret"]
+	ac, e := clientauthn.Authenticate(&clientauthn.Request{HTTP: r, ClientID: form["client_id"], Secret: form["client_secret"], HasSecret: hasSecret,
+		Assertion: form["client_assertion"], AssertionType: form["client_assertion_type"], Public: true,
+		Clients: reg, Dummies: reg.dummy}, s.clientMethods, noClientAuth)
 	if e != nil {
 		return nil, nil, e
 	}

@@ -207,6 +207,7 @@ func TestRestartNeeded(t *testing.T) {
 		"signingCredential: { file: a.pem, algorithm: ES256 }\nlisten: 127.0.0.1:9999\n":                     "[listen]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\ntrustedProxies: [ 10.0.0.0/8 ]\n":             "[trustedProxies]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\napiResources: [ { name: a, scopes: [a] } ]\n": "[]",
+		"signingCredential: { file: a.pem, algorithm: ES256 }\ndpop: { requireNonce: true }\n":               "[dpop]",
 	} {
 		if got := fmt.Sprint(restartNeeded(base, load(extra))); got != want {
 			t.Errorf("%q: %s, want %s", extra, got, want)

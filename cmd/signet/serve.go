@@ -351,6 +351,9 @@ func restartNeeded(a, b *config.Config) []string {
 	if a.Limits != b.Limits {
 		out = append(out, "limits")
 	}
+	if !reflect.DeepEqual(a.DPoP, b.DPoP) {
+		out = append(out, "dpop")
+	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
 		out = append(out, "keyManagement")

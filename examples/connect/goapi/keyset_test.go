@@ -161,6 +161,7 @@ func TestVerifier(t *testing.T) {
 		"no exp":                sign("at+jwt", jose.ES256, priv, func() map[string]any { m := good(); delete(m, "exp"); return m }()),
 		"HMAC":                  sign("at+jwt", jose.HS256, []byte(strings.Repeat("k", 32)), good()),
 		"another key, same kid": sign("at+jwt", jose.ES256, other, good()),
+		"DPoP-bound (cnf)":      sign("at+jwt", jose.ES256, priv, func() map[string]any { m := good(); m["cnf"] = map[string]string{"jkt": "x"}; return m }()),
 	} {
 		if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("%s: accepted (%v)", name, err)

@@ -26,6 +26,11 @@ type Claims struct {
 	jwt.Claims
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope"`
+	// Cnf is set on a DPoP-bound token (RFC 9449): this API takes Bearer
+	// tokens only, so it refuses those (docs/dpop.md verifies them).
+	Cnf *struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 // HasScope says whether the token grants scope.
@@ -88,6 +93,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	}
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: v.issuer, AnyAudience: jwt.Audience{v.audience}, Time: v.now()}, v.leeway); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	if c.Cnf != nil {
+		return nil, fmt.Errorf("%w: a DPoP-bound token (cnf) sent as Bearer", ErrInvalidToken)
 	}
 	return &c, nil
 }

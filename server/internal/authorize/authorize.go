@@ -14,6 +14,19 @@ type Request struct {
 	// Binding is what the authorization code will be bound to; an
 	// extension sets its fields.
 	Binding *Binding
+	// DPoPJKT is the thumbprint of the key of a DPoP proof sent with a
+	// pushed authorization request (RFC 9449 section 10.1); "" at the
+	// authorization endpoint, which gets no proof.
+	DPoPJKT string
+}
+
+// Redemption is a token request redeeming a code, as an extension sees it.
+type Redemption struct {
+	// Form holds the request's parameters.
+	Form map[string]string
+	// DPoPJKT is the thumbprint of the key of the request's verified DPoP
+	// proof, "" without one.
+	DPoPJKT string
 }
 
 // Binding is what an authorization code is bound to by the extensions.
@@ -23,6 +36,9 @@ type Request struct {
 type Binding struct {
 	// Challenge is the PKCE code challenge (S256), "" without PKCE.
 	Challenge string `json:"code_challenge,omitempty"`
+	// DPoPJKT is the dpop_jkt of the request (RFC 9449 section 10): the
+	// code is redeemed only with a DPoP proof by that key.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // Error is an authorization error an extension reports: it is sent to
@@ -39,7 +55,7 @@ type Extension interface {
 	// Authorize checks the extension's parameters of an authorization
 	// request and records in r.Binding what the code is bound to.
 	Authorize(r *Request) *Error
-	// Redeem checks, at the token endpoint, the token request's
-	// parameters (form) against the binding of the code being redeemed.
-	Redeem(b *Binding, form map[string]string) *oauth.Error
+	// Redeem checks, at the token endpoint, the token request against
+	// the binding of the code being redeemed.
+	Redeem(b *Binding, r *Redemption) *oauth.Error
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
 
@@ -15,6 +16,10 @@ type Request struct {
 	ClientID  string
 	Secret    string
 	HasSecret bool
+	// Assertion and AssertionType are client_assertion and
+	// client_assertion_type of the body (private_key_jwt).
+	Assertion     string
+	AssertionType string
 	// Public is true where a public client may authenticate with its
 	// client_id alone (the login flows, revocation); false at the
 	// client_credentials grant.
@@ -38,6 +43,10 @@ type Client struct {
 	Secrets []*clientauth.Secret
 	// Public marks a client without secrets (method none).
 	Public bool
+	// Assertions is how a private_key_jwt client's assertions are
+	// verified: its keys, algorithms and accepted aud; nil for the other
+	// methods.
+	Assertions *privatekeyjwt.Client
 }
 
 // Presented is what a request presents by one method.
@@ -47,6 +56,9 @@ type Presented struct {
 	// Cred holds the client id and, for the secret methods, the secret
 	// as presented.
 	Cred clientauth.BasicCredentials
+	// Assertion is the parsed, not yet verified client assertion of
+	// private_key_jwt.
+	Assertion *privatekeyjwt.Assertion
 }
 
 // Method is one client authentication method.

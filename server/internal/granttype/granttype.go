@@ -25,6 +25,10 @@ type Request struct {
 	Resources []string
 	// Client is the authenticated client.
 	Client *Client
+	// DPoPJKT is the RFC 7638 thumbprint of the key of the request's
+	// verified DPoP proof (server/internal/dpopbinding), "" without one:
+	// the tokens issued are bound to that key.
+	DPoPJKT string
 	// State is the server's own per-request state, handed back to its
 	// Env; handlers leave it alone.
 	State any
@@ -107,6 +111,9 @@ type RefreshData struct {
 	// Seed derives the handle of this token's successor from its own
 	// handle (granttype/refresh); empty in tokens of earlier versions.
 	Seed string `json:"seed,omitempty"`
+	// JKT binds the token to a DPoP key (RFC 9449 section 5: a public
+	// client's refresh tokens): its redemption needs a proof by that key.
+	JKT string `json:"jkt,omitempty"`
 }
 
 // Issue is what a user's tokens are made of.
@@ -151,8 +158,10 @@ type Env interface {
 	// RevokeFamily revokes a refresh token family and the access tokens
 	// jtis (each until lifetime from now).
 	RevokeFamily(ctx context.Context, family string, lifetime time.Duration, jtis ...string) error
-	// UserExists reports whether the user subject still exists.
-	UserExists(subject string) bool
+	// UserActive checks with the user source that the user subject is
+	// still active: nil, invalid_grant (removed, unknown or disabled) or
+	// temporarily_unavailable (the source failed).
+	UserActive(ctx context.Context, subject string) *oauth.Error
 	// CheckScopes checks, before a code or refresh token is used up, that
 	// the client still has every scope the tokens would carry.
 	CheckScopes(r *Request, scopes []string) *oauth.Error

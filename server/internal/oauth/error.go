@@ -15,6 +15,9 @@ type Error struct {
 	// RetryAfter is the Retry-After header in seconds (429); a 503
 	// always says 1.
 	RetryAfter int64
+	// DPoPNonce is the DPoP-Nonce header (RFC 9449 section 8): the
+	// nonce a use_dpop_nonce answer asks the client to retry with.
+	DPoPNonce string
 }
 
 // Error returns the code and description.
@@ -82,6 +85,9 @@ func WriteError(w http.ResponseWriter, e *Error) {
 	}
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.FormatInt(e.RetryAfter, 10))
+	}
+	if e.DPoPNonce != "" {
+		h.Set("DPoP-Nonce", e.DPoPNonce)
 	}
 	b := make([]byte, 0, 64+len(e.Desc))
 	b = append(b, `{"error":`...)

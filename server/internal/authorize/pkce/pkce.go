@@ -41,8 +41,8 @@ func (PKCE) Authorize(r *authorize.Request) *authorize.Error {
 
 // Redeem checks code_verifier: it must match the challenge; with no
 // challenge, a verifier is refused (a downgrade attempt).
-func (PKCE) Redeem(b *authorize.Binding, form map[string]string) *oauth.Error {
-	verifier := form["code_verifier"]
+func (PKCE) Redeem(b *authorize.Binding, r *authorize.Redemption) *oauth.Error {
+	verifier := r.Form["code_verifier"]
 	if b.Challenge != "" {
 		if !ValidVerifier(verifier) {
 			return oauth.InvalidGrant("code_verifier is missing or malformed (43 to 128 characters of A-Z a-z 0-9 - . _ ~)")

@@ -92,6 +92,8 @@ func verify(env clientauthn.Env, r *clientauthn.Request, p clientauthn.Presented
 	switch {
 	case cl != nil && cl.Public && r.Public:
 		unknown = "a secret from a public client"
+	case cl != nil && cl.Assertions != nil:
+		unknown = "a secret from a private_key_jwt client"
 	case cl != nil:
 		secrets = cl.Secrets
 	}

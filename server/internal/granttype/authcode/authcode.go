@@ -59,8 +59,9 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 	}
 	// The extensions (PKCE): the request must match what they bound
 	// the code to.
+	red := &authorize.Redemption{Form: req.Form, DPoPJKT: req.DPoPJKT}
 	for _, x := range h.Extensions {
-		if e := x.Redeem(&d.Binding, req.Form); e != nil {
+		if e := x.Redeem(&d.Binding, red); e != nil {
 			return nil, e
 		}
 	}
@@ -75,8 +76,8 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 	case !now.Before(g.Expires):
 		return nil, h.Env.GrantRefused(r, g, "authorization code", "expired "+now.Sub(g.Expires).Round(time.Second).String()+" ago")
 	}
-	if !h.Env.UserExists(g.Subject) {
-		return nil, oauth.InvalidGrant("the user no longer exists")
+	if e := h.Env.UserActive(ctx, g.Subject); e != nil {
+		return nil, e
 	}
 	scopes, _ := oauth.ParseScope(d.Scope) // stored by the authorization endpoint: valid
 	if e := h.Env.CheckScopes(req, scopes); e != nil {

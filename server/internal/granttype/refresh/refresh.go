@@ -3,6 +3,7 @@ package refresh
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,12 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 	if g.ClientID != c.ID {
 		return nil, oauth.InvalidGrant(granttype.MsgBadRefresh)
 	}
+	// A token bound to a DPoP key (a public client's, RFC 9449 section 5)
+	// is redeemed only with a proof by that key; checked before reuse
+	// detection, so that a thief without the key cannot revoke the family.
+	if d.JKT != "" && subtle.ConstantTimeCompare([]byte(d.JKT), []byte(req.DPoPJKT)) != 1 {
+		return nil, oauth.InvalidGrant("the refresh token is bound to a DPoP key: send a DPoP proof signed by it")
+	}
 	now := h.Env.Now()
 	reused := !g.Consumed.IsZero() && g.Revoked.IsZero()
 	if reused && !reuseAllowed(c, g, d, now) {
@@ -80,8 +87,8 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 		}
 		scopes = asked
 	}
-	if !h.Env.UserExists(g.Subject) {
-		return nil, oauth.InvalidGrant("the user no longer exists")
+	if e := h.Env.UserActive(ctx, g.Subject); e != nil {
+		return nil, e
 	}
 	if e := h.Env.CheckScopes(req, scopes); e != nil {
 		return nil, e
