@@ -11,6 +11,8 @@
 //	go run ./bench --check              # exit 1 when a target is missed
 //	go run ./bench --key-backend pkcs11 # keys in a PKCS#11 token (or awskms)
 //	go run ./bench stateful --peer DIR  # refresh, sign-in, introspection per store (stateful.go)
+//	go run ./bench stateful --stores tmpfs --cores 1,2 --openssl \
+//	    --flows client_credentials,client_credentials_rs256  # scaling on two CPUs, Go and OpenSSL
 //
 // It builds signet, starts `signet serve` on CPU 0 (taskset -c 0,
 // GOMAXPROCS=1) on loopback and drives it from CPU 1 (the bench process

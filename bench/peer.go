@@ -59,7 +59,7 @@ func measurePeer(ctx context.Context, o *statefulOptions, cores int, log io.Writ
 	f := &peerFlows{base: "http://" + a, secret: secret}
 	var rows []statefulRow
 	for _, flow := range o.flows {
-		if flow == "client_credentials" || flow == "client_credentials_dpop" {
+		if strings.HasPrefix(flow, "client_credentials") { // _rs256, _dpop too
 			continue // not configured in the peer
 		}
 		fmt.Fprintf(log, "bench: oidc-provider %s, %d core(s)\n", flow, cores)
@@ -157,7 +157,7 @@ func (f *peerFlows) refresh(c *http.Client, rt string) (tokens, error) {
 	return tokenCall(c, f.base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {statefulClient}}, "", "")
 }
 
-func (f *peerFlows) clientCredentials(*http.Client) error {
+func (f *peerFlows) clientCredentials(*http.Client, string) error {
 	return errors.New("client_credentials is not configured in the peer")
 }
 

@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +49,15 @@ const (
 	statefulRedirect = "http://127.0.0.1/cb"
 	statefulResource = "api"
 	statefulUser     = "alice"
+	// statefulUsers is how many users sign in to Signet: each client
+	// signs in as its own (statefulUsername), as people do. One user for
+	// every client would spend the budget of failed sign-ins per user and
+	// address, which counts attempts in flight (5): with PostgreSQL, where
+	// an attempt is in flight for two round trips, 16 clients signing in
+	// as one user from one address were refused a few percent of the time.
+	// Clients beyond statefulUsers share users, two or more to one, and
+	// later flows' clients reuse them (their passwords stay verified).
+	statefulUsers    = 16
 	statefulPassword = "correct horse battery staple"
 	statefulVerifier = "bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
 )
@@ -62,6 +73,7 @@ type statefulOptions struct {
 	signetBin   string
 	out         string
 	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
+	openssl     bool  // also a signet built with -tags openssl
 }
 
 type statefulRow struct {
@@ -81,6 +93,10 @@ type statefulRow struct {
 	RSSStartMiB float64 `json:"rssStartMiB,omitempty"`
 	RSSEndMiB   float64 `json:"rssEndMiB,omitempty"`
 	RSSMaxMiB   float64 `json:"rssMaxMiB,omitempty"`
+	// CPU time per completed operation over the window: the server's
+	// and this process's (the load), in ms (0: not measured).
+	ServerCPUMs float64 `json:"serverCpuMs,omitempty"`
+	LoadCPUMs   float64 `json:"loadCpuMs,omitempty"`
 	Error       string  `json:"error,omitempty"`
 }
 
@@ -89,7 +105,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench stateful", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var flows, stores, cores string
-	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials and client_credentials_dpop (a DPoP proof per token, ES256; Signet only)")
+	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (ES256), client_credentials_rs256, client_credentials_dpop (a DPoP proof per token, ES256); the client_credentials flows are Signet only")
 	fs.StringVar(&cores, "cores", "1", "1: the server on CPU 0 (GOMAXPROCS=1), the load on CPU 1; 2: the server with GOMAXPROCS=2 and the load (this process) both on CPUs 0 and 1; 1,2: both, with the scaling factor")
 	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), postgres (needs --postgres-dsn)")
 	fs.StringVar(&o.pgDSN, "postgres-dsn", os.Getenv("SIGNET_BENCH_POSTGRES_DSN"), "PostgreSQL for the postgres store (a schema is created and dropped); default $SIGNET_BENCH_POSTGRES_DSN")
@@ -99,6 +115,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.connections, "connections", 16, "concurrent clients (closed loop)")
 	fs.StringVar(&o.signetBin, "signet", "", "use this signet binary instead of building ./cmd/signet")
 	fs.StringVar(&o.out, "out", "", "also write the rows as JSON to this file")
+	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -133,10 +150,10 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeStatefulTable(w io.Writer, rows []statefulRow) {
-	fmt.Fprintf(w, "%-5s %-14s %-9s %-18s %10s %8s %8s %7s %10s %12s %6s %s\n", "cores", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max")
+	fmt.Fprintf(w, "%-5s %-14s %-9s %-24s %10s %8s %8s %7s %10s %12s %6s %-21s %s\n", "cores", "server", "store", "flow", "per s", "p50 ms", "p99 ms", "errors", "rows/1k", "bytes/1k", "load1", "RSS MiB start/end/max", "CPU ms/op server/load")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%-5d %-14s %-9s %-18s error: %s\n", r.Cores, r.Server, r.Store, r.Flow, r.Error)
+			fmt.Fprintf(w, "%-5d %-14s %-9s %-24s error: %s\n", r.Cores, r.Server, r.Store, r.Flow, r.Error)
 			continue
 		}
 		m := func(v float64) string {
@@ -145,8 +162,8 @@ func writeStatefulTable(w io.Writer, rows []statefulRow) {
 			}
 			return fmt.Sprintf("%.0f", v)
 		}
-		fmt.Fprintf(w, "%-5d %-14s %-9s %-18s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %.1f/%.1f/%.1f\n", r.Cores, r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
-			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1, r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB)
+		fmt.Fprintf(w, "%-5d %-14s %-9s %-24s %10.0f %8.2f %8.2f %7d %10s %12s %6.2f %-21s %.3f/%.3f\n", r.Cores, r.Server, r.Store, r.Flow, r.PerSecond, r.P50Ms, r.P99Ms, r.Errors,
+			m(r.RowsPer1000), m(r.BytesPer1000), r.Load1, fmt.Sprintf("%.1f/%.1f/%.1f", r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB), r.ServerCPUMs, r.LoadCPUMs)
 	}
 }
 
@@ -162,7 +179,14 @@ func writeScaling(w io.Writer, rows []statefulRow) {
 	for _, r := range rows {
 		k := r.Server + " " + r.Store + " " + r.Flow
 		if r.Cores == 2 && r.Error == "" && one[k] > 0 {
-			fmt.Fprintf(w, "scaling %s: %.2fx (%.0f/s with 2 cores, %.0f/s with 1)\n", k, r.PerSecond/one[k], r.PerSecond, one[k])
+			fmt.Fprintf(w, "scaling %s: %.2fx (%.0f/s with 2 cores, %.0f/s with 1)", k, r.PerSecond/one[k], r.PerSecond, one[k])
+			if r.ServerCPUMs > 0 && r.LoadCPUMs > 0 {
+				// Sharing two CPUs with the load, the server has at most
+				// 2·s/(s+l) of them, against one whole CPU with 1 core.
+				fmt.Fprintf(w, "; CPU per op: server %.3f ms, load %.3f ms: sharing the CPUs with the load, the server can have at most %.2f of them",
+					r.ServerCPUMs, r.LoadCPUMs, 2*r.ServerCPUMs/(r.ServerCPUMs+r.LoadCPUMs))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 }
@@ -185,6 +209,15 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	if err != nil {
 		return nil, err
 	}
+	builds := []signetBuild{{"signet", bin}}
+	if o.openssl {
+		ob := filepath.Join(dir, "signet-openssl")
+		fmt.Fprintln(log, "bench: building signet -tags openssl")
+		if err := buildSignet(ctx, ob, "openssl"); err != nil {
+			return nil, err
+		}
+		builds = append(builds, signetBuild{"signet+openssl", ob})
+	}
 	var rows []statefulRow
 	for _, cores := range o.cores {
 		var err error
@@ -196,14 +229,16 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 		if err != nil {
 			return nil, err
 		}
-		for _, store := range o.stores {
-			st, err := newBenchStore(ctx, store, dir, o.pgDSN)
-			if err != nil {
-				rows = append(rows, statefulRow{Server: "signet", Cores: cores, Store: store, Error: err.Error()})
-				continue
+		for _, b := range builds {
+			for _, store := range o.stores {
+				st, err := newBenchStore(ctx, store, dir, o.pgDSN)
+				if err != nil {
+					rows = append(rows, statefulRow{Server: b.name, Cores: cores, Store: store, Error: err.Error()})
+					continue
+				}
+				rows = append(rows, measureSignet(ctx, o, b, hash, st, cores, log)...)
+				st.close()
 			}
-			rows = append(rows, measureSignet(ctx, o, bin, hash, st, cores, log)...)
-			st.close()
 		}
 		if o.peerDir != "" {
 			rows = append(rows, measurePeer(ctx, o, cores, log)...)
@@ -211,6 +246,9 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	}
 	return rows, nil
 }
+
+// signetBuild is a signet binary and the server name its rows carry.
+type signetBuild struct{ name, bin string }
 
 // serverCPUs are the CPUs of a server of cores cores.
 func serverCPUs(cores int) []int {
@@ -316,22 +354,35 @@ func (b *benchStore) size(ctx context.Context) (rows, bytes int64, err error) {
 	return rows, (pages - free) * size, err
 }
 
-func (b *benchStore) config(dir, hash, introspectSecret string) string {
+// config is the server's configuration. With rs256, RS256 keys are made
+// too (after ES256, which stays the default) and the scope rs256.read
+// names a resource whose tokens are RS256.
+func (b *benchStore) config(dir, hash, introspectSecret string, rs256 bool) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "issuer: %s\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n", statefulIssuer)
 	fmt.Fprintf(&s, "storage: { driver: %s, dsn: %q }\n", b.driver, b.dsn)
-	fmt.Fprintf(&s, "keyManagement:\n  enabled: true\n  signingAlgorithms: [ { name: ES256 } ]\n  protection: { enabled: true, secrets: [ %q ] }\n", introspectSecret+"-protection")
+	algs, svcScopes := "{ name: ES256 }", "api.read"
+	if rs256 {
+		algs, svcScopes = "{ name: ES256 }, { name: RS256 }", "api.read, rs256.read"
+	}
+	fmt.Fprintf(&s, "keyManagement:\n  enabled: true\n  signingAlgorithms: [ %s ]\n  protection: { enabled: true, secrets: [ %q ] }\n", algs, introspectSecret+"-protection")
 	fmt.Fprintf(&s, "apiResources:\n  - { name: %s, scopes: [ api.read ], secrets: [ %q ] }\n", statefulResource, clientauth.HashSHA256(introspectSecret))
+	if rs256 {
+		fmt.Fprintf(&s, "  - { name: %s-rs256, scopes: [ rs256.read ], allowedAccessTokenSigningAlgorithms: [ RS256 ] }\n", statefulResource)
+	}
 	fmt.Fprintf(&s, "clients:\n  - clientId: %s\n    tokenEndpointAuthMethod: none\n    allowedGrantTypes: [authorization_code, refresh_token]\n", statefulClient)
 	fmt.Fprintf(&s, "    allowedScopes: [openid, offline_access, api.read]\n    redirectUris: [ %q ]\n", statefulRedirect)
-	fmt.Fprintf(&s, "  - clientId: %s\n    secrets: [ %q ]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [api.read]\n", statefulService, clientauth.HashSHA256(introspectSecret))
-	fmt.Fprintf(&s, "users:\n  - { subject: u-alice, username: %s, passwordHash: %q }\n", statefulUser, hash)
+	fmt.Fprintf(&s, "  - clientId: %s\n    secrets: [ %q ]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [%s]\n", statefulService, clientauth.HashSHA256(introspectSecret), svcScopes)
+	s.WriteString("users:\n")
+	for i := range statefulUsers {
+		fmt.Fprintf(&s, "  - { subject: u-%s, username: %[1]s, passwordHash: %q }\n", statefulUsername(i), hash)
+	}
 	return s.String()
 }
 
-func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st *benchStore, cores int, log io.Writer) []statefulRow {
+func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash string, st *benchStore, cores int, log io.Writer) []statefulRow {
 	fail := func(err error) []statefulRow {
-		return []statefulRow{{Server: "signet", Cores: cores, Store: st.name, Error: err.Error()}}
+		return []statefulRow{{Server: b.name, Cores: cores, Store: st.name, Error: err.Error()}}
 	}
 	secret, err := newSecret()
 	if err != nil {
@@ -343,10 +394,10 @@ func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st
 	}
 	defer os.RemoveAll(sdir)
 	path := filepath.Join(sdir, "signet.yaml")
-	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret, slices.Contains(o.flows, flowCCRS256))), 0o600); err != nil {
 		return fail(err)
 	}
-	srv, err := startServe(ctx, bin, path, "signet "+st.name, cores)
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores)
 	if err != nil {
 		return fail(err)
 	}
@@ -363,8 +414,8 @@ func measureSignet(ctx context.Context, o *statefulOptions, bin, hash string, st
 	f := &signetFlows{base: base, secret: secret, prover: prover}
 	var rows []statefulRow
 	for _, flow := range o.flows {
-		fmt.Fprintf(log, "bench: signet %s %s, %d core(s)\n", st.name, flow, cores)
-		row := measureFlow(ctx, o, "signet", st, flow, f, srv.pid())
+		fmt.Fprintf(log, "bench: %s %s %s, %d core(s)\n", b.name, st.name, flow, cores)
+		row := measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
 		row.Cores = cores
 		rows = append(rows, row)
 	}
@@ -412,8 +463,12 @@ type flows interface {
 	signIn(c *http.Client) (tokens, error)
 	refresh(c *http.Client, rt string) (tokens, error)
 	introspect(c *http.Client, at string) error
-	clientCredentials(c *http.Client) error
+	// clientCredentials gets an access token signed with alg.
+	clientCredentials(c *http.Client, alg string) error
 }
+
+// flowCCRS256 is client_credentials for a resource whose tokens are RS256.
+const flowCCRS256 = "client_credentials_rs256"
 
 type tokens struct {
 	AccessToken  string `json:"access_token"`
@@ -431,7 +486,11 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	for i := range clients {
 		clients[i] = &http.Client{Timeout: ioTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		if flow == "refresh" || flow == "introspect" {
+		// Refresh and introspection need a sign-in's tokens; a sign-in
+		// before the window also has the client's user's password verified
+		// (argon2id, then remembered, as in production), so the window
+		// measures sign-ins, not the first hash of each user.
+		if flow == "refresh" || flow == "introspect" || flow == "signin" {
 			t, err := f.signIn(clients[i])
 			if err != nil {
 				row.Error = "setup sign-in: " + err.Error()
@@ -455,7 +514,9 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		case "introspect":
 			return f.introspect(c, state[i].AccessToken)
 		case "client_credentials":
-			return f.clientCredentials(c)
+			return f.clientCredentials(c, "ES256")
+		case flowCCRS256:
+			return f.clientCredentials(c, "RS256")
 		case "client_credentials_dpop":
 			sf, ok := f.(*signetFlows)
 			if !ok {
@@ -514,6 +575,8 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		}
 		return round(mib(b), 1)
 	}
+	srvCPU0, srvErr := procCPU(pid)
+	loadCPU0 := selfCPU()
 	measuring.Store(true)
 	start := time.Now()
 	row.RSSStartMiB = rss()
@@ -526,6 +589,10 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	measuring.Store(false)
 	elapsed := time.Since(start)
 	n := count.Load()
+	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
+		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)
+		row.LoadCPUMs = round(float64((selfCPU()-loadCPU0).Microseconds())/1000/float64(n), 3)
+	}
 	stop.Store(true)
 	wg.Wait()
 	row.PerSecond = float64(n) / elapsed.Seconds()
@@ -565,6 +632,8 @@ func loadAverage() float64 {
 // signetFlows are Signet's operations.
 type signetFlows struct {
 	base, secret string
+	users        sync.Map     // *http.Client → its username
+	nextUser     atomic.Int64 // users given out
 	// prover makes the DPoP proofs of the client_credentials_dpop flow:
 	// one key, a new proof per request.
 	prover *dpop.Prover
@@ -598,7 +667,7 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
-	form := url.Values{"username": {statefulUser}, "password": {statefulPassword}}
+	form := url.Values{"username": {f.username(c)}, "password": {statefulPassword}}
 	for _, m := range reHiddenField.FindAllStringSubmatch(string(body), -1) {
 		form.Set(m[1], htmlUnescape(m[2]))
 	}
@@ -614,13 +683,47 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 		"redirect_uri": {statefulRedirect}, "client_id": {statefulClient}, "code_verifier": {statefulVerifier}}, "", "")
 }
 
+// username is the user client c signs in as: its own, one of
+// statefulUsers given out in turn.
+func (f *signetFlows) username(c *http.Client) string {
+	if u, ok := f.users.Load(c); ok {
+		return u.(string)
+	}
+	u, _ := f.users.LoadOrStore(c, statefulUsername(int(f.nextUser.Add(1)-1)%statefulUsers))
+	return u.(string)
+}
+
+// statefulUsername is the name of Signet's user i.
+func statefulUsername(i int) string { return statefulUser + strconv.Itoa(i) }
+
 func (f *signetFlows) refresh(c *http.Client, rt string) (tokens, error) {
 	return tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {statefulClient}}, "", "")
 }
 
-func (f *signetFlows) clientCredentials(c *http.Client) error {
-	_, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"api.read"}}, statefulService, f.secret)
-	return err
+func (f *signetFlows) clientCredentials(c *http.Client, alg string) error {
+	scope := "api.read" // the default key: ES256
+	if alg == "RS256" {
+		scope = "rs256.read"
+	}
+	t, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, statefulService, f.secret)
+	if err != nil {
+		return err
+	}
+	return checkAlg(t.AccessToken, alg)
+}
+
+// checkAlg checks that jwt's header names alg.
+func checkAlg(jwt, alg string) error {
+	head, _, _ := strings.Cut(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	var h struct{ Alg string }
+	if err == nil {
+		err = json.Unmarshal(b, &h)
+	}
+	if err != nil || h.Alg != alg {
+		return fmt.Errorf("access token signed with %q, want %s (%v)", h.Alg, alg, err)
+	}
+	return nil
 }
 
 // dpopClientCredentials is clientCredentials with a DPoP proof (RFC

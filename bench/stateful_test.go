@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,6 +19,58 @@ import (
 // sign-in does (its session, code and refresh token). The rates of so
 // short a run mean nothing. Skipped like TestSmoke.
 func TestStatefulSmoke(t *testing.T) {
+	rows, stdout := runStatefulBench(t, 3*time.Minute, "--stores", "sqlite", "--duration", "1s", "--warmup", "300ms", "--connections", "4")
+	got := map[string]statefulRow{}
+	for _, r := range rows {
+		if r.Error != "" || r.Errors != 0 || r.PerSecond <= 0 || r.P99Ms < r.P50Ms {
+			t.Errorf("row %+v", r)
+		}
+		got[r.Flow] = r
+	}
+	if len(got) != 3 {
+		t.Fatalf("flows %v, want refresh, signin, introspect\n%s", got, stdout)
+	}
+	if r := got["refresh"]; r.RowsPer1000 != 0 {
+		t.Errorf("refreshes left %v rows per 1,000: families grow", r.RowsPer1000)
+	}
+	if r := got["signin"]; r.RowsPer1000 < 2000 || r.BytesPer1000 <= 0 {
+		t.Errorf("sign-ins: %v rows and %v bytes per 1,000, want about 3,000 rows (session, code, refresh token)", r.RowsPer1000, r.BytesPer1000)
+	}
+}
+
+// TestStatefulCoresSmoke: `bench stateful --cores 1,2 --openssl` measures
+// client_credentials with ES256 and RS256 (each token's alg checked), for
+// signet and signet built with -tags openssl, and prints a scaling factor
+// for each.
+func TestStatefulCoresSmoke(t *testing.T) {
+	rows, stdout := runStatefulBench(t, 8*time.Minute, "--stores", "tmpfs", "--flows", "client_credentials,"+flowCCRS256,
+		"--cores", "1,2", "--openssl", "--duration", "500ms", "--warmup", "200ms", "--connections", "4")
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.Error != "" || r.Errors != 0 || r.PerSecond <= 0 {
+			t.Errorf("row %+v", r)
+		}
+		seen[fmt.Sprint(r.Server, " ", r.Flow, " ", r.Cores)] = true
+	}
+	for _, server := range []string{"signet", "signet+openssl"} {
+		for _, flow := range []string{"client_credentials", flowCCRS256} {
+			for _, cores := range []int{1, 2} {
+				if !seen[fmt.Sprint(server, " ", flow, " ", cores)] {
+					t.Errorf("no row for %s %s on %d cores", server, flow, cores)
+				}
+			}
+			if line := "scaling " + server + " tmpfs " + flow + ": "; !strings.Contains(stdout, line) {
+				t.Errorf("no %q line in:\n%s", line, stdout)
+			}
+		}
+	}
+}
+
+// runStatefulBench builds the benchmark and runs `bench stateful` with
+// args, within timeout; it returns the rows and what it printed. It
+// skips like TestSmoke where the harness cannot run.
+func runStatefulBench(t *testing.T, timeout time.Duration, args ...string) ([]statefulRow, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the smoke test builds signet and runs it for a few seconds")
 	}
@@ -26,15 +80,14 @@ func TestStatefulSmoke(t *testing.T) {
 	if err := checkMachine(); err != nil {
 		t.Skipf("the harness cannot run here: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "bench")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	out := filepath.Join(t.TempDir(), "rows.json")
-	cmd := exec.CommandContext(ctx, bin, "stateful", "--stores", "sqlite", "--duration", "1s", "--warmup", "300ms",
-		"--connections", "4", "--out", out)
+	cmd := exec.CommandContext(ctx, bin, append(append([]string{"stateful"}, args...), "--out", out)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -48,20 +101,5 @@ func TestStatefulSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &rows); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]statefulRow{}
-	for _, r := range rows {
-		if r.Error != "" || r.Errors != 0 || r.PerSecond <= 0 || r.P99Ms < r.P50Ms {
-			t.Errorf("row %+v", r)
-		}
-		got[r.Flow] = r
-	}
-	if len(got) != 3 {
-		t.Fatalf("flows %v, want refresh, signin, introspect\n%s", got, stdout.String())
-	}
-	if r := got["refresh"]; r.RowsPer1000 != 0 {
-		t.Errorf("refreshes left %v rows per 1,000: families grow", r.RowsPer1000)
-	}
-	if r := got["signin"]; r.RowsPer1000 < 2000 || r.BytesPer1000 <= 0 {
-		t.Errorf("sign-ins: %v rows and %v bytes per 1,000, want about 3,000 rows (session, code, refresh token)", r.RowsPer1000, r.BytesPer1000)
-	}
+	return rows, stdout.String()
 }

@@ -130,29 +130,62 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// tokenCaller sends one client_credentials request for an algorithm's
+// scope, reusing its request and writer, so allocs/op are the server's
+// own allocations per token. One per goroutine.
+type tokenCaller struct {
+	form string
+	body *reusableBody
+	r    *http.Request
+	w    *discardWriter
+}
+
+func newTokenCaller(alg key.Algorithm) *tokenCaller {
+	c := &tokenCaller{form: "grant_type=client_credentials&scope=" + strings.ToLower(string(alg)), body: &reusableBody{}, w: &discardWriter{h: http.Header{}}}
+	c.r = httptest.NewRequest(http.MethodPost, "/connect/token", nil)
+	c.r.Body = c.body
+	c.r.ContentLength = int64(len(c.form))
+	c.r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c.r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("bench:bench-secret")))
+	return c
+}
+
+// call serves one request and returns its status.
+func (c *tokenCaller) call(s *Server) int {
+	c.body.Reset(c.form)
+	clear(c.w.h)
+	c.w.status, c.w.n = 0, 0
+	s.ServeHTTP(c.w, c.r)
+	return c.w.status
+}
+
 // serveTokens runs b.N token requests for alg through the whole handler
-// (middleware, mux, token endpoint) with a reused request and writer, so
-// allocs/op are the server's own allocations per token.
+// (middleware, mux, token endpoint), one at a time.
 func serveTokens(b *testing.B, s *Server, alg key.Algorithm) {
-	form := "grant_type=client_credentials&scope=" + strings.ToLower(string(alg))
-	body := &reusableBody{}
-	r := httptest.NewRequest(http.MethodPost, "/connect/token", nil)
-	r.Body = body
-	r.ContentLength = int64(len(form))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("bench:bench-secret")))
-	w := &discardWriter{h: http.Header{}}
+	c := newTokenCaller(alg)
 	b.ReportAllocs()
 	for b.Loop() {
-		body.Reset(form)
-		clear(w.h)
-		w.status, w.n = 0, 0
-		s.ServeHTTP(w, r)
-		if w.status != http.StatusOK {
-			b.Fatalf("status %d", w.status)
+		if st := c.call(s); st != http.StatusOK {
+			b.Fatalf("status %d", st)
 		}
 	}
-	b.ReportMetric(float64(w.n), "resp-bytes")
+	b.ReportMetric(float64(c.w.n), "resp-bytes")
+}
+
+// serveTokensParallel is serveTokens from GOMAXPROCS goroutines (-cpu):
+// with -mutexprofile and -blockprofile it shows what the requests wait
+// for from one another, and ns/op at -cpu 1 and 2 the scaling.
+func serveTokensParallel(b *testing.B, s *Server, alg key.Algorithm) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		c := newTokenCaller(alg)
+		for pb.Next() {
+			if st := c.call(s); st != http.StatusOK {
+				b.Errorf("status %d", st)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkTokenHandler is one client_credentials token per op through
@@ -161,6 +194,15 @@ func BenchmarkTokenHandler(b *testing.B) {
 	s := newBenchServer(b, nil)
 	for _, alg := range benchAlgs {
 		b.Run(string(alg), func(b *testing.B) { serveTokens(b, s, alg) })
+	}
+}
+
+// BenchmarkTokenHandlerParallel is BenchmarkTokenHandler with requests in
+// parallel, one goroutine per -cpu.
+func BenchmarkTokenHandlerParallel(b *testing.B) {
+	s := newBenchServer(b, nil)
+	for _, alg := range benchAlgs {
+		b.Run(string(alg), func(b *testing.B) { serveTokensParallel(b, s, alg) })
 	}
 }
 
@@ -174,6 +216,18 @@ func BenchmarkTokenHandlerNoSign(b *testing.B) {
 	})
 	for _, alg := range benchAlgs {
 		b.Run(string(alg), func(b *testing.B) { serveTokens(b, s, alg) })
+	}
+}
+
+// BenchmarkTokenHandlerNoSignParallel is BenchmarkTokenHandlerNoSign with
+// requests in parallel: without the signature, what little the server
+// does besides is where contention between requests would show.
+func BenchmarkTokenHandlerNoSignParallel(b *testing.B) {
+	s := newBenchServer(b, func(alg key.Algorithm, priv crypto.Signer) (crypto.Signer, error) {
+		return newCannedSigner(alg, priv)
+	})
+	for _, alg := range benchAlgs {
+		b.Run(string(alg), func(b *testing.B) { serveTokensParallel(b, s, alg) })
 	}
 }
 

@@ -170,9 +170,38 @@ func (g *grantsKinds) RevokeSessionKind(ctx context.Context, sessionID string, k
 }
 
 // AttemptStore returns s with a span around each call, named "attempts
-// <Method>"; never the key (it holds user names and addresses).
+// <Method>"; never the key (it holds user names and addresses). A
+// throttle.BatchStore stays one.
 func (t *Tracing) AttemptStore(s throttle.Store) throttle.Store {
-	return &attempts{s: s, t: t.Tracer}
+	a := &attempts{s: s, t: t.Tracer}
+	if b, ok := s.(throttle.BatchStore); ok {
+		return &batchAttempts{attempts: a, b: b}
+	}
+	return a
+}
+
+// batchAttempts is attempts over a store that takes and settles in
+// batches.
+type batchAttempts struct {
+	*attempts
+	b throttle.BatchStore
+}
+
+func (a *batchAttempts) TakeAttempts(ctx context.Context, takes []throttle.Take, now time.Time) (int, time.Duration, error) {
+	ctx, sp := storeSpan(ctx, a.t, "attempts", "TakeAttempts")
+	n, wait, err := a.b.TakeAttempts(ctx, takes, now)
+	if n < len(takes) && err == nil {
+		sp.SetAttributes(attribute.Bool("signet.attempts.spent", true))
+	}
+	end(sp, err)
+	return n, wait, err
+}
+
+func (a *batchAttempts) SettleAttempts(ctx context.Context, settles []throttle.Settle, now time.Time) error {
+	ctx, sp := storeSpan(ctx, a.t, "attempts", "SettleAttempts")
+	err := a.b.SettleAttempts(ctx, settles, now)
+	end(sp, err)
+	return err
 }
 
 type attempts struct {

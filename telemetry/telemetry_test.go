@@ -137,20 +137,9 @@ func TestGrantStoreSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	spans := exp.GetSpans()
-	want := []string{"grants CreateGrant", "grants Grant", "grants RevokeSessionKind"}
-	if len(spans) != len(want) {
-		t.Fatalf("%d spans, want %v", len(spans), want)
-	}
-	for i, sp := range spans {
-		if sp.Name != want[i] {
-			t.Errorf("span %d: %q, want %q", i, sp.Name, want[i])
-		}
-		for _, a := range sp.Attributes {
-			if v := a.Value.Emit(); v == g.ID || v == "missing-id" || v == "fam-secret" || v == "alice" || v == "sid" {
-				t.Errorf("span %q records argument %s=%s", sp.Name, a.Key, v)
-			}
-		}
-	}
+	checkSpans(t, spans, []string{"grants CreateGrant", "grants Grant", "grants RevokeSessionKind"}, func(v string) bool {
+		return v == g.ID || v == "missing-id" || v == "fam-secret" || v == "alice" || v == "sid"
+	})
 	if !hasAttr(spans[1].Attributes, "error.type", "not_found") || spans[1].Status.Code != 0 {
 		t.Errorf("not found: attributes %v, status %v", spans[1].Attributes, spans[1].Status)
 	}
@@ -204,6 +193,25 @@ func TestBudgetSpan(t *testing.T) {
 	}
 }
 
+// checkSpans checks that spans are named want, in order, and that none
+// records an argument (a value secret reports).
+func checkSpans(t *testing.T, spans tracetest.SpanStubs, want []string, secret func(string) bool) {
+	t.Helper()
+	if len(spans) != len(want) {
+		t.Fatalf("%d spans, want %v", len(spans), want)
+	}
+	for i, sp := range spans {
+		if sp.Name != want[i] {
+			t.Errorf("span %d: %q, want %q", i, sp.Name, want[i])
+		}
+		for _, a := range sp.Attributes {
+			if v := a.Value.Emit(); secret(v) {
+				t.Errorf("span %q records argument %s=%s", sp.Name, a.Key, v)
+			}
+		}
+	}
+}
+
 func hasAttr(attrs []attribute.KeyValue, key, value string) bool {
 	for _, a := range attrs {
 		if string(a.Key) == key && a.Value.Emit() == value {
@@ -234,5 +242,50 @@ func TestGrantStoreClaimsOnce(t *testing.T) {
 	spans := exp.GetSpans()
 	if len(spans) != 2 || spans[0].Name != "grants ClaimOnce" || spans[1].Name != "grants ClaimOnce" {
 		t.Fatalf("spans %v, want two grants ClaimOnce", spans)
+	}
+}
+
+// batchStore is a throttle.BatchStore over a Memory, for the spans.
+type batchStore struct{ *throttle.Memory }
+
+func (b batchStore) TakeAttempts(ctx context.Context, takes []throttle.Take, now time.Time) (int, time.Duration, error) {
+	for i, t := range takes {
+		if wait, err := b.TakeAttempt(ctx, t.Key, t.Max, t.Window, now); wait > 0 || err != nil {
+			return i, wait, err
+		}
+	}
+	return len(takes), 0, nil
+}
+
+func (b batchStore) SettleAttempts(ctx context.Context, settles []throttle.Settle, now time.Time) error {
+	for _, s := range settles {
+		b.ReturnAttempt(ctx, s.Key, now)
+	}
+	return nil
+}
+
+// TestAttemptStoreBatches: the traced store of a BatchStore is one, so the
+// limiter still takes an attempt's keys in one call; each call is a span,
+// marked when a budget was spent, never naming a key.
+func TestAttemptStoreBatches(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := telemetry.New(sdktrace.WithSyncer(exp))
+	s, ok := tr.AttemptStore(batchStore{throttle.NewMemory(0)}).(throttle.BatchStore)
+	if !ok {
+		t.Fatal("the traced store lost TakeAttempts and SettleAttempts")
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	takes := []throttle.Take{{Key: "login:addr", Max: 5, Window: time.Minute}, {Key: "login:alice", Max: 1, Window: time.Minute}}
+	s.TakeAttempts(ctx, takes, now)
+	s.SettleAttempts(ctx, []throttle.Settle{{Key: "login:addr"}}, now)
+	if n, _, _ := s.TakeAttempts(ctx, takes, now); n != 1 {
+		t.Fatalf("took %d, want alice's budget spent", n)
+	}
+	spans := exp.GetSpans()
+	checkSpans(t, spans, []string{"attempts TakeAttempts", "attempts SettleAttempts", "attempts TakeAttempts"},
+		func(v string) bool { return strings.Contains(v, "login:") })
+	if hasAttr(spans[0].Attributes, "signet.attempts.spent", "true") || !hasAttr(spans[2].Attributes, "signet.attempts.spent", "true") {
+		t.Errorf("spent marks: %v / %v", spans[0].Attributes, spans[2].Attributes)
 	}
 }

@@ -67,53 +67,116 @@ func storeKey(name string) string {
 // Reserve counts one attempt on each key, in order. When a key's budget is
 // spent it gives back what it took and returns wait > 0 (how long until
 // that key allows an attempt) and a nil reservation. A store failure is
-// returned as an error, with what was taken given back.
+// returned as an error, with what was taken given back. With a
+// BatchStore, the keys are taken in one call and settled in one.
 func (l *Limiter) Reserve(ctx context.Context, keys ...Key) (*Reservation, time.Duration, error) {
 	now := l.now()
 	r := &Reservation{l: l, keys: keys, ids: make([]string, 0, len(keys))}
+	if b, ok := l.store.(BatchStore); ok && len(keys) > 1 {
+		if takes, ok := batchTakes(keys); ok {
+			return r.reserveBatch(ctx, b, takes, now)
+		}
+	}
 	for _, k := range keys {
 		id := storeKey(k.Name)
 		wait, err := l.store.TakeAttempt(ctx, id, k.Limit.Max, k.Limit.Window, now)
 		if wait > 0 || err != nil {
-			r.giveBack(ctx)
-			if errors.Is(err, ErrTableFull) {
-				err = nil // a refusal like any other
-			}
-			if err != nil {
-				return nil, 0, fmt.Errorf("throttle: reserve: %w", err)
-			}
-			return nil, wait, nil
+			return r.refused(ctx, wait, err)
 		}
 		r.ids = append(r.ids, id)
 	}
 	return r, 0, nil
 }
 
+// batchTakes returns keys as the takes of one batch, and false when two
+// keys are stored alike (a batch needs distinct keys; such an attempt is
+// taken key by key, counting the key twice as it always did).
+func batchTakes(keys []Key) ([]Take, bool) {
+	takes := make([]Take, len(keys))
+	for i, k := range keys {
+		takes[i] = Take{Key: storeKey(k.Name), Max: k.Limit.Max, Window: k.Limit.Window}
+		for _, t := range takes[:i] {
+			if t.Key == takes[i].Key {
+				return nil, false
+			}
+		}
+	}
+	return takes, true
+}
+
+// reserveBatch is Reserve with one TakeAttempts call.
+func (r *Reservation) reserveBatch(ctx context.Context, b BatchStore, takes []Take, now time.Time) (*Reservation, time.Duration, error) {
+	n, wait, err := b.TakeAttempts(ctx, takes, now)
+	for _, t := range takes[:n] {
+		r.ids = append(r.ids, t.Key)
+	}
+	if n < len(takes) || err != nil {
+		return r.refused(ctx, wait, err)
+	}
+	return r, 0, nil
+}
+
+// refused ends a reservation a key's budget or the store refused: what
+// was taken is given back, a full table is a refusal like any other.
+func (r *Reservation) refused(ctx context.Context, wait time.Duration, err error) (*Reservation, time.Duration, error) {
+	r.giveBack(ctx)
+	if errors.Is(err, ErrTableFull) {
+		err = nil // a refusal like any other
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("throttle: reserve: %w", err)
+	}
+	return nil, wait, nil
+}
+
 // giveBack returns the attempts taken so far.
 func (r *Reservation) giveBack(ctx context.Context) error {
-	ctx = context.WithoutCancel(ctx) // give back even when the caller has gone
-	now := r.l.now()
-	var errs []error
-	for _, id := range r.ids {
-		errs = append(errs, r.l.store.ReturnAttempt(ctx, id, now))
-	}
-	return errors.Join(errs...)
+	return r.settle(ctx, false)
 }
 
 // Succeeded ends a successful attempt: keys marked ResetOnSuccess are
 // reset, the others get the attempt back.
 func (r *Reservation) Succeeded(ctx context.Context) error {
+	return r.settle(ctx, true)
+}
+
+// settle gives every key taken its attempt back, except that on success
+// the keys marked ResetOnSuccess are reset. It goes on when the caller
+// has gone.
+func (r *Reservation) settle(ctx context.Context, success bool) error {
+	if len(r.ids) == 0 {
+		return nil
+	}
 	ctx = context.WithoutCancel(ctx)
 	now := r.l.now()
-	var errs []error
+	settles := make([]Settle, len(r.ids))
 	for i, id := range r.ids {
-		if r.keys[i].ResetOnSuccess {
-			errs = append(errs, r.l.store.ResetAttempts(ctx, id))
+		settles[i] = Settle{Key: id, Reset: success && r.keys[i].ResetOnSuccess}
+	}
+	if b, ok := r.l.store.(BatchStore); ok && len(settles) > 1 && distinctSettles(settles) {
+		return b.SettleAttempts(ctx, settles, now)
+	}
+	var errs []error
+	for _, s := range settles {
+		if s.Reset {
+			errs = append(errs, r.l.store.ResetAttempts(ctx, s.Key))
 		} else {
-			errs = append(errs, r.l.store.ReturnAttempt(ctx, id, now))
+			errs = append(errs, r.l.store.ReturnAttempt(ctx, s.Key, now))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// distinctSettles reports whether no key is settled twice.
+func distinctSettles(settles []Settle) bool {
+	for i, s := range settles {
+		for _, p := range settles[:i] {
+			if p.Key == s.Key {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Cancel ends an attempt that was not evaluated (the hashing budget was

@@ -28,6 +28,39 @@ type Store interface {
 	ResetAttempts(ctx context.Context, key string) error
 }
 
+// Take is one key's part of an attempt taken in a batch: at most Max
+// attempts per Window.
+type Take struct {
+	Key    string
+	Max    int
+	Window time.Duration
+}
+
+// Settle ends one key's part of an attempt settled in a batch: Reset
+// forgets the key (ResetAttempts), otherwise the attempt is given back
+// (ReturnAttempt).
+type Settle struct {
+	Key   string
+	Reset bool
+}
+
+// BatchStore is a Store that takes and settles the attempts of several
+// keys at once, in one round trip to where the counts are kept (one
+// database statement). A Limiter uses it when its Store has it, with the
+// same results as the one-key methods called in order.
+type BatchStore interface {
+	Store
+	// TakeAttempts is TakeAttempt on each of takes in order, stopping at
+	// the first whose budget is spent: it returns how many it took (the
+	// first n) and, when n < len(takes), how long until takes[n]'s window
+	// ends (> 0). Keys after the spent one are not touched. It is atomic:
+	// on an error nothing was taken. The keys are distinct.
+	TakeAttempts(ctx context.Context, takes []Take, now time.Time) (n int, wait time.Duration, err error)
+	// SettleAttempts is ResetAttempts or ReturnAttempt on each of
+	// settles, in order. The keys are distinct.
+	SettleAttempts(ctx context.Context, settles []Settle, now time.Time) error
+}
+
 // DefaultTrackedKeys is how many keys a Memory store tracks by default.
 const DefaultTrackedKeys = 100000
 
