@@ -12,12 +12,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"github.com/signet-id/signet/internal/testkeys"
 	"io"
 	"math/big"
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet/internal/testkeys"
 	"github.com/signet-id/signet/key"
 )
 

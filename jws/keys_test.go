@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/signet-id/signet/internal/testkeys"
 	"io"
 	"math/big"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/signet-id/signet/internal/testkeys"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 )

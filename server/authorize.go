@@ -1,10 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/authorize"
-
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,6 +11,8 @@ import (
 	"time"
 
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/authorize"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // authzParams are the parameters of an authorization request, as sent.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/signet-id/signet/server/internal/fapi2"
 	"slices"
 	"time"
 
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/fapi2"
 )
 
 // maxMemoryAssertions bounds the jtis remembered in memory when there is

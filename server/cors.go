@@ -1,11 +1,11 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // CORS (the Fetch standard's cross-origin resource sharing) lets a browser

@@ -1,14 +1,13 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // serveEndSession is RP-initiated logout (OpenID Connect RP-Initiated

@@ -1,10 +1,10 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"net/url"
 	"strings"
+
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // tokenRequest is a parsed token request body.

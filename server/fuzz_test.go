@@ -1,13 +1,13 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 func FuzzParseTokenRequest(f *testing.F) {

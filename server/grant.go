@@ -1,13 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/fapi2"
-	"github.com/signet-id/signet/server/internal/granttype/clientcredentials"
-
-	"github.com/signet-id/signet/server/internal/clientauthn"
-
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"errors"
 	"fmt"
 	"net/url"
@@ -18,6 +11,10 @@ import (
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/server/internal/clientauthn"
+	"github.com/signet-id/signet/server/internal/fapi2"
+	"github.com/signet-id/signet/server/internal/granttype/clientcredentials"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // grantClientCredentials is the grant type of the machine clients.

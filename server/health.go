@@ -1,14 +1,13 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/json"
 	"net/http"
 	"slices"
 
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // storeHealth is implemented by key sources that know whether their store

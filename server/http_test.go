@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"bytes"
 	"context"
 	"crypto"
@@ -26,6 +24,7 @@ import (
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore/memstore"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")

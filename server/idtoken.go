@@ -1,11 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/fapi2"
-	"github.com/signet-id/signet/server/internal/granttype"
-
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -21,6 +16,9 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/server/internal/fapi2"
+	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/oauth"
 	"github.com/signet-id/signet/user"
 )
 

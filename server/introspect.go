@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // introspection is an RFC 7662 answer for an active token.

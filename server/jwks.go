@@ -1,9 +1,9 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"net/http"
+
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // The JWKS is served by keymanager.JWKSHandler (built in New): a bounded

@@ -1,14 +1,13 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // Messages of the login page. The one for a failed sign-in is the same

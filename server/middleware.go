@@ -1,12 +1,12 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // statusWriter records the status code and whether a header was written.

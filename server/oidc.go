@@ -1,10 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/granttype"
-	"github.com/signet-id/signet/server/internal/granttype/authcode"
-	"github.com/signet-id/signet/server/internal/granttype/refresh"
-
 	"cmp"
 	"encoding/base64"
 	"errors"
@@ -18,6 +14,9 @@ import (
 	"github.com/signet-id/signet/clientauth"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/granttype/authcode"
+	"github.com/signet-id/signet/server/internal/granttype/refresh"
 	"github.com/signet-id/signet/user"
 )
 

@@ -1,14 +1,14 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
 	"html/template"
 	"net/http"
+
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // templateFS holds the HTML pages of the login flows (read only).

@@ -1,14 +1,14 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // params is a parsed query string or form body of the login flows.

@@ -4,16 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"time"
 
-	grantstore "github.com/signet-id/signet/grant"
-	"github.com/signet-id/signet/server/internal/granttype"
-	"github.com/signet-id/signet/server/internal/granttype/authcode"
-	"github.com/signet-id/signet/server/internal/granttype/clientcredentials"
-	"github.com/signet-id/signet/server/internal/granttype/refresh"
-	"net/http"
-
 	"github.com/signet-id/signet/clientauth"
+	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/server/internal/authorize"
 	"github.com/signet-id/signet/server/internal/authorize/dpopjkt"
 	pkceext "github.com/signet-id/signet/server/internal/authorize/pkce"
@@ -21,6 +16,10 @@ import (
 	noneauthn "github.com/signet-id/signet/server/internal/clientauthn/none"
 	pkjauthn "github.com/signet-id/signet/server/internal/clientauthn/privatekeyjwt"
 	secretauthn "github.com/signet-id/signet/server/internal/clientauthn/secret"
+	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/granttype/authcode"
+	"github.com/signet-id/signet/server/internal/granttype/clientcredentials"
+	"github.com/signet-id/signet/server/internal/granttype/refresh"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
 

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +8,7 @@ import (
 	"time"
 
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // serveRevocation is the revocation endpoint (RFC 7009). The client

@@ -1,11 +1,10 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"net/http"
 
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // logAddr is the client's address for a log line: the address clientAddr

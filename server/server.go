@@ -1,15 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/authorize"
-	"github.com/signet-id/signet/server/internal/granttype"
-	"github.com/signet-id/signet/server/internal/requestobject"
-
-	"github.com/signet-id/signet/server/internal/clientauthn"
-	"github.com/signet-id/signet/server/internal/dpopbinding"
-
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -25,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
@@ -32,10 +24,15 @@ import (
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
+	"github.com/signet-id/signet/server/internal/authorize"
+	"github.com/signet-id/signet/server/internal/clientauthn"
+	"github.com/signet-id/signet/server/internal/dpopbinding"
+	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/oauth"
+	"github.com/signet-id/signet/server/internal/requestobject"
 	"github.com/signet-id/signet/telemetry"
 	"github.com/signet-id/signet/throttle"
 	"github.com/signet-id/signet/user"
-	"golang.org/x/sync/singleflight"
 )
 
 // Keys is what the server needs from the key manager. *keymanager.Manager

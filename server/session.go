@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // Cookies of the login flows. Both are HttpOnly, SameSite=Lax, scoped to

@@ -1,13 +1,12 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"errors"
 	"net/http"
 
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/keybackend"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // signFailed logs a failed signature (what: "an access token", "an ID

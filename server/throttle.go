@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/server/internal/oauth"
 	"github.com/signet-id/signet/throttle"
 	"github.com/signet-id/signet/user"
 )

@@ -1,10 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/granttype"
-
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/base64"
 	"errors"
 	"io"
@@ -18,6 +14,8 @@ import (
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/server/internal/clientauthn"
 	"github.com/signet-id/signet/server/internal/dpopbinding"
+	"github.com/signet-id/signet/server/internal/granttype"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 const formContentType = "application/x-www-form-urlencoded"

@@ -1,14 +1,13 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/signet-id/signet/server/internal/oauth"
 	"github.com/signet-id/signet/user"
 )
 

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/signet-id/signet/server/internal/oauth"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +9,7 @@ import (
 
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/server/internal/clientauthn"
+	"github.com/signet-id/signet/server/internal/oauth"
 )
 
 // userTokenRequest is a parsed authorization_code or refresh_token

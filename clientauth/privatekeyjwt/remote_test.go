@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"time"
 
 	"github.com/signet-id/signet/key"
 )

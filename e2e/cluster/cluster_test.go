@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/signet-id/signet/internal/pgtest"
 	"maps"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signet-id/signet/internal/pgtest"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore/pgstore"
 )

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"github.com/signet-id/signet/internal/pgtest"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/signet-id/signet/internal/pgtest"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
 )

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"github.com/signet-id/signet/internal/pgtest"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet/internal/pgtest"
 	"github.com/signet-id/signet/key"
 )
 
