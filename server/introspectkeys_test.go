@@ -139,3 +139,20 @@ func TestAPIResourceKeysAndSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivateKeyJWTIntrospectionConcurrentReplay: of concurrent
+// introspections with one resource assertion, exactly one is answered.
+func TestPrivateKeyJWTIntrospectionConcurrentReplay(t *testing.T) {
+	k, rk := newKeyedClient(t, "keyed"), newKeyedClient(t, "audit")
+	e := newLoginEnv(t, withKeyedResource(t, k, rk))
+	// concurrentAssertions sends a token request's form; introspection
+	// ignores grant_type.
+	introspect := func(_ string, form url.Values, basic ...string) page {
+		form.Set("token", "not-a-token")
+		return e.token2(PathIntrospect, form, basic...)
+	}
+	codes := concurrentAssertions(t, e, introspect, rk.assertion(t, e.issuer+PathIntrospect, testNow), 12)
+	if codes[200] != 1 || codes[401] != 11 {
+		t.Fatalf("12 concurrent uses of one assertion: %v; want one 200", codes)
+	}
+}
