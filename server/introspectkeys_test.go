@@ -156,3 +156,22 @@ func TestPrivateKeyJWTIntrospectionConcurrentReplay(t *testing.T) {
 		t.Fatalf("12 concurrent uses of one assertion: %v; want one 200", codes)
 	}
 }
+
+// TestDiscoveryContentLength: the discovery document, over 2 KiB with the
+// login flows, is sent with its Content-Length, not chunked (a client
+// reading raw HTTP, as go run ./bench does, gets the document itself).
+func TestDiscoveryContentLength(t *testing.T) {
+	e := newLoginEnv(t)
+	resp, err := http.Get(e.issuer + PathDiscovery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if resp.ContentLength <= 2048 || len(resp.TransferEncoding) != 0 {
+		t.Fatalf("Content-Length %d, Transfer-Encoding %v; want the length of a document over 2 KiB, not chunked", resp.ContentLength, resp.TransferEncoding)
+	}
+}
