@@ -1,10 +1,6 @@
 package pgstore
 
 import (
-	"errors"
-	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,75 +82,18 @@ func BenchmarkUseOnce(b *testing.B) {
 
 // Concurrent claims on one Store are batched: claims that queue while
 // another statement runs become one multi-row statement, each answered
-// only after it; a taken id in the batch is refused alone, and of two
-// claims of one id in the queue exactly one succeeds (the second waits for
-// the next statement and sees the first's row).
+// only after it; the second claim of an id waits for the next statement.
 func TestClaimOnceBatches(t *testing.T) {
 	_, dsn := newSchema(t)
 	s := open(t, dsn)
-	ctx := t.Context()
-	now := time.Now()
-	exp := now.Add(time.Minute)
-	if err := grant.UseOnce(ctx, s, "taken", now, exp); err != nil {
-		t.Fatal(err)
-	}
-	const n = 32
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("jti-%d", i)
-	}
-	ids[7] = "taken"
-	ids[9] = ids[3]             // two claims of one id in the queue
-	s.claims.slot <- struct{}{} // a batch in progress
-	before := s.claims.statements.Load()
-	errs := make([]error, n)
-	var answered atomic.Int32
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			errs[i] = grant.UseOnce(ctx, s, ids[i], now, exp)
-			answered.Add(1)
-		})
-	}
-	for {
-		s.claims.mu.Lock()
-		q := len(s.claims.queue)
-		s.claims.mu.Unlock()
-		if q == n {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if a := answered.Load(); a != 0 {
-		t.Fatalf("%d claims answered before any statement", a)
-	}
-	<-s.claims.slot // the batch in progress ends
-	wg.Wait()
-	if c := s.claims.statements.Load() - before; c != 2 {
-		t.Fatalf("%d concurrent claims (one id twice) made %d statements, want 2", n, c)
-	}
-	for i, err := range errs {
-		switch i {
-		case 7:
-			if !errors.Is(err, grant.ErrReplayed) {
-				t.Errorf("claim of the taken id: %v, want ErrReplayed", err)
-			}
-		case 3, 9:
-		default:
-			if err != nil {
-				t.Errorf("claim %d: %v", i, err)
-			}
-			if g, err := s.Grant(ctx, ids[i]); err != nil || g.Kind != grant.KindJTI || !g.Expires.Equal(exp.UTC().Truncate(time.Microsecond)) {
-				t.Errorf("claim %d stored %+v, %v", i, g, err)
-			}
-		}
-	}
-	if (errs[3] == nil) == (errs[9] == nil) {
-		t.Errorf("two claims of one id: %v and %v, want exactly one success", errs[3], errs[9])
-	}
-	for _, err := range []error{errs[3], errs[9]} {
-		if err != nil && !errors.Is(err, grant.ErrReplayed) {
-			t.Errorf("the losing claim of one id: %v, want ErrReplayed", err)
-		}
-	}
+	granttest.ClaimsBatched(t, s, granttest.Batcher{
+		Hold:    func() { s.claims.slot <- struct{}{} },
+		Release: func() { <-s.claims.slot },
+		Queued: func() int {
+			s.claims.mu.Lock()
+			defer s.claims.mu.Unlock()
+			return len(s.claims.queue)
+		},
+		Batches: s.claims.statements.Load,
+	}, 2)
 }
