@@ -45,6 +45,9 @@ type Store struct {
 	queue   []*write
 	// commits counts the transactions tx committed (tests).
 	commits atomic.Int64
+	// claim is ClaimOnce's statement, prepared once per connection rather
+	// than once per claim.
+	claim *sql.Stmt
 }
 
 var (
@@ -89,6 +92,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err == nil {
 		err = s.migrate(ctx, ms)
+	}
+	if err == nil {
+		s.claim, err = db.PrepareContext(ctx, claimSQL)
 	}
 	if err != nil {
 		db.Close()
@@ -242,7 +248,7 @@ func (s *Store) migrate(ctx context.Context, ms []sqlschema.Migration) (err erro
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	if err := errors.Join(s.claim.Close(), s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
