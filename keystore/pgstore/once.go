@@ -42,6 +42,10 @@ func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 		select {
 		case <-c.done:
 			return c.err
+		case <-ctx.Done():
+			// The claim may still be stored by a later batch: refused
+			// here, it is spent, never granted twice.
+			return fmt.Errorf("pgstore: %s: %w", op, ctx.Err())
 		case s.claims.slot <- struct{}{}:
 		}
 		// This caller holds the claim slot: send batches until its own
