@@ -69,6 +69,7 @@ func TestVerifyRules(t *testing.T) {
 		{"header not JSON", b64.EncodeToString([]byte("nope")) + ".e30.sig", tokenReq, ErrMalformed},
 		{"header with trailing data", es.signRaw(append(mustJSON(es.header()), []byte(" {}")...), mustJSON(baseClaims())), tokenReq, ErrMalformed},
 		{"claims not JSON", es.signRaw(mustJSON(es.header()), []byte("[1]")), tokenReq, ErrMalformed},
+		{"claims with trailing data", es.signRaw(mustJSON(es.header()), append(mustJSON(baseClaims()), []byte(" {}")...)), tokenReq, ErrMalformed},
 		{"claims padded base64", strings.Replace(with(es, edit{}), ".", "=.", 2), tokenReq, ErrMalformed},
 
 		// typ

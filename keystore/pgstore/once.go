@@ -3,6 +3,11 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-id/signet/grant"
 )
@@ -14,21 +19,165 @@ var _ grant.OnceClaimer = (*Store)(nil)
 // statement replaces. INSERT ... ON CONFLICT is atomic: of concurrent
 // claims of one id, from any instance, one inserts and the others see its
 // row, unexpired, and change nothing.
+//
+// Concurrent claims on one Store are batched: whoever holds the claim
+// slot sends every queued claim (up to maxClaimBatch, each id at most
+// once) as one multi-row INSERT ... ON CONFLICT ... RETURNING, one round
+// trip and one commit for the batch, and tells each caller whether its
+// own id came back. Each caller returns only after that statement
+// committed. A second claim of an id already in the batch waits for the
+// next one, so it sees the first one's row exactly as if the two had
+// come one after the other.
 func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 	const op = "claim once"
 	if err := grant.ValidateClaim(g); err != nil {
 		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
-	n, err := s.grantExec(ctx, op, `INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, client_id = EXCLUDED.client_id, subject = EXCLUDED.subject,
-			family_id = EXCLUDED.family_id, session_id = EXCLUDED.session_id, data = EXCLUDED.data,
-			created = EXCLUDED.created, expires = EXCLUDED.expires, consumed = NULL, revoked = NULL
-		WHERE grants.kind = 'jti' AND grants.expires <= EXCLUDED.created`, grantArgs(g)...)
-	if err != nil {
-		return err
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("pgstore: %s: %w", op, grant.ErrExists)
+	c := &claim{ctx: ctx, g: g, done: make(chan struct{})}
+	s.claims.enqueue(c)
+	for {
+		select {
+		case <-c.done:
+			return c.err
+		case <-ctx.Done():
+			// The claim may still be stored by a later batch: refused
+			// here, it is spent, never granted twice.
+			return fmt.Errorf("pgstore: %s: %w", op, ctx.Err())
+		case s.claims.slot <- struct{}{}:
+		}
+		// This caller holds the claim slot: send batches until its own
+		// claim is answered.
+		for {
+			select {
+			case <-c.done:
+				<-s.claims.slot
+				return c.err
+			default:
+			}
+			s.claimBatch(s.claims.next())
+		}
 	}
-	return nil
+}
+
+// maxClaimBatch is the most claims one statement holds.
+const maxClaimBatch = 128
+
+// claim is one queued call of ClaimOnce.
+type claim struct {
+	ctx  context.Context
+	g    grant.Grant
+	err  error
+	done chan struct{} // closed when err is final
+}
+
+// claimQueue gathers concurrent claims of one Store into batches.
+type claimQueue struct {
+	slot       chan struct{} // capacity 1: held by whoever sends a batch
+	mu         sync.Mutex    // guards queue
+	queue      []*claim
+	statements atomic.Int64 // batch statements sent (tests)
+}
+
+func newClaimQueue() *claimQueue { return &claimQueue{slot: make(chan struct{}, 1)} }
+
+func (q *claimQueue) enqueue(c *claim) {
+	q.mu.Lock()
+	q.queue = append(q.queue, c)
+	q.mu.Unlock()
+}
+
+// next removes and returns the next batch: queued claims in order, each
+// id once, at most maxClaimBatch; a repeated id stays queued, in order,
+// for a later batch.
+func (q *claimQueue) next() []*claim {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var (
+		batch []*claim
+		ids   = make(map[string]struct{}, min(len(q.queue), maxClaimBatch))
+		rest  = q.queue[:0]
+	)
+	for _, c := range q.queue {
+		if _, dup := ids[c.g.ID]; dup || len(batch) == maxClaimBatch {
+			rest = append(rest, c)
+			continue
+		}
+		ids[c.g.ID] = struct{}{}
+		batch = append(batch, c)
+	}
+	clear(q.queue[len(rest):])
+	q.queue = rest
+	return batch
+}
+
+// claimInsert claims the rows of unnest'ed column arrays; RETURNING names
+// the ids inserted or replaced (an expired identifier), not those refused.
+const claimInsert = `INSERT INTO grants (` + grantColumns + `)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
+		$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+	ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, client_id = EXCLUDED.client_id, subject = EXCLUDED.subject,
+		family_id = EXCLUDED.family_id, session_id = EXCLUDED.session_id, data = EXCLUDED.data,
+		created = EXCLUDED.created, expires = EXCLUDED.expires, consumed = NULL, revoked = NULL
+	WHERE grants.kind = 'jti' AND grants.expires <= EXCLUDED.created
+	RETURNING id`
+
+// claimBatch claims batch, whose ids are distinct, in one statement and
+// answers every claim in it.
+func (s *Store) claimBatch(batch []*claim) {
+	const op = "claim once"
+	defer func() {
+		for _, c := range batch {
+			close(c.done)
+		}
+	}()
+	live := batch[:0:0]
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.err = fmt.Errorf("pgstore: %s: %w", op, err)
+			continue
+		}
+		live = append(live, c)
+	}
+	if len(live) == 0 {
+		return
+	}
+	n := len(live)
+	var (
+		ids, kinds, clients, subjects = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		families, sessions            = make([]*string, n), make([]*string, n)
+		data                          = make([][]byte, n)
+		created, expires              = make([]time.Time, n), make([]time.Time, n)
+		consumed, revoked             = make([]*time.Time, n), make([]*time.Time, n)
+	)
+	for i, c := range live {
+		g := c.g
+		ids[i], kinds[i], clients[i], subjects[i] = g.ID, string(g.Kind), g.ClientID, g.Subject
+		families[i], sessions[i], data[i] = nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data)
+		created[i], expires[i], consumed[i], revoked[i] = storedTime(g.Created), storedTime(g.Expires), nullTime(g.Consumed), nullTime(g.Revoked)
+	}
+	// The statement outlives any one caller's context: a caller that
+	// gives up has its own claim refused, not the batch's.
+	bctx := context.WithoutCancel(live[0].ctx)
+	s.claims.statements.Add(1)
+	rows, err := s.pool.Query(bctx, claimInsert, ids, kinds, clients, subjects, families, sessions, data, created, expires, consumed, revoked)
+	var claimed map[string]struct{}
+	if err == nil {
+		var got []string
+		got, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		claimed = make(map[string]struct{}, len(got))
+		for _, id := range got {
+			claimed[id] = struct{}{}
+		}
+	}
+	for _, c := range live {
+		switch _, ok := claimed[c.g.ID]; {
+		case err != nil:
+			c.err = wrap(c.ctx, op, err)
+		case !ok:
+			c.err = fmt.Errorf("pgstore: %s: %w", op, grant.ErrExists)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package pgstore
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -75,7 +77,59 @@ func TestUpgradeFromVersion3KeepsGrants(t *testing.T) {
 	}
 }
 
+// BenchmarkUseOnce reports statements/op too: below 1, concurrent claims
+// shared statements.
 func BenchmarkUseOnce(b *testing.B) {
 	_, dsn := newSchema(b)
-	granttest.BenchmarkUseOnce(b, open(b, dsn))
+	s := open(b, dsn)
+	before := s.claims.statements.Load()
+	granttest.BenchmarkUseOnce(b, s)
+	b.ReportMetric(float64(s.claims.statements.Load()-before)/float64(b.N), "statements/op")
+}
+
+// Concurrent claims on one Store are batched: claims that queue while
+// another statement runs become one multi-row statement, each answered
+// only after it; the second claim of an id waits for the next statement.
+func TestClaimOnceBatches(t *testing.T) {
+	_, dsn := newSchema(t)
+	s := open(t, dsn)
+	granttest.ClaimsBatched(t, s, granttest.Batcher{
+		Hold:    func() { s.claims.slot <- struct{}{} },
+		Release: func() { <-s.claims.slot },
+		Queued: func() int {
+			s.claims.mu.Lock()
+			defer s.claims.mu.Unlock()
+			return len(s.claims.queue)
+		},
+		Batches: s.claims.statements.Load,
+	}, 2)
+}
+
+// A claim waiting for a batch gives up with its caller's context, while
+// the batch in progress goes on; the id it queued is spent, not granted.
+func TestClaimOnceWaitEndsWithContext(t *testing.T) {
+	_, dsn := newSchema(t)
+	s := open(t, dsn)
+	now := time.Now()
+	s.claims.slot <- struct{}{} // a batch in progress
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- grant.UseOnce(ctx, s, "waiting", now, now.Add(time.Minute)) }()
+	for {
+		s.claims.mu.Lock()
+		q := len(s.claims.queue)
+		s.claims.mu.Unlock()
+		if q == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a waiting claim whose context ended: %v, want context.Canceled", err)
+	}
+	<-s.claims.slot
+	if err := grant.UseOnce(t.Context(), s, "waiting", now, now.Add(time.Minute)); err != nil && !errors.Is(err, grant.ErrReplayed) {
+		t.Fatalf("the id after its claim gave up: %v", err)
+	}
 }

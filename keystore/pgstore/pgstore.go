@@ -33,8 +33,9 @@ const releaseTimeout = 10 * time.Second
 // use; Close it when done.
 type Store struct {
 	pool    *pgxpool.Pool
-	schema  string // current_schema() of the pool's connections
-	lockKey int64  // advisory lock key of Lock
+	schema  string      // current_schema() of the pool's connections
+	lockKey int64       // advisory lock key of Lock
+	claims  *claimQueue // concurrent ClaimOnce calls, batched
 
 	mu      sync.Mutex // guards closed and watches
 	closed  bool
@@ -82,7 +83,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: open: %w", err)
 	}
-	s := &Store{pool: pool, watches: make(map[*int]context.CancelFunc)}
+	s := &Store{pool: pool, watches: make(map[*int]context.CancelFunc), claims: newClaimQueue()}
 	ms, err := sqlschema.Migrations(sqlschema.Postgres)
 	if err != nil {
 		err = fmt.Errorf("pgstore: open: %w", err)

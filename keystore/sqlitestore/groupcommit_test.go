@@ -104,3 +104,20 @@ func TestGroupCommitUnderLoad(t *testing.T) {
 		t.Fatalf("%d writes from %d goroutines made %d commits: no grouping", workers*each, workers, c)
 	}
 }
+
+// Concurrent claims of one-time identifiers join the group commit: one
+// transaction, one fsync for all of them, a taken id refused alone and of
+// two claims of one id in the batch exactly one successful.
+func TestClaimOnceGroupCommit(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "signet.db"))
+	granttest.ClaimsBatched(t, s, granttest.Batcher{
+		Hold:    func() { s.writer <- struct{}{} },
+		Release: func() { <-s.writer },
+		Queued: func() int {
+			s.queueMu.Lock()
+			defer s.queueMu.Unlock()
+			return len(s.queue)
+		},
+		Batches: s.commits.Load,
+	}, 1)
+}

@@ -45,6 +45,9 @@ type Store struct {
 	queue   []*write
 	// commits counts the transactions tx committed (tests).
 	commits atomic.Int64
+	// claim is ClaimOnce's statement, prepared once per connection rather
+	// than once per claim.
+	claim *sql.Stmt
 }
 
 var (
@@ -89,6 +92,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err == nil {
 		err = s.migrate(ctx, ms)
+	}
+	if err == nil {
+		s.claim, err = db.PrepareContext(ctx, claimSQL)
 	}
 	if err != nil {
 		db.Close()
@@ -242,7 +248,7 @@ func (s *Store) migrate(ctx context.Context, ms []sqlschema.Migration) (err erro
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	if err := errors.Join(s.claim.Close(), s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -353,10 +359,23 @@ func (s *Store) write(ctx context.Context, op string, change func(*sql.Tx) error
 // it was told is durable is durable. While a batch commits, the next one
 // gathers.
 func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	return s.queueWrite(&write{ctx: ctx, op: op, fn: fn})
+}
+
+// txStatement is tx for an fn that runs one statement and changes nothing
+// when it fails or reports errNoChange: SQLite undoes a failed statement's
+// changes itself, so in a batch fn needs no savepoint of its own (three
+// statements fewer per write).
+func (s *Store) txStatement(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	return s.queueWrite(&write{ctx: ctx, op: op, fn: fn, statement: true})
+}
+
+// queueWrite queues w and returns once it is committed or refused.
+func (s *Store) queueWrite(w *write) error {
+	if err := w.ctx.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", w.op, err)
 	}
-	w := &write{ctx: ctx, op: op, fn: fn, done: make(chan struct{})}
+	w.done = make(chan struct{})
 	s.queueMu.Lock()
 	s.queue = append(s.queue, w)
 	s.queueMu.Unlock()
@@ -390,11 +409,12 @@ const maxBatch = 64
 
 // write is one queued call of tx.
 type write struct {
-	ctx  context.Context
-	op   string
-	fn   func(*sql.Tx) error
-	err  error
-	done chan struct{} // closed when err is final
+	ctx       context.Context
+	op        string
+	fn        func(*sql.Tx) error
+	statement bool // fn is one statement: no savepoint needed (txStatement)
+	err       error
+	done      chan struct{} // closed when err is final
 }
 
 // commit runs batch in one transaction and answers every write in it.
@@ -429,7 +449,8 @@ func (s *Store) commit(batch []*write) {
 			w.err = fmt.Errorf("sqlitestore: %s: %w", w.op, err)
 			continue
 		}
-		if grouped {
+		savepoint := grouped && !w.statement
+		if savepoint {
 			if _, err := tx.ExecContext(bctx, `SAVEPOINT w`); err != nil {
 				w.err = s.wrap(w.ctx, w.op, err)
 				continue
@@ -437,7 +458,7 @@ func (s *Store) commit(batch []*write) {
 		}
 		ferr := w.fn(tx)
 		switch {
-		case ferr == nil && grouped:
+		case ferr == nil && savepoint:
 			if _, err := tx.ExecContext(bctx, `RELEASE w`); err != nil {
 				_ = tx.Rollback()
 				fail(": release", err)
@@ -453,7 +474,7 @@ func (s *Store) commit(batch []*write) {
 			} else {
 				w.err = s.wrap(w.ctx, w.op, ferr)
 			}
-			if grouped {
+			if savepoint {
 				_, err1 := tx.ExecContext(bctx, `ROLLBACK TO w`)
 				_, err2 := tx.ExecContext(bctx, `RELEASE w`)
 				if err := errors.Join(err1, err2); err != nil {
