@@ -49,3 +49,29 @@ clients:
 		t.Errorf("bank: %+v", bank)
 	}
 }
+
+// TestServerClientsResourceKeys: an API resource's jwks and jwksUri reach
+// the server.
+func TestServerClientsResourceKeys(t *testing.T) {
+	jwk := `{"kty":"EC","kid":"k1","crv":"P-256","alg":"ES256","x":"ITnF08N57TtYc6wn-_6bME8Ri0OdfTuhxOFN3mIBmvA","y":"JuLlhsUwC8pNMemuAO644QwgQAquC7Jnj0nbKCuQrog"}`
+	doc := `issuer: https://login.example.com
+storage: { driver: memory }
+keyManagement: { signingAlgorithms: [ES256] }
+apiResources:
+  - { name: inline, scopes: [inline.read], jwks: { keys: [ ` + jwk + ` ] } }
+  - { name: remote, scopes: [remote.read], jwksUri: https://remote.example.com/jwks }
+clients:
+  - { clientId: c, secrets: [plain:x], allowedGrantTypes: [client_credentials] }
+`
+	cfg, err := config.Parse([]byte(doc), config.ParseOptions{Source: "signet.yaml", LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, resources := ServerClients(cfg)
+	if r := resources[0]; r.JWKS == nil || r.JWKS.Len() != 1 || r.JWKSURI != "" || len(r.Secrets) != 0 {
+		t.Errorf("inline: %+v", r)
+	}
+	if r := resources[1]; r.JWKS != nil || r.JWKSURI != "https://remote.example.com/jwks" {
+		t.Errorf("remote: %+v", r)
+	}
+}

@@ -184,7 +184,8 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 	}
 	resources := make([]server.APIResource, 0, len(cfg.APIResources))
 	for _, r := range cfg.APIResources {
-		resources = append(resources, server.APIResource{Name: r.Name, Scopes: r.Scopes, AllowedSigningAlgorithms: r.AllowedAccessTokenSigningAlgorithms, Secrets: r.Secrets})
+		resources = append(resources, server.APIResource{Name: r.Name, Scopes: r.Scopes, AllowedSigningAlgorithms: r.AllowedAccessTokenSigningAlgorithms, Secrets: r.Secrets,
+			JWKS: r.JWKS, JWKSURI: r.JWKSURI})
 	}
 	return clients, resources
 }

@@ -21,7 +21,7 @@ const (
 	AuthMethodPrivateKeyJWT = privatekeyjwt.Method
 )
 
-// jwksDoc is clients[].jwks, a JWK Set: { keys: [...] }.
+// jwksDoc is clients[].jwks and apiResources[].jwks, a JWK Set: { keys: [...] }.
 type jwksDoc struct {
 	Keys []map[string]any `yaml:"keys" json:"keys"`
 }
@@ -59,26 +59,49 @@ func (p *parser) resolveClientKeys(path string, cd *clientDoc, cl *Client) error
 	if len(cd.Secrets) > 0 {
 		return p.at(path+".secrets", "(%s) authenticates with private_key_jwt and cannot have secrets too (a secret that still worked would undo what the key proves); remove secrets, or keep a secret method until the client signs its assertions", cd.ClientID)
 	}
-	switch {
-	case cd.JWKS == nil && cd.JWKSURI == "":
+	if cd.JWKS == nil && cd.JWKSURI == "" {
 		return p.at(path, "(%s) tokenEndpointAuthMethod private_key_jwt needs the client's public keys: jwks: { keys: [...] } inline, or jwksUri: the https URL where the client publishes them", cd.ClientID)
-	case cd.JWKS != nil && cd.JWKSURI != "":
-		return p.at(path+".jwksUri", "(%s) give the client's keys once: jwks inline or jwksUri, not both", cd.ClientID)
-	case cd.JWKSURI != "":
-		if err := privatekeyjwt.CheckURI(cd.JWKSURI); err != nil {
-			return p.at(path+".jwksUri", "(%s) %v", cd.ClientID, err)
-		}
-		cl.JWKSURI = cd.JWKSURI
+	}
+	var err error
+	cl.JWKS, cl.JWKSURI, err = p.resolveKeys(path, "client", cd.ClientID, cd.JWKS, cd.JWKSURI)
+	return err
+}
+
+// resolveResourceKeys resolves apiResources[].jwks and jwksUri: with
+// either, the resource authenticates at the introspection endpoint with
+// private_key_jwt only.
+func (p *parser) resolveResourceKeys(path string, r *apiResourceDoc, res *APIResource) error {
+	if r.JWKS == nil && r.JWKSURI == "" {
 		return nil
 	}
-	data, err := json.Marshal(cd.JWKS)
+	if len(r.Secrets) > 0 {
+		return p.at(path+".secrets", "(%s) authenticates at the introspection endpoint with private_key_jwt (jwks or jwksUri) and cannot have secrets too (a secret that still worked would undo what the key proves); remove secrets, or remove jwks and jwksUri until the resource signs its assertions", r.Name)
+	}
+	var err error
+	res.JWKS, res.JWKSURI, err = p.resolveKeys(path, "API resource", r.Name, r.JWKS, r.JWKSURI)
+	return err
+}
+
+// resolveKeys checks the public keys of a private_key_jwt client or API
+// resource (what, named name): jwks inline (public keys only, kids unique,
+// algorithms allowed) or jwksUri, exactly one of them.
+func (p *parser) resolveKeys(path, what, name string, jwks *jwksDoc, jwksURI string) (*privatekeyjwt.StaticKeySet, string, error) {
+	switch {
+	case jwks != nil && jwksURI != "":
+		return nil, "", p.at(path+".jwksUri", "(%s) give the %s's keys once: jwks inline or jwksUri, not both", name, what)
+	case jwksURI != "":
+		if err := privatekeyjwt.CheckURI(jwksURI); err != nil {
+			return nil, "", p.at(path+".jwksUri", "(%s) %v", name, err)
+		}
+		return nil, jwksURI, nil
+	}
+	data, err := json.Marshal(jwks)
 	if err != nil {
-		return p.at(path+".jwks", "(%s) cannot be read as a JWK Set: %v", cd.ClientID, err)
+		return nil, "", p.at(path+".jwks", "(%s) cannot be read as a JWK Set: %v", name, err)
 	}
 	set, err := privatekeyjwt.ParseKeySet(data, nil)
 	if err != nil {
-		return p.at(path+".jwks", "(%s) %v", cd.ClientID, err)
+		return nil, "", p.at(path+".jwks", "(%s) %v", name, err)
 	}
-	cl.JWKS = set
-	return nil
+	return set, "", nil
 }

@@ -117,3 +117,48 @@ func rsaPublicJWK(t *testing.T) string {
 	}
 	return string(b)
 }
+
+func resourceAuthDoc(body string) string {
+	return minimal + "clients:\n  - clientId: billing\n    secrets: [plain:x]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [orders.read]\napiResources:\n  - name: orders\n    scopes: [orders.read]\n" + body
+}
+
+// TestAPIResourceKeys: apiResources[].jwks and jwksUri are read as a
+// client's, and make the resource a private_key_jwt one.
+func TestAPIResourceKeys(t *testing.T) {
+	c := mustParse(t, resourceAuthDoc("    jwks: {\"keys\": ["+testPublicJWK+"]}\n"), nil)
+	if r := c.APIResources[0]; r.JWKS == nil || r.JWKS.Len() != 1 || r.JWKSURI != "" || len(r.Secrets) != 0 {
+		t.Fatalf("inline jwks: %+v", r)
+	}
+	c = mustParse(t, resourceAuthDoc("    jwksUri: https://orders.example.com/jwks.json\n"), nil)
+	if r := c.APIResources[0]; r.JWKSURI != "https://orders.example.com/jwks.json" || r.JWKS != nil {
+		t.Fatalf("jwksUri: %+v", r)
+	}
+	c = mustParse(t, resourceAuthDoc("    secrets: [plain:y]\n"), nil)
+	if r := c.APIResources[0]; r.JWKS != nil || r.JWKSURI != "" || len(r.Secrets) != 1 {
+		t.Fatalf("secrets: %+v", r)
+	}
+}
+
+func TestAPIResourceKeyErrors(t *testing.T) {
+	jwks := func(keys ...string) string { return "    jwks: {\"keys\": [" + strings.Join(keys, ",") + "]}\n" }
+	for _, tc := range []struct{ name, body, want string }{
+		{"secrets too", jwks(testPublicJWK) + "    secrets: [plain:y]\n", "apiResources[0].secrets: (orders) authenticates at the introspection endpoint with private_key_jwt (jwks or jwksUri) and cannot have secrets too"},
+		{"jwksUri and secrets", "    jwksUri: https://orders.example.com/jwks\n    secrets: [plain:y]\n", "apiResources[0].secrets: (orders) authenticates at the introspection endpoint with private_key_jwt"},
+		{"both", jwks(testPublicJWK) + "    jwksUri: https://orders.example.com/jwks\n", "apiResources[0].jwksUri: (orders) give the API resource's keys once: jwks inline or jwksUri, not both"},
+		{"private key", jwks(testPrivateJWK), `apiResources[0].jwks: (orders) privatekeyjwt: invalid JWK Set: key "billing-2026" holds private key material; publish only the public key`},
+		{"duplicate kid", jwks(testPublicJWK, testPublicJWK), `apiResources[0].jwks: (orders) privatekeyjwt: invalid JWK Set: kid "billing-2026" is used twice`},
+		{"alg not allowed", jwks(strings.Replace(testPublicJWK, `"ES256"`, `"ES384"`, 1)), `key "billing-2026" has alg "ES384"; allowed: RS256, PS256, ES256, EdDSA`},
+		{"empty jwks", "    jwks: {}\n", `apiResources[0].jwks: (orders) privatekeyjwt: invalid JWK Set: no "keys" array`},
+		{"http jwksUri", "    jwksUri: http://orders.example.com/jwks\n", `apiResources[0].jwksUri: (orders) privatekeyjwt: jwksUri must be https: "http://orders.example.com/jwks"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, resourceAuthDoc(tc.body), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error:\n  %v\nwant it to contain:\n  %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "SMmGYSOg") {
+				t.Fatal("the error repeats the private key")
+			}
+		})
+	}
+}

@@ -155,8 +155,14 @@ type APIResource struct {
 	// tokens for this resource; empty means no restriction.
 	AllowedAccessTokenSigningAlgorithms []key.Algorithm
 	// Secrets authenticate the resource at the introspection endpoint;
-	// empty means it cannot introspect.
+	// empty means it cannot introspect, unless it has keys.
 	Secrets []*clientauth.Secret
+	// JWKS (jwks) are the public keys of a resource that authenticates
+	// at the introspection endpoint with private_key_jwt, given inline;
+	// JWKSURI (jwksUri) is where it publishes them. With either, it has
+	// no Secrets.
+	JWKS    *privatekeyjwt.StaticKeySet
+	JWKSURI string
 	// Digest identifies the entry as written (after ${} expansion): a
 	// reload tells a changed resource by it.
 	Digest Digest
@@ -418,6 +424,8 @@ type apiResourceDoc struct {
 	Scopes                              []string `yaml:"scopes"`
 	AllowedAccessTokenSigningAlgorithms []string `yaml:"allowedAccessTokenSigningAlgorithms"`
 	Secrets                             []string `yaml:"secrets"`
+	JWKS                                *jwksDoc `yaml:"jwks"`
+	JWKSURI                             string   `yaml:"jwksUri"`
 }
 
 type clientDoc struct {

@@ -546,6 +546,9 @@ func (p *parser) resolveAPIResources(d *fileDoc, c *Config) error {
 		if err := p.resolveResourceSecrets(path, &r, &res, c); err != nil {
 			return err
 		}
+		if err := p.resolveResourceKeys(path, &r, &res); err != nil {
+			return err
+		}
 		res.Digest = digest(r)
 		c.APIResources = append(c.APIResources, res)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/server/internal/clientauthn"
 	"github.com/signet-id/signet/server/internal/fapi2"
 )
 
@@ -21,7 +22,8 @@ const maxMemoryAssertions = 100_000
 // assertions, accepting as aud the issuer and the URLs of the endpoints
 // clients authenticate at, remembering jtis in the grant store when there
 // is one (so a replay at another instance is refused too), in memory
-// otherwise; and the cache of the clients' remote JWKS.
+// otherwise; and the cache of the clients' (and API resources') remote
+// JWKS.
 func (s *Server) newAssertionVerifier(cfg Config) error {
 	var replay privatekeyjwt.Replay = privatekeyjwt.NewMemoryReplay(maxMemoryAssertions, s.now)
 	if cfg.Grants != nil {
@@ -29,7 +31,7 @@ func (s *Server) newAssertionVerifier(cfg Config) error {
 	}
 	v, err := privatekeyjwt.New(privatekeyjwt.Options{
 		Issuer:    s.issuer,
-		Audiences: []string{s.issuer + PathToken, s.issuer + PathRevocation},
+		Audiences: []string{s.issuer + PathToken, s.issuer + PathRevocation, s.issuer + PathIntrospect},
 		Replay:    replay,
 		Now:       s.now,
 	})
@@ -55,21 +57,32 @@ func (s *Server) assertionAlgorithms() []string {
 	return out
 }
 
+// keySetOf is the key set of a private_key_jwt client or API resource
+// (what names which, for errors): jwks inline or fetched from jwksURI;
+// nil when it has neither.
+func keySetOf(what, name string, jwks *privatekeyjwt.StaticKeySet, jwksURI string, remote *privatekeyjwt.Remote) (privatekeyjwt.KeySet, error) {
+	switch {
+	case jwks != nil && jwksURI != "":
+		return nil, fmt.Errorf("server: %s %q: JWKS and JWKSURI are both set; give one", what, name)
+	case jwks != nil:
+		return jwks, nil
+	case jwksURI != "":
+		ks, err := remote.KeySet(jwksURI)
+		if err != nil {
+			return nil, fmt.Errorf("server: %s %q: %w", what, name, err)
+		}
+		return ks, nil
+	}
+	return nil, nil
+}
+
 // compileClientKeys gives a private_key_jwt client its key set.
 func compileClientKeys(cl *client, c Client, remote *privatekeyjwt.Remote) error {
-	var keys privatekeyjwt.KeySet
-	switch {
-	case c.JWKS != nil && c.JWKSURI != "":
-		return fmt.Errorf("server: client %q: JWKS and JWKSURI are both set; give one", c.ID)
-	case c.JWKS != nil:
-		keys = c.JWKS
-	case c.JWKSURI != "":
-		ks, err := remote.KeySet(c.JWKSURI)
-		if err != nil {
-			return fmt.Errorf("server: client %q: %w", c.ID, err)
-		}
-		keys = ks
-	default:
+	keys, err := keySetOf("client", c.ID, c.JWKS, c.JWKSURI, remote)
+	if err != nil {
+		return err
+	}
+	if keys == nil {
 		if len(c.AssertionAlgorithms) > 0 || c.AssertionIssuerAudience {
 			return fmt.Errorf("server: client %q: AssertionAlgorithms and AssertionIssuerAudience need JWKS or JWKSURI", c.ID)
 		}
@@ -85,6 +98,31 @@ func compileClientKeys(cl *client, c Client, remote *privatekeyjwt.Remote) error
 	}
 	if len(c.Secrets) > 0 || c.Public {
 		return fmt.Errorf("server: client %q: a private_key_jwt client (JWKS or JWKSURI) cannot have secrets or be public", c.ID)
+	}
+	return nil
+}
+
+// compileResourceKeys gives an API resource that authenticates with
+// private_key_jwt at the introspection endpoint its key set.
+func compileResourceKeys(res *resource, r APIResource, remote *privatekeyjwt.Remote) error {
+	keys, err := keySetOf("API resource", r.Name, r.JWKS, r.JWKSURI, remote)
+	if err != nil || keys == nil {
+		return err
+	}
+	if len(r.Secrets) > 0 {
+		return fmt.Errorf("server: API resource %q: a private_key_jwt resource (JWKS or JWKSURI) cannot have secrets", r.Name)
+	}
+	res.authn.Assertions = &privatekeyjwt.Client{ID: r.Name, Keys: keys}
+	return nil
+}
+
+// resourceAuthn looks up the API resources at the introspection endpoint
+// (clientauthn.Clients): a client's assertion names no resource there.
+type resourceAuthn struct{ reg *registry }
+
+func (a resourceAuthn) AuthnClient(name string) *clientauthn.Client {
+	if res := a.reg.resources[name]; res != nil {
+		return &res.authn
 	}
 	return nil
 }

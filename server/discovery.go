@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
@@ -88,6 +89,9 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	body := s.discoveryBody()
 	h := w.Header()
 	h["Content-Type"] = oauth.HdrJSON
+	// Sent with its length, not chunked: with the login flows the
+	// document is larger than net/http buffers before it chunks (2 KiB).
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	h.Set("Cache-Control", s.maxAge)
 	h["Access-Control-Allow-Origin"] = oauth.HdrAllowAnyOrig
 	w.Write(body)

@@ -11,7 +11,7 @@
 //	POST {issuer path}/connect/par                             pushed authorization requests (RFC 9126)
 //	GET, POST {issuer path}/account/login                      the login page
 //	GET, POST {issuer path}/connect/userinfo                   UserInfo (Bearer, or DPoP with a proof)
-//	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets
+//	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets or keys
 //	POST {issuer path}/connect/revocation                      RFC 7009
 //	GET, POST {issuer path}/connect/endsession                 RP-initiated logout
 //	GET  /healthz   the process is up

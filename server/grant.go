@@ -44,6 +44,9 @@ type resource struct {
 	name   string
 	scopes []string
 	algs   []key.Algorithm // empty: no restriction
+	// authn is how the resource authenticates at the introspection
+	// endpoint: Assertions set when it uses private_key_jwt.
+	authn clientauthn.Client
 }
 
 type client struct {
@@ -112,7 +115,11 @@ func compile(clients []Client, resources []APIResource, remote *privatekeyjwt.Re
 		if reg.resources[r.Name] != nil {
 			return nil, fmt.Errorf("server: API resource %q is defined twice", r.Name)
 		}
-		res := &resource{name: r.Name, scopes: slices.Clone(r.Scopes), algs: slices.Clone(r.AllowedSigningAlgorithms)}
+		res := &resource{name: r.Name, scopes: slices.Clone(r.Scopes), algs: slices.Clone(r.AllowedSigningAlgorithms),
+			authn: clientauthn.Client{ID: r.Name, Secrets: r.Secrets}}
+		if err := compileResourceKeys(res, r, remote); err != nil {
+			return nil, err
+		}
 		reg.resources[r.Name] = res
 		reg.ordered = append(reg.ordered, res)
 		for _, sc := range r.Scopes {

@@ -221,20 +221,21 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 // loginDiscovery is the discovery metadata of the login flows; every
 // field is omitted when they are not served.
 type loginDiscovery struct {
-	AuthorizationEndpoint                           string   `json:"authorization_endpoint,omitempty"`
-	UserinfoEndpoint                                string   `json:"userinfo_endpoint,omitempty"`
-	IntrospectionEndpoint                           string   `json:"introspection_endpoint,omitempty"`
-	RevocationEndpoint                              string   `json:"revocation_endpoint,omitempty"`
-	EndSessionEndpoint                              string   `json:"end_session_endpoint,omitempty"`
-	ResponseModesSupported                          []string `json:"response_modes_supported,omitempty"`
-	SubjectTypesSupported                           []string `json:"subject_types_supported,omitempty"`
-	CodeChallengeMethodsSupported                   []string `json:"code_challenge_methods_supported,omitempty"`
-	ClaimsSupported                                 []string `json:"claims_supported,omitempty"`
-	PromptValuesSupported                           []string `json:"prompt_values_supported,omitempty"`
-	IntrospectionEndpointAuthMethodsSupported       []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	RevocationEndpointAuthMethodsSupported          []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	RevocationEndpointAuthSigningAlgValuesSupported []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
-	AuthorizationResponseIssParameterSupported      bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	AuthorizationEndpoint                              string   `json:"authorization_endpoint,omitempty"`
+	UserinfoEndpoint                                   string   `json:"userinfo_endpoint,omitempty"`
+	IntrospectionEndpoint                              string   `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint                                 string   `json:"revocation_endpoint,omitempty"`
+	EndSessionEndpoint                                 string   `json:"end_session_endpoint,omitempty"`
+	ResponseModesSupported                             []string `json:"response_modes_supported,omitempty"`
+	SubjectTypesSupported                              []string `json:"subject_types_supported,omitempty"`
+	CodeChallengeMethodsSupported                      []string `json:"code_challenge_methods_supported,omitempty"`
+	ClaimsSupported                                    []string `json:"claims_supported,omitempty"`
+	PromptValuesSupported                              []string `json:"prompt_values_supported,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthMethodsSupported             []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	AuthorizationResponseIssParameterSupported         bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	// PAR (RFC 9126 section 5; par.go).
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
@@ -259,7 +260,8 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"},
 		append(profileClaims(), emailClaims()...)...)
 	doc.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
-	doc.IntrospectionEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
+	doc.IntrospectionEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	doc.IntrospectionEndpointAuthSigningAlgValuesSupported = s.assertionAlgorithms()
 	doc.RevocationEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
 	doc.RevocationEndpointAuthSigningAlgValuesSupported = s.assertionAlgorithms()
 	doc.AuthorizationResponseIssParameterSupported = true

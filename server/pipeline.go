@@ -26,17 +26,21 @@ import (
 // authnEnv gives the client authentication methods what they need from
 // the server: the secret check under the abuse budgets (throttle.go) and
 // the security log (seclog.go).
-type authnEnv struct{ s *Server }
+type authnEnv struct {
+	s *Server
+	// what authenticates: "client", or "API resource" at introspection.
+	what string
+}
 
 func (a authnEnv) CheckSecret(r *http.Request, cred clientauth.BasicCredentials, secrets, dummies []*clientauth.Secret, unknown string) *oauth.Error {
-	return a.s.checkClientSecret(r, "client", cred, secrets, dummies, unknown)
+	return a.s.checkClientSecret(r, a.what, cred, secrets, dummies, unknown)
 }
 
 func (a authnEnv) Refused(r *http.Request, id, reason string, e *oauth.Error) *oauth.Error {
 	if e == nil {
-		return a.s.authFailed(r, "client", id, reason)
+		return a.s.authFailed(r, a.what, id, reason)
 	}
-	return a.s.authRefused(r, "client", id, reason, e)
+	return a.s.authRefused(r, a.what, id, reason, e)
 }
 
 // assemblePipeline sets the client authentication methods (secretMethods
@@ -45,9 +49,10 @@ func (a authnEnv) Refused(r *http.Request, id, reason string, e *oauth.Error) *o
 // types: client_credentials always, authorization_code and refresh_token
 // with the login flows (hasLogin: Config.Grants is set).
 func (s *Server) assemblePipeline(hasLogin bool) {
-	env := authnEnv{s}
+	env := authnEnv{s, "client"}
 	// private_key_jwt first: it refuses a request that also sends a secret.
 	keyed := pkjauthn.Method{Env: env, Verifier: s.assertions}
+	s.introspectMethods = []clientauthn.Method{pkjauthn.Method{Env: authnEnv{s, "API resource"}, Verifier: s.assertions}}
 	s.secretMethods = []clientauthn.Method{keyed, secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}}
 	s.clientMethods = []clientauthn.Method{keyed, secretauthn.Basic{Env: env}, secretauthn.Post{Env: env}, noneauthn.None{Env: env}}
 	s.authzExtensions = []authorize.Extension{pkceext.PKCE{}, dpopjkt.DPoPJKT{}}

@@ -283,11 +283,12 @@ func TestPrivateKeyJWTRemoteJWKS(t *testing.T) {
 }
 
 // TestPrivateKeyJWTCluster: two instances share a PostgreSQL store; an
-// assertion used at one is refused at the other, and of concurrent uses
+// assertion used at one is refused at the other (a client's at the token
+// endpoint, an API resource's at introspection), and of concurrent uses
 // spread over both exactly one succeeds.
 func TestPrivateKeyJWTCluster(t *testing.T) {
 	dsn := postgresSchema(t)
-	k := newKeyedClient(t, "keyed")
+	k, rk := newKeyedClient(t, "keyed"), newKeyedClient(t, "audit")
 	keys := newFakeKeys(t)
 	clock := &testClock{t: testNow}
 	var next atomic.Int64
@@ -304,7 +305,7 @@ func TestPrivateKeyJWTCluster(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		clients, resources := loginClients(t)
 		cfg := Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st, Now: clock.Now, Attempts: st}
-		withKeyedClient(t, k)(&cfg)
+		withKeyedResource(t, k, rk)(&cfg)
 		s, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -325,6 +326,14 @@ func TestPrivateKeyJWTCluster(t *testing.T) {
 	codes := concurrentAssertions(t, e, e.token2, k.assertion(t, issuer, testNow), 10)
 	if codes[200] != 1 || codes[401] != 9 {
 		t.Fatalf("10 concurrent uses over 2 instances: %v; want one 200", codes)
+	}
+	// An API resource's assertion at introspection, likewise.
+	ra := rk.assertion(t, issuer+PathIntrospect, testNow)
+	if p := e.token2(PathIntrospect, assertionForm(ra, "token", "not-a-token")); p.StatusCode != http.StatusOK {
+		t.Fatalf("introspection, first use: %d %s", p.StatusCode, p.body)
+	}
+	if p := e.token2(PathIntrospect, assertionForm(ra, "token", "not-a-token")); p.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("introspection, replay at the other instance: %d %s", p.StatusCode, p.body)
 	}
 }
 

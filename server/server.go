@@ -138,8 +138,16 @@ type APIResource struct {
 	// this resource; empty means no restriction.
 	AllowedSigningAlgorithms []key.Algorithm
 	// Secrets authenticate the resource at the introspection endpoint
-	// (its name is the client id); empty means it cannot introspect.
+	// (its name is the client id); empty means it cannot introspect,
+	// unless it has keys.
 	Secrets []*clientauth.Secret
+	// JWKS holds the public keys of a resource that authenticates at the
+	// introspection endpoint with private_key_jwt (iss and sub: its
+	// name), given inline; JWKSURI is where it publishes them, fetched
+	// and cached as a client's (Client.JWKS, Client.JWKSURI). With either
+	// (not both) the resource uses private_key_jwt only: no Secrets.
+	JWKS    *privatekeyjwt.StaticKeySet
+	JWKSURI string
 }
 
 // DefaultMaxBodyBytes bounds a token request body.
@@ -275,6 +283,9 @@ type Server struct {
 	// grant types and authorization-request extensions.
 	secretMethods []clientauthn.Method // client_credentials
 	clientMethods []clientauthn.Method // login flows and revocation (with none)
+	// introspectMethods authenticate API resources by private_key_jwt at
+	// the introspection endpoint (secrets: checkClientSecret).
+	introspectMethods []clientauthn.Method
 	// authzExtensions check authorization requests, in order (PKCE); the
 	// authorization_code grant checks the code's binding with them.
 	authzExtensions []authorize.Extension
