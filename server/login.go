@@ -54,24 +54,8 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 
 // login handles the submitted form.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	body, status, reason := s.readForm(r)
-	if status != 0 {
-		s.oidc.pages.errorPage(w, status, "Invalid request", reason)
-		return
-	}
-	p, ok := parseParams(body)
-	if !ok || p.dup("request", "csrf", "username", "password", "cancel") != "" {
-		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
-		return
-	}
-	a, ok := parseAuthorizeRequest(p.v["request"])
+	_, p, req, ok := s.readSignInForm(w, r, "request", "csrf", "username", "password", "cancel")
 	if !ok {
-		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
-		return
-	}
-	req, e := s.checkPending(r, a)
-	if e != nil {
-		s.authorizeError(w, r, &a, e)
 		return
 	}
 	username, password := p.v["username"], p.v["password"]
@@ -180,4 +164,33 @@ func roundMinutes(d time.Duration) string {
 		return "a minute"
 	}
 	return strconv.FormatInt(m, 10) + " minutes"
+}
+
+// readSignInForm reads a posted sign-in form (the built-in page's or a
+// custom login UI's) whose fields may each appear once, and the pending
+// authorization request it carries; body is the form as read. When it
+// returns false it has answered: an error page, or the authorization
+// error.
+func (s *Server) readSignInForm(w http.ResponseWriter, r *http.Request, fields ...string) (body string, p params, req *authzRequest, ok bool) {
+	body, status, reason := s.readForm(r)
+	if status != 0 {
+		s.oidc.pages.errorPage(w, status, "Invalid request", reason)
+		return "", params{}, nil, false
+	}
+	p, ok = parseParams(body)
+	if !ok || p.dup(fields...) != "" {
+		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
+		return "", params{}, nil, false
+	}
+	a, ok := parseAuthorizeRequest(p.v["request"])
+	if !ok {
+		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
+		return "", params{}, nil, false
+	}
+	req, e := s.checkPending(r, a)
+	if e != nil {
+		s.authorizeError(w, r, &a, e)
+		return "", params{}, nil, false
+	}
+	return body, p, req, true
 }

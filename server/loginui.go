@@ -269,24 +269,8 @@ func (s *Server) serveLoginUI(w http.ResponseWriter, r *http.Request, req *authz
 // its own page: the pending request and the CSRF token, read from the
 // body, which is then handed to the page unread (r.Body reads it again).
 func (s *Server) postLoginUI(w http.ResponseWriter, r *http.Request) {
-	body, status, reason := s.readForm(r)
-	if status != 0 {
-		s.oidc.pages.errorPage(w, status, "Invalid request", reason)
-		return
-	}
-	p, ok := parseParams(body)
-	if !ok || p.dup("request", "csrf") != "" {
-		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
-		return
-	}
-	a, ok := parseAuthorizeRequest(p.v["request"])
+	body, p, req, ok := s.readSignInForm(w, r, "request", "csrf")
 	if !ok {
-		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The sign-in form was not sent correctly.")
-		return
-	}
-	req, e := s.checkPending(r, a)
-	if e != nil {
-		s.authorizeError(w, r, &a, e)
 		return
 	}
 	if !csrfValid(r, p.v["csrf"], "login", req.encode()) {
