@@ -20,33 +20,9 @@ import (
 // them get one instance's budget verified, not three (the target is at
 // most 1.5 times; the shared counter gives exactly 1 time).
 func TestBudgetsHoldAcrossInstances(t *testing.T) {
-	dsn := postgresSchema(t)
-	keys := newFakeKeys(t)
-	clock := &testClock{t: testNow}
-	var next atomic.Int64
-	var instances []*Server
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		instances[int(next.Add(1))%len(instances)].ServeHTTP(w, r) // round robin
-	}))
-	issuer := "http://" + ts.Listener.Addr().String()
-	for range 3 {
-		st, err := pgstore.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		clients, resources := loginClients(t)
-		s, err := New(Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st,
-			Users: []User{{Subject: aliceSub, Username: "alice", Password: slowSecret(t, alicePassword)}},
-			Now:   clock.Now, Attempts: st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		instances = append(instances, s)
-	}
-	ts.Start()
-	t.Cleanup(ts.Close)
-	e := &loginEnv{t: t, ts: ts, keys: keys, clock: clock, issuer: issuer, logs: &lockedBuffer{}}
+	e := newClusterEnv(t, 3, nil, func(c *Config) {
+		c.Users = []User{{Subject: aliceSub, Username: "alice", Password: slowSecret(t, alicePassword)}}
+	})
 
 	b := e.browser()
 	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
@@ -83,32 +59,13 @@ func TestBudgetsHoldAcrossInstances(t *testing.T) {
 // proof used at one is refused at the other; the same proof sent to both
 // concurrently gets exactly one token.
 func TestDPoPAcrossInstances(t *testing.T) {
-	dsn := postgresSchema(t)
-	keys := newFakeKeys(t)
-	clock := &testClock{t: testNow}
-	var instances []*Server
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e := newClusterEnv(t, 2, func(r *http.Request) int {
 		i, _ := strconv.Atoi(r.Header.Get("X-Test-Instance"))
-		instances[i].ServeHTTP(w, r)
-	}))
-	issuer := "http://" + ts.Listener.Addr().String()
-	for range 2 {
-		st, err := pgstore.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		clients, resources := loginClients(t)
-		s, err := New(Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st, Now: clock.Now, Attempts: st,
-			DPoP: DPoP{RequireNonce: true, NonceSecret: []byte("the cluster's derived nonce key!")}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		instances = append(instances, s)
-	}
-	ts.Start()
-	t.Cleanup(ts.Close)
-	e := &loginEnv{t: t, ts: ts, keys: keys, clock: clock, issuer: issuer, logs: &lockedBuffer{}}
+		return i
+	}, func(c *Config) {
+		c.DPoP = DPoP{RequireNonce: true, NonceSecret: []byte("the cluster's derived nonce key!")}
+	})
+	issuer := e.issuer
 	p := e.newProver("ES256")
 	at := func(instance int, proof string) page {
 		req, _ := http.NewRequest("POST", issuer+PathToken, strings.NewReader(ccForm.Encode()))
@@ -147,4 +104,44 @@ func TestDPoPAcrossInstances(t *testing.T) {
 	if ok.Load() != 1 || replayed.Load() != 15 {
 		t.Fatalf("one proof sent 16 times to two instances: %d tokens, %d refused as replays", ok.Load(), replayed.Load())
 	}
+}
+
+// newClusterEnv is a loginEnv whose listener serves n instances that share
+// one PostgreSQL schema (grants and attempts), one key set and one clock.
+// pick names the instance of each request (nil: round robin); mod adjusts
+// every instance's Config.
+func newClusterEnv(t *testing.T, n int, pick func(r *http.Request) int, mod func(*Config)) *loginEnv {
+	t.Helper()
+	dsn := postgresSchema(t)
+	keys := newFakeKeys(t)
+	clock := &testClock{t: testNow}
+	if pick == nil {
+		var next atomic.Int64
+		pick = func(*http.Request) int { return int(next.Add(1)) % n }
+	}
+	var instances []*Server
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		instances[pick(r)].ServeHTTP(w, r)
+	}))
+	issuer := "http://" + ts.Listener.Addr().String()
+	for range n {
+		st, err := pgstore.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		clients, resources := loginClients(t)
+		cfg := Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st, Now: clock.Now, Attempts: st}
+		if mod != nil {
+			mod(&cfg)
+		}
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		instances = append(instances, s)
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &loginEnv{t: t, ts: ts, keys: keys, clock: clock, issuer: issuer, logs: &lockedBuffer{}}
 }

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/signet-id/signet/keystore/pgstore"
 )
 
 // par posts a pushed authorization request, with HTTP Basic when basic
@@ -318,32 +316,11 @@ func TestRequirePAR(t *testing.T) {
 // TestPARAcrossInstances: two instances on one PostgreSQL schema: a
 // request pushed at one is used at the other, once.
 func TestPARAcrossInstances(t *testing.T) {
-	dsn := postgresSchema(t)
-	keys := newFakeKeys(t)
-	clock := &testClock{t: testNow}
-	var instances []*Server
 	var target atomic.Int32
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		instances[target.Load()].ServeHTTP(w, r)
-	}))
-	issuer := "http://" + ts.Listener.Addr().String()
-	for range 2 {
-		st, err := pgstore.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		clients, resources := loginClients(t)
-		s, err := New(Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st,
-			Users: loginUsers(t), Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		instances = append(instances, s)
-	}
-	ts.Start()
-	t.Cleanup(ts.Close)
-	e := &loginEnv{t: t, ts: ts, keys: keys, clock: clock, issuer: issuer, logs: &lockedBuffer{}}
+	e := newClusterEnv(t, 2, func(*http.Request) int { return int(target.Load()) }, func(c *Config) {
+		c.Users = loginUsers(t)
+		c.Attempts = nil // per-instance budgets, as before
+	})
 
 	uri := e.pushed(webRequest()) // at instance 0
 	target.Store(1)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,7 +20,6 @@ import (
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore/memstore"
-	"github.com/signet-id/signet/keystore/pgstore"
 )
 
 // keyedClient is a private_key_jwt client of the tests: its key pair and
@@ -287,34 +285,9 @@ func TestPrivateKeyJWTRemoteJWKS(t *testing.T) {
 // endpoint, an API resource's at introspection), and of concurrent uses
 // spread over both exactly one succeeds.
 func TestPrivateKeyJWTCluster(t *testing.T) {
-	dsn := postgresSchema(t)
 	k, rk := newKeyedClient(t, "keyed"), newKeyedClient(t, "audit")
-	keys := newFakeKeys(t)
-	clock := &testClock{t: testNow}
-	var next atomic.Int64
-	var instances []*Server
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		instances[int(next.Add(1))%len(instances)].ServeHTTP(w, r) // round robin
-	}))
-	issuer := "http://" + ts.Listener.Addr().String()
-	for range 2 {
-		st, err := pgstore.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		clients, resources := loginClients(t)
-		cfg := Config{Issuer: issuer, Keys: keys, Clients: clients, APIResources: resources, Grants: st, Now: clock.Now, Attempts: st}
-		withKeyedResource(t, k, rk)(&cfg)
-		s, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		instances = append(instances, s)
-	}
-	ts.Start()
-	t.Cleanup(ts.Close)
-	e := &loginEnv{t: t, ts: ts, keys: keys, clock: clock, issuer: issuer, logs: &lockedBuffer{}}
+	e := newClusterEnv(t, 2, nil, withKeyedResource(t, k, rk))
+	issuer := e.issuer
 
 	a := k.assertion(t, issuer, testNow)
 	if p := e.token2(PathToken, assertionForm(a, "grant_type", "client_credentials")); p.StatusCode != http.StatusOK {
