@@ -176,12 +176,9 @@ func pkce(verifier string) (string, string) {
 	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// spaRequest is an authorization request of the public client.
-func spaRequest(extra ...string) url.Values {
-	_, ch := pkce(verifierForSPA)
-	q := url.Values{"response_type": {"code"}, "client_id": {"spa"}, "redirect_uri": {spaRedirect},
-		"scope": {"openid profile email offline_access reports.read"}, "state": {"st-1"}, "nonce": {"n-1"},
-		"code_challenge": {ch}, "code_challenge_method": {"S256"}}
+// withParams sets q's parameters from extra's name/value pairs (an empty
+// value deletes the parameter) and returns q.
+func withParams(q url.Values, extra ...string) url.Values {
 	for i := 0; i+1 < len(extra); i += 2 {
 		if extra[i+1] == "" {
 			q.Del(extra[i])
@@ -190,6 +187,15 @@ func spaRequest(extra ...string) url.Values {
 		}
 	}
 	return q
+}
+
+// spaRequest is an authorization request of the public client.
+func spaRequest(extra ...string) url.Values {
+	_, ch := pkce(verifierForSPA)
+	q := url.Values{"response_type": {"code"}, "client_id": {"spa"}, "redirect_uri": {spaRedirect},
+		"scope": {"openid profile email offline_access reports.read"}, "state": {"st-1"}, "nonce": {"n-1"},
+		"code_challenge": {ch}, "code_challenge_method": {"S256"}}
+	return withParams(q, extra...)
 }
 
 func (b *browser) authorize(q url.Values) page {

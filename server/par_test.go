@@ -31,14 +31,7 @@ func webRequest(extra ...string) url.Values {
 	q := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {webRedirect},
 		"scope": {"openid profile"}, "state": {"pushed-state"}, "nonce": {"n-1"},
 		"code_challenge": {ch}, "code_challenge_method": {"S256"}}
-	for i := 0; i+1 < len(extra); i += 2 {
-		if extra[i+1] == "" {
-			q.Del(extra[i])
-		} else {
-			q.Set(extra[i], extra[i+1])
-		}
-	}
-	return q
+	return withParams(q, extra...)
 }
 
 // pushed pushes q as web and returns the request_uri.
