@@ -92,5 +92,6 @@ secrets or hashes.`,
 	cmd.Flags().StringVar(&id, "id", "", "the client_id (required)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
 	f.register(cmd, false)
+	recordFlagsCLIOnly(cmd)
 	return cmd
 }

@@ -31,5 +31,6 @@ until they expire. With --if-revision it deletes only that revision.`,
 		},
 	}
 	cmd.Flags().Int64Var(&rev, "if-revision", 0, "delete the client only if it is still at this revision (see show)")
+	recordFlagsCLIOnly(cmd)
 	return cmd
 }

@@ -73,6 +73,7 @@ at once. Secrets already expired are dropped.
 	}
 	cmd.Flags().StringVar(&grace, "grace", "24h", "how long the old secrets stay valid, e.g. 1h or 7d; 0 stops them at once")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	recordFlagsCLIOnly(cmd)
 	return cmd
 }
 

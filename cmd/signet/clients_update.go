@@ -91,6 +91,7 @@ secret gets a new one, printed once.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
 	f.register(cmd, true)
+	recordFlagsCLIOnly(cmd)
 	return cmd
 }
 

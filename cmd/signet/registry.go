@@ -230,3 +230,14 @@ func changesSomething(cmd *cobra.Command) bool {
 	})
 	return n > 0
 }
+
+// recordFlagsCLIOnly marks every flag of cmd but --json command line only
+// (markCLIOnly): a SIGNET_SCOPE or SIGNET_SECRET_HASH left in an
+// environment must not change the next client anyone adds or updates.
+func recordFlagsCLIOnly(cmd *cobra.Command) {
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Name != "json" {
+			markCLIOnly(cmd, f.Name)
+		}
+	})
+}

@@ -63,6 +63,7 @@ the same rules. To let it introspect tokens, give it a secret
 	cmd.Flags().StringVar(&name, "name", "", "the API's name, the audience of its tokens (required)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
 	f.register(cmd, false)
+	recordFlagsCLIOnly(cmd)
 	return cmd
 }
 

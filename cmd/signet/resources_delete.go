@@ -37,5 +37,6 @@ of its scopes, naming the client: change or delete the client first. With
 		},
 	}
 	cmd.Flags().Int64Var(&rev, "if-revision", 0, "delete the API resource only if it is still at this revision (see show)")
+	recordFlagsCLIOnly(cmd)
 	return cmd
 }

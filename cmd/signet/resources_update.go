@@ -58,5 +58,6 @@ since this command read it (or since --if-revision).`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
 	f.register(cmd, true)
+	recordFlagsCLIOnly(cmd)
 	return cmd
 }
