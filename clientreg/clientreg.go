@@ -373,3 +373,28 @@ func Redact(v any) json.RawMessage {
 	}
 	return b
 }
+
+// DefaultRotationGrace is how long a rotation keeps the old secrets valid
+// unless told otherwise: a day to roll the new one out.
+const DefaultRotationGrace = 24 * time.Hour
+
+// Rotate returns the secrets after a rotation at now: fresh first, then
+// the secrets of old still valid at now, each expiring at now+grace at
+// the latest; with grace zero (or less) only fresh.
+func Rotate(old []Secret, fresh Secret, now time.Time, grace time.Duration) []Secret {
+	out := []Secret{fresh}
+	if grace <= 0 {
+		return out
+	}
+	end := now.Add(grace)
+	for _, s := range old {
+		if !s.ValidAt(now) {
+			continue
+		}
+		if s.ExpiresAt == nil || s.ExpiresAt.After(end) {
+			s.ExpiresAt = &end
+		}
+		out = append(out, s)
+	}
+	return out
+}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/config"
 )
@@ -182,22 +181,6 @@ func usesSecret(c *clientreg.Client) bool {
 		return true
 	}
 	return false
-}
-
-// replaceClient puts c in place of the stored client of its id (or adds
-// it) in recs, for registrySession.check.
-func replaceClient(c clientreg.Client) func(*signet.StoredRecords) {
-	return func(r *signet.StoredRecords) {
-		removeClient(c.ClientID)(r)
-		r.Clients = append(r.Clients, c)
-	}
-}
-
-// removeClient takes the client id out of recs, for registrySession.check.
-func removeClient(id string) func(*signet.StoredRecords) {
-	return func(r *signet.StoredRecords) {
-		r.Clients = slices.DeleteFunc(r.Clients, func(x clientreg.Client) bool { return x.ClientID == id })
-	}
 }
 
 // addedSecret is what add and rotate-secret print with --json.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet"
+
 	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/config"
 )
@@ -68,7 +70,7 @@ secrets or hashes.`,
 			if _, err := s.reg.Client(ctx, id); errors.Is(err, clientreg.ErrReserved) {
 				return err
 			}
-			if err := s.check(ctx, config.EntryClient, id, replaceClient(c)); err != nil {
+			if err := s.check(ctx, config.EntryClient, id, signet.PutClient(c)); err != nil {
 				return err
 			}
 			created, err := s.reg.CreateClient(ctx, c, s.change(""))

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"time"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +53,7 @@ at once. Secrets already expired are dropped.
 			if err != nil {
 				return err
 			}
-			c.Secrets = rotateSecrets(c.Secrets, sec, now, g)
+			c.Secrets = clientreg.Rotate(c.Secrets, sec, now, g)
 			updated, err := s.reg.UpdateClient(ctx, c, c.Meta.Revision, s.change(clientreg.ActionRotateSecret))
 			if err != nil {
 				return registryError(err, "client", id, "clients")
@@ -71,29 +71,8 @@ at once. Secrets already expired are dropped.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&grace, "grace", "24h", "how long the old secrets stay valid, e.g. 1h or 7d; 0 stops them at once")
+	cmd.Flags().StringVar(&grace, "grace", strings.TrimSuffix(clientreg.DefaultRotationGrace.String(), "0m0s"), "how long the old secrets stay valid, e.g. 1h or 7d; 0 stops them at once")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
 	recordFlagsCLIOnly(cmd)
 	return cmd
-}
-
-// rotateSecrets returns fresh first, then the secrets of old still valid
-// at now, each expiring at now+grace at the latest (all dropped when
-// grace is zero).
-func rotateSecrets(old []clientreg.Secret, fresh clientreg.Secret, now time.Time, grace time.Duration) []clientreg.Secret {
-	out := []clientreg.Secret{fresh}
-	if grace <= 0 {
-		return out
-	}
-	end := now.Add(grace)
-	for _, s := range old {
-		if !s.ValidAt(now) {
-			continue
-		}
-		if s.ExpiresAt == nil || s.ExpiresAt.After(end) {
-			s.ExpiresAt = &end
-		}
-		out = append(out, s)
-	}
-	return out
 }

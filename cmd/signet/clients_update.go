@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet"
+
 	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/config"
 )
@@ -68,7 +70,7 @@ secret gets a new one, printed once.`,
 			if err := c.Validate(); err != nil {
 				return fmt.Errorf("client %s: %w", id, err)
 			}
-			if err := s.check(ctx, config.EntryClient, id, replaceClient(c)); err != nil {
+			if err := s.check(ctx, config.EntryClient, id, signet.PutClient(c)); err != nil {
 				return err
 			}
 			updated, err := s.reg.UpdateClient(ctx, c, ifRevision(f.ifRevision, read), s.change(""))

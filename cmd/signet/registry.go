@@ -77,37 +77,16 @@ func (s *registrySession) change(action string) clientreg.Change {
 	return clientreg.Change{By: clientreg.ByCLI, Action: action, At: s.now()}
 }
 
-// check refuses a change that a server would not serve: edit applies the
-// change to the stored records; the merge with the file must then accept
-// the changed entry (kind, id; none for a delete) and must not start
-// refusing any other entry (a resource whose scope a client uses, ...).
-// The error names the field and the fix, as the configuration's do.
+// check refuses a change that a server would not serve
+// (signet.CheckChange), adding the flag to set to an error about the
+// changed entry's field.
 func (s *registrySession) check(ctx context.Context, kind, id string, edit func(*signet.StoredRecords)) error {
-	recs, err := signet.ReadRegistry(ctx, s.reg)
-	if err != nil {
-		return fmt.Errorf("read the client registry: %w", err)
+	err := signet.CheckChange(ctx, s.cfg, s.reg, s.now(), kind, id, edit)
+	var entry *config.EntryError
+	if errors.As(err, &entry) {
+		return flagHint(entry.Err)
 	}
-	now := s.now()
-	_, before, _ := recs.Merge(s.cfg, now)
-	refused := make(map[string]bool, len(before))
-	for _, e := range before {
-		refused[e.Kind+"\x00"+e.ID] = true
-	}
-	edit(&recs)
-	_, after, _ := recs.Merge(s.cfg, now)
-	var others []string
-	for _, e := range after {
-		if e.Kind == kind && e.ID == id {
-			return flagHint(e.Err)
-		}
-		if !refused[e.Kind+"\x00"+e.ID] {
-			others = append(others, e.Error())
-		}
-	}
-	if len(others) > 0 {
-		return fmt.Errorf("this change would stop serving what depends on it; change or delete that first: %s", strings.Join(others, "; "))
-	}
-	return nil
+	return err
 }
 
 // flagHints name the flag that sets a field in the configuration's

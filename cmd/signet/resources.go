@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/clientreg"
 )
 
@@ -118,22 +117,6 @@ func (f *resourceFlags) apply(cmd *cobra.Command, r *clientreg.Resource, s *regi
 		return secret, nil
 	}
 	return "", nil
-}
-
-// replaceResource puts r in place of the stored resource of its name (or
-// adds it), for registrySession.check.
-func replaceResource(r clientreg.Resource) func(*signet.StoredRecords) {
-	return func(recs *signet.StoredRecords) {
-		removeResource(r.Name)(recs)
-		recs.Resources = append(recs.Resources, r)
-	}
-}
-
-// removeResource takes the resource name out, for registrySession.check.
-func removeResource(name string) func(*signet.StoredRecords) {
-	return func(recs *signet.StoredRecords) {
-		recs.Resources = slices.DeleteFunc(recs.Resources, func(x clientreg.Resource) bool { return x.Name == name })
-	}
 }
 
 // addedResource is what resources add and update print with --json.

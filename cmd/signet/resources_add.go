@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet"
+
 	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/config"
 )
@@ -50,7 +52,7 @@ the same rules. To let it introspect tokens, give it a secret
 			if _, err := s.reg.Resource(ctx, name); errors.Is(err, clientreg.ErrReserved) {
 				return err
 			}
-			if err := s.check(ctx, config.EntryAPIResource, name, replaceResource(r)); err != nil {
+			if err := s.check(ctx, config.EntryAPIResource, name, signet.PutResource(r)); err != nil {
 				return err
 			}
 			created, err := s.reg.CreateResource(ctx, r, s.change(""))

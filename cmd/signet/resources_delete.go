@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet"
+
 	"github.com/signet-id/signet/config"
 )
 
@@ -26,7 +28,7 @@ of its scopes, naming the client: change or delete the client first. With
 			}
 			defer s.close()
 			ctx := cmd.Context()
-			if err := s.check(ctx, config.EntryAPIResource, name, removeResource(name)); err != nil {
+			if err := s.check(ctx, config.EntryAPIResource, name, signet.RemoveResource(name)); err != nil {
 				return err
 			}
 			if err := s.reg.DeleteResource(ctx, name, rev, s.change("")); err != nil {

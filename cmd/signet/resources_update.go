@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-id/signet"
+
 	"github.com/signet-id/signet/config"
 )
 
@@ -46,7 +48,7 @@ since this command read it (or since --if-revision).`,
 			if err := r.Validate(); err != nil {
 				return fmt.Errorf("API resource %s: %w", name, err)
 			}
-			if err := s.check(ctx, config.EntryAPIResource, name, replaceResource(r)); err != nil {
+			if err := s.check(ctx, config.EntryAPIResource, name, signet.PutResource(r)); err != nil {
 				return err
 			}
 			updated, err := s.reg.UpdateResource(ctx, r, ifRevision(f.ifRevision, read), s.change(""))
