@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/userstore"
 	"github.com/signet-id/signet/keystore"
 )
 
@@ -22,6 +23,7 @@ type Store struct {
 	revision uint64
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
+	users    map[string]userstore.Record // by subject (users.go)
 }
 
 // New returns an empty store.
