@@ -9,8 +9,8 @@ import (
 
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
-	"github.com/signet-id/signet/userstore"
 	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/userstore"
 )
 
 // Store is an in-memory key store. The zero value is not usable; call New.
