@@ -60,6 +60,17 @@ func ReleaseAll(all map[string]any, scopes []string) map[string]any {
 // ErrInvalidClaim: a user's claim has a wrong name or value.
 var ErrInvalidClaim = errors.New("user: invalid claim")
 
+// ClaimError is CheckClaim's error: the claim Name and what is wrong with
+// it (Problem, a sentence without the name). It wraps ErrInvalidClaim.
+type ClaimError struct {
+	Name, Problem string
+}
+
+func (e *ClaimError) Error() string { return "user: claim " + e.Name + ": " + e.Problem }
+
+// Unwrap returns ErrInvalidClaim.
+func (e *ClaimError) Unwrap() error { return ErrInvalidClaim }
+
 // CheckClaim checks one claim a user carries: a standard claim's value
 // has its OpenID Connect Core 5.1 type (address is an object of its
 // string members, groups a list of names), a custom claim's name is not
@@ -67,7 +78,7 @@ var ErrInvalidClaim = errors.New("user: invalid claim")
 // ErrInvalidClaim and say what is expected.
 func CheckClaim(name string, v any) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s %s", ErrInvalidClaim, name, fmt.Sprintf(format, args...))
+		return &ClaimError{Name: name, Problem: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case name == "email_verified", name == "phone_number_verified":
@@ -114,9 +125,9 @@ func CheckClaim(name string, v any) error {
 			return bad("must be a non-empty string")
 		}
 	case IsReservedClaim(name):
-		return bad("is set by the server itself; a user cannot carry it")
+		return bad("is set by the server itself; a user cannot carry it (rename the claim)")
 	case name == "" || len(name) > 255 || strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r > '~' }):
-		return fmt.Errorf("%w: %q is not a claim name: printable ASCII without spaces, at most 255 characters", ErrInvalidClaim, name)
+		return bad("is not a claim name: use printable ASCII without spaces, at most 255 characters")
 	default:
 		if _, err := json.Marshal(v); err != nil {
 			return bad("cannot be encoded as JSON: %v", err)

@@ -28,6 +28,10 @@ type Source struct {
 	Logger *slog.Logger
 	// Now is the clock of hash upgrades; nil means time.Now.
 	Now func() time.Time
+	// Dummy, when set and costlier than a hash with the policy's
+	// parameters, is what an unknown or disabled username is checked
+	// against (the configuration's costliest hash, in a user.Chain).
+	Dummy *clientauth.Secret
 
 	dummyOnce sync.Once
 	dummy     *clientauth.Secret
@@ -71,6 +75,9 @@ func (s *Source) dummyHash() (*clientauth.Secret, error) {
 			return
 		}
 		s.dummy, s.dummyErr = sec.Dummy(nil)
+		if s.Dummy != nil && s.Dummy.Cost() > sec.Cost() {
+			s.dummy = s.Dummy
+		}
 	})
 	return s.dummy, s.dummyErr
 }
