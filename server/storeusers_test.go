@@ -50,7 +50,7 @@ func addStoreUser(t *testing.T, e *loginEnv, pw string) {
 		t.Fatal(err)
 	}
 	if err := e.store.CreateUser(context.Background(), userstore.Record{Subject: "user-carol", Username: "carol", PasswordHash: h,
-		Claims: map[string]any{"name": "Carol", "groups": []any{"ops"}, "phone_number": "+1 555 0100", "phone_number_verified": false},
+		Claims:  map[string]any{"name": "Carol", "groups": []any{"ops"}, "phone_number": "+1 555 0100", "phone_number_verified": false},
 		Created: testNow, Updated: testNow}); err != nil {
 		t.Fatal(err)
 	}
