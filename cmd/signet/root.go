@@ -38,6 +38,7 @@ on the command line wins over the variable.`,
 		newHashPasswordCmd(e),
 		newVersionCmd(e),
 		newKeysCmd(e),
+		newUsersCmd(e),
 		newConfigCmd(e),
 		newHealthcheckCmd(e),
 	)

@@ -57,6 +57,8 @@ func scriptMain() {
 //	                   what a server's start does at TIME: create the keys
 //	                   that are due and record the migration's progress
 //	                   (kids come from a counter, so they are stable)
+//	signin CONFIG USERNAME PASSWORD
+//	                   sign in as serve's user source does (users_test.go)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
@@ -70,6 +72,7 @@ func TestScripts(t *testing.T) {
 			"addkey":      cmdAddKey,
 			"setmeta":     cmdSetMeta,
 			"serverstart": cmdServerStart,
+			"signin":      cmdSignIn, // users_test.go
 		},
 	})
 }
