@@ -130,8 +130,12 @@ func TestChainUnavailable(t *testing.T) {
 
 type brokenDir struct{ user.Source }
 
-func (brokenDir) HasUsername(context.Context, string) (bool, error) { return false, errors.New("db down") }
-func (brokenDir) HasSubject(context.Context, string) (bool, error)  { return false, errors.New("db down") }
+func (brokenDir) HasUsername(context.Context, string) (bool, error) {
+	return false, errors.New("db down")
+}
+func (brokenDir) HasSubject(context.Context, string) (bool, error) {
+	return false, errors.New("db down")
+}
 
 func TestCheckClaimAndReleaseAll(t *testing.T) {
 	for name, v := range map[string]any{
