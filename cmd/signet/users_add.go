@@ -80,6 +80,11 @@ other names are custom claims, released with the profile scope.`,
 	f.StringVar(&subject, "subject", "", "the user's stable subject (sub); default a random UUID")
 	f.StringArrayVar(&claims, "claim", nil, "a claim as name=value (repeatable; the value is JSON or text)")
 	f.BoolVar(&disabled, "disabled", false, "add the user disabled (enable later with signet users enable)")
+	// A user's own data: a variable left in the environment would give
+	// every later user the same subject or claims.
+	for _, name := range []string{"subject", "claim", "disabled"} {
+		markCLIOnly(cmd, name)
+	}
 	return cmd
 }
 

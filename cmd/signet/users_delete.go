@@ -40,5 +40,6 @@ without a terminal).`,
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking for confirmation")
+	markCLIOnly(cmd, "yes")
 	return cmd
 }

@@ -63,5 +63,8 @@ status with disable and enable.`,
 	f.StringVar(&rename, "username", "", "rename the user (the subject stays)")
 	f.StringArrayVar(&claims, "claim", nil, "set a claim as name=value (repeatable; the value is JSON or text)")
 	f.StringArrayVar(&drop, "unset-claim", nil, "remove a claim (repeatable)")
+	for _, name := range []string{"username", "claim", "unset-claim"} {
+		markCLIOnly(cmd, name) // a user's own data
+	}
 	return cmd
 }
