@@ -142,6 +142,27 @@ func (s *usersSession) checkNew(username, subject string) error {
 	return nil
 }
 
+// storeUserCmd makes c a users subcommand that acts on one store user,
+// USERNAME: act changes it and returns the line to print.
+func storeUserCmd(e *env, o *usersOptions, c *cobra.Command, act func(ctx context.Context, s *usersSession, r userstore.Record) (string, error)) *cobra.Command {
+	c.Args = usersArg
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		return withUsers(cmd, o, e, func(ctx context.Context, s *usersSession) error {
+			r, err := s.storeUser(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			line, err := act(ctx, s, r)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(e.stdout, line)
+			return err
+		})
+	}
+	return c
+}
+
 // storeUser returns the store user username, with an error that says
 // where to look when there is none.
 func (s *usersSession) storeUser(ctx context.Context, username string) (userstore.Record, error) {
@@ -250,20 +271,22 @@ func (s *usersSession) newHash(password string) (string, error) {
 }
 
 // confirm asks a yes/no question on the terminal; without one it is a
-// usage error naming the flag that skips it.
-func confirm(e *env, question, noTerminal string) error {
+// usage error (noTerminal names the flag that skips it). what names the
+// operation in the errors ("revoke of K"): "what cancelled; nothing
+// changed".
+func confirm(e *env, question, noTerminal, what string) error {
 	if e.isTerminal == nil || !e.isTerminal() {
 		return usageError{errors.New(noTerminal)}
 	}
 	fmt.Fprintf(e.stderr, "%s [y/N] ", question)
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return errors.New("cancelled: no answer; nothing changed")
+		return fmt.Errorf("%s cancelled: no answer; nothing changed", what)
 	}
 	if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
 		return nil
 	}
-	return errors.New("cancelled; nothing changed")
+	return fmt.Errorf("%s cancelled; nothing changed", what)
 }
 
 // hashInfo describes a stored hash without its secret parts.

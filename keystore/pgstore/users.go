@@ -179,20 +179,7 @@ func (s *Store) UpgradePassword(ctx context.Context, subject, old, new string, n
 // DisableUser disables the user and revokes their grants in the same
 // transaction.
 func (s *Store) DisableUser(ctx context.Context, subject string, now time.Time) (int, error) {
-	var n int64
-	err := s.tx(ctx, "disable user", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = true, updated = $2 WHERE subject = $1`, subject, storedTime(now))
-		if err != nil {
-			return err
-		}
-		if err := refuseIfNone(tag, userstore.ErrNotFound); err != nil {
-			return err
-		}
-		tag, err = tx.Exec(ctx, revokeSubjectSQL, storedTime(now), subject)
-		n = tag.RowsAffected()
-		return err
-	})
-	return int(n), err
+	return s.endUser(ctx, "disable user", `UPDATE users SET disabled = true, updated = $2 WHERE subject = $1`, subject, now, subject, storedTime(now))
 }
 
 // EnableUser enables the user.
@@ -209,9 +196,15 @@ func (s *Store) EnableUser(ctx context.Context, subject string, now time.Time) e
 // DeleteUser deletes the user and revokes their grants in the same
 // transaction.
 func (s *Store) DeleteUser(ctx context.Context, subject string, now time.Time) (int, error) {
+	return s.endUser(ctx, "delete user", `DELETE FROM users WHERE subject = $1`, subject, now, subject)
+}
+
+// endUser runs stmt (disable or delete the user subject) and revokes the
+// user's grants at now in one transaction, returning how many it revoked.
+func (s *Store) endUser(ctx context.Context, op, stmt, subject string, now time.Time, args ...any) (int, error) {
 	var n int64
-	err := s.tx(ctx, "delete user", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE subject = $1`, subject)
+	err := s.tx(ctx, op, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, stmt, args...)
 		if err != nil {
 			return err
 		}

@@ -183,23 +183,7 @@ func (s *Store) UpgradePassword(ctx context.Context, subject, old, new string, n
 // DisableUser disables the user and revokes their grants in the same
 // transaction.
 func (s *Store) DisableUser(ctx context.Context, subject string, now time.Time) (int, error) {
-	var n int64
-	err := s.tx(ctx, "disable user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1, updated_us = ? WHERE subject = ?`, micros(now), subject)
-		if err != nil {
-			return err
-		}
-		if err := affected(res, userstore.ErrNotFound); err != nil {
-			return err
-		}
-		res, err = tx.ExecContext(ctx, revokeSubjectSQL, micros(now), subject)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	return s.endUser(ctx, "disable user", `UPDATE users SET disabled = 1, updated_us = ? WHERE subject = ?`, subject, now, micros(now), subject)
 }
 
 // EnableUser enables the user.
@@ -216,9 +200,15 @@ func (s *Store) EnableUser(ctx context.Context, subject string, now time.Time) e
 // DeleteUser deletes the user and revokes their grants in the same
 // transaction.
 func (s *Store) DeleteUser(ctx context.Context, subject string, now time.Time) (int, error) {
+	return s.endUser(ctx, "delete user", `DELETE FROM users WHERE subject = ?`, subject, now, subject)
+}
+
+// endUser runs stmt (disable or delete the user subject) and revokes the
+// user's grants at now in one transaction, returning how many it revoked.
+func (s *Store) endUser(ctx context.Context, op, stmt, subject string, now time.Time, args ...any) (int, error) {
 	var n int64
-	err := s.tx(ctx, "delete user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE subject = ?`, subject)
+	err := s.tx(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, stmt, args...)
 		if err != nil {
 			return err
 		}
