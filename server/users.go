@@ -151,15 +151,8 @@ func (s *Server) userActive(ctx context.Context, subject string) *oauth.Error {
 }
 
 // reservedClaim reports whether the server sets the claim name itself: a
-// user source's claim of that name is ignored.
-func reservedClaim(name string) bool {
-	switch name {
-	case "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "at_hash", "c_hash", "s_hash",
-		"sid", "acr", "amr", "azp", "cnf", "client_id", "scope":
-		return true
-	}
-	return false
-}
+// user source's claim of that name is ignored (user.IsReservedClaim).
+func reservedClaim(name string) bool { return user.IsReservedClaim(name) }
 
 // withClaims returns the JSON of base (a struct of the server's claims)
 // with the user source's claims extra added, except the reserved ones.
