@@ -51,18 +51,19 @@ other names are custom claims, released with the profile scope.`,
 				if _, err := s.store.UserByName(ctx, username); err == nil {
 					return fmt.Errorf("a store user %q exists; change it with signet users update or set-password", username)
 				}
+				t := usersNow()
+				// Checked before the password is asked for (with a
+				// stand-in hash of the right form).
+				r := userstore.Record{Subject: sub, Username: username, PasswordHash: standInHash, Claims: c, Disabled: disabled, Created: t, Updated: t}
+				if err := r.Validate(); err != nil {
+					return usageError{err}
+				}
 				pw, err := readNewPassword(e, username)
 				if err != nil {
 					return err
 				}
-				hash, err := s.newHash(pw)
-				if err != nil {
+				if r.PasswordHash, err = s.newHash(pw); err != nil {
 					return err
-				}
-				t := usersNow()
-				r := userstore.Record{Subject: sub, Username: username, PasswordHash: hash, Claims: c, Disabled: disabled, Created: t, Updated: t}
-				if err := r.Validate(); err != nil {
-					return usageError{err}
 				}
 				err = s.store.CreateUser(ctx, r)
 				if errors.Is(err, userstore.ErrExists) {
@@ -87,6 +88,10 @@ other names are custom claims, released with the profile scope.`,
 	}
 	return cmd
 }
+
+// standInHash is an argon2id PHC string of the right form, to validate a
+// record before its password is known.
+const standInHash = "$argon2id$v=19$m=8,t=1,p=1$c3RhbmQtaW4tc2FsdA$c3RhbmQtaW4taGFzaC1zdGFuZC1pbi1oYXNoLTAxMg"
 
 // usersArg takes exactly one USERNAME.
 func usersArg(cmd *cobra.Command, args []string) error {
