@@ -1,6 +1,10 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"os"
+
 	"github.com/signet-id/signet/userstore"
 )
 
@@ -48,6 +52,13 @@ func (p *parser) resolvePasswords(d *fileDoc, c *Config) error {
 		c.Passwords.MinLength = *pd.MinLength
 	}
 	c.Passwords.BreachedPasswordsFile = p.path(pd.BreachedPasswordsFile)
+	if f := c.Passwords.BreachedPasswordsFile; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			// serve does not read it; signet users does, and refuses to
+			// set passwords without it.
+			c.Warnings = append(c.Warnings, fmt.Sprintf("passwords.breachedPasswordsFile %s cannot be read (%v): signet users will refuse to set passwords until it can", f, errors.Unwrap(err)))
+		}
+	}
 	if a := pd.Argon2id; a != nil {
 		if a.Memory != nil {
 			kib := int64(*a.Memory) >> 10

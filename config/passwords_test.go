@@ -28,6 +28,9 @@ func TestPasswords(t *testing.T) {
 		t.Errorf("breachedPasswordsFile %q", c.Passwords.BreachedPasswordsFile)
 	}
 	c.Passwords.BreachedPasswordsFile = "breached.txt"
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "passwords.breachedPasswordsFile") || !strings.Contains(c.Warnings[0], "signet users will refuse to set passwords") {
+		t.Errorf("a missing breached-password file: warnings %q", c.Warnings)
+	}
 	if !reflect.DeepEqual(c.Passwords, want) {
 		t.Errorf("got %+v, want %+v", c.Passwords, want)
 	}
