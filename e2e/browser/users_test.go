@@ -13,7 +13,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/key"
-	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore/memstore"
 	"github.com/signet-id/signet/server"
 	"github.com/signet-id/signet/throttle"
@@ -30,16 +29,7 @@ func TestBrowserStoreUserDisabled(t *testing.T) {
 	rp := newRelyingParty(t)
 	ctx := t.Context()
 	store := memstore.New()
-	opts := key.DefaultOptions()
-	opts.SigningAlgorithms = []key.AlgorithmOptions{{Algorithm: key.ES256}}
-	opts.ProtectKeys = false
-	m, err := keymanager.New(keymanager.Config{Options: opts, Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	m := managedKeys(t, store, key.ES256)
 	policy := &userstore.Policy{Argon2: userstore.Argon2{MemoryKiB: 8, Iterations: 1, Parallelism: 1}}
 	hash, err := policy.Hash(password)
 	if err != nil {
