@@ -99,6 +99,9 @@ type Config struct {
 	Limits Limits
 	// DPoP is how DPoP proofs are checked (dpop), defaults applied.
 	DPoP DPoP
+	// Passwords is the password policy of the store's users (passwords),
+	// defaults applied.
+	Passwords Passwords
 	// RequirePushedAuthorizationRequests (requirePushedAuthorizationRequests)
 	// makes every client push its authorization requests (PAR, RFC 9126);
 	// discovery publishes it as require_pushed_authorization_requests.
@@ -356,6 +359,7 @@ type fileDoc struct {
 	Users             []userDoc         `yaml:"users"`
 	Limits            *limitsDoc        `yaml:"limits"`
 	DPoP              *dpopDoc          `yaml:"dpop"`
+	Passwords         *passwordsDoc     `yaml:"passwords"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
 	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/key"
+	"github.com/signet-id/signet/user"
 )
 
 // Grant types and identity scopes of the login flows.
@@ -30,25 +32,16 @@ const (
 )
 
 // IsIdentityScope reports whether s is an OpenID Connect scope Signet
-// serves (openid, profile, email, offline_access): a client may list it in
-// allowedScopes besides the scopes of API resources.
+// serves (openid, profile, email, address, phone, offline_access, and
+// groups): a client may list it in allowedScopes besides the scopes of
+// API resources.
 func IsIdentityScope(s string) bool {
 	switch s {
-	case "openid", "profile", "email", "offline_access":
+	case "openid", "profile", "email", "address", "phone", "groups", "offline_access":
 		return true
 	}
 	return false
 }
-
-// Claims a user may carry, by the scope that releases them (OpenID
-// Connect Core 5.4). Other claims would never be released, so they are
-// configuration errors.
-func profileClaims() []string {
-	return []string{"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
-		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"}
-}
-
-func emailClaims() []string { return []string{"email", "email_verified"} }
 
 // User is a person who signs in on the login page.
 type User struct {
@@ -58,7 +51,9 @@ type User struct {
 	Username string
 	// Password is the argon2id hash of the password.
 	Password *clientauth.Secret
-	// Claims are released by scope: profile and email claims.
+	// Claims are released by scope (user.ReleaseAll): the standard claims
+	// of profile, email, address, phone and groups, and custom claims
+	// with profile.
 	Claims map[string]any
 	// Digest identifies the entry as written (after ${} expansion): a
 	// reload tells a changed user by it.
@@ -289,24 +284,13 @@ func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 	return nil
 }
 
-// checkClaim checks one configured user claim.
+// checkClaim checks one configured user claim (user.CheckClaim): the
+// standard claims with their types, custom claims released with profile.
 func checkClaim(name string, v any) error {
-	switch {
-	case name == "email_verified":
-		if _, ok := v.(bool); !ok {
-			return fmt.Errorf("must be true or false")
-		}
-	case name == "updated_at":
-		if _, ok := v.(int); !ok {
-			return fmt.Errorf("must be a number of seconds since 1970 (Unix time)")
-		}
-	case slices.Contains(profileClaims(), name), slices.Contains(emailClaims(), name):
-		if s, ok := v.(string); !ok || s == "" {
-			return fmt.Errorf("must be a non-empty string")
-		}
-	default:
-		return fmt.Errorf("%q would never be sent: only the profile claims (%s) and the email claims (%s) are released",
-			name, strings.Join(profileClaims(), ", "), strings.Join(emailClaims(), ", "))
+	err := user.CheckClaim(name, v)
+	var ce *user.ClaimError
+	if errors.As(err, &ce) {
+		return errors.New(ce.Problem)
 	}
-	return nil
+	return err
 }

@@ -71,7 +71,7 @@ func TestLoginConfig(t *testing.T) {
 			t.Errorf("%s", s)
 		}
 	}
-	if IsIdentityScope("orders.read") || IsIdentityScope("phone") {
+	if IsIdentityScope("orders.read") || IsIdentityScope("phonebook") {
 		t.Error("IsIdentityScope too wide")
 	}
 }
@@ -131,7 +131,7 @@ func TestLoginConfigErrors(t *testing.T) {
 		{"origin not http", client(public + code + "    allowedCorsOrigins: [\"file:///index.html\"]\n"), `clients[0].allowedCorsOrigins[0]: "file:///index.html" is not an origin; write scheme://host[:port]`},
 		{"origin twice", client(public + code + "    allowedCorsOrigins: [\"http://localhost:3000\", \"http://localhost:3000\"]\n"), `clients[0].allowedCorsOrigins[1]: lists "http://localhost:3000" twice`},
 		{"identity scope without code", client("    secrets: [plain:x]\n    allowedGrantTypes: [client_credentials]\n    allowedScopes: [openid]\n"), `clients[0].allowedScopes[0]: "openid" is an OpenID Connect scope; it needs authorization_code`},
-		{"unknown identity scope", client(public + code + "    allowedScopes: [phone]\n"), `scope "phone" belongs to no API resource`},
+		{"unknown identity scope", client(public + code + "    allowedScopes: [phonebook]\n"), `scope "phonebook" belongs to no API resource`},
 		{"refresh lifetime", client(public + "    allowedGrantTypes: [authorization_code, refresh_token]\n    allowedScopes: [offline_access]\n    redirectUris: [https://a/cb]\n    refreshTokenLifetime: 0s\n"), "clients[0].refreshTokenLifetime: must be a positive duration"},
 		{"id alg not signable", client(public + code + "    allowedIdentityTokenSigningAlgorithms: [ES384]\n"), "allowedIdentityTokenSigningAlgorithms: allows ES384, but Signet signs only with RS256"},
 		{"resource uses openid", minimal + "apiResources: [ { name: a, scopes: [openid] } ]\n", `apiResources[0].scopes[0]: "openid" is an OpenID Connect scope served by Signet itself`},
@@ -146,7 +146,7 @@ func TestLoginConfigErrors(t *testing.T) {
 		{"duplicate username", minimal + "users:\n  - { subject: s, username: a, passwordHash: \"" + testPasswordHash + "\" }\n  - { subject: t, username: a, passwordHash: \"" + testPasswordHash + "\" }\n", `users[1]: username "a" is used twice`},
 		{"subject is a clientId", minimal + "apiResources: [ { name: orders, scopes: [orders.read] } ]\nclients:\n  - { clientId: c0, secrets: [plain:x], allowedGrantTypes: [client_credentials] }\n  - { clientId: robot, secrets: [plain:x], allowedGrantTypes: [client_credentials] }\nusers:\n  - { subject: robot, username: a, passwordHash: \"" + testPasswordHash + "\" }\n",
 			`users[0].subject: "robot" is also the clientId of clients[1]; a client's tokens carry its clientId as sub, so they would name this user (RFC 9068 section 5): rename the client or give the user another subject`},
-		{"unknown claim", user("{ subject: s, username: a, passwordHash: \"" + testPasswordHash + "\", claims: { role: admin } }"), `users[0].claims.role: "role" would never be sent: only the profile claims`},
+		{"unknown claim", user("{ subject: s, username: a, passwordHash: \"" + testPasswordHash + "\", claims: { sub: admin } }"), `users[0].claims.sub: is set by the server itself; a user cannot carry it`},
 		{"email_verified type", user("{ subject: s, username: a, passwordHash: \"" + testPasswordHash + "\", claims: { email_verified: \"yes\" } }"), "users[0].claims.email_verified: must be true or false"},
 		{"name type", user("{ subject: s, username: a, passwordHash: \"" + testPasswordHash + "\", claims: { name: [a] } }"), "users[0].claims.name: must be a non-empty string"},
 		{"unknown user key", user("{ subject: s, username: a, password: x }"), `unknown key "password" in users[0]; known keys: claims, passwordHash, subject, username`},

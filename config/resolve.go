@@ -102,6 +102,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveDPoP(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolvePasswords(d, c); err != nil {
+		return nil, err
+	}
 	c.warnHashingMemory()
 	return c, nil
 }

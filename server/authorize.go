@@ -165,12 +165,19 @@ func redirectError(code, desc string) *authzError {
 // dropUnknownScopes removes the scopes this server does not know (neither
 // an identity scope nor a scope of an API resource) and logs them: OpenID
 // Connect Core 3.1.2.1 says such scopes SHOULD be ignored (oauth2-proxy
-// asks for "groups", for instance). A known scope the client may not ask
-// for is still refused.
+// asks for "groups", for instance). The optional claim scopes (address,
+// phone, groups) count as unknown to a client that was not given them, so
+// that such a request keeps working where they are not configured. A
+// known scope the client may not ask for is still refused.
 func (s *Server) dropUnknownScopes(reg *registry, clientID string, scopes []string) []string {
 	var unknown []string
 	kept := scopes[:0:0]
+	lc := reg.login[clientID]
 	for _, sc := range scopes {
+		if optionalClaimScope(sc) && (lc == nil || !slices.Contains(lc.identityScopes, sc)) {
+			unknown = append(unknown, sc)
+			continue
+		}
 		if isIdentityScope(sc) || slices.Contains(reg.scopes, sc) {
 			kept = append(kept, sc)
 		} else {
@@ -182,6 +189,12 @@ func (s *Server) dropUnknownScopes(reg *registry, clientID string, scopes []stri
 	}
 	s.log.Info("authorize: ignoring unknown scopes", "client_id", clientID, "scopes", unknown)
 	return kept
+}
+
+// optionalClaimScope reports whether sc is a claim scope that a relying
+// party may ask for by default without the client being given it.
+func optionalClaimScope(sc string) bool {
+	return sc == scopeAddress || sc == scopePhone || sc == scopeGroups
 }
 
 // checkAuthorize checks an authorization request against the client

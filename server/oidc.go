@@ -42,6 +42,9 @@ const (
 	scopeOpenID        = "openid"
 	scopeProfile       = "profile"
 	scopeEmail         = "email"
+	scopeAddress       = "address"
+	scopePhone         = "phone"
+	scopeGroups        = "groups" // the groups claim, a list (user.ScopeClaims)
 	scopeOfflineAccess = "offline_access"
 )
 
@@ -60,7 +63,7 @@ const (
 // isIdentityScope reports whether sc is served by Signet itself.
 func isIdentityScope(sc string) bool {
 	switch sc {
-	case scopeOpenID, scopeProfile, scopeEmail, scopeOfflineAccess:
+	case scopeOpenID, scopeProfile, scopeEmail, scopeAddress, scopePhone, scopeGroups, scopeOfflineAccess:
 		return true
 	}
 	return false
@@ -250,7 +253,7 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	doc.IntrospectionEndpoint = s.issuer + PathIntrospect
 	doc.RevocationEndpoint = s.issuer + PathRevocation
 	doc.EndSessionEndpoint = s.issuer + PathEndSession
-	doc.ScopesSupported = append([]string{scopeOpenID, scopeProfile, scopeEmail, scopeOfflineAccess}, doc.ScopesSupported...)
+	doc.ScopesSupported = append([]string{scopeOpenID, scopeProfile, scopeEmail, scopeAddress, scopePhone, scopeGroups, scopeOfflineAccess}, doc.ScopesSupported...)
 	doc.ResponseTypesSupported = []string{"code"}
 	doc.ResponseModesSupported = []string{"query"}
 	doc.GrantTypesSupported = []string{grantAuthorizationCode, grantClientCredentials, grantRefreshToken}
@@ -258,7 +261,7 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	doc.SubjectTypesSupported = []string{"public"}
 	doc.CodeChallengeMethodsSupported = []string{"S256"}
 	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"},
-		append(profileClaims(), emailClaims()...)...)
+		scopeClaims(scopeProfile, scopeEmail, scopeAddress, scopePhone, scopeGroups)...)
 	doc.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
 	doc.IntrospectionEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	doc.IntrospectionEndpointAuthSigningAlgValuesSupported = s.assertionAlgorithms()

@@ -11,14 +11,20 @@ import (
 	"github.com/signet-id/signet/user"
 )
 
-// Claims released by scope (OpenID Connect Core 5.4).
-func profileClaims() []string { return user.ScopeClaims(scopeProfile) }
-
-func emailClaims() []string { return user.ScopeClaims(scopeEmail) }
+// scopeClaims returns the claims scopes release (OpenID Connect Core
+// 5.4, and groups).
+func scopeClaims(scopes ...string) []string {
+	var out []string
+	for _, sc := range scopes {
+		out = append(out, user.ScopeClaims(sc)...)
+	}
+	return out
+}
 
 // serveUserinfo is the UserInfo endpoint (OpenID Connect Core 5.3): a
 // bearer access token (RFC 6750 header) with the openid scope gets the
-// user's sub, plus the profile and email claims its scopes release.
+// user's sub, plus the claims its scopes release (profile, email,
+// address, phone, groups: user.ScopeClaims).
 func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		oauth.WriteError(w, &oauth.Error{Status: http.StatusMethodNotAllowed, Code: "invalid_request", Desc: "userinfo accepts GET and POST", Allow: "GET, POST"})

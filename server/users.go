@@ -151,15 +151,8 @@ func (s *Server) userActive(ctx context.Context, subject string) *oauth.Error {
 }
 
 // reservedClaim reports whether the server sets the claim name itself: a
-// user source's claim of that name is ignored.
-func reservedClaim(name string) bool {
-	switch name {
-	case "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "at_hash", "c_hash", "s_hash",
-		"sid", "acr", "amr", "azp", "cnf", "client_id", "scope":
-		return true
-	}
-	return false
-}
+// user source's claim of that name is ignored (user.IsReservedClaim).
+func reservedClaim(name string) bool { return user.IsReservedClaim(name) }
 
 // withClaims returns the JSON of base (a struct of the server's claims)
 // with the user source's claims extra added, except the reserved ones.
@@ -226,5 +219,60 @@ func (st staticSource) Claims(_ context.Context, req user.ClaimsRequest) (map[st
 	if req.Caller == user.CallerPage {
 		return map[string]any{"preferred_username": u.username}, nil
 	}
-	return user.Release(u.claims, req.Scopes), nil
+	return user.ReleaseAll(u.claims, req.Scopes), nil
+}
+
+// HasUsername reports whether username is a built-in user (user.Directory).
+func (st staticSource) HasUsername(_ context.Context, username string) (bool, error) {
+	return st.users.Load().byName[username] != nil, nil
+}
+
+// HasSubject reports whether subject is a built-in user (user.Directory).
+func (st staticSource) HasSubject(_ context.Context, subject string) (bool, error) {
+	return st.users.Load().bySubject[subject] != nil, nil
+}
+
+// StaticUsers is the built-in user source (a static list: the YAML users)
+// as a user.Source and user.Directory of its own, for a user.Chain in
+// Config.UserSource beside other sources. Set replaces the list.
+type StaticUsers struct {
+	staticSource
+	users atomic.Pointer[userRegistry]
+}
+
+var (
+	_ user.Source    = (*StaticUsers)(nil)
+	_ user.Directory = (*StaticUsers)(nil)
+)
+
+// NewStaticUsers returns the users as a source whose passwords are
+// checked under hashing (the server's budget, Config.Hashing).
+func NewStaticUsers(users []User, hashing clientauth.Budget) (*StaticUsers, error) {
+	st := &StaticUsers{}
+	st.staticSource = staticSource{users: &st.users, hashing: hashing}
+	if err := st.Set(users); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Set replaces the users. Sign-ins in flight finish with the previous
+// set.
+func (st *StaticUsers) Set(users []User) error {
+	reg, err := compileUsers(users, nil)
+	if err != nil {
+		return err
+	}
+	st.users.Store(reg)
+	return nil
+}
+
+// Slowest returns the dummy of the costliest password hash (what an
+// unknown username is checked against), or nil when there are no users.
+func (st *StaticUsers) Slowest() *clientauth.Secret {
+	reg := st.users.Load()
+	if len(reg.byName) == 0 {
+		return nil
+	}
+	return reg.dummy
 }

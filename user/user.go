@@ -80,7 +80,9 @@ type ClaimsRequest struct {
 }
 
 // ScopeClaims returns the standard claims scope releases (OpenID Connect
-// Core 5.4): profile's and email's; nil for any other scope.
+// Core 5.4): profile's, email's, address's and phone's, and Signet's
+// groups scope's (the groups claim, a list of names); nil for any other
+// scope.
 func ScopeClaims(scope string) []string {
 	switch scope {
 	case "profile":
@@ -88,6 +90,12 @@ func ScopeClaims(scope string) []string {
 			"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"}
 	case "email":
 		return []string{"email", "email_verified"}
+	case "address":
+		return []string{"address"}
+	case "phone":
+		return []string{"phone_number", "phone_number_verified"}
+	case "groups":
+		return []string{"groups"}
 	}
 	return nil
 }

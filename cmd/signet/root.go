@@ -40,6 +40,7 @@ on the command line wins over the variable.`,
 		newKeysCmd(e),
 		newClientsCmd(e),
 		newResourcesCmd(e),
+		newUsersCmd(e),
 		newConfigCmd(e),
 		newHealthcheckCmd(e),
 	)

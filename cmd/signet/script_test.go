@@ -61,6 +61,8 @@ func scriptMain() {
 //	                   the client_secret printed in FILE is accepted for
 //	                   CLIENT_ID by a server started at TIME (file and
 //	                   stored clients merged)
+//	signin CONFIG USERNAME PASSWORD
+//	                   sign in as serve's user source does (users_test.go)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
@@ -75,6 +77,7 @@ func TestScripts(t *testing.T) {
 			"setmeta":     cmdSetMeta,
 			"serverstart": cmdServerStart,
 			"secretok":    cmdSecretOK, // clients_script_test.go
+			"signin":      cmdSignIn, // users_test.go
 		},
 	})
 }

@@ -204,6 +204,16 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	registry := startRegistry(ctx, cfg, store, log) // clients.go
 	sc := serverConfig(registry.merged(cfg), m, grants, log)
 	sc.Attempts = signet.AttemptStore(cfg, store)
+	// The configuration's users and the store's (signet users), one
+	// chain under one hashing budget (users.go of package signet).
+	sc.Hashing = throttle.NewHashing(cfg.Limits.PasswordHashingMemoryKiB, cfg.Limits.PasswordHashingQueue)
+	staticUsers, chain, err := signet.UserSources(cfg, store, sc.Hashing, log)
+	if err != nil {
+		return err
+	}
+	if chain != nil {
+		sc.Users, sc.UserSource = nil, chain
+	}
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
 		return err
@@ -271,7 +281,7 @@ loop:
 				log.Info("SIGHUP ignored: nothing to reload in --dev mode")
 				continue
 			}
-			if c := reloadClients(ctx, o, e, cfg, applied, srv, registry, log); c != nil {
+			if c := reloadClients(ctx, o, e, cfg, applied, srv, registry, staticUsers, log); c != nil {
 				applied = c
 			}
 		}
@@ -298,7 +308,7 @@ loop:
 // last configuration swapped in). Other changes, against running (the
 // start's), are reported and left for a restart. It returns the new
 // configuration, or nil when it kept the running one.
-func reloadClients(ctx context.Context, o *serveOptions, e *env, running, applied *config.Config, srv *server.Server, registry *serveRegistry, log *slog.Logger) *config.Config {
+func reloadClients(ctx context.Context, o *serveOptions, e *env, running, applied *config.Config, srv *server.Server, registry *serveRegistry, staticUsers *server.StaticUsers, log *slog.Logger) *config.Config {
 	cfg, err := config.Load(o.configPath, e.lookupEnv)
 	if err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
@@ -332,7 +342,11 @@ func reloadClients(ctx context.Context, o *serveOptions, e *env, running, applie
 			return nil
 		}
 	}
-	if err := srv.SetUsers(signet.ServerUsers(cfg)); err != nil {
+	setUsers := srv.SetUsers
+	if staticUsers != nil { // beside the store's users
+		setUsers = staticUsers.Set
+	}
+	if err := setUsers(signet.ServerUsers(cfg)); err != nil {
 		log.Error("reloading users failed; the running users stay", "error", err)
 		cfg.Users = applied.Users
 	}
@@ -372,6 +386,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if !reflect.DeepEqual(a.DPoP, b.DPoP) {
 		out = append(out, "dpop")
+	}
+	if a.Passwords != b.Passwords {
+		out = append(out, "passwords")
 	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {

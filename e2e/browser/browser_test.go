@@ -98,18 +98,8 @@ func (rp *relyingParty) wait(t *testing.T, path string) url.Values {
 
 // startSignet runs Signet in-process with real managed keys.
 func startSignet(t *testing.T, rp *relyingParty) string {
-	ctx := t.Context()
 	store := memstore.New()
-	opts := key.DefaultOptions()
-	opts.SigningAlgorithms = []key.AlgorithmOptions{{Algorithm: key.ES256}, {Algorithm: key.EdDSA}}
-	opts.ProtectKeys = false
-	m, err := keymanager.New(keymanager.Config{Options: opts, Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	m := managedKeys(t, store, key.ES256, key.EdDSA)
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
 	s, err := server.New(server.Config{
@@ -137,6 +127,25 @@ func startSignet(t *testing.T, rp *relyingParty) string {
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return issuer
+}
+
+// managedKeys is a started key manager over store with keys of algs,
+// unsealed.
+func managedKeys(t *testing.T, store *memstore.Store, algs ...key.Algorithm) *keymanager.Manager {
+	opts := key.DefaultOptions()
+	opts.SigningAlgorithms = nil
+	for _, a := range algs {
+		opts.SigningAlgorithms = append(opts.SigningAlgorithms, key.AlgorithmOptions{Algorithm: a})
+	}
+	opts.ProtectKeys = false
+	m, err := keymanager.New(keymanager.Config{Options: opts, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // newBrowser starts headless Chromium the way this machine needs it.

@@ -11,6 +11,7 @@ import (
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/userstore"
 )
 
 // Store is an in-memory key store. The zero value is not usable; call New.
@@ -24,6 +25,7 @@ type Store struct {
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
 	registry clientreg.Store // clients.go
+	users    map[string]userstore.Record // by subject (users.go)
 }
 
 // New returns an empty store.
