@@ -22,6 +22,8 @@ type Store struct {
 	revision uint64
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
+
+	consents consentData // consent.go: its own lock
 }
 
 // New returns an empty store.
