@@ -147,8 +147,8 @@ type authzRequest struct {
 	// promptConsent: prompt=consent, the consent page even when a
 	// remembered consent covers the request (consent.go).
 	promptConsent bool
-	maxAgeSec   int64 // -1: no max_age
-	binding     *authorize.Binding
+	maxAgeSec     int64 // -1: no max_age
+	binding       *authorize.Binding
 }
 
 // authzError is an authorization error. redirect is false when the
