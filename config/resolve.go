@@ -102,6 +102,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveDPoP(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveUI(d, c); err != nil {
+		return nil, err
+	}
 	c.warnHashingMemory()
 	return c, nil
 }
@@ -637,6 +640,9 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 			return err
 		}
 		if err := p.resolveClientProfile(path, &cd, &cl, c); err != nil {
+			return err
+		}
+		if err := p.resolveClientBranding(path, &cd, &cl); err != nil {
 			return err
 		}
 		cl.Digest = digest(cd)

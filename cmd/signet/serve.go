@@ -354,6 +354,12 @@ func restartNeeded(a, b *config.Config) []string {
 	if !reflect.DeepEqual(a.DPoP, b.DPoP) {
 		out = append(out, "dpop")
 	}
+	if !reflect.DeepEqual(a.UI, b.UI) {
+		out = append(out, "ui")
+	}
+	if a.Session != b.Session {
+		out = append(out, "session")
+	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
 		out = append(out, "keyManagement")
