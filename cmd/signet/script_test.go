@@ -70,6 +70,7 @@ func TestScripts(t *testing.T) {
 			"addkey":      cmdAddKey,
 			"setmeta":     cmdSetMeta,
 			"serverstart": cmdServerStart,
+			"addconsent":  cmdAddConsent, // users_consents_test.go
 		},
 	})
 }
