@@ -132,6 +132,7 @@ not an error (it prints 0).`,
 	cmd.Flags().StringVar(&user, "user", "", "the user (a subject, or a configured username)")
 	cmd.Flags().StringVar(&client, "client", "", "the client whose consent to revoke")
 	cmd.Flags().BoolVar(&all, "all", false, "revoke the user's consents to every client")
+	markCLIOnly(cmd, "all") // a SIGNET_ALL left in the environment would widen every revoke
 	return cmd
 }
 
