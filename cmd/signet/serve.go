@@ -21,6 +21,7 @@ import (
 
 	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/consent"
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/internal/cpuprofile"
 	"github.com/signet-id/signet/keymanager"
@@ -227,6 +228,10 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if grants != nil {
 		cleaner := &grant.Cleaner{Store: grants, Logger: log}
 		wg.Go(func() { _ = cleaner.Run(mctx) }) // returns when mctx is done; failures are logged
+	}
+	if a, ok := store.(consent.ActivityStore); ok && cfg.Session.IdleTimeout > 0 {
+		sweeper := &consent.ActivitySweeper{Store: a, Keep: cfg.Session.Lifetime, Logger: log}
+		wg.Go(func() { _ = sweeper.Run(mctx) }) // returns when mctx is done; failures are logged
 	}
 	if x, ok := sc.Attempts.(throttle.Expirer); ok {
 		sweeper := &throttle.Sweeper{Store: x, Logger: log}
