@@ -60,6 +60,14 @@ func (s *Server) clientView(lc *loginClient) clientView {
 	return clientView{ID: lc.ID, Name: name, LogoURI: template.URL(lc.logoURI), ClientURI: lc.clientURI}
 }
 
+// clientName is the display name of the client id, or id itself.
+func (s *Server) clientName(id string) string {
+	if lc := s.reg.Load().login[id]; lc != nil && lc.displayName != "" {
+		return lc.displayName
+	}
+	return id
+}
+
 // checkBranding checks a client's display name, logo and home page.
 func checkBranding(c Client) error {
 	if c.DisplayName != "" {
@@ -92,7 +100,7 @@ func pageSamples() map[string]any {
 			Request: "client_id=portal", Form: "f", CSRF: "x", Error: "message"},
 		"account.html": accountView{Username: "Alice", SignedIn: true, Action: PathAccount, Message: "message",
 			Consents: []accountConsent{{Client: cv, Scopes: scopes, Granted: "2026-12-06", CSRF: "x"}}},
-		"logout.html":    logoutView{Username: "Alice", ClientID: "portal", Action: PathEndSession, CSRF: "x", PostLogoutRedirectURI: "https://portal.example.com/bye", State: "s", Error: "message"},
+		"logout.html":    logoutView{Username: "Alice", ClientID: "portal", ClientName: "Example Portal", Action: PathEndSession, CSRF: "x", PostLogoutRedirectURI: "https://portal.example.com/bye", State: "s", Error: "message"},
 		"signedout.html": nil,
 		"error.html":     "message",
 	}

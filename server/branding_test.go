@@ -142,3 +142,13 @@ func TestSessionLifetimeSetsCookie(t *testing.T) {
 		t.Fatalf("session cookie: %v", p.Header["Set-Cookie"])
 	}
 }
+
+func TestLogoutPageNamesClient(t *testing.T) {
+	e := newLoginEnv(t, withBranding(""))
+	b := e.signedInBrowser()
+	p := b.get(e.issuer + PathEndSession + "?client_id=spa")
+	if !strings.Contains(p.body, "The application <strong>Example Portal</strong> asked to sign you out.") ||
+		!strings.Contains(p.body, `name="client_id" value="spa"`) {
+		t.Fatalf("logout page: %s", p.body)
+	}
+}

@@ -140,6 +140,7 @@ type loginView struct {
 type logoutView struct {
 	Username              string
 	ClientID              string
+	ClientName            string // its display name (branding), or ClientID
 	Action                string
 	CSRF                  string
 	PostLogoutRedirectURI string
