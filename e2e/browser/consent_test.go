@@ -63,14 +63,14 @@ func TestBrowserConsent(t *testing.T) {
 		t.Fatalf("focus on %q, want the Allow button", focused)
 	}
 	d.page("consent", "Allow access? · Signet")
-	d.run("deny", chromedp.Click(chromedp.CSS(`button[value=deny]`)))
+	d.run("deny", chromedp.Click(chromedp.CSS(`button[value=deny]`)), landed())
 	if cb := rp.wait(t, "/callback"); cb.Get("error") != "access_denied" || cb.Get("state") != "deny-1" || cb.Get("code") != "" {
 		t.Fatalf("deny: %v", cb)
 	}
 
 	// Approve without remembering: a code, and the page again next time.
 	d.run("approve once", chromedp.Navigate(authURL("once")), chromedp.WaitVisible(chromedp.ID("remember")),
-		chromedp.Click(chromedp.ID("remember")), chromedp.Click(chromedp.CSS(`button[value=approve]`)))
+		chromedp.Click(chromedp.ID("remember")), chromedp.Click(chromedp.CSS(`button[value=approve]`)), landed())
 	cb := rp.wait(t, "/callback")
 	if cb.Get("code") == "" || cb.Get("state") != "once" {
 		t.Fatalf("approve: %v", cb)
@@ -80,7 +80,7 @@ func TestBrowserConsent(t *testing.T) {
 	}
 	// Approve and remember (the box is checked by default).
 	d.run("approve and remember", chromedp.Navigate(authURL("remember")), chromedp.WaitVisible(chromedp.CSS(`button[value=approve]`)),
-		chromedp.Click(chromedp.CSS(`button[value=approve]`)))
+		chromedp.Click(chromedp.CSS(`button[value=approve]`)), landed())
 	if cb := rp.wait(t, "/callback"); cb.Get("code") == "" || cb.Get("state") != "remember" {
 		t.Fatalf("approve and remember: %v", cb)
 	}
@@ -91,7 +91,7 @@ func TestBrowserConsent(t *testing.T) {
 	}
 	// prompt=consent shows the page anyway.
 	d.run("prompt=consent", chromedp.Navigate(authURL("forced", oauth2.SetAuthURLParam("prompt", "consent"))),
-		chromedp.WaitVisible(chromedp.CSS(`button[value=approve]`)), chromedp.Click(chromedp.CSS(`button[value=approve]`)))
+		chromedp.WaitVisible(chromedp.CSS(`button[value=approve]`)), chromedp.Click(chromedp.CSS(`button[value=approve]`)), landed())
 	if cb := rp.wait(t, "/callback"); cb.Get("code") == "" || cb.Get("state") != "forced" {
 		t.Fatalf("prompt=consent: %v", cb)
 	}
@@ -157,8 +157,12 @@ func TestBrowserCustomTemplate(t *testing.T) {
 	}
 	d.page("custom-login", "Sign in · Acme ID")
 	d.run("sign in through it", chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.CSS("button[type=submit]")))
+		chromedp.Click(chromedp.CSS("button[type=submit]")), landed())
 	if cb := rp.wait(t, "/callback"); cb.Get("code") == "" || cb.Get("state") != "custom" {
 		t.Fatalf("sign-in through the custom page: %v", cb)
 	}
 }
+
+// landed waits until the browser shows the relying party's page (after a
+// click that sends it there), so the next navigation does not abort it.
+func landed() chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.ID("done")) }
