@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
@@ -23,7 +24,8 @@ type Store struct {
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
 
-	consents consentData // consent.go: its own lock
+	consents consentData     // consent.go: its own lock
+	registry clientreg.Store // clients.go
 }
 
 // New returns an empty store.
@@ -33,6 +35,7 @@ func New() *Store {
 		keys:     make(map[string]key.Record),
 		meta:     make(map[string]string),
 		watchers: make(map[chan struct{}]struct{}),
+		registry: clientreg.NewMemory(nil),
 	}
 }
 
