@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/grant"
@@ -114,7 +115,21 @@ func ServerConfig(cfg *config.Config, keys server.Keys, grants grant.Store, log 
 		Limits:         cfg.Limits,
 		DPoP: server.DPoP{Algorithms: cfg.DPoP.AllowedSigningAlgorithms, ProofWindow: cfg.DPoP.ProofWindow,
 			RequireNonce: cfg.DPoP.RequireNonce, NonceSecret: dpopNonceSecret(cfg, log)},
+		SessionLifetime:    cfg.Session.Lifetime,
+		SessionIdleTimeout: cfg.Session.IdleTimeout,
+		UI:                 ServerUI(cfg),
 	}
+}
+
+// ServerUI maps the configured ui section to the server's: the templates
+// directory is read through os.DirFS.
+func ServerUI(cfg *config.Config) server.UI {
+	ui := server.UI{ProductName: cfg.UI.ProductName, TemplatesDir: cfg.UI.TemplatesDir,
+		Stylesheet: cfg.UI.StylesheetCSS, ScopeDescriptions: cfg.UI.ScopeDescriptions}
+	if cfg.UI.TemplatesDir != "" {
+		ui.Templates = os.DirFS(cfg.UI.TemplatesDir)
+	}
+	return ui
 }
 
 // dpopNonceSecret derives the key of the DPoP nonces from the first
@@ -175,6 +190,11 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			DPoPAlgorithms:                        dpopAlgs,
 			JWKS:                                  c.JWKS,
 			JWKSURI:                               c.JWKSURI,
+			RequireConsent:                        c.RequireConsent,
+			AllowRememberConsent:                  c.AllowRememberConsent,
+			DisplayName:                           c.DisplayName,
+			LogoURI:                               c.LogoURI,
+			ClientURI:                             c.ClientURI,
 		})
 		if c.FAPI2() && (c.JWKS != nil || c.JWKSURI != "") {
 			// FAPI 2.0: assertions signed with PS256, ES256 or EdDSA, for the issuer.

@@ -107,6 +107,10 @@ type Config struct {
 	// discovery publishes it as require_pushed_authorization_requests.
 	// Client.RequirePushedAuthorizationRequests already includes it.
 	RequirePushedAuthorizationRequests bool
+	// UI (ui) configures the pages; Session (session) the login
+	// sessions, defaults applied (ui.go).
+	UI      UI
+	Session Session
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -246,6 +250,17 @@ type Client struct {
 	// against the profile; its AllowedIdentityTokenSigningAlgorithms lists
 	// only FAPI 2.0 algorithms (those Signet signs with, when not set).
 	SecurityProfile SecurityProfile
+	// RequireConsent (requireConsent) shows the consent page before the
+	// client gets a code; AllowRememberConsent (allowRememberConsent) lets
+	// the user remember the decision (ui.go).
+	RequireConsent       bool
+	AllowRememberConsent bool
+	// DisplayName (displayName), LogoURI (logoUri: https or a data: URI of
+	// an image) and ClientURI (clientUri) are shown on the login and
+	// consent pages.
+	DisplayName string
+	LogoURI     string
+	ClientURI   string
 }
 
 // ParseOptions controls [Parse].
@@ -360,6 +375,8 @@ type fileDoc struct {
 	Limits            *limitsDoc        `yaml:"limits"`
 	DPoP              *dpopDoc          `yaml:"dpop"`
 	Passwords         *passwordsDoc     `yaml:"passwords"`
+	UI                *uiDoc            `yaml:"ui"`      // ui.go
+	Session           *sessionDoc       `yaml:"session"` // ui.go
 	// RequirePushedAuthorizationRequests: every client must use PAR.
 	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }
@@ -452,4 +469,10 @@ type clientDoc struct {
 	RequirePushedAuthorizationRequests *bool  `yaml:"requirePushedAuthorizationRequests"`
 	RequireDPoP                        *bool  `yaml:"requireDPoP"`
 	SecurityProfile                    string `yaml:"securityProfile"`
+	// The consent page and branding (ui.go).
+	RequireConsent       bool   `yaml:"requireConsent"`
+	AllowRememberConsent bool   `yaml:"allowRememberConsent"`
+	DisplayName          string `yaml:"displayName"`
+	LogoURI              string `yaml:"logoUri"`
+	ClientURI            string `yaml:"clientUri"`
 }

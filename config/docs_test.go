@@ -38,6 +38,13 @@ func TestDocsExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeKey(t, dir, "old.pem", rk, false)
+	// ui.templatesDir and ui.stylesheet examples (docs/users.md).
+	if err := os.Mkdir(filepath.Join(dir, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "brand.css"), []byte("main{border-top:4px solid #6d28d9}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	vars := map[string]string{
 		"SIGNET_KEY_SECRET": "docs-secret-0123456789abcdef", "SIGNET_OLD_KEY_SECRET": "docs-old-secret-0123456789",
 		"SIGNET_DATABASE_URL": "postgres://signet@db.example.com/signet", "SIGNET_HSM_PIN": "1234",

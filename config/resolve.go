@@ -105,6 +105,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolvePasswords(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveUI(d, c); err != nil {
+		return nil, err
+	}
 	c.warnHashingMemory()
 	return c, nil
 }
@@ -667,6 +670,9 @@ func (p *parser) resolveClient(path string, cd clientDoc, c *Config, scopes map[
 		return Client{}, err
 	}
 	if err := p.resolveClientProfile(path, &cd, &cl, c); err != nil {
+		return Client{}, err
+	}
+	if err := p.resolveClientBranding(path, &cd, &cl); err != nil {
 		return Client{}, err
 	}
 	cl.Digest = digest(cd)

@@ -144,8 +144,11 @@ type authzRequest struct {
 	scope       string // scopes joined by spaces
 	promptNone  bool
 	promptLogin bool
-	maxAgeSec   int64 // -1: no max_age
-	binding     *authorize.Binding
+	// promptConsent: prompt=consent, the consent page even when a
+	// remembered consent covers the request (consent.go).
+	promptConsent bool
+	maxAgeSec     int64 // -1: no max_age
+	binding       *authorize.Binding
 }
 
 // authzError is an authorization error. redirect is false when the
@@ -279,7 +282,8 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 			req.promptNone = true
 		case "login", "select_account":
 			req.promptLogin = true
-		case "consent": // consent is given by the client's configuration
+		case "consent": // the consent page, for a client that requires consent (consent.go)
+			req.promptConsent = true
 		default:
 			return nil, redirectError("invalid_request", "prompt value '"+oauth.Clip(v)+"' is not supported; use none, login, consent or select_account")
 		}
@@ -362,7 +366,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.toLogin(w, r, req)
 		return
 	}
-	s.issueCode(w, r, req, sess)
+	s.continueSignedIn(w, r, req, sess) // consent.go
 }
 
 // needsLogin reports whether the user must sign in (again) before a code
@@ -403,7 +407,8 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 	if sess.pending != nil { // a sign-in: the session and its first code in one transaction
 		err = s.oidc.grants.StartSession(r.Context(), sess.end, *sess.pending, g)
 		if err == nil {
-			http.SetCookie(w, s.cookie(sessionCookie, sess.handle, int(s.oidc.sessionLifetime/time.Second)))
+			s.sessionStarted(r.Context(), sess)
+			http.SetCookie(w, s.cookie(sessionCookie, sess.handle, s.sessionCookieAge()))
 		}
 	} else {
 		_, err = s.oidc.grants.CreateCode(r.Context(), g, MaxSessionCodes)

@@ -10,6 +10,8 @@
 //	GET, POST {issuer path}/connect/authorize                  authorization endpoint (code flow, PKCE S256)
 //	POST {issuer path}/connect/par                             pushed authorization requests (RFC 9126)
 //	GET, POST {issuer path}/account/login                      the login page
+//	POST {issuer path}/account/consent                         the consent page's decision (Client.RequireConsent)
+//	GET, POST {issuer path}/account                            the account page: remembered consents, revocable
 //	GET, POST {issuer path}/connect/userinfo                   UserInfo (Bearer, or DPoP with a proof)
 //	POST {issuer path}/connect/introspect                      RFC 7662, for API resources with secrets or keys
 //	POST {issuer path}/connect/revocation                      RFC 7009

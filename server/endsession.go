@@ -82,7 +82,7 @@ func (s *Server) serveEndSession(w http.ResponseWriter, r *http.Request) {
 				s.oidc.pages.errorPage(w, http.StatusInternalServerError, "Something went wrong", "Signet cannot sign you out right now. Please try again in a moment.")
 				return
 			}
-			s.oidc.pages.render(w, status, "logout.html", "Sign out?", logoutView{Username: s.displayName(r.Context(), sess.subject), ClientID: clientID,
+			s.oidc.pages.render(w, status, "logout.html", "Sign out?", logoutView{Username: s.displayName(r.Context(), sess.subject), ClientID: clientID, ClientName: s.clientName(clientID),
 				Action: s.prefix + PathEndSession, CSRF: csrfToken(key, "logout", bound), PostLogoutRedirectURI: redirect, State: state, Error: msg})
 			return
 		}

@@ -109,7 +109,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzReques
 		return
 	}
 	s.log.Info("signed in", "sub", subject, "client_id", req.clientID)
-	s.issueCode(w, r, req, sess)
+	s.continueSignedIn(w, r, req, sess) // consent.go
 }
 
 // cancelSignIn ends the sign-in of req without a user (the login page's
@@ -147,14 +147,15 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authzR
 	if len(username) > maxHintLen {
 		username = ""
 	}
-	s.oidc.pages.render(w, status, "login.html", "Sign in", loginView{
+	s.oidc.pages.renderFor(w, status, "login.html", "Sign in", loginView{
 		ClientID: req.clientID,
+		Client:   s.clientView(req.login),
 		Action:   s.prefix + PathLogin,
 		Request:  canonical,
 		CSRF:     csrfToken(key, "login", canonical),
 		Username: username,
 		Error:    msg,
-	})
+	}, req.login.logoURI)
 }
 
 // roundMinutes says how long to wait, in whole minutes (at least one).

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/consent"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/server/internal/granttype"
@@ -82,6 +84,12 @@ type oidcState struct {
 	cookiePath      string // the issuer's path + "/"
 	requirePAR      bool   // Config.RequirePushedAuthorizationRequests
 	jwks            atomic.Pointer[jwksCache]
+	// consents keeps remembered consent (nil: none); activity and
+	// idleTimeout end idle sessions (consent.go, branding.go).
+	consents    consent.Store
+	activity    consent.ActivityStore
+	idleTimeout time.Duration
+	ui          uiState
 }
 
 func newOIDC(cfg Config, s *Server) (*oidcState, error) {
@@ -102,18 +110,28 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 	if cfg.SessionLifetime < 0 {
 		return nil, errors.New("server: SessionLifetime must not be negative")
 	}
+	if cfg.SessionIdleTimeout < 0 {
+		return nil, errors.New("server: SessionIdleTimeout must not be negative")
+	}
+	if cfg.SessionIdleTimeout > 0 && cfg.SessionActivity == nil {
+		return nil, errors.New("server: SessionIdleTimeout needs a store that keeps session activity (Config.SessionActivity, or a Grants store that implements consent.ActivityStore)")
+	}
 	o := &oidcState{
 		grants:          cfg.Grants,
 		sessionLifetime: cfg.SessionLifetime,
 		secureCookies:   len(s.issuer) > 8 && s.issuer[:8] == "https://",
 		cookiePath:      s.prefix + "/",
 		requirePAR:      cfg.RequirePushedAuthorizationRequests,
+		consents:        cfg.Consents,
+		activity:        cfg.SessionActivity,
+		idleTimeout:     cfg.SessionIdleTimeout,
+		ui:              uiState{scopeDescriptions: maps.Clone(cfg.UI.ScopeDescriptions)},
 	}
 	if o.sessionLifetime == 0 {
 		o.sessionLifetime = DefaultSessionLifetime
 	}
 	var err error
-	if o.pages, err = newPages(); err != nil {
+	if o.pages, err = newPages(cfg.UI); err != nil {
 		return nil, err
 	}
 	reg, err := compileUsers(cfg.Users, s.rand)
@@ -143,6 +161,11 @@ type loginClient struct {
 	// push them (par.go); fapi2 makes it follow the FAPI 2.0 Security
 	// Profile (server/internal/fapi2).
 	requirePAR, fapi2 bool
+	// requireConsent shows the consent page; allowRemember lets the user
+	// remember it (consent.go). displayName, logoURI and clientURI brand
+	// the pages (branding.go).
+	requireConsent, allowRemember   bool
+	displayName, logoURI, clientURI string
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -174,6 +197,14 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 			idLifetime:     cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
 			requirePAR:     c.RequirePushedAuthorizationRequests || c.FAPI2,
 			fapi2:          c.FAPI2,
+			requireConsent: c.RequireConsent,
+			allowRemember:  c.AllowRememberConsent,
+			displayName:    c.DisplayName,
+			logoURI:        c.LogoURI,
+			clientURI:      c.ClientURI,
+		}
+		if err := checkBranding(c); err != nil {
+			return err
 		}
 		if err := checkFAPI2(c, lc); err != nil {
 			return err
@@ -214,6 +245,8 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 	}
 	handle(s.prefix+PathAuthorize, "authorize", s.serveAuthorize)
 	handle(s.prefix+PathLogin, "login", s.serveLogin)
+	handle(s.prefix+PathConsent, "consent", s.serveConsent)
+	handle(s.prefix+PathAccount, "account", s.serveAccount)
 	handle(s.prefix+PathPAR, "par", s.servePAR)
 	handleCORS(s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)

@@ -2,12 +2,15 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 
+	"github.com/signet-id/signet/branding"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
 
@@ -29,23 +32,47 @@ const pageCSS = `:root{color-scheme:light dark}` +
 	`button.secondary{margin-top:.75rem;color:inherit;background:transparent;border:1px solid #6b7280}` +
 	`input:focus-visible,button:focus-visible{outline:3px solid #d97706;outline-offset:2px}` +
 	`.error{padding:.6rem .8rem;border-left:4px solid #b91c1c;background:#fef2f2;color:#7f1d1d}` +
+	`h2{font-size:1.15rem;margin:1.5rem 0 .5rem}h3{font-size:1rem;margin:1rem 0 .25rem}a{color:#1d4ed8}` +
+	`.client img{vertical-align:middle;border-radius:.25rem}.scopes{padding-left:1.25rem}.muted{color:#4b5563}` +
+	`.check{display:flex;gap:.5rem;align-items:center;margin-top:1rem}.check input{width:auto;margin:0}.check label{margin:0;font-weight:400}` +
+	`.notice{padding:.6rem .8rem;border-left:4px solid #15803d;background:#f0fdf4;color:#14532d}` +
 	`@media (max-width:30rem){main{margin:0;min-height:100vh;border-radius:0;box-shadow:none}}` +
-	`@media (prefers-color-scheme:dark){body{background:#111827;color:#f3f4f6}main{background:#1f2937}.error{background:#450a0a;color:#fecaca}}`
+	`@media (prefers-color-scheme:dark){body{background:#111827;color:#f3f4f6}main{background:#1f2937}.error{background:#450a0a;color:#fecaca}` +
+	`a{color:#93c5fd}.muted{color:#d1d5db}.notice{background:#052e16;color:#bbf7d0}}`
 
 // pages renders the login-flow pages.
 type pages struct {
-	t   *template.Template
-	csp string
+	t       *template.Template
+	csp     string
+	css     string // pageCSS and UI.Stylesheet
+	product string // UI.ProductName
 }
 
-func newPages() (*pages, error) {
-	t, err := template.ParseFS(templateFS, "templates/*.html")
-	if err != nil {
+// newPages parses the templates (the embedded ones, ui.Templates over
+// them) and checks them against sample data (branding.go).
+func newPages(ui UI) (*pages, error) {
+	if err := branding.CheckStylesheet(ui.Stylesheet); err != nil {
+		return nil, fmt.Errorf("server: UI.Stylesheet %w", err)
+	}
+	if ui.ProductName != "" {
+		if err := branding.CheckName(ui.ProductName); err != nil {
+			return nil, fmt.Errorf("server: UI.ProductName %w", err)
+		}
+	}
+	p := &pages{css: pageCSS + ui.Stylesheet, product: cmp.Or(ui.ProductName, branding.DefaultProductName)}
+	var err error
+	if p.t, err = parseTemplates(ui, p.data); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(pageCSS))
-	return &pages{t: t, csp: "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; base-uri 'none'; frame-ancestors 'none'"}, nil
+	sum := sha256.Sum256([]byte(p.css))
+	p.csp = "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; base-uri 'none'; frame-ancestors 'none'"
+	return p, nil
+}
+
+// data is what a template gets for page.
+func (p *pages) data(page any) pageData {
+	return pageData{CSS: template.CSS(p.css), Product: p.product, Page: page}
 }
 
 // pageData is what every template gets: the title, the style sheet and
@@ -53,14 +80,25 @@ func newPages() (*pages, error) {
 type pageData struct {
 	Title string
 	CSS   template.CSS
-	Page  any
+	// Product names the product (UI.ProductName, "Signet" by default).
+	Product string
+	Page    any
 }
 
 // render writes a page with the headers every page gets: no caching, no
 // framing, no referrer, a CSP that allows only the inline style.
 func (p *pages) render(w http.ResponseWriter, status int, name, title string, page any) {
+	p.renderFor(w, status, name, title, page, "")
+}
+
+// renderFor is render for a page that shows a client's logo: its
+// Content-Security-Policy allows that image exactly (img-src), and only
+// it.
+func (p *pages) renderFor(w http.ResponseWriter, status int, name, title string, page any, logo string) {
 	var buf bytes.Buffer
-	if err := p.t.ExecuteTemplate(&buf, name, pageData{Title: title, CSS: template.CSS(pageCSS), Page: page}); err != nil {
+	d := p.data(page)
+	d.Title = title
+	if err := p.t.ExecuteTemplate(&buf, name, d); err != nil {
 		// Only a programming error gets here (the templates are embedded
 		// and tested); say nothing about it.
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -70,7 +108,11 @@ func (p *pages) render(w http.ResponseWriter, status int, name, title string, pa
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h["Cache-Control"] = oauth.HdrNoStore
 	h["Pragma"] = oauth.HdrNoCache
-	h.Set("Content-Security-Policy", p.csp)
+	csp := p.csp
+	if logo != "" {
+		csp += "; img-src " + branding.ImageSource(logo)
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -86,6 +128,7 @@ func (p *pages) errorPage(w http.ResponseWriter, status int, title, msg string) 
 // loginView is the login page's data.
 type loginView struct {
 	ClientID string
+	Client   clientView // its display name, logo and home page
 	Action   string
 	Request  string // the pending authorization request (a query string)
 	CSRF     string
@@ -97,6 +140,7 @@ type loginView struct {
 type logoutView struct {
 	Username              string
 	ClientID              string
+	ClientName            string // its display name (branding), or ClientID
 	Action                string
 	CSRF                  string
 	PostLogoutRedirectURI string

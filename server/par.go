@@ -269,12 +269,22 @@ func (s *Server) pushedParams(a authzParams, g grantstore.Grant, err error, pend
 // request goes by reference: it is stored, pending, under a new handle
 // (unless it already is).
 func (s *Server) toLogin(w http.ResponseWriter, r *http.Request, req *authzRequest) {
+	if s.keepPending(w, r, req) {
+		s.redirect(w, r, s.issuer+PathLogin+"?"+req.encode())
+	}
+}
+
+// keepPending stores req, a pushed request the authorization endpoint
+// used up, as a pending request for the pages that follow (login,
+// consent), which carry it by reference. It reports whether req may go
+// on; otherwise it has answered.
+func (s *Server) keepPending(w http.ResponseWriter, r *http.Request, req *authzRequest) bool {
 	if req.pushed && req.requestURI == "" {
 		handle, err := s.randomHandle(32)
 		if err != nil {
 			s.log.Error("authorize: randomness failed", "error", err)
 			s.authorizeError(w, r, &req.authzParams, redirectError("server_error", "internal error"))
-			return
+			return false
 		}
 		uri := pendingPrefix + handle
 		data, _ := json.Marshal(pushedRequest{Params: req.params(), Pending: true}) // cannot fail: strings
@@ -284,11 +294,11 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request, req *authzReque
 		if err := s.oidc.grants.CreateGrant(r.Context(), g); err != nil {
 			s.log.Error("authorize: storing the pending request failed", "client_id", req.clientID, "error", err)
 			s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot store the authorization request right now; retry shortly"))
-			return
+			return false
 		}
 		req.requestURI = uri
 	}
-	s.redirect(w, r, s.issuer+PathLogin+"?"+req.encode())
+	return true
 }
 
 // usePending uses up the pending pushed request of req, if it has one:

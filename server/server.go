@@ -20,6 +20,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
+	"github.com/signet-id/signet/consent"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
@@ -126,6 +127,21 @@ type Client struct {
 	// an endpoint URL, as that profile requires.
 	AssertionAlgorithms     []key.Algorithm
 	AssertionIssuerAudience bool
+
+	// RequireConsent shows the consent page (consent.go) before the
+	// client gets a code: the user approves or denies its scopes.
+	// AllowRememberConsent lets the user remember an approval, so the
+	// page is shown again only for a scope not approved before (or with
+	// prompt=consent); it needs Config.Consents.
+	RequireConsent       bool
+	AllowRememberConsent bool
+	// DisplayName, LogoURI and ClientURI are shown on the login and
+	// consent pages (branding.go): the client's name (its ID when
+	// empty), its logo (an https URL or a data: URI of an image) and its
+	// home page.
+	DisplayName string
+	LogoURI     string
+	ClientURI   string
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that
@@ -205,6 +221,22 @@ type Config struct {
 	// SessionLifetime is how long a login session lasts; zero means
 	// DefaultSessionLifetime.
 	SessionLifetime time.Duration
+	// SessionIdleTimeout ends a login session unused for longer (each
+	// authorization request, consent and account page uses it); zero
+	// means none. It needs SessionActivity.
+	SessionIdleTimeout time.Duration
+	// SessionActivity keeps when each login session was last used, for
+	// SessionIdleTimeout; nil means Grants when it implements
+	// consent.ActivityStore (every store of package keystore does).
+	SessionActivity consent.ActivityStore
+	// Consents keeps remembered consent (Client.AllowRememberConsent);
+	// nil means Grants when it implements consent.Store (every store of
+	// package keystore does). Without one, the consent page is shown at
+	// every authorization of a client that requires consent.
+	Consents consent.Store
+	// UI configures the pages (product name, templates, style sheet,
+	// scope descriptions; branding.go).
+	UI UI
 	// Build labels signet_build_info.
 	Build BuildInfo
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is
@@ -353,6 +385,14 @@ func New(cfg Config) (*Server, error) {
 	attempts := cfg.Attempts
 	if attempts == nil {
 		attempts = throttle.NewMemory(s.limits.TrackedKeys)
+	}
+	// The consent and activity stores are found on the grant store
+	// before tracing wraps it.
+	if cfg.Consents == nil {
+		cfg.Consents, _ = cfg.Grants.(consent.Store)
+	}
+	if cfg.SessionActivity == nil {
+		cfg.SessionActivity, _ = cfg.Grants.(consent.ActivityStore)
 	}
 	if t := cfg.Tracing; t != nil {
 		attempts = t.AttemptStore(attempts)

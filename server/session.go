@@ -60,6 +60,9 @@ func (s *Server) currentSession(r *http.Request) (*session, error) {
 	if g.Kind != grantstore.KindSession || !g.Revoked.IsZero() || !s.now().Before(g.Expires) {
 		return nil, nil
 	}
+	if idle, err := s.sessionIdle(r.Context(), g.ID); err != nil || idle { // branding.go
+		return nil, err
+	}
 	active, err := s.oidc.source.Active(r.Context(), g.Subject)
 	if err != nil {
 		return nil, fmt.Errorf("server: the user source: %w", err)

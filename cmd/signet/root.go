@@ -43,6 +43,7 @@ on the command line wins over the variable.`,
 		newUsersCmd(e),
 		newConfigCmd(e),
 		newHealthcheckCmd(e),
+		newUsersCmd(e),
 	)
 	documentFlagEnv(root)
 	return root

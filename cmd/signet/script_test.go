@@ -76,8 +76,9 @@ func TestScripts(t *testing.T) {
 			"addkey":      cmdAddKey,
 			"setmeta":     cmdSetMeta,
 			"serverstart": cmdServerStart,
-			"secretok":    cmdSecretOK, // clients_script_test.go
-			"signin":      cmdSignIn, // users_test.go
+			"secretok":    cmdSecretOK,   // clients_script_test.go
+			"signin":      cmdSignIn,     // users_test.go
+			"addconsent":  cmdAddConsent, // users_consents_test.go
 		},
 	})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/consent"
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/internal/cpuprofile"
 	"github.com/signet-id/signet/keymanager"
@@ -245,6 +246,10 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		cleaner := &grant.Cleaner{Store: grants, Logger: log}
 		wg.Go(func() { _ = cleaner.Run(mctx) }) // returns when mctx is done; failures are logged
 	}
+	if a, ok := store.(consent.ActivityStore); ok && cfg.Session.IdleTimeout > 0 {
+		sweeper := &consent.ActivitySweeper{Store: a, Keep: cfg.Session.Lifetime, Logger: log}
+		wg.Go(func() { _ = sweeper.Run(mctx) }) // returns when mctx is done; failures are logged
+	}
 	if x, ok := sc.Attempts.(throttle.Expirer); ok {
 		sweeper := &throttle.Sweeper{Store: x, Logger: log}
 		wg.Go(func() { _ = sweeper.Run(mctx) }) // returns when mctx is done; failures are logged
@@ -389,6 +394,12 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if a.Passwords != b.Passwords {
 		out = append(out, "passwords")
+	}
+	if !reflect.DeepEqual(a.UI, b.UI) {
+		out = append(out, "ui")
+	}
+	if a.Session != b.Session {
+		out = append(out, "session")
 	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {

@@ -96,13 +96,14 @@ func (rp *relyingParty) wait(t *testing.T, path string) url.Values {
 	}
 }
 
-// startSignet runs Signet in-process with real managed keys.
-func startSignet(t *testing.T, rp *relyingParty) string {
+// startSignet runs Signet in-process with real managed keys; mods change
+// its configuration first.
+func startSignet(t *testing.T, rp *relyingParty, mods ...func(*server.Config)) string {
 	store := memstore.New()
 	m := managedKeys(t, store, key.ES256, key.EdDSA)
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
-	s, err := server.New(server.Config{
+	cfg := server.Config{
 		Issuer: issuer,
 		Keys:   m,
 		Clients: []server.Client{{
@@ -119,7 +120,11 @@ func startSignet(t *testing.T, rp *relyingParty) string {
 		Grants: store,
 		Users: []server.User{{Subject: "user-alice", Username: username, Password: cheapHash(t, password),
 			Claims: map[string]any{"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true}}},
-	})
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,24 @@
 // screenshot of the login page to $SIGNET_ARTIFACTS_DIR, or to the test's
 // artifact directory (go test -artifacts keeps it), and logs its path.
 //
-// The test is skipped, saying why, when chromium is not installed
+// TestBrowserConsent drives the consent page (issue 17): deny
+// (access_denied to the client), approve once and with remembering,
+// remembered consent (no page, prompt=none), prompt=consent, revoking on
+// the account page (asked again); the client's display name, data: logo
+// (loaded under the page's CSP) and home page on the login page; sign-out.
+// TestBrowserCustomTemplate signs in through an operator's login template
+// with a product name and a style sheet (applied under the CSP by its
+// hash).
+//
+// Every page they pass through is checked with axe-core (WCAG 2.1 A/AA and
+// best practices: zero serious or critical violations, the others logged)
+// and photographed on a phone (390x844) and a desktop (1280x800) as
+// NAME-phone.png and NAME-desktop.png in the artifacts directory. axe-core
+// is pinned in a11y/package-lock.json and installed by .ci/a11y.sh (npm
+// ci); SIGNET_AXE_JS names axe.min.js. Without it the accessibility
+// subtests skip, saying why; TestAxeFindsViolations proves the check fails
+// a page that breaks the rules.
+//
+// The tests are skipped, saying why, when chromium is not installed
 // (apt-get install chromium; .ci/run installs it).
 package browser

@@ -24,6 +24,8 @@ type Store struct {
 	revision uint64
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
+
+	consents consentData     // consent.go: its own lock
 	registry clientreg.Store // clients.go
 	users    map[string]userstore.Record // by subject (users.go)
 }
