@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,6 +99,33 @@ func (rp *relyingParty) wait(t *testing.T, path string) url.Values {
 
 // startSignet runs Signet in-process with real managed keys.
 func startSignet(t *testing.T, rp *relyingParty) string {
+	return startServer(t, "", func(issuer string, m *keymanager.Manager, store *memstore.Store) server.Config {
+		return server.Config{
+			Issuer: issuer,
+			Keys:   m,
+			Clients: []server.Client{{
+				ID: clientID, Public: true, GrantTypes: []string{"authorization_code", "refresh_token"},
+				IdentityScopes: []string{"openid", "profile", "email", "offline_access"},
+				RedirectURIs:   []string{rp.srv.URL + "/callback"}, PostLogoutRedirectURIs: []string{rp.srv.URL + "/bye"},
+				// The reference's rule: the client restricts ID tokens to EdDSA.
+				AllowedIdentityTokenSigningAlgorithms: []key.Algorithm{key.EdDSA},
+				AccessTokenLifetime:                   10 * time.Minute, RefreshTokenLifetime: time.Hour,
+				// Its pages (another origin: another port) call Signet from
+				// JavaScript.
+				AllowedCORSOrigins: []string{rp.srv.URL},
+			}},
+			Grants: store,
+			Users: []server.User{{Subject: "user-alice", Username: username, Password: cheapHash(t, password),
+				Claims: map[string]any{"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true}}},
+		}
+	})
+}
+
+// startServer runs a Signet in-process with real managed keys (ES256,
+// EdDSA) on a memory store that also keeps the grants, configured by cfg
+// for its issuer. host names the issuer's host ("": 127.0.0.1): two
+// servers a browser visits need two names, or their cookies mix.
+func startServer(t *testing.T, host string, cfg func(issuer string, m *keymanager.Manager, store *memstore.Store) server.Config, started ...func(*server.Server)) string {
 	ctx := t.Context()
 	store := memstore.New()
 	opts := key.DefaultOptions()
@@ -111,27 +139,18 @@ func startSignet(t *testing.T, rp *relyingParty) string {
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	s, err := server.New(server.Config{
-		Issuer: issuer,
-		Keys:   m,
-		Clients: []server.Client{{
-			ID: clientID, Public: true, GrantTypes: []string{"authorization_code", "refresh_token"},
-			IdentityScopes: []string{"openid", "profile", "email", "offline_access"},
-			RedirectURIs:   []string{rp.srv.URL + "/callback"}, PostLogoutRedirectURIs: []string{rp.srv.URL + "/bye"},
-			// The reference's rule: the client restricts ID tokens to EdDSA.
-			AllowedIdentityTokenSigningAlgorithms: []key.Algorithm{key.EdDSA},
-			AccessTokenLifetime:                   10 * time.Minute, RefreshTokenLifetime: time.Hour,
-			// Its pages (another origin: another port) call Signet from
-			// JavaScript.
-			AllowedCORSOrigins: []string{rp.srv.URL},
-		}},
-		Grants: store,
-		Users: []server.User{{Subject: "user-alice", Username: username, Password: cheapHash(t, password),
-			Claims: map[string]any{"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true}}},
-	})
+	addr := ts.Listener.Addr().String()
+	if host != "" {
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort(host, port)
+	}
+	issuer := "http://" + addr
+	s, err := server.New(cfg(issuer, m, store))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range started {
+		f(s)
 	}
 	ts.Config.Handler = s
 	ts.Start()
