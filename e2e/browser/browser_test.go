@@ -199,14 +199,7 @@ func TestBrowserLogin(t *testing.T) {
 	bctx := newBrowser(t, exe)
 	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
 	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := runner(t, bctx)
 
 	provider, err := oidc.NewProvider(ctx, issuer) // discovery; checks the issuer
 	if err != nil {
@@ -362,6 +355,19 @@ func TestBrowserLogin(t *testing.T) {
 	run("prompt=none after logout", chromedp.Navigate(conf.AuthCodeURL("s3", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"))))
 	if cb := rp.wait(t, "/callback"); cb.Get("error") != "login_required" || cb.Get("state") != "s3" {
 		t.Fatalf("after logout: %v", cb)
+	}
+}
+
+// runner returns a function that runs steps in the browser, failing the
+// test with what they were for.
+func runner(t *testing.T, bctx context.Context) func(what string, steps ...chromedp.Action[chromedp.Void]) {
+	return func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 	}
 }
 

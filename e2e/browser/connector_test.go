@@ -69,14 +69,7 @@ func TestBrowserConnectorLogin(t *testing.T) {
 	bctx := newBrowser(t, exe)
 	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
 	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := runner(t, bctx)
 	provider, err := oidc.NewProvider(ctx, downIssuer)
 	if err != nil {
 		t.Fatal(err)
