@@ -422,6 +422,19 @@ func TestConnectorNoLocalUsers(t *testing.T) {
 	if !strings.Contains(lp.body, `name="cancel"`) {
 		t.Error("no Cancel without the form")
 	}
+	// A client that allows only local users, where there are none: the
+	// page says so rather than showing nothing.
+	clients, resources := loginClients(t)
+	for i := range clients {
+		clients[i].AllowedConnectors = []string{ConnectorLocal}
+	}
+	if err := f.down.s.SetClients(clients, resources); err != nil {
+		t.Fatal(err)
+	}
+	lp = f.loginPage(f.down.browser(), spaRequest())
+	if len(buttons(lp.body)) != 0 || strings.Contains(lp.body, `name="password"`) || !strings.Contains(lp.body, "allows no way to sign in here") {
+		t.Errorf("local only, no local users:\n%s", lp.body)
+	}
 }
 
 // fakeDirectory is a password connector (as an LDAP directory is): carol
