@@ -615,3 +615,20 @@ func TestConnectorCluster(t *testing.T) {
 		t.Errorf("the record after the upstream refused: %v", err)
 	}
 }
+
+// TestConnectorBadIDToken: an upstream ID token that does not verify
+// (here: expired by the downstream's clock) ends on a page, logged with
+// the cause.
+func TestConnectorBadIDToken(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"})
+	b := f.down.browser()
+	cb := f.upstreamSignIn(b, f.begin(b, f.loginPage(b, spaRequest()), "corp"), "alice", alicePassword)
+	f.down.clock.Add(time.Hour) // the upstream's ID tokens live 5 minutes
+	p := b.get(cb.String())
+	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, "Upstream corp did not sign you in.") {
+		t.Fatalf("%d %s", p.StatusCode, p.body)
+	}
+	if !strings.Contains(f.down.logs.String(), "oidc: token is expired") {
+		t.Errorf("the cause is not logged:\n%s", f.down.logs)
+	}
+}
