@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/signet-id/signet/connector"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
@@ -54,7 +55,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 
 // login handles the submitted form.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	_, p, req, ok := s.readSignInForm(w, r, "request", "csrf", "username", "password", "cancel")
+	_, p, req, ok := s.readSignInForm(w, r, "request", "csrf", "username", "password", "cancel", "connector", "connector_form")
 	if !ok {
 		return
 	}
@@ -65,6 +66,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.v["cancel"] != "" { // the Cancel button
 		s.cancelSignIn(w, r, req)
+		return
+	}
+	if id := p.v["connector"]; id != "" { // a connector's button or form (connectors.go)
+		s.connectorLogin(w, r, req, id, p)
+		return
+	}
+	if _, form := s.loginChoices(r.Context(), req); !form {
+		s.log.Info("password sign-in for a client that does not allow it; refused", "client_id", req.clientID)
+		s.renderLogin(w, r, req, http.StatusForbidden, msgLocalNotAllowed, "")
 		return
 	}
 	if username == "" || password == "" {
@@ -87,13 +97,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}
-	s.signIn(w, r, req, subject)
+	s.signIn(w, r, req, subject, Authentication{}.normalized())
 }
 
 // signIn starts a login session for subject, who has just signed in, and
 // continues req: the built-in page after a password, a custom login page
-// through LoginRequest.Complete.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzRequest, subject string) {
+// through LoginRequest.Complete; auth (normalized) is how.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzRequest, subject string, auth Authentication) {
 	// A new session for every sign-in (no fixation); the previous one of
 	// this browser ends, and the codes it was given and did not redeem.
 	// issueCode stores all of it, with the new session's first code, in
@@ -102,13 +112,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzReques
 	if old, err := s.currentSession(r); err == nil && old != nil {
 		end = grantstore.Grant{ID: old.id, SessionID: old.sid}
 	}
-	sess, err := s.newSession(subject, end)
+	sess, err := s.newSession(subject, end, auth)
 	if err != nil {
 		s.log.Error("starting a login session failed", "error", err)
 		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
 		return
 	}
-	s.log.Info("signed in", "sub", subject, "client_id", req.clientID)
+	s.log.Info("signed in", "sub", subject, "client_id", req.clientID, "amr", auth.AMR)
 	s.continueSignedIn(w, r, req, sess) // consent.go
 }
 
@@ -137,6 +147,12 @@ func (s *Server) checkPending(r *http.Request, a authzParams) (*authzRequest, *a
 
 // renderLogin shows the login form for req, with a CSRF token bound to it.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, msg, username string) {
+	s.renderLoginView(w, r, req, status, msg, username, nil)
+}
+
+// renderLoginView is renderLogin; with via, the form of that password
+// connector (connectors.go), else the page with the connectors' buttons.
+func (s *Server) renderLoginView(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, msg, username string, via connector.Connector) {
 	key, err := s.csrfKey(w, r)
 	if err != nil {
 		s.log.Error("login page: randomness failed", "error", err)
@@ -147,7 +163,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authzR
 	if len(username) > maxHintLen {
 		username = ""
 	}
-	s.oidc.pages.renderFor(w, status, "login.html", "Sign in", loginView{
+	v := loginView{
 		ClientID: req.clientID,
 		Client:   s.clientView(req.login),
 		Action:   s.prefix + PathLogin,
@@ -155,7 +171,16 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authzR
 		CSRF:     csrfToken(key, "login", canonical),
 		Username: username,
 		Error:    msg,
-	}, req.login.logoURI)
+		Form:     true,
+	}
+	title := "Sign in"
+	if via != nil {
+		v.Connector, v.ConnectorName = via.ID(), via.Name()
+		title = "Sign in with " + via.Name()
+	} else {
+		v.Connectors, v.Form = s.loginChoices(r.Context(), req)
+	}
+	s.oidc.pages.renderFor(w, status, "login.html", title, v, req.login.logoURI)
 }
 
 // roundMinutes says how long to wait, in whole minutes (at least one).

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/consent"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
@@ -90,6 +91,8 @@ type oidcState struct {
 	activity    consent.ActivityStore
 	idleTimeout time.Duration
 	ui          uiState
+	connectors  *connector.Set // Config.Connectors; nil: none
+	localSource user.Source    // source before the connectors' routing
 }
 
 func newOIDC(cfg Config, s *Server) (*oidcState, error) {
@@ -143,6 +146,14 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 	if !o.custom {
 		o.source = staticSource{users: &o.users, hashing: s.hashing}
 	}
+	o.localSource = o.source
+	if cfg.Connectors != nil {
+		if cfg.Login != nil {
+			return nil, errors.New("server: Config.Connectors need the built-in login page, but Config.Login is set; a custom login page signs people in upstream itself (LoginRequest.Continuation)")
+		}
+		o.connectors = cfg.Connectors
+		o.source = cfg.Connectors.Source(o.source)
+	}
 	return o, nil
 }
 
@@ -166,6 +177,8 @@ type loginClient struct {
 	// the pages (branding.go).
 	requireConsent, allowRemember   bool
 	displayName, logoURI, clientURI string
+	// allowedConnectors is Client.AllowedConnectors; nil: all.
+	allowedConnectors []string
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -190,18 +203,19 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 				RefreshLifetime:   c.RefreshTokenLifetime,
 				ReuseInterval:     max(0, c.RefreshTokenReuseInterval),
 			},
-			redirectURIs:   slices.Clone(c.RedirectURIs),
-			postLogoutURIs: slices.Clone(c.PostLogoutRedirectURIs),
-			identityScopes: slices.Clone(c.IdentityScopes),
-			idAlgs:         slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
-			idLifetime:     cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
-			requirePAR:     c.RequirePushedAuthorizationRequests || c.FAPI2,
-			fapi2:          c.FAPI2,
-			requireConsent: c.RequireConsent,
-			allowRemember:  c.AllowRememberConsent,
-			displayName:    c.DisplayName,
-			logoURI:        c.LogoURI,
-			clientURI:      c.ClientURI,
+			redirectURIs:      slices.Clone(c.RedirectURIs),
+			postLogoutURIs:    slices.Clone(c.PostLogoutRedirectURIs),
+			identityScopes:    slices.Clone(c.IdentityScopes),
+			idAlgs:            slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
+			idLifetime:        cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
+			requirePAR:        c.RequirePushedAuthorizationRequests || c.FAPI2,
+			fapi2:             c.FAPI2,
+			requireConsent:    c.RequireConsent,
+			allowRemember:     c.AllowRememberConsent,
+			displayName:       c.DisplayName,
+			logoURI:           c.LogoURI,
+			clientURI:         c.ClientURI,
+			allowedConnectors: slices.Clone(c.AllowedConnectors),
 		}
 		if err := checkBranding(c); err != nil {
 			return err
@@ -247,6 +261,7 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 	handle(s.prefix+PathLogin, "login", s.serveLogin)
 	handle(s.prefix+PathConsent, "consent", s.serveConsent)
 	handle(s.prefix+PathAccount, "account", s.serveAccount)
+	handle("GET "+s.prefix+PathLogin+"/{connector}/callback", "connector_callback", s.serveConnectorCallback)
 	handle(s.prefix+PathPAR, "par", s.servePAR)
 	handleCORS(s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
+	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/consent"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
@@ -104,6 +105,11 @@ type Client struct {
 	// pages may call the token, userinfo and revocation endpoints from
 	// JavaScript (cors.go); discovery and the JWKS allow any origin.
 	AllowedCORSOrigins []string
+	// AllowedConnectors limits how people sign in to the client: the ids
+	// of Config.Connectors whose buttons its login page shows, and
+	// ConnectorLocal for the username and password form of the user
+	// source. Empty: all of them.
+	AllowedConnectors []string
 	// RequireDPoP refuses the client's token requests without a DPoP
 	// proof: every token it gets is DPoP-bound, so none works as Bearer.
 	RequireDPoP bool
@@ -215,6 +221,16 @@ type Config struct {
 	// Login, when set, is the application's own login page, shown instead
 	// of the built-in one (see LoginUI). It needs Grants.
 	Login LoginUI
+	// Connectors are upstream identity sources (package connector): the
+	// login page shows a button for each one a client allows
+	// (Client.AllowedConnectors). Their users' subjects ("<id>:...") are
+	// answered by their connector; every other subject by UserSource (or
+	// Users). They need Grants and the built-in login page. With
+	// connectors, the page shows the username and password form only
+	// when there are local users: the built-in Users, or a UserSource
+	// without a HasUsers(context.Context) (bool, error) method, or whose
+	// HasUsers says so.
+	Connectors *connector.Set
 	// RequirePushedAuthorizationRequests refuses every client's plain
 	// authorization requests (PAR, RFC 9126); discovery says so.
 	RequirePushedAuthorizationRequests bool

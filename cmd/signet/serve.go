@@ -204,6 +204,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	// registry's (clientreg), merged, followed by registry.Run.
 	registry := startRegistry(ctx, cfg, store, log) // clients.go
 	sc := serverConfig(registry.merged(cfg), m, grants, log)
+	if sc.Connectors, err = signet.Connectors(cfg, store, sealer, log); err != nil {
+		return err
+	}
 	sc.Attempts = signet.AttemptStore(cfg, store)
 	// The configuration's users and the store's (signet users), one
 	// chain under one hashing budget (users.go of package signet).
@@ -400,6 +403,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if a.Session != b.Session {
 		out = append(out, "session")
+	}
+	if !slices.EqualFunc(a.Connectors, b.Connectors, func(x, y config.Connector) bool { return x.Digest == y.Digest }) {
+		out = append(out, "connectors")
 	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {

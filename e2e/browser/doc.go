@@ -32,6 +32,13 @@
 // subtests skip, saying why; TestAxeFindsViolations proves the check fails
 // a page that breaks the rules.
 //
+// TestBrowserConnectorLogin signs in through an OpenID Connect connector
+// (issue 18): a Signet without users of its own sends the browser, from
+// its connector's button, to a second Signet (the upstream, at the host
+// name localhost so the two keep their cookies apart), where the person
+// types the password; the client gets the downstream's code, and an ID
+// token for the namespaced subject (corp:user-alice) with amr fed.
+//
 // The tests are skipped, saying why, when chromium is not installed
 // (apt-get install chromium; .ci/run installs it).
 package browser

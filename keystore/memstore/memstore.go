@@ -25,8 +25,8 @@ type Store struct {
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
 
-	consents consentData     // consent.go: its own lock
-	registry clientreg.Store // clients.go
+	consents consentData                 // consent.go: its own lock
+	registry clientreg.Store             // clients.go
 	users    map[string]userstore.Record // by subject (users.go)
 }
 
