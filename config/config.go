@@ -95,6 +95,10 @@ type Config struct {
 	Clients        []Client
 	// Users sign in on the login page (authorization_code clients).
 	Users []User
+	// Connectors (connectors) are the upstream identity sources people
+	// sign in through besides Users: OpenID Connect providers and LDAP
+	// directories.
+	Connectors []Connector
 	// Limits are the abuse budgets (limits), defaults applied.
 	Limits Limits
 	// DPoP is how DPoP proofs are checked (dpop), defaults applied.
@@ -243,6 +247,10 @@ type Client struct {
 	// against the profile; its AllowedIdentityTokenSigningAlgorithms lists
 	// only FAPI 2.0 algorithms (those Signet signs with, when not set).
 	SecurityProfile SecurityProfile
+	// AllowedConnectors (allowedConnectors) limits the ways people sign
+	// in to this client: connector ids, and ConnectorLocal for Signet's
+	// own users (the username and password form). Empty: all of them.
+	AllowedConnectors []string
 }
 
 // ParseOptions controls [Parse].
@@ -354,6 +362,7 @@ type fileDoc struct {
 	APIResources      []apiResourceDoc  `yaml:"apiResources"`
 	Clients           []clientDoc       `yaml:"clients"`
 	Users             []userDoc         `yaml:"users"`
+	Connectors        []connectorDoc    `yaml:"connectors"`
 	Limits            *limitsDoc        `yaml:"limits"`
 	DPoP              *dpopDoc          `yaml:"dpop"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
@@ -445,7 +454,8 @@ type clientDoc struct {
 	RefreshTokenReuseInterval             *Duration `yaml:"refreshTokenReuseInterval"`
 	AllowedCorsOrigins                    []string  `yaml:"allowedCorsOrigins"`
 	// Pointers: an explicit false contradicts securityProfile: fapi2.
-	RequirePushedAuthorizationRequests *bool  `yaml:"requirePushedAuthorizationRequests"`
-	RequireDPoP                        *bool  `yaml:"requireDPoP"`
-	SecurityProfile                    string `yaml:"securityProfile"`
+	RequirePushedAuthorizationRequests *bool    `yaml:"requirePushedAuthorizationRequests"`
+	RequireDPoP                        *bool    `yaml:"requireDPoP"`
+	SecurityProfile                    string   `yaml:"securityProfile"`
+	AllowedConnectors                  []string `yaml:"allowedConnectors"`
 }

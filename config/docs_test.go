@@ -41,6 +41,7 @@ func TestDocsExamples(t *testing.T) {
 	vars := map[string]string{
 		"SIGNET_KEY_SECRET": "docs-secret-0123456789abcdef", "SIGNET_OLD_KEY_SECRET": "docs-old-secret-0123456789",
 		"SIGNET_DATABASE_URL": "postgres://signet@db.example.com/signet", "SIGNET_HSM_PIN": "1234",
+		"ACME_SSO_SECRET": "docs-sso-secret", "LDAP_BIND_PASSWORD": "docs-bind-password",
 	}
 	blockRE := regexp.MustCompile("(?s)```yaml\n(.*?)```")
 	perDoc := map[string]int{}

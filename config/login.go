@@ -280,10 +280,10 @@ func (p *parser) resolveUsers(d *fileDoc, c *Config) error {
 			loginClients = append(loginClients, cl.ClientID)
 		}
 	}
-	if c.Storage.Driver == DriverFile && (len(c.Users) > 0 || len(loginClients) > 0) {
+	if c.Storage.Driver == DriverFile && (len(c.Users) > 0 || len(loginClients) > 0 || len(c.Connectors) > 0) {
 		return p.at("storage.driver", "the file store keeps keys only, but users or authorization_code clients are configured: their codes, refresh tokens and sessions need a grant store; use sqlite, postgres or memory")
 	}
-	if len(loginClients) > 0 && len(c.Users) == 0 {
+	if len(loginClients) > 0 && len(c.Users) == 0 && len(c.Connectors) == 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("clients %s allow authorization_code but no users are configured, so nobody can sign in; add users (signet hash-password hashes a password)", strings.Join(loginClients, ", ")))
 	}
 	return nil

@@ -93,6 +93,12 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveClients(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveConnectors(d, c); err != nil {
+		return nil, err
+	}
+	if err := p.resolveAllowedConnectors(d, c); err != nil {
+		return nil, err
+	}
 	if err := p.resolveUsers(d, c); err != nil {
 		return nil, err
 	}
