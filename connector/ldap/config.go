@@ -21,7 +21,9 @@ type Config struct {
 	ID   string `yaml:"id"`   // the connector's id: the subjects' prefix
 	Name string `yaml:"name"` // the login button's label
 	// URL is ldaps://host[:636] or ldap://host[:389] (then StartTLS).
-	URL          string      `yaml:"url"`
+	URL string `yaml:"url"`
+	// BindDN and BindPassword are the service account that searches
+	// the directory; neither: the searches are anonymous.
 	BindDN       string      `yaml:"bindDN"`
 	BindPassword string      `yaml:"bindPassword"`
 	UserSearch   UserSearch  `yaml:"userSearch"`
@@ -125,8 +127,8 @@ func (c Config) check() (*settings, error) {
 		return bad("url %q must be ldaps://host[:port] or ldap://host[:port]", c.URL)
 	}
 	s.u = u
-	if c.BindDN == "" || c.BindPassword == "" {
-		return bad("bindDN and bindPassword are required: the service account that searches the directory")
+	if (c.BindDN == "") != (c.BindPassword == "") {
+		return bad("bindDN and bindPassword go together: the service account that searches the directory (neither: anonymous searches)")
 	}
 	us := &s.UserSearch
 	if us.BaseDN == "" || us.Username == "" {

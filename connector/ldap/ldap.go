@@ -12,11 +12,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/user"
 )
 
@@ -28,6 +30,14 @@ type Options struct {
 	// Logger receives a line per directory error (never a password);
 	// nil logs nothing.
 	Logger *slog.Logger
+	// Store, when set, keeps a record of each user who signed in (the
+	// claims and groups read then): Active answers from it, and asks the
+	// directory only at a refresh (user.IsRefresh), which updates the
+	// record or deletes it; Claims answers from it. Without a Store,
+	// every Active and Claims asks the directory.
+	Store connector.Store
+	// Now is the clock of the records' Updated; nil: time.Now.
+	Now func() time.Time
 }
 
 // Connector is an LDAP connector: a user.Source. Safe for concurrent
@@ -37,12 +47,14 @@ type Connector struct {
 	pool    *pool
 	metrics *Metrics
 	log     *slog.Logger
+	store   connector.Store
+	now     func() time.Time
 	dummyDN string // bound when the username finds no single entry
 	// testHookBind, when set, sees the DN of every user bind.
 	testHookBind func(dn string)
 }
 
-var _ user.Source = (*Connector)(nil)
+var _ connector.Password = (*Connector)(nil)
 
 // New checks cfg and returns its connector. It does not connect: the
 // first call does (so that a directory down at start does not stop the
@@ -52,8 +64,11 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Connector{s: s, metrics: opts.Metrics, log: opts.Logger,
+	c := &Connector{s: s, metrics: opts.Metrics, log: opts.Logger, store: opts.Store, now: opts.Now,
 		dummyDN: "cn=signet-no-such-user," + s.UserSearch.BaseDN}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,10 +117,7 @@ func (c *Connector) dial(ctx context.Context) (*goldap.Conn, error) {
 				return fmt.Errorf("StartTLS with %s: %w", s.address(), err)
 			}
 		}
-		if err := conn.Bind(s.BindDN, s.BindPassword); err != nil {
-			return serviceBindError{err}
-		}
-		return nil
+		return c.bindService(conn)
 	}()
 	if !stop() && err == nil {
 		err = fmt.Errorf("connecting to %s: %w", s.address(), ctx.Err())
@@ -115,6 +127,21 @@ func (c *Connector) dial(ctx context.Context) (*goldap.Conn, error) {
 		return nil, err
 	}
 	return conn, nil
+}
+
+// bindService binds conn as the service account, or anonymously
+// without one.
+func (c *Connector) bindService(conn *goldap.Conn) error {
+	var err error
+	if c.s.BindDN == "" {
+		err = conn.UnauthenticatedBind("")
+	} else {
+		err = conn.Bind(c.s.BindDN, c.s.BindPassword)
+	}
+	if err != nil {
+		return serviceBindError{err}
+	}
+	return nil
 }
 
 // serviceBindError is the service account's bind failing.
@@ -229,9 +256,10 @@ func (c *Connector) Authenticate(ctx context.Context, username, password string)
 	var (
 		subject string
 		refused error
+		claims  map[string]any // for the Store
 	)
 	err := c.withConn(ctx, func(conn *goldap.Conn) error {
-		subject, refused = "", nil
+		subject, refused, claims = "", nil, nil
 		e, err := c.searchUser(conn, us.BaseDN, filter)
 		dn := c.dummyDN
 		switch {
@@ -256,13 +284,17 @@ func (c *Connector) Authenticate(ctx context.Context, username, password string)
 			c.testHookBind(dn)
 		}
 		berr := conn.Bind(dn, password)
-		if rerr := conn.Bind(c.s.BindDN, c.s.BindPassword); rerr != nil {
-			return serviceBindError{rerr}
+		if err := c.bindService(conn); err != nil {
+			return err
 		}
 		switch {
 		case refused != nil:
 			subject = ""
 		case berr == nil:
+			if c.store != nil {
+				claims, err = c.claimsOf(conn, e)
+				return err
+			}
 		case goldap.IsErrorAnyOf(berr, goldap.LDAPResultInvalidCredentials, goldap.LDAPResultInappropriateAuthentication,
 			goldap.LDAPResultUnwillingToPerform, goldap.LDAPResultConstraintViolation):
 			// 49, and what directories answer for a locked or expired
@@ -278,6 +310,12 @@ func (c *Connector) Authenticate(ctx context.Context, username, password string)
 	}
 	if refused != nil {
 		return "", refused
+	}
+	if c.store != nil {
+		rec := connector.Record{Subject: subject, Connector: c.s.ID, Claims: claims, Updated: c.now()}
+		if err := c.store.PutConnectorUser(ctx, rec); err != nil {
+			return "", fmt.Errorf("%w: ldap connector %s: keeping the user's record: %w", user.ErrUnavailable, c.s.ID, err)
+		}
 	}
 	return subject, nil
 }
@@ -334,7 +372,7 @@ func (c *Connector) subject(e *goldap.Entry) (string, error) {
 	if len(raw) == 0 {
 		return "", fmt.Errorf("the entry %s has no %s (userSearch.idAttr): choose an attribute every user has", e.DN, attr)
 	}
-	return c.s.ID + ":" + encodeID(attr, raw), nil
+	return connector.Subject(c.s.ID, encodeID(attr, raw)), nil
 }
 
 // encodeID writes an id attribute's value as text: objectGUID as its
@@ -402,101 +440,137 @@ func (c *Connector) lookup(conn *goldap.Conn, subject string) (*goldap.Entry, er
 	return e, nil
 }
 
+// mine reports whether subject is one of this connector's.
+func (c *Connector) mine(subject string) bool {
+	id, _, ok := connector.SplitSubject(subject)
+	return ok && id == c.s.ID
+}
+
 // Active reports whether subject's entry still exists and is not
-// disabled: one search. A subject of another source is not active.
+// disabled: one search. With a Store, outside a refresh, it reports
+// whether the user has a record (no search); at a refresh the search
+// updates the record, or deletes it. A subject of another source is not
+// active.
 func (c *Connector) Active(ctx context.Context, subject string) (bool, error) {
-	if !strings.HasPrefix(subject, c.s.ID+":") {
+	if !c.mine(subject) {
 		return false, nil
 	}
+	if c.store != nil && !user.IsRefresh(ctx) {
+		_, err := c.store.ConnectorUser(ctx, subject)
+		if errors.Is(err, connector.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	var claims map[string]any
+	found, err := c.entry(ctx, "user look-up", subject, func(conn *goldap.Conn, e *goldap.Entry) (err error) {
+		if c.store != nil {
+			claims, err = c.claimsOf(conn, e)
+		}
+		return err
+	})
+	if err != nil || c.store == nil {
+		return found, err
+	}
+	if !found {
+		c.log.Info("ldap connector: the user is gone or disabled in the directory: no longer active", "connector", c.s.ID, "sub", subject)
+		return false, c.store.DeleteConnectorUser(ctx, subject)
+	}
+	return true, c.store.PutConnectorUser(ctx, connector.Record{Subject: subject, Connector: c.s.ID, Claims: claims, Updated: c.now()})
+}
+
+// entry runs f on subject's entry, if it has one that is enabled, and
+// reports whether it has.
+func (c *Connector) entry(ctx context.Context, op, subject string, f func(*goldap.Conn, *goldap.Entry) error) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.s.Timeout)
 	defer cancel()
 	var found bool
 	err := c.withConn(ctx, func(conn *goldap.Conn) error {
 		e, err := c.lookup(conn, subject)
 		found = e != nil
-		return err
+		if err != nil || e == nil {
+			return err
+		}
+		return f(conn, e)
 	})
 	if err != nil {
-		return false, c.unavailable("user look-up", err)
+		return false, c.unavailable(op, err)
 	}
 	return found, nil
 }
 
-// Claims reads subject's entry (and groups) and releases: at userinfo,
-// name and preferred_username (and groups) with scope profile, email and
-// email_verified with scope email, groups also with a scope groups; on
-// the sign-out page preferred_username; nothing in ID tokens (the
-// scope claims are at userinfo, OpenID Connect Core 5.4).
-func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[string]any, error) {
-	if req.Caller != user.CallerUserinfo && req.Caller != user.CallerPage {
-		return nil, nil
+// claimsOf returns all the claims of e: preferred_username, name, email
+// and email_verified (the directory's administrators set the address: as
+// verified as the account itself), groups.
+func (c *Connector) claimsOf(conn *goldap.Conn, e *goldap.Entry) (map[string]any, error) {
+	us := c.s.UserSearch
+	all := map[string]any{"preferred_username": e.GetAttributeValue(us.Username)}
+	if v := e.GetAttributeValue(us.NameAttr); v != "" {
+		all["name"] = v
 	}
-	if !strings.HasPrefix(req.Subject, c.s.ID+":") {
-		return nil, nil
+	if v := e.GetAttributeValue(us.EmailAttr); v != "" {
+		all["email"], all["email_verified"] = v, true
 	}
-	wantGroups := req.Caller == user.CallerUserinfo && c.s.GroupSearch.BaseDN != "" &&
-		(slices.Contains(req.Scopes, "profile") || slices.Contains(req.Scopes, "groups"))
-	ctx, cancel := context.WithTimeout(ctx, c.s.Timeout)
-	defer cancel()
-	var claims map[string]any
-	err := c.withConn(ctx, func(conn *goldap.Conn) error {
-		claims = nil
-		e, err := c.lookup(conn, req.Subject)
-		if err != nil || e == nil {
-			return err
+	if c.s.GroupSearch.BaseDN != "" {
+		groups, err := c.groups(conn, e)
+		if err != nil {
+			return nil, err
 		}
-		us := c.s.UserSearch
-		all := map[string]any{"preferred_username": e.GetAttributeValue(us.Username)}
-		if v := e.GetAttributeValue(us.NameAttr); v != "" {
-			all["name"] = v
-		}
-		if v := e.GetAttributeValue(us.EmailAttr); v != "" {
-			// The directory's administrators set it: as verified as the
-			// account itself.
-			all["email"], all["email_verified"] = v, true
-		}
-		if req.Caller == user.CallerPage {
-			claims = map[string]any{"preferred_username": all["preferred_username"]}
-			return nil
-		}
-		claims = user.Release(all, req.Scopes)
-		if wantGroups {
-			groups, err := c.groups(conn, e)
-			if err != nil {
-				return err
-			}
-			if claims == nil {
-				claims = make(map[string]any)
-			}
-			claims["groups"] = groups
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, c.unavailable("user claims", err)
+		all["groups"] = groups
 	}
-	return claims, nil
+	return all, nil
 }
 
-// Groups returns the names of subject's groups (groupSearch); nil when
-// subject is not an active user of this connector.
-func (c *Connector) Groups(ctx context.Context, subject string) ([]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.s.Timeout)
-	defer cancel()
-	var groups []string
-	err := c.withConn(ctx, func(conn *goldap.Conn) error {
-		groups = nil
-		e, err := c.lookup(conn, subject)
-		if err != nil || e == nil {
-			return err
+// Claims releases subject's claims (connector.Release): at userinfo,
+// name and preferred_username (and groups) with scope profile, email and
+// email_verified with scope email; on Signet's pages preferred_username
+// and name; nothing in ID tokens (the scope claims are at userinfo,
+// OpenID Connect Core 5.4). With a Store they are the record's (read at
+// the sign-in or the last refresh); without, the directory's.
+func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[string]any, error) {
+	if (req.Caller != user.CallerUserinfo && req.Caller != user.CallerPage) || !c.mine(req.Subject) {
+		return nil, nil
+	}
+	var all map[string]any
+	if c.store != nil {
+		rec, err := c.store.ConnectorUser(ctx, req.Subject)
+		if errors.Is(err, connector.ErrNotFound) {
+			return nil, nil
 		}
+		if err != nil {
+			return nil, err
+		}
+		all = rec.Claims
+	} else if _, err := c.entry(ctx, "user claims", req.Subject, func(conn *goldap.Conn, e *goldap.Entry) (err error) {
+		all, err = c.claimsOf(conn, e)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if all == nil {
+		return nil, nil
+	}
+	if req.Caller == user.CallerPage {
+		out := map[string]any{}
+		for _, k := range []string{"preferred_username", "name"} {
+			if v, ok := all[k]; ok {
+				out[k] = v
+			}
+		}
+		return out, nil
+	}
+	return connector.Release(all, req.Scopes), nil
+}
+
+// Groups returns the names of subject's groups (groupSearch), from the
+// directory; nil when subject is not an enabled user of this connector.
+func (c *Connector) Groups(ctx context.Context, subject string) ([]string, error) {
+	var groups []string
+	_, err := c.entry(ctx, "groups", subject, func(conn *goldap.Conn, e *goldap.Entry) (err error) {
 		groups, err = c.groups(conn, e)
 		return err
 	})
-	if err != nil {
-		return nil, c.unavailable("groups", err)
-	}
-	return groups, nil
+	return groups, err
 }
 
 // groups searches e's groups: groupSearch.filter ANDed with any user

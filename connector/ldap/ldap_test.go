@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/user"
 )
 
@@ -74,12 +75,16 @@ type testConnector struct {
 }
 
 func newTestConnector(t *testing.T, cfg Config) *testConnector {
+	return newStoreConnector(t, cfg, nil)
+}
+
+func newStoreConnector(t *testing.T, cfg Config, store connector.Store) *testConnector {
 	t.Helper()
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(cfg, Options{Metrics: m})
+	c, err := New(cfg, Options{Metrics: m, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +179,7 @@ func TestSignInWithGroups(t *testing.T) {
 				t.Fatalf("ID token claims %v, want none (they are at userinfo)", claims)
 			}
 			if claims, _ := c.Claims(ctx, user.ClaimsRequest{Subject: sub, Scopes: []string{"openid", "profile"}, Caller: user.CallerPage}); !equalClaims(claims,
-				map[string]any{"preferred_username": "alice"}) {
+				map[string]any{"preferred_username": "alice", "name": "Alice Liddell"}) {
 				t.Fatalf("page claims %v", claims)
 			}
 			bob, err := c.Authenticate(ctx, "bob", "bob-password")
@@ -425,18 +430,7 @@ func TestDisabledUsers(t *testing.T) {
 	if active, err := c.Active(ctx, sub); !active || err != nil {
 		t.Fatalf("frank Active: %v, %v", active, err)
 	}
-	admin := d.admin(t)
-	dn := "uid=frank,ou=people," + d.base
-	lock := goldap.NewModifyRequest(dn, nil)
-	lock.Add("pwdAccountLockedTime", []string{"000001010000Z"})
-	if err := admin.Modify(lock); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		unlock := goldap.NewModifyRequest(dn, nil)
-		unlock.Delete("pwdAccountLockedTime", nil)
-		admin.Modify(unlock)
-	})
+	d.lockFrank(t)
 	if active, err := c.Active(ctx, sub); active || err != nil {
 		t.Fatalf("frank Active after the lock: %v, %v", active, err)
 	}
@@ -587,5 +581,81 @@ func TestServiceAccountRefused(t *testing.T) {
 	}
 	if n := c.errors(KindServiceBind); n != 1 {
 		t.Fatalf("signet_connector_errors_total{kind=service_bind} = %v, want 1", n)
+	}
+}
+
+// lockFrank locks frank's account as an administrator would, until the
+// test ends.
+func (d directory) lockFrank(t *testing.T) {
+	t.Helper()
+	admin := d.admin(t)
+	dn := "uid=frank,ou=people," + d.base
+	lock := goldap.NewModifyRequest(dn, nil)
+	lock.Add("pwdAccountLockedTime", []string{"000001010000Z"})
+	if err := admin.Modify(lock); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unlock := goldap.NewModifyRequest(dn, nil)
+		unlock.Delete("pwdAccountLockedTime", nil)
+		if err := admin.Modify(unlock); err != nil {
+			t.Errorf("unlocking frank: %v", err)
+		}
+	})
+}
+
+// With a record store: the sign-in keeps the claims and groups, Active
+// answers from the record outside a refresh, and a refresh asks the
+// directory: a user locked meanwhile stops at that refresh.
+func TestStoreRecords(t *testing.T) {
+	d := testDirectory(t)
+	ctx := context.Background()
+	store := connector.NewMemoryStore()
+	c := newStoreConnector(t, d.config(), store)
+	alice, err := c.Authenticate(ctx, "alice", "alice-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := store.ConnectorUser(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"preferred_username": "alice", "name": "Alice Liddell", "email": "alice@signet.test",
+		"email_verified": true, "groups": []string{"admins", "developers"}}
+	if rec.Connector != "corp" || !equalClaims(rec.Claims, want) {
+		t.Fatalf("record %+v", rec)
+	}
+	claims, err := c.Claims(ctx, user.ClaimsRequest{Subject: alice, Scopes: []string{"openid", "profile"}, Caller: user.CallerUserinfo})
+	if err != nil || !equalClaims(claims, map[string]any{"preferred_username": "alice", "name": "Alice Liddell", "groups": []string{"admins", "developers"}}) {
+		t.Fatalf("claims %v, %v", claims, err)
+	}
+
+	frank, err := c.Authenticate(ctx, "frank", "frank-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.lockFrank(t)
+	if active, err := c.Active(ctx, frank); !active || err != nil {
+		t.Fatalf("Active outside a refresh (from the record): %v, %v", active, err)
+	}
+	if active, err := c.Active(user.ForRefresh(ctx), frank); active || err != nil {
+		t.Fatalf("Active at a refresh after the lock: %v, %v", active, err)
+	}
+	if _, err := store.ConnectorUser(ctx, frank); !errors.Is(err, connector.ErrNotFound) {
+		t.Fatalf("frank's record after the refresh: %v; want it deleted", err)
+	}
+	if active, err := c.Active(ctx, frank); active || err != nil {
+		t.Fatalf("Active after the refresh said no: %v, %v", active, err)
+	}
+	// A refresh of an enabled user keeps (and updates) the record.
+	if active, err := c.Active(user.ForRefresh(ctx), alice); !active || err != nil {
+		t.Fatalf("alice at a refresh: %v, %v", active, err)
+	}
+	if rec2, err := store.ConnectorUser(ctx, alice); err != nil || !equalClaims(rec2.Claims, want) {
+		t.Fatalf("alice's record after the refresh: %+v, %v", rec2, err)
+	}
+	// No record, no user (another connector's subject included).
+	if active, err := c.Active(ctx, "corp:"+d.entryUUID(t, "bob")); active || err != nil {
+		t.Fatalf("bob without a record: %v, %v", active, err)
 	}
 }
