@@ -3,10 +3,14 @@ package ldap
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/signet-id/signet/config"
 )
 
 func validConfig() Config {
@@ -132,5 +136,29 @@ func TestCheckUsername(t *testing.T) {
 		if _, ok := checkUsername(in); ok {
 			t.Errorf("checkUsername(%q) accepted", in)
 		}
+	}
+}
+
+// The example, through the configuration, makes this connector.
+func TestFromConfig(t *testing.T) {
+	co := config.Connector{ID: "ad", Type: config.ConnectorLDAP, Name: "Acme directory", LDAP: &config.LDAPConnector{
+		URL: "ldaps://ldap.acme.example:636", BindDN: "cn=signet,ou=services,dc=acme,dc=example", BindPassword: "pw",
+		UserSearch: config.LDAPUserSearch{BaseDN: "ou=people,dc=acme,dc=example", Filter: "(objectClass=person)", Username: "uid",
+			IDAttr: "entryUUID", EmailAttr: "mail", NameAttr: "cn", DisabledFilter: "(employeeType=left)"},
+		GroupSearch: &config.LDAPGroupSearch{BaseDN: "ou=groups,dc=acme,dc=example", Filter: "(objectClass=groupOfNames)",
+			UserMatchers: []config.LDAPUserMatcher{{UserAttr: "DN", GroupAttr: "member"}}, NameAttr: "cn"},
+		ServerName: "ldap.internal", MaxConnections: 2, Timeout: time.Second}}
+	want := Config{ID: "ad", Name: "Acme directory", URL: "ldaps://ldap.acme.example:636",
+		BindDN: "cn=signet,ou=services,dc=acme,dc=example", BindPassword: "pw",
+		UserSearch: UserSearch{BaseDN: "ou=people,dc=acme,dc=example", Filter: "(objectClass=person)", Username: "uid",
+			IDAttr: "entryUUID", EmailAttr: "mail", NameAttr: "cn", DisabledFilter: "(employeeType=left)"},
+		GroupSearch: GroupSearch{BaseDN: "ou=groups,dc=acme,dc=example", Filter: "(objectClass=groupOfNames)",
+			UserMatchers: []UserMatcher{{UserAttr: "DN", GroupAttr: "member"}}, NameAttr: "cn"},
+		ServerName: "ldap.internal", MaxConnections: 2, Timeout: time.Second}
+	if got := FromConfig(co); !reflect.DeepEqual(got, want) {
+		t.Fatalf("FromConfig:\n%+v\nwant\n%+v", got, want)
+	}
+	if _, err := New(FromConfig(co), Options{}); err != nil {
+		t.Fatal(err)
 	}
 }
