@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/signet-id/signet/connector"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/server/internal/oauth"
 )
@@ -54,7 +55,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 
 // login handles the submitted form.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	_, p, req, ok := s.readSignInForm(w, r, "request", "csrf", "username", "password", "cancel")
+	_, p, req, ok := s.readSignInForm(w, r, "request", "csrf", "username", "password", "cancel", "connector", "connector_form")
 	if !ok {
 		return
 	}
@@ -65,6 +66,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.v["cancel"] != "" { // the Cancel button
 		s.cancelSignIn(w, r, req)
+		return
+	}
+	if id := p.v["connector"]; id != "" { // a connector's button or form (connectors.go)
+		s.connectorLogin(w, r, req, id, p)
+		return
+	}
+	if _, form := s.loginChoices(r.Context(), req); !form {
+		s.log.Info("password sign-in for a client that does not allow it; refused", "client_id", req.clientID)
+		s.renderLogin(w, r, req, http.StatusForbidden, msgLocalNotAllowed, "")
 		return
 	}
 	if username == "" || password == "" {
@@ -137,6 +147,12 @@ func (s *Server) checkPending(r *http.Request, a authzParams) (*authzRequest, *a
 
 // renderLogin shows the login form for req, with a CSRF token bound to it.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, msg, username string) {
+	s.renderLoginView(w, r, req, status, msg, username, nil)
+}
+
+// renderLoginView is renderLogin; with via, the form of that password
+// connector (connectors.go), else the page with the connectors' buttons.
+func (s *Server) renderLoginView(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, msg, username string, via connector.Connector) {
 	key, err := s.csrfKey(w, r)
 	if err != nil {
 		s.log.Error("login page: randomness failed", "error", err)
@@ -147,14 +163,23 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authzR
 	if len(username) > maxHintLen {
 		username = ""
 	}
-	s.oidc.pages.render(w, status, "login.html", "Sign in", loginView{
+	v := loginView{
 		ClientID: req.clientID,
 		Action:   s.prefix + PathLogin,
 		Request:  canonical,
 		CSRF:     csrfToken(key, "login", canonical),
 		Username: username,
 		Error:    msg,
-	})
+		Form:     true,
+	}
+	title := "Sign in"
+	if via != nil {
+		v.Connector, v.ConnectorName = via.ID(), via.Name()
+		title = "Sign in with " + via.Name()
+	} else if s.oidc.connectors != nil {
+		v.Connectors, v.Form = s.loginChoices(r.Context(), req)
+	}
+	s.oidc.pages.render(w, status, "login.html", title, v)
 }
 
 // roundMinutes says how long to wait, in whole minutes (at least one).

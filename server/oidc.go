@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/connector"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/server/internal/granttype"
@@ -79,6 +80,8 @@ type oidcState struct {
 	cookiePath      string // the issuer's path + "/"
 	requirePAR      bool   // Config.RequirePushedAuthorizationRequests
 	jwks            atomic.Pointer[jwksCache]
+	connectors      *connector.Set // Config.Connectors; nil: none
+	localSource     user.Source    // source before the connectors' routing
 }
 
 func newOIDC(cfg Config, s *Server) (*oidcState, error) {
@@ -122,6 +125,14 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 	if !o.custom {
 		o.source = staticSource{users: &o.users, hashing: s.hashing}
 	}
+	o.localSource = o.source
+	if cfg.Connectors != nil {
+		if cfg.Login != nil {
+			return nil, errors.New("server: Config.Connectors need the built-in login page, but Config.Login is set; a custom login page signs people in upstream itself (LoginRequest.Continuation)")
+		}
+		o.connectors = cfg.Connectors
+		o.source = cfg.Connectors.Source(o.source)
+	}
 	return o, nil
 }
 
@@ -140,6 +151,8 @@ type loginClient struct {
 	// push them (par.go); fapi2 makes it follow the FAPI 2.0 Security
 	// Profile (server/internal/fapi2).
 	requirePAR, fapi2 bool
+	// allowedConnectors is Client.AllowedConnectors; nil: all.
+	allowedConnectors []string
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -164,13 +177,14 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 				RefreshLifetime:   c.RefreshTokenLifetime,
 				ReuseInterval:     max(0, c.RefreshTokenReuseInterval),
 			},
-			redirectURIs:   slices.Clone(c.RedirectURIs),
-			postLogoutURIs: slices.Clone(c.PostLogoutRedirectURIs),
-			identityScopes: slices.Clone(c.IdentityScopes),
-			idAlgs:         slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
-			idLifetime:     cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
-			requirePAR:     c.RequirePushedAuthorizationRequests || c.FAPI2,
-			fapi2:          c.FAPI2,
+			redirectURIs:      slices.Clone(c.RedirectURIs),
+			postLogoutURIs:    slices.Clone(c.PostLogoutRedirectURIs),
+			identityScopes:    slices.Clone(c.IdentityScopes),
+			idAlgs:            slices.Clone(c.AllowedIdentityTokenSigningAlgorithms),
+			idLifetime:        cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
+			requirePAR:        c.RequirePushedAuthorizationRequests || c.FAPI2,
+			fapi2:             c.FAPI2,
+			allowedConnectors: slices.Clone(c.AllowedConnectors),
 		}
 		if err := checkFAPI2(c, lc); err != nil {
 			return err
@@ -211,6 +225,7 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 	}
 	handle(s.prefix+PathAuthorize, "authorize", s.serveAuthorize)
 	handle(s.prefix+PathLogin, "login", s.serveLogin)
+	handle("GET "+s.prefix+PathLogin+"/{connector}/callback", "connector_callback", s.serveConnectorCallback)
 	handle(s.prefix+PathPAR, "par", s.servePAR)
 	handleCORS(s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)

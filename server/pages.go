@@ -91,6 +91,13 @@ type loginView struct {
 	CSRF     string
 	Username string
 	Error    string
+	// Form shows the username and password form; Connector (with
+	// ConnectorName) makes it a password connector's; Connectors are the
+	// buttons of the other ways to sign in (connectors.go).
+	Form          bool
+	Connector     string
+	ConnectorName string
+	Connectors    []connectorButton
 }
 
 // logoutView is the sign-out confirmation page's data.

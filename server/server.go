@@ -20,6 +20,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientauth/privatekeyjwt"
+	"github.com/signet-id/signet/connector"
 	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/jws"
 	"github.com/signet-id/signet/key"
@@ -103,6 +104,11 @@ type Client struct {
 	// pages may call the token, userinfo and revocation endpoints from
 	// JavaScript (cors.go); discovery and the JWKS allow any origin.
 	AllowedCORSOrigins []string
+	// AllowedConnectors limits how people sign in to the client: the ids
+	// of Config.Connectors whose buttons its login page shows, and
+	// ConnectorLocal for the username and password form of the user
+	// source. Empty: all of them.
+	AllowedConnectors []string
 	// RequireDPoP refuses the client's token requests without a DPoP
 	// proof: every token it gets is DPoP-bound, so none works as Bearer.
 	RequireDPoP bool
@@ -199,6 +205,12 @@ type Config struct {
 	// Login, when set, is the application's own login page, shown instead
 	// of the built-in one (see LoginUI). It needs Grants.
 	Login LoginUI
+	// Connectors are upstream identity sources (package connector): the
+	// login page shows a button for each one a client allows
+	// (Client.AllowedConnectors). Their users' subjects ("<id>:...") are
+	// answered by their connector; every other subject by UserSource (or
+	// Users). They need Grants and the built-in login page.
+	Connectors *connector.Set
 	// RequirePushedAuthorizationRequests refuses every client's plain
 	// authorization requests (PAR, RFC 9126); discovery says so.
 	RequirePushedAuthorizationRequests bool

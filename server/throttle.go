@@ -147,8 +147,15 @@ func retryAfter(wait time.Duration) int64 {
 // attempt. The attempt is given back when the source could not answer
 // (user.ErrUnavailable, or the request ended); every other failure counts.
 func (s *Server) checkPassword(ctx context.Context, r *http.Request, username, password string) (subject string, wait time.Duration, busy bool) {
+	return s.checkPasswordWith(ctx, r, s.oidc.source, username, username, password)
+}
+
+// checkPasswordWith is checkPassword with the authenticator auth (a
+// password connector's, server/connectors.go), counting the username's
+// attempts under budgetName.
+func (s *Server) checkPasswordWith(ctx context.Context, r *http.Request, auth user.Authenticator, budgetName, username, password string) (subject string, wait time.Duration, busy bool) {
 	addr := s.addrKey(r)
-	res, wait, err := s.attempts.Reserve(ctx, s.loginKeys(username, addr)...)
+	res, wait, err := s.attempts.Reserve(ctx, s.loginKeys(budgetName, addr)...)
 	if err != nil {
 		s.log.Error("sign-in: counting the attempt failed", "error", err)
 		return "", 0, true
@@ -157,7 +164,7 @@ func (s *Server) checkPassword(ctx context.Context, r *http.Request, username, p
 		s.metrics.throttled("login")
 		return "", wait, false
 	}
-	subject, err = s.oidc.source.Authenticate(ctx, username, password)
+	subject, err = auth.Authenticate(ctx, username, password)
 	switch {
 	case err == nil && subject != "":
 		if err := res.Succeeded(ctx); err != nil {
@@ -171,7 +178,7 @@ func (s *Server) checkPassword(ctx context.Context, r *http.Request, username, p
 		res.Cancel(ctx)
 		if errors.Is(err, throttle.ErrBusy) {
 			s.metrics.throttled("hashing")
-		} else if s.oidc.custom {
+		} else if s.oidc.custom || budgetName != username { // a custom source or a connector
 			s.log.Warn("sign-in: the user source is unavailable", "error", err)
 		}
 		return "", 0, true

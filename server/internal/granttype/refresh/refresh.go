@@ -15,6 +15,7 @@ import (
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/server/internal/granttype"
 	"github.com/signet-id/signet/server/internal/oauth"
+	"github.com/signet-id/signet/user"
 )
 
 // GrantType is refresh_token.
@@ -87,7 +88,8 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 		}
 		scopes = asked
 	}
-	if e := h.Env.UserActive(ctx, g.Subject); e != nil {
+	// A user from upstream is checked upstream at a refresh (connectors).
+	if e := h.Env.UserActive(user.ForRefresh(ctx), g.Subject); e != nil {
 		return nil, e
 	}
 	if e := h.Env.CheckScopes(req, scopes); e != nil {

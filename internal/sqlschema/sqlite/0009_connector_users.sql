@@ -1,0 +1,12 @@
+-- Signet store schema version 9, SQLite: the users who signed in through
+-- a connector (issue 18): their claims as mapped from the upstream
+-- provider (JSON) and the upstream refresh token sealed with the
+-- protection secret (package seal; NULL when none was granted), per
+-- namespaced subject ("<connector>:<upstream id>").
+CREATE TABLE connector_users (
+    subject       TEXT    NOT NULL PRIMARY KEY,
+    connector     TEXT    NOT NULL,
+    claims        TEXT    NOT NULL,
+    refresh_token BLOB,
+    updated_us    INTEGER NOT NULL
+) STRICT;
