@@ -13,9 +13,10 @@
 # Exports SIGNET_TEST_LDAP_URL, SIGNET_TEST_LDAPS_URL, SIGNET_TEST_LDAP_CA,
 # SIGNET_TEST_LDAP_BASE_DN, SIGNET_TEST_LDAP_BIND_DN/_BIND_PASSWORD, the
 # directory's rootdn SIGNET_TEST_LDAP_ADMIN_DN/_ADMIN_PASSWORD (the tests
-# lock an account with it) and SIGNET_TEST_LDAP_CTL, a script that stops
-# and starts this slapd (`$SIGNET_TEST_LDAP_CTL stop|start`: the
-# directory-restart test). slapd is stopped, and the directory removed,
+# lock an account with it), and for the directory-restart test a second
+# slapd of the same directory, SIGNET_TEST_LDAP_RESTART_URL (ldaps), with
+# SIGNET_TEST_LDAP_CTL, a script that stops and starts it
+# (`$SIGNET_TEST_LDAP_CTL stop|start`). Both are stopped, and the directory removed,
 # when the sourcing shell exits. Runs on its own too: `bash .ci/ldap.sh`
 # checks that the directory answers, then stops it.
 
@@ -41,7 +42,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/freeport.sh"
 
 ldap_stop() {
 	if [ -n "${SIGNET_LDAP_DIR:-}" ]; then
-		"$SIGNET_LDAP_DIR/slapdctl" stop 2>/dev/null || true
+		"$SIGNET_LDAP_DIR/main/slapdctl" stop 2>/dev/null || true
+		"$SIGNET_LDAP_DIR/restart/slapdctl" stop 2>/dev/null || true
 		rm -rf "$SIGNET_LDAP_DIR"
 		SIGNET_LDAP_DIR=
 	fi
@@ -61,19 +63,13 @@ ldap_certs() {
 	chmod 0600 "$d/ca.key" "$d/server.key"
 }
 
-ldap_start() {
-	local root d port tlsport
+# ldap_instance starts slapd instance $2 of directory $1 with its own
+# configuration, database (testdata/directory.ldif) and control script
+# $1/$2/slapdctl (stop|start), on two free loopback ports; it sets
+# ldap_port and ldap_tlsport.
+ldap_instance() {
+	local d="$1/$2" ca="$1" root
 	root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-	ldap_install
-	SIGNET_LDAP_DIR="$(mktemp -d /tmp/signet-ldap.XXXXXX)"
-	d="$SIGNET_LDAP_DIR"
-	# Keep the traps of the scripts sourced before (backends.sh).
-	local prev
-	prev="$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")"
-	# shellcheck disable=SC2064
-	trap "ldap_stop; ${prev:-:}" EXIT
-
-	ldap_certs "$d"
 	mkdir -p "$d/data"
 	# A throw-away rootdn password for a directory that lives only as long
 	# as this run.
@@ -87,9 +83,9 @@ moduleload back_mdb
 moduleload ppolicy
 pidfile $d/slapd.pid
 argsfile $d/slapd.args
-TLSCACertificateFile $d/ca.pem
-TLSCertificateFile $d/server.pem
-TLSCertificateKeyFile $d/server.key
+TLSCACertificateFile $ca/ca.pem
+TLSCertificateFile $ca/server.pem
+TLSCertificateKeyFile $ca/server.key
 database mdb
 suffix "dc=signet,dc=test"
 rootdn "cn=admin,dc=signet,dc=test"
@@ -104,11 +100,10 @@ access to * by dn.exact="cn=signet,ou=services,dc=signet,dc=test" read by self r
 CONF
 	/usr/sbin/slapadd -q -f "$d/slapd.conf" -l "$root/connector/ldap/testdata/directory.ldif" 2>"$d/slapadd.log" ||
 		{ cat "$d/slapadd.log" >&2; ldap_log "slapadd failed"; return 1; }
-
 	for _ in 1 2 3; do
-		port="$(ci_free_port)"
-		tlsport="$(ci_free_port)"
-		[ "$port" != "$tlsport" ] || continue
+		ldap_port="$(ci_free_port)"
+		ldap_tlsport="$(ci_free_port)"
+		[ "$ldap_port" != "$ldap_tlsport" ] || continue
 		cat >"$d/slapdctl" <<CTL
 #!/usr/bin/env bash
 # Stops or starts the CI slapd in $d (written by .ci/ldap.sh).
@@ -121,34 +116,51 @@ stop)
 	for _ in \$(seq 1 100); do kill -0 "\$pid" 2>/dev/null || exit 0; sleep 0.1; done
 	echo "slapd \$pid did not stop" >&2; exit 1 ;;
 start)
-	/usr/sbin/slapd -f "$d/slapd.conf" -h "ldap://127.0.0.1:$port/ ldaps://127.0.0.1:$tlsport/"
+	/usr/sbin/slapd -f "$d/slapd.conf" -h "ldap://127.0.0.1:$ldap_port/ ldaps://127.0.0.1:$ldap_tlsport/"
 	for _ in \$(seq 1 100); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$tlsport") 2>/dev/null; then exit 0; fi
+		if (exec 3<>"/dev/tcp/127.0.0.1/$ldap_port") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$ldap_tlsport") 2>/dev/null; then exit 0; fi
 		sleep 0.1
 	done
-	echo "slapd did not start on 127.0.0.1:$port" >&2; exit 1 ;;
+	echo "slapd did not start on 127.0.0.1:$ldap_port" >&2; exit 1 ;;
 *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
 esac
 CTL
 		chmod 0700 "$d/slapdctl"
 		if "$d/slapdctl" start 2>"$d/start.log"; then
-			export SIGNET_TEST_LDAP_URL="ldap://127.0.0.1:$port"
-			export SIGNET_TEST_LDAPS_URL="ldaps://127.0.0.1:$tlsport"
-			export SIGNET_TEST_LDAP_CA="$d/ca.pem"
-			export SIGNET_TEST_LDAP_BASE_DN="dc=signet,dc=test"
-			export SIGNET_TEST_LDAP_BIND_DN="cn=signet,ou=services,dc=signet,dc=test"
-			export SIGNET_TEST_LDAP_BIND_PASSWORD=signet-bind-password
-			export SIGNET_TEST_LDAP_ADMIN_DN="cn=admin,dc=signet,dc=test"
-			export SIGNET_TEST_LDAP_ADMIN_PASSWORD=signet-admin-password
-			export SIGNET_TEST_LDAP_CTL="$d/slapdctl"
-			ldap_log "slapd on $SIGNET_TEST_LDAP_URL and $SIGNET_TEST_LDAPS_URL (directory in $d)"
+			ldap_log "slapd $2 on ldap://127.0.0.1:$ldap_port and ldaps://127.0.0.1:$ldap_tlsport (in $d)"
 			return 0
 		fi
 		"$d/slapdctl" stop 2>/dev/null || true
 	done
 	cat "$d/start.log" >&2
-	ldap_log "slapd did not start"
+	ldap_log "slapd $2 did not start"
 	return 1
+}
+
+ldap_start() {
+	ldap_install
+	SIGNET_LDAP_DIR="$(mktemp -d /tmp/signet-ldap.XXXXXX)"
+	# Keep the traps of the scripts sourced before (backends.sh).
+	local prev
+	prev="$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")"
+	# shellcheck disable=SC2064
+	trap "ldap_stop; ${prev:-:}" EXIT
+	ldap_certs "$SIGNET_LDAP_DIR"
+
+	ldap_instance "$SIGNET_LDAP_DIR" main || return 1
+	export SIGNET_TEST_LDAP_URL="ldap://127.0.0.1:$ldap_port"
+	export SIGNET_TEST_LDAPS_URL="ldaps://127.0.0.1:$ldap_tlsport"
+	export SIGNET_TEST_LDAP_CA="$SIGNET_LDAP_DIR/ca.pem"
+	export SIGNET_TEST_LDAP_BASE_DN="dc=signet,dc=test"
+	export SIGNET_TEST_LDAP_BIND_DN="cn=signet,ou=services,dc=signet,dc=test"
+	export SIGNET_TEST_LDAP_BIND_PASSWORD=signet-bind-password
+	export SIGNET_TEST_LDAP_ADMIN_DN="cn=admin,dc=signet,dc=test"
+	export SIGNET_TEST_LDAP_ADMIN_PASSWORD=signet-admin-password
+	# A second instance, for the restart test alone: stopping it breaks
+	# no other test running at the same time.
+	ldap_instance "$SIGNET_LDAP_DIR" restart || return 1
+	export SIGNET_TEST_LDAP_RESTART_URL="ldaps://127.0.0.1:$ldap_tlsport"
+	export SIGNET_TEST_LDAP_CTL="$SIGNET_LDAP_DIR/restart/slapdctl"
 }
 
 ldap_start

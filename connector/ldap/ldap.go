@@ -25,8 +25,9 @@ import (
 // Options are what a connector takes from the process, not from its
 // configuration.
 type Options struct {
-	// Metrics counts the errors; nil counts nothing.
-	Metrics *Metrics
+	// Metrics counts the errors (kinds: the Kind constants); nil counts
+	// nothing.
+	Metrics *connector.Metrics
 	// Logger receives a line per directory error (never a password);
 	// nil logs nothing.
 	Logger *slog.Logger
@@ -45,7 +46,7 @@ type Options struct {
 type Connector struct {
 	s       *settings
 	pool    *pool
-	metrics *Metrics
+	metrics *connector.Metrics
 	log     *slog.Logger
 	store   connector.Store
 	now     func() time.Time
@@ -73,7 +74,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.pool = newPool(s.MaxConnections, c.dial)
-	c.metrics.start(s.ID)
+	c.metrics.Start(s.ID, KindNetwork, KindTLS, KindServiceBind, KindDirectory, KindBusy)
 	return c, nil
 }
 
@@ -183,7 +184,7 @@ func (c *Connector) withConn(ctx context.Context, f func(*goldap.Conn) error) er
 // unavailable counts and logs err and returns it as user.ErrUnavailable.
 func (c *Connector) unavailable(op string, err error) error {
 	kind := classify(err)
-	c.metrics.count(c.s.ID, kind)
+	c.metrics.Count(c.s.ID, kind)
 	c.log.Warn("ldap connector: the directory did not answer", "connector", c.s.ID, "operation", op, "kind", kind, "error", err)
 	return fmt.Errorf("%w: ldap connector %s: %s: %w", user.ErrUnavailable, c.s.ID, op, err)
 }
@@ -218,6 +219,15 @@ func classify(err error) string {
 	}
 	return KindDirectory
 }
+
+// Kinds of error (the kind label of signet_connector_errors_total).
+const (
+	KindNetwork     = "network"      // dial, connection lost, timeout
+	KindTLS         = "tls"          // certificate verification, handshake
+	KindServiceBind = "service_bind" // the service account's bind was refused
+	KindDirectory   = "directory"    // the directory refused an operation (busy, unavailable, no such base DN, ...)
+	KindBusy        = "busy"         // no pooled connection came free in time
+)
 
 // errNoEntry: the search found no entry; errAmbiguous: more than one.
 var (

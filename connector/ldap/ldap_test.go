@@ -21,7 +21,6 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/user"
@@ -30,7 +29,10 @@ import (
 // directory is the slapd that .ci/ldap.sh starts with
 // testdata/directory.ldif.
 type directory struct {
-	url, ldapsURL, ca, base, bindDN, bindPassword, adminDN, adminPassword, ctl string
+	url, ldapsURL, ca, base, bindDN, bindPassword, adminDN, adminPassword string
+	// restartURL is a second slapd of the same directory that ctl stops
+	// and starts (the restart test alone uses it).
+	restartURL, ctl string
 }
 
 func testDirectory(t *testing.T) directory {
@@ -40,9 +42,9 @@ func testDirectory(t *testing.T) directory {
 		ca: os.Getenv("SIGNET_TEST_LDAP_CA"), base: os.Getenv("SIGNET_TEST_LDAP_BASE_DN"),
 		bindDN: os.Getenv("SIGNET_TEST_LDAP_BIND_DN"), bindPassword: os.Getenv("SIGNET_TEST_LDAP_BIND_PASSWORD"),
 		adminDN: os.Getenv("SIGNET_TEST_LDAP_ADMIN_DN"), adminPassword: os.Getenv("SIGNET_TEST_LDAP_ADMIN_PASSWORD"),
-		ctl: os.Getenv("SIGNET_TEST_LDAP_CTL"),
+		restartURL: os.Getenv("SIGNET_TEST_LDAP_RESTART_URL"), ctl: os.Getenv("SIGNET_TEST_LDAP_CTL"),
 	}
-	if d.url == "" || d.ldapsURL == "" || d.ca == "" || d.base == "" || d.bindDN == "" || d.adminDN == "" || d.ctl == "" {
+	if d.url == "" || d.ldapsURL == "" || d.ca == "" || d.base == "" || d.bindDN == "" || d.adminDN == "" || d.restartURL == "" || d.ctl == "" {
 		t.Skip("skipped: no test directory; SIGNET_TEST_LDAP_* are unset (`source .ci/ldap.sh` starts a slapd and sets them, as .ci/run does)")
 	}
 	return d
@@ -69,9 +71,9 @@ func (d directory) config() Config {
 
 type testConnector struct {
 	*Connector
-	metrics *Metrics
-	mu      sync.Mutex
-	binds   []string // the DNs of user binds
+	reg   *prometheus.Registry
+	mu    sync.Mutex
+	binds []string // the DNs of user binds
 }
 
 func newTestConnector(t *testing.T, cfg Config) *testConnector {
@@ -80,7 +82,8 @@ func newTestConnector(t *testing.T, cfg Config) *testConnector {
 
 func newStoreConnector(t *testing.T, cfg Config, store connector.Store) *testConnector {
 	t.Helper()
-	m, err := NewMetrics(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	m, err := connector.NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +92,7 @@ func newStoreConnector(t *testing.T, cfg Config, store connector.Store) *testCon
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	tc := &testConnector{Connector: c, metrics: m}
+	tc := &testConnector{Connector: c, reg: reg}
 	c.testHookBind = func(dn string) {
 		tc.mu.Lock()
 		tc.binds = append(tc.binds, dn)
@@ -106,8 +109,28 @@ func (tc *testConnector) takeBinds() []string {
 	return b
 }
 
+// errors reads signet_connector_errors_total{connector=<id>,kind} from
+// the registry, as a scrape would; -1 when it is not exported.
 func (tc *testConnector) errors(kind string) float64 {
-	return testutil.ToFloat64(tc.metrics.errors.WithLabelValues(tc.ID(), kind))
+	mfs, err := tc.reg.Gather()
+	if err != nil {
+		panic(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "signet_connector_errors_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["connector"] == tc.ID() && labels["kind"] == kind {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return -1
 }
 
 // admin is a connection bound as the directory's rootdn.
@@ -454,7 +477,7 @@ func TestDisabledUsers(t *testing.T) {
 func TestDirectoryRestart(t *testing.T) {
 	d := testDirectory(t)
 	ctx := context.Background()
-	c := newTestConnector(t, d.with(func(c *Config) { c.MaxConnections = 2 }))
+	c := newTestConnector(t, d.with(func(c *Config) { c.URL, c.MaxConnections = d.restartURL, 2 }))
 	sub, err := c.Authenticate(ctx, "alice", "alice-password")
 	if err != nil {
 		t.Fatal(err)
