@@ -23,48 +23,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signet-id/signet/connector"
+	"github.com/signet-id/signet/connector/ldap/ldaptest"
 	"github.com/signet-id/signet/user"
 )
 
-// directory is the slapd that .ci/ldap.sh starts with
-// testdata/directory.ldif.
-type directory struct {
-	url, ldapsURL, ca, base, bindDN, bindPassword, adminDN, adminPassword string
-	// restartURL is a second slapd of the same directory that ctl stops
-	// and starts (the restart test alone uses it).
-	restartURL, ctl string
-}
-
-func testDirectory(t *testing.T) directory {
-	t.Helper()
-	d := directory{
-		url: os.Getenv("SIGNET_TEST_LDAP_URL"), ldapsURL: os.Getenv("SIGNET_TEST_LDAPS_URL"),
-		ca: os.Getenv("SIGNET_TEST_LDAP_CA"), base: os.Getenv("SIGNET_TEST_LDAP_BASE_DN"),
-		bindDN: os.Getenv("SIGNET_TEST_LDAP_BIND_DN"), bindPassword: os.Getenv("SIGNET_TEST_LDAP_BIND_PASSWORD"),
-		adminDN: os.Getenv("SIGNET_TEST_LDAP_ADMIN_DN"), adminPassword: os.Getenv("SIGNET_TEST_LDAP_ADMIN_PASSWORD"),
-		restartURL: os.Getenv("SIGNET_TEST_LDAP_RESTART_URL"), ctl: os.Getenv("SIGNET_TEST_LDAP_CTL"),
-	}
-	if d.url == "" || d.ldapsURL == "" || d.ca == "" || d.base == "" || d.bindDN == "" || d.adminDN == "" || d.restartURL == "" || d.ctl == "" {
-		t.Skip("skipped: no test directory; SIGNET_TEST_LDAP_* are unset (`source .ci/ldap.sh` starts a slapd and sets them, as .ci/run does)")
-	}
-	return d
-}
-
-// with is config changed by mod.
-func (d directory) with(mod func(*Config)) Config {
-	cfg := d.config()
+// with is testConfig(d) changed by mod.
+func with(d ldaptest.Directory, mod func(*Config)) Config {
+	cfg := testConfig(d)
 	mod(&cfg)
 	return cfg
 }
 
-// config is a connector on the test directory, over ldaps.
-func (d directory) config() Config {
+// testConfig is a connector on the test directory, over ldaps.
+func testConfig(d ldaptest.Directory) Config {
 	return Config{
-		ID: "corp", Name: "Test directory", URL: d.ldapsURL, CAFile: d.ca,
-		BindDN: d.bindDN, BindPassword: d.bindPassword,
-		UserSearch: UserSearch{BaseDN: "ou=people," + d.base, Filter: "(objectClass=inetOrgPerson)",
+		ID: "corp", Name: "Test directory", URL: d.LDAPSURL, CAFile: d.CA,
+		BindDN: d.BindDN, BindPassword: d.BindPassword,
+		UserSearch: UserSearch{BaseDN: "ou=people," + d.BaseDN, Filter: "(objectClass=inetOrgPerson)",
 			Username: "uid", IDAttr: "entryUUID", EmailAttr: "mail", NameAttr: "cn"},
-		GroupSearch: GroupSearch{BaseDN: "ou=groups," + d.base, Filter: "(objectClass=groupOfNames)",
+		GroupSearch: GroupSearch{BaseDN: "ou=groups," + d.BaseDN, Filter: "(objectClass=groupOfNames)",
 			UserMatchers: []UserMatcher{{UserAttr: "DN", GroupAttr: "member"}}, NameAttr: "cn"},
 	}
 }
@@ -133,47 +110,22 @@ func (tc *testConnector) errors(kind string) float64 {
 	return -1
 }
 
-// admin is a connection bound as the directory's rootdn.
-func (d directory) admin(t *testing.T) *goldap.Conn {
-	t.Helper()
-	conn, err := goldap.DialURL(d.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if err := conn.Bind(d.adminDN, d.adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	return conn
-}
-
-// entryUUID reads the entryUUID of the user uid.
-func (d directory) entryUUID(t *testing.T, uid string) string {
-	t.Helper()
-	res, err := d.admin(t).Search(goldap.NewSearchRequest("ou=people,"+d.base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
-		0, 0, false, "(uid="+goldap.EscapeFilter(uid)+")", []string{"entryUUID"}, nil))
-	if err != nil || len(res.Entries) != 1 {
-		t.Fatalf("entryUUID of %s: %v (%d entries)", uid, err, len(res.Entries))
-	}
-	return res.Entries[0].GetAttributeValue("entryUUID")
-}
-
 func TestSignInWithGroups(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
-	startTLS := d.config()
-	startTLS.URL = d.url // ldap:// upgrades with StartTLS
-	for name, cfg := range map[string]Config{"ldaps": d.config(), "starttls": startTLS} {
+	startTLS := testConfig(d)
+	startTLS.URL = d.URL // ldap:// upgrades with StartTLS
+	for name, cfg := range map[string]Config{"ldaps": testConfig(d), "starttls": startTLS} {
 		t.Run(name, func(t *testing.T) {
 			c := newTestConnector(t, cfg)
 			sub, err := c.Authenticate(ctx, "alice", "alice-password")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := "corp:" + d.entryUUID(t, "alice"); sub != want {
+			if want := "corp:" + d.EntryUUID(t, "alice"); sub != want {
 				t.Fatalf("subject %q, want %q", sub, want)
 			}
-			if got := c.takeBinds(); !slices.Equal(got, []string{"uid=alice,ou=people," + d.base}) {
+			if got := c.takeBinds(); !slices.Equal(got, []string{"uid=alice,ou=people," + d.BaseDN}) {
 				t.Fatalf("user binds %q", got)
 			}
 			// The username matches as the directory matches it; the subject
@@ -213,7 +165,7 @@ func TestSignInWithGroups(t *testing.T) {
 			if groups, err := c.Groups(ctx, bob); err != nil || !slices.Equal(groups, []string{"developers", "ops (night)*"}) {
 				t.Fatalf("bob's groups %q, %v", groups, err)
 			}
-			if groups, err := c.Groups(ctx, "corp:"+d.entryUUID(t, "frank")); err != nil || len(groups) != 0 {
+			if groups, err := c.Groups(ctx, "corp:"+d.EntryUUID(t, "frank")); err != nil || len(groups) != 0 {
 				t.Fatalf("frank's groups %q, %v", groups, err)
 			}
 			if c.pool.dials.Load() != 1 {
@@ -247,15 +199,15 @@ func equalClaims(got, want map[string]any) bool {
 }
 
 func TestWrongEmptyPasswordAndUnknownUser(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
-	c := newTestConnector(t, d.config())
+	c := newTestConnector(t, testConfig(d))
 
 	_, err := c.Authenticate(ctx, "alice", "wrong")
 	if !errors.Is(err, user.ErrInvalidCredentials) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	if got := c.takeBinds(); !slices.Equal(got, []string{"uid=alice,ou=people," + d.base}) {
+	if got := c.takeBinds(); !slices.Equal(got, []string{"uid=alice,ou=people," + d.BaseDN}) {
 		t.Fatalf("wrong password: user binds %q", got)
 	}
 	// An unknown user costs the same round trips: one bind, of a DN that
@@ -288,9 +240,9 @@ func TestWrongEmptyPasswordAndUnknownUser(t *testing.T) {
 // Usernames made of filter syntax never sign in, and never bind as an
 // entry other than the one they name.
 func TestInjection(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
-	c := newTestConnector(t, d.config())
+	c := newTestConnector(t, testConfig(d))
 	for _, name := range []string{
 		"*", "a*", "al*", "*lice", "alice*", "*)(uid=*", ")(uid=*", "alice)(|(uid=*", "alice)(uid=*)",
 		"*)(objectClass=*", "(uid=alice)", "alice\x00", "\x00", "\x00alice", "alice\\", "al\\2a", "al\\2A",
@@ -311,7 +263,7 @@ func TestInjection(t *testing.T) {
 	}
 	// The username that is made of metacharacters signs in as itself.
 	sub, err := c.Authenticate(ctx, `st*r(x)\`, "star-password")
-	if err != nil || sub != "corp:"+d.entryUUID(t, `st*r(x)\`) {
+	if err != nil || sub != "corp:"+d.EntryUUID(t, `st*r(x)\`) {
 		t.Fatalf("st*r(x)\\: %q, %v", sub, err)
 	}
 	c.takeBinds()
@@ -347,21 +299,21 @@ func untrustedCA(t *testing.T) string {
 }
 
 func TestTLSVerification(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
 	ca := untrustedCA(t)
 	for name, mod := range map[string]func(*Config){
 		"ldaps untrusted CA":     func(c *Config) { c.CAFile = ca },
-		"starttls untrusted CA":  func(c *Config) { c.URL, c.CAFile = d.url, ca },
+		"starttls untrusted CA":  func(c *Config) { c.URL, c.CAFile = d.URL, ca },
 		"ldaps system roots":     func(c *Config) { c.CAFile = "" },
 		"ldaps wrong name":       func(c *Config) { c.ServerName = "ldap.example.org" },
-		"starttls wrong name":    func(c *Config) { c.URL, c.ServerName = d.url, "ldap.example.org" },
-		"starttls system roots":  func(c *Config) { c.URL, c.CAFile = d.url, "" },
+		"starttls wrong name":    func(c *Config) { c.URL, c.ServerName = d.URL, "ldap.example.org" },
+		"starttls system roots":  func(c *Config) { c.URL, c.CAFile = d.URL, "" },
 		"ldaps trusted (check)":  nil,
-		"starttls trusted (chk)": func(c *Config) { c.URL = d.url },
+		"starttls trusted (chk)": func(c *Config) { c.URL = d.URL },
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg := d.config()
+			cfg := testConfig(d)
 			if mod != nil {
 				mod(&cfg)
 			}
@@ -382,14 +334,14 @@ func TestTLSVerification(t *testing.T) {
 			if n := c.errors(KindTLS); n != 1 {
 				t.Fatalf("signet_connector_errors_total{kind=tls} = %v, want 1", n)
 			}
-			if active, err := c.Active(ctx, "corp:"+d.entryUUID(t, "alice")); active || !errors.Is(err, user.ErrUnavailable) {
+			if active, err := c.Active(ctx, "corp:"+d.EntryUUID(t, "alice")); active || !errors.Is(err, user.ErrUnavailable) {
 				t.Fatalf("Active: %v, %v", active, err)
 			}
 		})
 	}
 	// Plain LDAP only when asked for.
-	cfg := d.config()
-	cfg.URL, cfg.CAFile, cfg.InsecureNoTLS = d.url, "", true
+	cfg := testConfig(d)
+	cfg.URL, cfg.CAFile, cfg.InsecureNoTLS = d.URL, "", true
 	c := newTestConnector(t, cfg)
 	if _, err := c.Authenticate(ctx, "alice", "alice-password"); err != nil {
 		t.Fatalf("insecureNoTLS: %v", err)
@@ -402,8 +354,8 @@ func TestTLSVerification(t *testing.T) {
 		t.Fatal("insecureNoTLS connection uses TLS")
 	}
 	c.pool.put(conn, true)
-	cfg = d.config()
-	cfg.URL = d.url
+	cfg = testConfig(d)
+	cfg.URL = d.URL
 	c = newTestConnector(t, cfg)
 	conn, err = c.pool.get(ctx, false)
 	if err != nil {
@@ -416,9 +368,9 @@ func TestTLSVerification(t *testing.T) {
 }
 
 func TestDisabledUsers(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
-	cfg := d.config()
+	cfg := testConfig(d)
 	c := newTestConnector(t, cfg)
 
 	// Locked by an administrator (ppolicy): neither signs in nor is active.
@@ -428,7 +380,7 @@ func TestDisabledUsers(t *testing.T) {
 	if got := c.takeBinds(); !slices.Equal(got, []string{c.dummyDN}) {
 		t.Fatalf("dora: user binds %q", got)
 	}
-	if active, err := c.Active(ctx, "corp:"+d.entryUUID(t, "dora")); active || err != nil {
+	if active, err := c.Active(ctx, "corp:"+d.EntryUUID(t, "dora")); active || err != nil {
 		t.Fatalf("dora Active: %v, %v", active, err)
 	}
 	// An operator's rule: erin is disabled only with it.
@@ -440,7 +392,7 @@ func TestDisabledUsers(t *testing.T) {
 	if _, err := c.Authenticate(ctx, "erin", "erin-password"); !errors.Is(err, user.ErrInvalidCredentials) {
 		t.Fatalf("erin with disabledFilter: %v", err)
 	}
-	if active, err := c.Active(ctx, "corp:"+d.entryUUID(t, "erin")); active || err != nil {
+	if active, err := c.Active(ctx, "corp:"+d.EntryUUID(t, "erin")); active || err != nil {
 		t.Fatalf("erin Active: %v, %v", active, err)
 	}
 
@@ -453,7 +405,7 @@ func TestDisabledUsers(t *testing.T) {
 	if active, err := c.Active(ctx, sub); !active || err != nil {
 		t.Fatalf("frank Active: %v, %v", active, err)
 	}
-	d.lockFrank(t)
+	d.Lock(t, "frank")
 	if active, err := c.Active(ctx, sub); active || err != nil {
 		t.Fatalf("frank Active after the lock: %v, %v", active, err)
 	}
@@ -464,7 +416,7 @@ func TestDisabledUsers(t *testing.T) {
 		t.Fatalf("frank's claims after the lock: %v, %v", claims, err)
 	}
 	// Subjects that are not this connector's, or name no entry.
-	for _, s := range []string{"alice", "other:" + d.entryUUID(t, "alice"), "corp:00000000-0000-0000-0000-000000000000", "corp:*", "corp:", "corp:b64:!!"} {
+	for _, s := range []string{"alice", "other:" + d.EntryUUID(t, "alice"), "corp:00000000-0000-0000-0000-000000000000", "corp:*", "corp:", "corp:b64:!!"} {
 		if active, err := c.Active(ctx, s); active || err != nil {
 			t.Fatalf("Active(%q): %v, %v", s, active, err)
 		}
@@ -475,21 +427,16 @@ func TestDisabledUsers(t *testing.T) {
 // in: ErrUnavailable and the metric meanwhile, and the pool's broken
 // connections are replaced once it is back.
 func TestDirectoryRestart(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
-	c := newTestConnector(t, d.with(func(c *Config) { c.URL, c.MaxConnections = d.restartURL, 2 }))
+	c := newTestConnector(t, with(d, func(c *Config) { c.URL, c.MaxConnections = d.RestartURL, 2 }))
 	sub, err := c.Authenticate(ctx, "alice", "alice-password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctl := func(verb string) {
-		t.Helper()
-		if out, err := exec.Command(d.ctl, verb).CombinedOutput(); err != nil {
-			t.Fatalf("%s %s: %v\n%s", d.ctl, verb, err, out)
-		}
-	}
+	ctl := func(verb string) { d.Restart(t, verb) }
 	ctl("stop")
-	t.Cleanup(func() { exec.Command(d.ctl, "start").Run() })
+	t.Cleanup(func() { exec.Command(d.Ctl, "start").Run() })
 
 	if _, err := c.Authenticate(ctx, "alice", "alice-password"); !errors.Is(err, user.ErrUnavailable) {
 		t.Fatalf("sign-in while the directory is down: %v", err)
@@ -529,10 +476,10 @@ func TestDirectoryRestart(t *testing.T) {
 
 // Many sign-ins at once share a bounded pool.
 func TestConcurrentSignIns(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
-	c := newTestConnector(t, d.with(func(c *Config) { c.MaxConnections = 3 }))
-	alice := "corp:" + d.entryUUID(t, "alice")
+	c := newTestConnector(t, with(d, func(c *Config) { c.MaxConnections = 3 }))
+	alice := "corp:" + d.EntryUUID(t, "alice")
 	var wg sync.WaitGroup
 	errs := make(chan error, 60)
 	for i := range 60 {
@@ -566,8 +513,8 @@ func TestConcurrentSignIns(t *testing.T) {
 // A call that finds every pooled connection busy waits within its
 // timeout, then answers ErrUnavailable.
 func TestPoolBusy(t *testing.T) {
-	d := testDirectory(t)
-	c := newTestConnector(t, d.with(func(c *Config) { c.MaxConnections, c.Timeout = 1, 300*time.Millisecond }))
+	d := ldaptest.Open(t)
+	c := newTestConnector(t, with(d, func(c *Config) { c.MaxConnections, c.Timeout = 1, 300*time.Millisecond }))
 	held := make(chan struct{})
 	release := make(chan struct{})
 	done := make(chan error)
@@ -596,8 +543,8 @@ func TestPoolBusy(t *testing.T) {
 }
 
 func TestServiceAccountRefused(t *testing.T) {
-	d := testDirectory(t)
-	c := newTestConnector(t, d.with(func(c *Config) { c.BindPassword = "not-the-password" }))
+	d := ldaptest.Open(t)
+	c := newTestConnector(t, with(d, func(c *Config) { c.BindPassword = "not-the-password" }))
 	_, err := c.Authenticate(context.Background(), "alice", "alice-password")
 	if !errors.Is(err, user.ErrUnavailable) || !strings.Contains(err.Error(), "bindDN") {
 		t.Fatalf("%v; want ErrUnavailable naming the bindDN", err)
@@ -607,34 +554,14 @@ func TestServiceAccountRefused(t *testing.T) {
 	}
 }
 
-// lockFrank locks frank's account as an administrator would, until the
-// test ends.
-func (d directory) lockFrank(t *testing.T) {
-	t.Helper()
-	admin := d.admin(t)
-	dn := "uid=frank,ou=people," + d.base
-	lock := goldap.NewModifyRequest(dn, nil)
-	lock.Add("pwdAccountLockedTime", []string{"000001010000Z"})
-	if err := admin.Modify(lock); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		unlock := goldap.NewModifyRequest(dn, nil)
-		unlock.Delete("pwdAccountLockedTime", nil)
-		if err := admin.Modify(unlock); err != nil {
-			t.Errorf("unlocking frank: %v", err)
-		}
-	})
-}
-
 // With a record store: the sign-in keeps the claims and groups, Active
 // answers from the record outside a refresh, and a refresh asks the
 // directory: a user locked meanwhile stops at that refresh.
 func TestStoreRecords(t *testing.T) {
-	d := testDirectory(t)
+	d := ldaptest.Open(t)
 	ctx := context.Background()
 	store := connector.NewMemoryStore()
-	c := newStoreConnector(t, d.config(), store)
+	c := newStoreConnector(t, testConfig(d), store)
 	alice, err := c.Authenticate(ctx, "alice", "alice-password")
 	if err != nil {
 		t.Fatal(err)
@@ -657,7 +584,7 @@ func TestStoreRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.lockFrank(t)
+	d.Lock(t, "frank")
 	if active, err := c.Active(ctx, frank); !active || err != nil {
 		t.Fatalf("Active outside a refresh (from the record): %v, %v", active, err)
 	}
@@ -678,7 +605,7 @@ func TestStoreRecords(t *testing.T) {
 		t.Fatalf("alice's record after the refresh: %+v, %v", rec2, err)
 	}
 	// No record, no user (another connector's subject included).
-	if active, err := c.Active(ctx, "corp:"+d.entryUUID(t, "bob")); active || err != nil {
+	if active, err := c.Active(ctx, "corp:"+d.EntryUUID(t, "bob")); active || err != nil {
 		t.Fatalf("bob without a record: %v, %v", active, err)
 	}
 }
