@@ -250,6 +250,14 @@ func checkUsername(username string) (string, bool) {
 	return username, true
 }
 
+// CanonicalUsername is username as the directory's matching rules see
+// it (caseIgnoreMatch: case folded, spaces around dropped, runs of inner
+// spaces as one), for the server's per-username login budgets: "Alice"
+// and "alice " are one username there as here.
+func (c *Connector) CanonicalUsername(username string) string {
+	return strings.ToLower(strings.Join(strings.Fields(username), " "))
+}
+
 // Authenticate signs username in with password (see the package
 // documentation). It returns user.ErrInvalidCredentials for an unknown,
 // ambiguous or disabled username and a wrong or empty password, and
