@@ -170,6 +170,7 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			RefreshTokenLifetime:                  c.RefreshTokenLifetime,
 			RefreshTokenReuseInterval:             c.RefreshTokenReuseInterval,
 			AllowedCORSOrigins:                    c.AllowedCORSOrigins,
+			AllowedConnectors:                     c.AllowedConnectors,
 			IDTokenLifetime:                       c.IdentityTokenLifetime,
 			RequireDPoP:                           c.RequireDPoP,
 			DPoPAlgorithms:                        dpopAlgs,

@@ -226,6 +226,13 @@ func (p *parser) resolveConnectors(d *fileDoc, c *Config) error {
 		}
 		c.Connectors = append(c.Connectors, co)
 	}
+	// A connector user's subject is "<id>:<upstream id>": a local user's
+	// subject with that prefix would be answered by the connector.
+	for i, ud := range d.Users {
+		if id, _, ok := strings.Cut(ud.Subject, ":"); ok && seen[id] {
+			return p.at(fmt.Sprintf("users[%d].subject", i), "%q starts with %q, the prefix of connector %s's subjects; give the user a subject without it", ud.Subject, id+":", id)
+		}
+	}
 	return nil
 }
 

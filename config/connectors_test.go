@@ -129,6 +129,7 @@ func TestConnectorErrors(t *testing.T) {
 		{"matcher", ldap(`url: "ldaps://x", ` + search + `, groupSearch: { baseDN: "ou=g", nameAttr: cn, userMatchers: [ { userAttr: DN } ] }`), "connectors[0].groupSearch.userMatchers[0]: (ad) needs userAttr and groupAttr"},
 		{"unknown allowed", client("[corp, nope]"), `clients[0].allowedConnectors[1]: (c) "nope" is not a connector id (known: corp; "local" names Signet's own users)`},
 		{"allowed twice", client("[corp, corp]"), `clients[0].allowedConnectors[1]: (c) lists "corp" twice`},
+		{"user subject in a connector's namespace", oidc("issuer: \"https://a.example\", clientId: s") + "users: [ { subject: \"corp:1\", username: a, passwordHash: \"" + testPasswordHash + "\" } ]\n", `users[0].subject: "corp:1" starts with "corp:", the prefix of connector corp's subjects`},
 		{"env unset", oidc("issuer: \"https://a.example\", clientId: s, clientSecret: \"${NOPE}\""), "environment variable NOPE is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

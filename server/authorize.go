@@ -383,7 +383,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 		return
 	}
 	data, _ := json.Marshal(codeData{RedirectURI: req.redirectURI, Binding: *req.binding, Scope: req.scope,
-		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti}) // cannot fail: strings and a number
+		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti, AMR: sess.auth.AMR, ACR: sess.auth.ACR}) // cannot fail: strings and a number
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
 		Subject: sess.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}

@@ -47,15 +47,17 @@ type confirmation struct {
 
 // idTokenClaims are the claims of an ID token (OpenID Connect Core 2).
 type idTokenClaims struct {
-	Iss      string `json:"iss"`
-	Sub      string `json:"sub"`
-	Aud      string `json:"aud"`
-	Exp      int64  `json:"exp"`
-	Iat      int64  `json:"iat"`
-	AuthTime int64  `json:"auth_time"`
-	Nonce    string `json:"nonce,omitempty"`
-	AtHash   string `json:"at_hash,omitempty"`
-	Sid      string `json:"sid,omitempty"`
+	Iss      string   `json:"iss"`
+	Sub      string   `json:"sub"`
+	Aud      string   `json:"aud"`
+	Exp      int64    `json:"exp"`
+	Iat      int64    `json:"iat"`
+	AuthTime int64    `json:"auth_time"`
+	ACR      string   `json:"acr,omitempty"`
+	AMR      []string `json:"amr,omitempty"`
+	Nonce    string   `json:"nonce,omitempty"`
+	AtHash   string   `json:"at_hash,omitempty"`
+	Sid      string   `json:"sid,omitempty"`
 }
 
 // userTokenResponse is the token endpoint's answer in the login flows.
@@ -174,7 +176,7 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 			return nil, "", nil, e
 		}
 		claims, err := withClaims(idTokenClaims{Iss: s.issuer, Sub: in.Subject, Aud: in.cl.id,
-			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.AuthTime, Nonce: in.Nonce,
+			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.AuthTime, ACR: in.ACR, AMR: in.AMR, Nonce: in.Nonce,
 			AtHash: leftHalfHash(ik.Algorithm(), at), Sid: in.SID}, extra)
 		if err != nil {
 			s.log.Error("the user source's claims do not encode as JSON", "sub", in.Subject, "error", err)
@@ -201,7 +203,7 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 			return nil, "", nil, oauth.ServerError()
 		}
 		handle = familyHandle(in.Family, handle)
-		rd := refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed}
+		rd := refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed, AMR: in.AMR, ACR: in.ACR}
 		if in.lc.Public {
 			rd.JKT = in.jkt // a public client's refresh token is bound to its DPoP key
 		}

@@ -97,13 +97,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}
-	s.signIn(w, r, req, subject)
+	s.signIn(w, r, req, subject, Authentication{}.normalized())
 }
 
 // signIn starts a login session for subject, who has just signed in, and
 // continues req: the built-in page after a password, a custom login page
-// through LoginRequest.Complete.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzRequest, subject string) {
+// through LoginRequest.Complete; auth (normalized) is how.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzRequest, subject string, auth Authentication) {
 	// A new session for every sign-in (no fixation); the previous one of
 	// this browser ends, and the codes it was given and did not redeem.
 	// issueCode stores all of it, with the new session's first code, in
@@ -112,13 +112,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, req *authzReques
 	if old, err := s.currentSession(r); err == nil && old != nil {
 		end = grantstore.Grant{ID: old.id, SessionID: old.sid}
 	}
-	sess, err := s.newSession(subject, end)
+	sess, err := s.newSession(subject, end, auth)
 	if err != nil {
 		s.log.Error("starting a login session failed", "error", err)
 		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
 		return
 	}
-	s.log.Info("signed in", "sub", subject, "client_id", req.clientID)
+	s.log.Info("signed in", "sub", subject, "client_id", req.clientID, "amr", auth.AMR)
 	s.issueCode(w, r, req, sess)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -108,9 +109,22 @@ type loginEnv struct {
 
 func newLoginEnv(t *testing.T, mod ...func(*Config)) *loginEnv {
 	t.Helper()
+	return newLoginEnvAt(t, "", mod...)
+}
+
+// newLoginEnvAt is newLoginEnv with the issuer's host name host ("": the
+// listener's address): two servers on one machine whose browser cookies
+// must not mix (cookies do not tell ports apart) need two names.
+func newLoginEnvAt(t *testing.T, host string, mod ...func(*Config)) *loginEnv {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
+	addr := ts.Listener.Addr().String()
+	if host != "" {
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort(host, port)
+	}
 	e := &loginEnv{t: t, ts: ts, keys: newFakeKeys(t), store: memstore.New(), clock: &testClock{t: testNow},
-		issuer: "http://" + ts.Listener.Addr().String(), logs: &lockedBuffer{}}
+		issuer: "http://" + addr, logs: &lockedBuffer{}}
 	clients, resources := loginClients(t)
 	cfg := Config{Issuer: e.issuer, Keys: e.keys, Clients: clients, APIResources: resources, Grants: e.store,
 		Users: loginUsers(t), Now: e.clock.Now, Logger: testLogger(e.logs)}

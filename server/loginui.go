@@ -171,6 +171,11 @@ func (lr *LoginRequest) CheckPassword(r *http.Request, username, password string
 // Posted, or for a subject who is not active, it answers with an error
 // page and issues nothing.
 func (lr *LoginRequest) Complete(w http.ResponseWriter, r *http.Request, subject string) {
+	lr.complete(w, r, subject, Authentication{}.normalized())
+}
+
+// complete is Complete and CompleteWith: auth is normalized.
+func (lr *LoginRequest) complete(w http.ResponseWriter, r *http.Request, subject string, auth Authentication) {
 	s := lr.s
 	switch {
 	case lr.ended:
@@ -198,7 +203,7 @@ func (lr *LoginRequest) Complete(w http.ResponseWriter, r *http.Request, subject
 		s.oidc.pages.errorPage(w, http.StatusForbidden, "Cannot sign in", "This account cannot sign in.")
 		return
 	}
-	s.signIn(w, r, lr.req, subject)
+	s.signIn(w, r, lr.req, subject, auth)
 }
 
 // Cancel ends the sign-in without a user: the browser goes back to the

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,6 +34,8 @@ type session struct {
 	sid      string // the sid claim
 	authTime time.Time
 	subject  string // the user
+	// auth is how the user signed in (normalized).
+	auth Authentication
 	// pending is the grant of a session not stored yet (newSession),
 	// handle its cookie's value and end the session it replaces (ID and
 	// SessionID; zero for none).
@@ -67,12 +70,13 @@ func (s *Server) currentSession(r *http.Request) (*session, error) {
 	if !active {
 		return nil, nil
 	}
-	return &session{id: g.ID, sid: g.SessionID, authTime: g.Created, subject: g.Subject}, nil
+	return &session{id: g.ID, sid: g.SessionID, authTime: g.Created, subject: g.Subject, auth: decodeSessionData(g.Data)}, nil
 }
 
 // newSession makes a new login session for subject, to be stored by issueCode
-// with the session's first code, ending the session end (zero for none).
-func (s *Server) newSession(subject string, end grantstore.Grant) (*session, error) {
+// with the session's first code, ending the session end (zero for none);
+// auth (normalized) is how the user signed in.
+func (s *Server) newSession(subject string, end grantstore.Grant, auth Authentication) (*session, error) {
 	handle, err := s.randomHandle(32)
 	if err != nil {
 		return nil, err
@@ -82,9 +86,10 @@ func (s *Server) newSession(subject string, end grantstore.Grant) (*session, err
 		return nil, err
 	}
 	now := s.now()
+	data, _ := json.Marshal(sessionData{AMR: auth.AMR, ACR: auth.ACR}) // cannot fail: strings
 	g := grantstore.Grant{ID: grantstore.HashHandle(handle), Kind: grantstore.KindSession, Subject: subject,
-		SessionID: sid, Created: now, Expires: now.Add(s.oidc.sessionLifetime)}
-	return &session{id: g.ID, sid: sid, authTime: now, subject: subject, pending: &g, end: end, handle: handle}, nil
+		SessionID: sid, Data: data, Created: now, Expires: now.Add(s.oidc.sessionLifetime)}
+	return &session{id: g.ID, sid: sid, authTime: now, subject: subject, auth: auth, pending: &g, end: end, handle: handle}, nil
 }
 
 // endLoginSession ends sess: its session grant is revoked, then the codes

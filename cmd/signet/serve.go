@@ -200,6 +200,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 	sc := serverConfig(cfg, m, grants, log)
+	if sc.Connectors, err = signet.Connectors(cfg, store, sealer, log); err != nil {
+		return err
+	}
 	sc.Attempts = signet.AttemptStore(cfg, store)
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
@@ -353,6 +356,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if !reflect.DeepEqual(a.DPoP, b.DPoP) {
 		out = append(out, "dpop")
+	}
+	if !slices.EqualFunc(a.Connectors, b.Connectors, func(x, y config.Connector) bool { return x.Digest == y.Digest }) {
+		out = append(out, "connectors")
 	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {

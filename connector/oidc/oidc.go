@@ -22,8 +22,9 @@ import (
 )
 
 // Mapping names the upstream claims that fill a user's claims (see
-// config.ClaimMapping); an empty field is not mapped, except Subject
-// ("sub" when empty).
+// config.ClaimMapping); an empty field takes the claim of the same name
+// (Subject: sub, Username: preferred_username), except Groups, which is
+// not mapped when empty.
 type Mapping struct {
 	Subject, Username, Name, Email, EmailVerified, Groups string
 }
@@ -88,8 +89,14 @@ func New(cfg Config) (*Connector, error) {
 	case cfg.Store == nil:
 		return nil, errors.New("oidc connector: Store is required")
 	}
-	if cfg.Mapping.Subject == "" {
-		cfg.Mapping.Subject = "sub"
+	m := &cfg.Mapping
+	for _, f := range []struct {
+		field *string
+		def   string
+	}{{&m.Subject, "sub"}, {&m.Username, "preferred_username"}, {&m.Name, "name"}, {&m.Email, "email"}, {&m.EmailVerified, "email_verified"}} {
+		if *f.field == "" {
+			*f.field = f.def
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -96,6 +96,10 @@ type CodeData struct {
 	// JTI is the id of the access token the exchange issues, fixed now so
 	// that a replay can revoke it.
 	JTI string `json:"jti"`
+	// AMR and ACR say how the user signed in (the login session's): the
+	// ID token's amr and acr. Empty in codes of earlier versions.
+	AMR []string `json:"amr,omitempty"`
+	ACR string   `json:"acr,omitempty"`
 }
 
 // RefreshData is the payload of a refresh token grant.
@@ -114,6 +118,9 @@ type RefreshData struct {
 	// JKT binds the token to a DPoP key (RFC 9449 section 5: a public
 	// client's refresh tokens): its redemption needs a proof by that key.
 	JKT string `json:"jkt,omitempty"`
+	// AMR and ACR are the sign-in's (CodeData), kept by every rotation.
+	AMR []string `json:"amr,omitempty"`
+	ACR string   `json:"acr,omitempty"`
 }
 
 // Issue is what a user's tokens are made of.
@@ -121,9 +128,12 @@ type Issue struct {
 	Subject  string
 	Scopes   []string // granted to the access token
 	AuthTime int64
-	SID      string
-	Nonce    string // the ID token's nonce (code exchange only)
-	JTI      string // the access token's id
+	// AMR and ACR say how the user signed in (the ID token's amr, acr).
+	AMR   []string
+	ACR   string
+	SID   string
+	Nonce string // the ID token's nonce (code exchange only)
+	JTI   string // the access token's id
 	// Family, FamilyExpires and FamilyScope describe the refresh token to
 	// issue; Family "" issues none.
 	Family        string

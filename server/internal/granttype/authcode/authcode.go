@@ -84,7 +84,7 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 		return nil, e
 	}
 
-	in := granttype.Issue{Subject: g.Subject, Scopes: scopes, AuthTime: d.AuthTime, SID: g.SessionID, Nonce: d.Nonce, JTI: d.JTI}
+	in := granttype.Issue{Subject: g.Subject, Scopes: scopes, AuthTime: d.AuthTime, AMR: d.AMR, ACR: d.ACR, SID: g.SessionID, Nonce: d.Nonce, JTI: d.JTI}
 	if c.Refresh && slices.Contains(scopes, "offline_access") {
 		in.Family, in.FamilyExpires, in.FamilyScope = g.FamilyID, now.Add(c.RefreshLifetime), d.Scope
 	}

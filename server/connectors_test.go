@@ -1,0 +1,418 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-id/signet/clientauth"
+	"github.com/signet-id/signet/connector"
+	connectoroidc "github.com/signet-id/signet/connector/oidc"
+	"github.com/signet-id/signet/seal"
+)
+
+// The upstream of these tests is a second Signet server (its own issuer,
+// keys and users: alice and bob), at the host name "localhost" so that a
+// browser keeps its cookies apart from the downstream's (127.0.0.1).
+const (
+	upstreamClient = "signet-down"
+	upstreamSecret = "upstream-client-secret"
+)
+
+type fedEnv struct {
+	up, down *loginEnv
+	records  *connector.MemoryStore
+	logs     *lockedBuffer // the connectors'
+}
+
+// newFedEnv starts the upstream and a downstream with connectors ids
+// (OpenID Connect, all on the upstream), named "Upstream <id>".
+func newFedEnv(t *testing.T, ids []string, mod ...func(*Config)) *fedEnv {
+	t.Helper()
+	f := &fedEnv{records: connector.NewMemoryStore(), logs: &lockedBuffer{}}
+	f.up = newLoginEnvAt(t, "localhost")
+	sealer, err := seal.New([][]byte{[]byte("connector-test-secret-0123456789")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []connector.Connector
+	for _, id := range ids {
+		c, err := connectoroidc.New(connectoroidc.Config{ID: id, Name: "Upstream " + id, Issuer: f.up.issuer,
+			ClientID: upstreamClient, ClientSecret: upstreamSecret, Scopes: []string{"openid", "profile", "email", "offline_access"},
+			Store: f.records, Sealer: sealer, Now: func() time.Time { return f.down.clock.Now() }, Logger: testLogger(f.logs)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	set, err := connector.NewSet(cs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.down = newLoginEnv(t, append([]func(*Config){func(c *Config) { c.Connectors = set }}, mod...)...)
+	// The upstream knows the downstream as a confidential client.
+	clients, resources := loginClients(t)
+	var redirects []string
+	for _, id := range ids {
+		redirects = append(redirects, f.down.issuer+PathLogin+"/"+id+"/callback")
+	}
+	clients = append(clients, Client{ID: upstreamClient, Secrets: secretsOf(t, upstreamSecret),
+		GrantTypes: []string{grantAuthorizationCode, grantRefreshToken}, IdentityScopes: []string{"openid", "profile", "email", "offline_access"},
+		RedirectURIs: redirects, AccessTokenLifetime: 5 * time.Minute, RefreshTokenLifetime: 24 * time.Hour})
+	if err := f.up.s.SetClients(clients, resources); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+var reConnectorButton = regexp.MustCompile(`<button type="submit" name="connector" value="([^"]*)"[^>]*>Sign in with ([^<]*)</button>`)
+
+// buttons lists the connector buttons of a login page.
+func buttons(body string) []string {
+	var out []string
+	for _, m := range reConnectorButton.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// loginPage follows an authorization request of the downstream to its
+// login page.
+func (f *fedEnv) loginPage(b *browser, q url.Values) page {
+	f.up.t.Helper()
+	p := b.authorize(q)
+	if p.StatusCode != http.StatusFound {
+		f.up.t.Fatalf("authorize: %d %s", p.StatusCode, p.body)
+	}
+	lp := b.get(p.Header.Get("Location"))
+	if lp.StatusCode != 200 {
+		f.up.t.Fatalf("login page: %d %s", lp.StatusCode, lp.body)
+	}
+	return lp
+}
+
+// begin presses connector id's button: the redirect to the upstream.
+func (f *fedEnv) begin(b *browser, lp page, id string) *url.URL {
+	t := f.up.t
+	t.Helper()
+	fields := formFields(t, lp.body)
+	fields.Set("connector", id)
+	p := b.post(f.down.issuer+PathLogin, fields)
+	if p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), f.up.issuer+PathAuthorize+"?") {
+		t.Fatalf("connector button: want a redirect to the upstream, got %d %s %s", p.StatusCode, p.Header.Get("Location"), p.body)
+	}
+	u, _ := url.Parse(p.Header.Get("Location"))
+	return u
+}
+
+// upstreamSignIn signs in at the upstream (the browser follows upAuthz)
+// and returns the upstream's redirect back to the downstream's callback.
+func (f *fedEnv) upstreamSignIn(b *browser, upAuthz *url.URL, username, password string) *url.URL {
+	t := f.up.t
+	t.Helper()
+	p := b.get(upAuthz.String())
+	if p.StatusCode != http.StatusFound {
+		t.Fatalf("upstream authorize: %d %s", p.StatusCode, p.body)
+	}
+	lp := b.get(p.Header.Get("Location"))
+	if lp.StatusCode != 200 {
+		t.Fatalf("upstream login page: %d %s", lp.StatusCode, lp.body)
+	}
+	fields := formFields(t, lp.body)
+	fields.Set("username", username)
+	fields.Set("password", password)
+	back := b.post(f.up.issuer+PathLogin, fields)
+	if back.StatusCode != http.StatusSeeOther && back.StatusCode != http.StatusFound {
+		t.Fatalf("upstream sign-in: %d %s", back.StatusCode, back.body)
+	}
+	u, _ := url.Parse(back.Header.Get("Location"))
+	if !strings.HasPrefix(u.String(), f.down.issuer+PathLogin+"/") {
+		t.Fatalf("upstream sent the browser to %s", u)
+	}
+	return u
+}
+
+// federatedCode signs username in through connector id and returns the
+// downstream's code for the spa client.
+func (f *fedEnv) federatedCode(b *browser, id, username, password string) string {
+	t := f.up.t
+	t.Helper()
+	cb := f.upstreamSignIn(b, f.begin(b, f.loginPage(b, spaRequest()), id), username, password)
+	p := b.get(cb.String())
+	q := f.down.callback(p, spaRedirect)
+	if q.Get("code") == "" {
+		t.Fatalf("no code: %v", q)
+	}
+	return q.Get("code")
+}
+
+func secretsOf(t testing.TB, s string) []*clientauth.Secret {
+	return []*clientauth.Secret{secret(t, "plain:"+s)}
+}
+
+func TestConnectorSignIn(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"})
+	b := f.down.browser()
+	lp := f.loginPage(b, spaRequest("login_hint", "alice", "prompt", "login"))
+	if got := buttons(lp.body); !slices.Equal(got, []string{"corp"}) || !strings.Contains(lp.body, "Sign in with Upstream corp") {
+		t.Fatalf("buttons %q in\n%s", got, lp.body)
+	}
+	if !strings.Contains(lp.body, `name="password"`) {
+		t.Error("the downstream has local users: the password form must show")
+	}
+	up := f.begin(b, lp, "corp")
+	q := up.Query()
+	for name, want := range map[string]string{"client_id": upstreamClient, "response_type": "code", "code_challenge_method": "S256",
+		"redirect_uri": f.down.issuer + PathLogin + "/corp/callback", "login_hint": "alice", "prompt": "login"} {
+		if q.Get(name) != want {
+			t.Errorf("upstream request %s = %q, want %q", name, q.Get(name), want)
+		}
+	}
+	if len(q.Get("state")) < 43 || len(q.Get("nonce")) < 43 || len(q.Get("code_challenge")) != 43 || !strings.Contains(q.Get("scope"), "offline_access") {
+		t.Errorf("upstream request lacks state, nonce or PKCE: %v", q)
+	}
+	cb := f.upstreamSignIn(b, up, "alice", alicePassword)
+	if cb.Query().Get("iss") != f.up.issuer {
+		t.Fatalf("the upstream sent no iss: %s", cb)
+	}
+	code := f.down.callback(b.get(cb.String()), spaRedirect).Get("code")
+	tok := f.down.tokens(f.down.exchange(code, verifierForSPA))
+	_, idc := f.down.jwtParts(tok.IDToken)
+	if idc["sub"] != "corp:"+aliceSub || idc["iss"] != f.down.issuer {
+		t.Errorf("ID token sub %v iss %v; want corp:%s from the downstream", idc["sub"], idc["iss"], aliceSub)
+	}
+	ui := f.down.userinfo(tok.AccessToken)
+	var info map[string]any
+	if err := json.Unmarshal([]byte(ui.body), &info); err != nil || ui.StatusCode != 200 {
+		t.Fatalf("userinfo %d %s", ui.StatusCode, ui.body)
+	}
+	if info["sub"] != "corp:"+aliceSub || info["name"] != "Alice Liddell" || info["email"] != "alice@example.com" || info["email_verified"] != true {
+		t.Errorf("userinfo %v: the upstream claims are not mapped; logs:\n%s", info, f.logs)
+	}
+	rec, err := f.records.ConnectorUser(context.Background(), "corp:"+aliceSub)
+	if err != nil || rec.RefreshToken == nil || !slices.ContainsFunc(rec.RefreshToken, func(c byte) bool { return c < 0x20 || c > 0x7e }) {
+		t.Fatalf("record %+v %v: want an upstream refresh token, sealed", rec, err)
+	}
+
+	// A refresh asks the upstream: it answers while alice exists there...
+	tok2 := f.down.tokens(f.down.refresh(tok.RefreshToken))
+	rec2, _ := f.records.ConnectorUser(context.Background(), "corp:"+aliceSub)
+	if string(rec2.RefreshToken) == string(rec.RefreshToken) {
+		t.Error("the upstream rotated its refresh token but the record kept the old one")
+	}
+	// ...and stops at the first refresh after she is removed upstream.
+	if err := f.up.s.SetUsers(loginUsers(t)[1:]); err != nil {
+		t.Fatal(err)
+	}
+	f.down.oauthErr(f.down.refresh(tok2.RefreshToken), http.StatusBadRequest, "invalid_grant")
+	if _, err := f.records.ConnectorUser(context.Background(), "corp:"+aliceSub); err == nil {
+		t.Error("the record of a user refused upstream was kept")
+	}
+	if !strings.Contains(f.logs.String(), "refused the user's refresh token") {
+		t.Errorf("the refusal is not logged:\n%s", f.logs)
+	}
+}
+
+// TestConnectorSubjectsNamespaced: one upstream person through two
+// connectors is two subjects.
+func TestConnectorSubjectsNamespaced(t *testing.T) {
+	f := newFedEnv(t, []string{"corp", "corp2"})
+	subs := map[string]bool{}
+	for _, id := range []string{"corp", "corp2"} {
+		b := f.down.browser()
+		code := f.federatedCode(b, id, "alice", alicePassword)
+		_, idc := f.down.jwtParts(f.down.tokens(f.down.exchange(code, verifierForSPA)).IDToken)
+		subs[idc["sub"].(string)] = true
+	}
+	if !subs["corp:"+aliceSub] || !subs["corp2:"+aliceSub] {
+		t.Errorf("subjects %v, want corp:%s and corp2:%s", subs, aliceSub, aliceSub)
+	}
+}
+
+// TestConnectorCallbackRefused: an answer that is not this browser's
+// sign-in's, or not the upstream's, ends on a page, with no code.
+func TestConnectorCallbackRefused(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"})
+	for _, tc := range []struct {
+		name   string
+		change func(q url.Values)
+		status int
+		msg    string
+	}{
+		{"state", func(q url.Values) { q.Set("state", "x"+q.Get("state")[1:]) }, 400, "did not sign you in"},
+		{"iss", func(q url.Values) { q.Set("iss", "https://evil.example") }, 400, "did not sign you in"},
+		{"no iss", func(q url.Values) { q.Del("iss") }, 400, "did not sign you in"},
+		{"code", func(q url.Values) { q.Set("code", "x"+q.Get("code")[1:]) }, 400, "did not sign you in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := f.down.browser()
+			cb := f.upstreamSignIn(b, f.begin(b, f.loginPage(b, spaRequest()), "corp"), "alice", alicePassword)
+			q := cb.Query()
+			tc.change(q)
+			cb.RawQuery = q.Encode()
+			p := b.get(cb.String())
+			if p.StatusCode != tc.status || !strings.Contains(p.body, tc.msg) || strings.Contains(p.body, "goroutine") {
+				t.Fatalf("%d %s", p.StatusCode, p.body)
+			}
+			if !strings.Contains(p.body, `href="/account/login?`) {
+				t.Errorf("no way back to the sign-in options:\n%s", p.body)
+			}
+			if !strings.Contains(f.down.logs.String(), "upstream sign-in failed") {
+				t.Errorf("not logged:\n%s", f.down.logs)
+			}
+		})
+	}
+	t.Run("replayed", func(t *testing.T) {
+		b := f.down.browser()
+		cb := f.upstreamSignIn(b, f.begin(b, f.loginPage(b, spaRequest()), "corp"), "alice", alicePassword)
+		f.down.callback(b.get(cb.String()), spaRedirect)
+		p := b.get(cb.String())
+		if p.StatusCode != 400 || !strings.Contains(p.body, "started in another browser") {
+			t.Fatalf("a second callback: %d %s", p.StatusCode, p.body)
+		}
+	})
+	t.Run("another browser", func(t *testing.T) {
+		b := f.down.browser()
+		cb := f.upstreamSignIn(b, f.begin(b, f.loginPage(b, spaRequest()), "corp"), "alice", alicePassword)
+		other := f.down.browser()
+		other.get(f.down.issuer + PathLogin) // no cookie for this trip
+		p := other.get(cb.String())
+		if p.StatusCode != 400 || !strings.Contains(p.body, "started in another browser") {
+			t.Fatalf("%d %s", p.StatusCode, p.body)
+		}
+	})
+}
+
+// TestConnectorUpstreamError: the person cancels at the upstream, which
+// answers access_denied: a page says so, with a way back.
+func TestConnectorUpstreamError(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"})
+	b := f.down.browser()
+	up := f.begin(b, f.loginPage(b, spaRequest()), "corp")
+	p := b.get(up.String())
+	lp := b.get(p.Header.Get("Location"))
+	fields := formFields(t, lp.body)
+	fields.Set("cancel", "1")
+	back := b.post(f.up.issuer+PathLogin, fields)
+	cb, _ := url.Parse(back.Header.Get("Location"))
+	if cb.Query().Get("error") != "access_denied" {
+		t.Fatalf("upstream cancel: %s", cb)
+	}
+	page := b.get(cb.String())
+	if page.StatusCode != http.StatusForbidden || !strings.Contains(page.body, "The sign-in at Upstream corp was cancelled or refused.") {
+		t.Fatalf("%d %s", page.StatusCode, page.body)
+	}
+	if !strings.Contains(f.down.logs.String(), "upstream sign-in refused by the provider") {
+		t.Errorf("not logged:\n%s", f.down.logs)
+	}
+}
+
+// TestConnectorUnreachable: an issuer nobody answers at is a "try again"
+// page, and its discovery is not tried again at every sign-in.
+func TestConnectorUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	c, err := connectoroidc.New(connectoroidc.Config{ID: "dead", Name: "Dead SSO", Issuer: dead, ClientID: "x", Store: connector.NewMemoryStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := connector.NewSet(c)
+	e := newLoginEnv(t, func(cfg *Config) { cfg.Connectors = set })
+	b := e.browser()
+	p := b.authorize(spaRequest())
+	lp := b.get(p.Header.Get("Location"))
+	fields := formFields(t, lp.body)
+	fields.Set("connector", "dead")
+	r := b.post(e.issuer+PathLogin, fields)
+	if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, "Dead SSO cannot be reached right now") || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("%d %s", r.StatusCode, r.body)
+	}
+	if !strings.Contains(e.logs.String(), "discovery of "+dead) {
+		t.Errorf("the cause is not logged:\n%s", e.logs)
+	}
+}
+
+// TestConnectorNonceChecked: an ID token issued for another nonce is
+// refused even with the right state, code and verifier.
+func TestConnectorNonceChecked(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"})
+	c := f.down.s.oidc.connectors.Get("corp").(connector.Redirect)
+	b := f.down.browser()
+	begin := connector.Begin{RedirectURI: f.down.issuer + PathLogin + "/corp/callback", State: "state-0123456789012345678901234567890123456789",
+		Nonce: "nonce-one", CodeVerifier: "verifier-0123456789012345678901234567890123456789"}
+	authz, err := c.AuthCodeURL(context.Background(), begin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(authz)
+	cb := f.upstreamSignIn(b, u, "alice", alicePassword)
+	other := begin
+	other.Nonce = "nonce-two"
+	if _, err := c.Exchange(context.Background(), cb.Query(), other); err == nil || !strings.Contains(err.Error(), "nonce") {
+		t.Fatalf("exchange with another nonce: %v", err)
+	}
+}
+
+// TestConnectorAllowed: clients[].allowedConnectors decides the buttons
+// and the form, and what a POST may do whatever the page showed.
+func TestConnectorAllowed(t *testing.T) {
+	f := newFedEnv(t, []string{"corp", "corp2"})
+	clients, resources := loginClients(t)
+	for i := range clients {
+		switch clients[i].ID {
+		case "spa":
+			clients[i].AllowedConnectors = []string{"corp2"}
+		case "web":
+			clients[i].AllowedConnectors = []string{ConnectorLocal}
+		}
+	}
+	if err := f.down.s.SetClients(clients, resources); err != nil {
+		t.Fatal(err)
+	}
+	b := f.down.browser()
+	lp := f.loginPage(b, spaRequest())
+	if got := buttons(lp.body); !slices.Equal(got, []string{"corp2"}) || strings.Contains(lp.body, `name="password"`) {
+		t.Fatalf("spa allows corp2 only: buttons %q, page\n%s", got, lp.body)
+	}
+	fields := formFields(t, lp.body)
+	fields.Set("connector", "corp")
+	if p := b.post(f.down.issuer+PathLogin, fields); p.StatusCode != 400 || !strings.Contains(p.body, msgConnectorUnknown) {
+		t.Errorf("a connector the client does not allow: %d %s", p.StatusCode, p.body)
+	}
+	fields.Del("connector")
+	fields.Set("username", "alice")
+	fields.Set("password", alicePassword)
+	if p := b.post(f.down.issuer+PathLogin, fields); p.StatusCode != 403 || !strings.Contains(p.body, msgLocalNotAllowed) {
+		t.Errorf("a password for a client without local: %d %s", p.StatusCode, p.body)
+	}
+
+	web := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {webRedirect}, "scope": {"openid"}, "state": {"s"}}
+	lp = f.loginPage(f.down.browser(), web)
+	if got := buttons(lp.body); len(got) != 0 || !strings.Contains(lp.body, `name="password"`) {
+		t.Errorf("web allows local only: buttons %q", got)
+	}
+}
+
+// TestConnectorNoLocalUsers: without local users the page shows only the
+// connectors' buttons.
+func TestConnectorNoLocalUsers(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"}, func(c *Config) { c.Users = nil })
+	lp := f.loginPage(f.down.browser(), spaRequest())
+	if got := buttons(lp.body); !slices.Equal(got, []string{"corp"}) || strings.Contains(lp.body, `name="password"`) {
+		t.Errorf("buttons %q; page\n%s", got, lp.body)
+	}
+	if !strings.Contains(lp.body, `name="cancel"`) {
+		t.Error("no Cancel without the form")
+	}
+}
