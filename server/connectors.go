@@ -148,9 +148,8 @@ func (s *Server) connectorPassword(w http.ResponseWriter, r *http.Request, req *
 		s.oidc.pages.errorPage(w, http.StatusInternalServerError, "Something went wrong", "Signet cannot sign you in right now. Please try again in a moment.")
 		return
 	}
-	// TODO(issue 18, merger): amr pwd through i17b's sign-in with
-	// authentication details.
-	s.signIn(w, r, req, subject)
+	// A directory's password: amr pwd (RFC 8176).
+	s.signIn(w, r, req, subject, Authentication{AMR: []string{AMRPassword}}.normalized())
 }
 
 // upstreamTrip is the connector cookie's payload.
@@ -282,9 +281,8 @@ func (s *Server) serveConnectorCallback(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	s.log.Info("signed in upstream", "connector", id, "sub", subject, "client_id", req.clientID)
-	// TODO(issue 18, merger): amr fed through i17b's sign-in with
-	// authentication details ("login: authentication details").
-	s.signIn(w, r, req, subject)
+	// An upstream provider signed the user in: amr fed (RFC 8176).
+	s.signIn(w, r, req, subject, Authentication{AMR: []string{AMRFederated}}.normalized())
 }
 
 // upstreamFailed answers a failed upstream sign-in with a page that says

@@ -188,6 +188,9 @@ func TestConnectorSignIn(t *testing.T) {
 	if idc["sub"] != "corp:"+aliceSub || idc["iss"] != f.down.issuer {
 		t.Errorf("ID token sub %v iss %v; want corp:%s from the downstream", idc["sub"], idc["iss"], aliceSub)
 	}
+	if amr, _ := idc["amr"].([]any); len(amr) != 1 || amr[0] != AMRFederated {
+		t.Errorf("ID token amr %v, want [fed]", idc["amr"])
+	}
 	ui := f.down.userinfo(tok.AccessToken)
 	var info map[string]any
 	if err := json.Unmarshal([]byte(ui.body), &info); err != nil || ui.StatusCode != 200 {
