@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -124,8 +125,8 @@ func TestLDAPConnectorSignIn(t *testing.T) {
 	cb := e.callback(e.submitConnector(b, form, "corp", "grace", "grace-password"), spaRedirect)
 	tok := e.tokens(e.exchange(cb.Get("code"), verifierForSPA))
 	sub := "corp:" + e.dir.EntryUUID(t, "grace")
-	if _, idt := e.jwtParts(tok.IDToken); idt["sub"] != sub {
-		t.Fatalf("ID token sub %v, want %s", idt["sub"], sub)
+	if _, idt := e.jwtParts(tok.IDToken); idt["sub"] != sub || fmt.Sprint(idt["amr"]) != "[pwd]" {
+		t.Fatalf("ID token sub %v amr %v, want %s and [pwd]", idt["sub"], idt["amr"], sub)
 	}
 	ui := e.userinfo(tok.AccessToken)
 	for _, want := range []string{`"sub":"` + sub + `"`, `"email":"grace@signet.test"`, `"name":"Grace Hopper"`, `"preferred_username":"grace"`, `"groups":[]`} {
