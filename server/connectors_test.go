@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/signet-id/signet/connector"
 	connectoroidc "github.com/signet-id/signet/connector/oidc"
 	"github.com/signet-id/signet/seal"
+	"github.com/signet-id/signet/user"
 )
 
 // The upstream of these tests is a second Signet server (its own issuer,
@@ -417,5 +420,97 @@ func TestConnectorNoLocalUsers(t *testing.T) {
 	}
 	if !strings.Contains(lp.body, `name="cancel"`) {
 		t.Error("no Cancel without the form")
+	}
+}
+
+// fakeDirectory is a password connector (as an LDAP directory is): carol
+// with the password "carol-pw".
+type fakeDirectory struct{ calls atomic.Int64 }
+
+func (*fakeDirectory) ID() string   { return "dir" }
+func (*fakeDirectory) Name() string { return "Directory" }
+func (d *fakeDirectory) Authenticate(_ context.Context, username, password string) (string, error) {
+	d.calls.Add(1)
+	if username == "carol" && password == "carol-pw" {
+		return connector.Subject("dir", "carol-id"), nil
+	}
+	return "", user.ErrInvalidCredentials
+}
+func (*fakeDirectory) Active(_ context.Context, subject string) (bool, error) {
+	return subject == "dir:carol-id", nil
+}
+func (*fakeDirectory) Claims(context.Context, user.ClaimsRequest) (map[string]any, error) {
+	return map[string]any{"preferred_username": "carol"}, nil
+}
+
+// TestPasswordConnector: a password connector's button leads to its own
+// form; its guesses draw on the login budgets of local passwords,
+// concurrent ones included; a right password signs in with amr pwd.
+func TestPasswordConnector(t *testing.T) {
+	dir := &fakeDirectory{}
+	set, _ := connector.NewSet(dir)
+	e := newLoginEnv(t, func(c *Config) { c.Connectors = set })
+	b := e.browser()
+	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
+	if got := buttons(lp.body); !slices.Equal(got, []string{"dir"}) {
+		t.Fatalf("buttons %q", got)
+	}
+	fields := formFields(t, lp.body)
+	fields.Set("connector", "dir")
+	form := b.post(e.issuer+PathLogin, fields)
+	if form.StatusCode != 200 || !strings.Contains(form.body, "Sign in with Directory") ||
+		!strings.Contains(form.body, `name="connector" value="dir"`) || !strings.Contains(form.body, `name="connector_form"`) || len(buttons(form.body)) != 0 {
+		t.Fatalf("the directory's form: %d %s", form.StatusCode, form.body)
+	}
+	fields.Set("connector_form", "1")
+	fields.Set("username", "carol")
+
+	const n = 40
+	got := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			g := url.Values{}
+			for k, v := range fields {
+				g[k] = v
+			}
+			g.Set("password", "wrong")
+			req, _ := http.NewRequest("POST", e.issuer+PathLogin, strings.NewReader(g.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			<-start
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			mu.Lock()
+			got[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	if got[200] != userFailures || got[429] != n-userFailures || dir.calls.Load() != int64(userFailures) {
+		t.Fatalf("%d concurrent wrong guesses: %v, %d reached the directory; want %d", n, got, dir.calls.Load(), userFailures)
+	}
+	// The local user carol (none here) and the directory's carol have
+	// budgets of their own, but the address's is shared: the right
+	// password waits for the window like a local one.
+	fields.Set("password", "carol-pw")
+	if p := b.post(e.issuer+PathLogin, fields); p.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("right password after the burst: %d", p.StatusCode)
+	}
+	e.clock.Add(failureWindow)
+	q := e.callback(b.post(e.issuer+PathLogin, fields), spaRedirect)
+	_, idc := e.jwtParts(e.tokens(e.exchange(q.Get("code"), verifierForSPA)).IDToken)
+	if amr, _ := idc["amr"].([]any); idc["sub"] != "dir:carol-id" || len(amr) != 1 || amr[0] != AMRPassword {
+		t.Errorf("sub %v amr %v; want dir:carol-id [pwd]", idc["sub"], idc["amr"])
+	}
+	// alice (local) is not throttled by the directory's carol.
+	if p := e.browser().signIn(spaRequest(), "alice", alicePassword); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("local sign-in after the directory's burst: %d", p.StatusCode)
 	}
 }
