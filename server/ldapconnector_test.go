@@ -2,9 +2,12 @@ package server
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,7 +25,7 @@ type ldapEnv struct {
 	reg *prometheus.Registry
 }
 
-func newLDAPEnv(t *testing.T) *ldapEnv {
+func newLDAPEnv(t *testing.T, mod ...func(*ldap.Config)) *ldapEnv {
 	t.Helper()
 	d := ldaptest.Open(t)
 	reg := prometheus.NewRegistry()
@@ -36,6 +39,9 @@ func newLDAPEnv(t *testing.T) *ldapEnv {
 			Username: "uid", IDAttr: "entryUUID", EmailAttr: "mail", NameAttr: "cn"},
 		GroupSearch: ldap.GroupSearch{BaseDN: "ou=groups," + d.BaseDN, Filter: "(objectClass=groupOfNames)",
 			UserMatchers: []ldap.UserMatcher{{UserAttr: "DN", GroupAttr: "member"}}, NameAttr: "cn"}}
+	for _, m := range mod {
+		m(&cfg)
+	}
 	opts := ldap.Options{Metrics: metrics, Store: connector.NewMemoryStore()}
 	corp, err := ldap.New(cfg, opts)
 	if err != nil {
@@ -182,5 +188,102 @@ func TestLDAPConnectorOutage(t *testing.T) {
 	}
 	if n := e.connectorErrors("corp", ldap.KindNetwork); n != 0 {
 		t.Fatalf(`signet_connector_errors_total{connector="corp",kind="network"} = %v, want 0`, n)
+	}
+}
+
+// cutProxy forwards a loopback port to the directory until cut: the
+// directory goes away for one test without stopping it for the others.
+type cutProxy struct {
+	t      *testing.T
+	addr   string // 127.0.0.1:port, kept across cut and restore
+	target string
+	mu     sync.Mutex // guards ln and conns
+	ln     net.Listener
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{t: t, addr: ln.Addr().String(), target: target}
+	p.serve(ln)
+	t.Cleanup(func() { p.cut(); p.wg.Wait() })
+	return p
+}
+
+func (p *cutProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	p.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			p.wg.Go(func() { io.Copy(u, c); u.Close() })
+			p.wg.Go(func() { io.Copy(c, u); c.Close() })
+		}
+	})
+}
+
+// cut closes the listener and every connection.
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// restore listens again on the same port.
+func (p *cutProxy) restore() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.serve(ln)
+}
+
+// A refresh while the directory is away answers 503 and keeps the
+// refresh token; once it is back the same token refreshes.
+func TestLDAPConnectorRefreshOutage(t *testing.T) {
+	d := ldaptest.Open(t)
+	u, err := url.Parse(d.LDAPSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, u.Host)
+	e := newLDAPEnv(t, func(c *ldap.Config) { c.URL = "ldaps://" + proxy.addr })
+	b := e.browser()
+	form := e.connectorForm(b, spaRequest(), "corp")
+	cb := e.callback(e.submitConnector(b, form, "corp", "bob", "bob-password"), spaRedirect)
+	rt := e.tokens(e.exchange(cb.Get("code"), verifierForSPA)).RefreshToken
+
+	proxy.cut()
+	p := e.refresh(rt)
+	e.oauthErr(p, http.StatusServiceUnavailable, "temporarily_unavailable")
+	if n := e.connectorErrors("corp", ldap.KindNetwork); n < 1 {
+		t.Fatalf(`signet_connector_errors_total{connector="corp",kind="network"} = %v during the outage`, n)
+	}
+	proxy.restore()
+	if next := e.tokens(e.refresh(rt)); next.AccessToken == "" {
+		t.Fatal("no access token after the directory came back")
 	}
 }
