@@ -162,3 +162,30 @@ func TestFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestGroupFilter(t *testing.T) {
+	cfg := validConfig()
+	cfg.GroupSearch = GroupSearch{BaseDN: "dc=ad", Filter: "(objectClass=group)", UserMatchers: []UserMatcher{
+		{UserAttr: "DN", GroupAttr: "member:1.2.840.113556.1.4.1941:"}, // AD's nested groups
+		{UserAttr: "uid", GroupAttr: "memberUid"},
+	}}
+	c, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := goldap.NewEntry("CN=O*Brien (ops),OU=Staff,DC=ad", map[string][]string{"uid": {"obrien)(uid=*"}})
+	f := c.groupFilter(e)
+	want := `(&(objectClass=group)(|(member:1.2.840.113556.1.4.1941:=CN=O\2aBrien \28ops\29,OU=Staff,DC=ad)(memberUid=obrien\29\28uid=\2a)))`
+	if f != want {
+		t.Fatalf("filter\n%s\nwant\n%s", f, want)
+	}
+	if _, err := goldap.CompileFilter(f); err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	// No matcher attribute: nothing to search.
+	cfg.GroupSearch.UserMatchers = cfg.GroupSearch.UserMatchers[1:]
+	c, _ = New(cfg, Options{})
+	if f := c.groupFilter(goldap.NewEntry("uid=x", nil)); f != "" {
+		t.Fatalf("filter %q without a uid", f)
+	}
+}

@@ -591,12 +591,13 @@ func (c *Connector) Groups(ctx context.Context, subject string) ([]string, error
 	return groups, err
 }
 
-// groups searches e's groups: groupSearch.filter ANDed with any user
-// matcher. At most MaxGroups are read.
-func (c *Connector) groups(conn *goldap.Conn, e *goldap.Entry) ([]string, error) {
+// groupFilter is the search for e's groups: groupSearch.filter ANDed
+// with any user matcher, the values escaped; "" when there is nothing to
+// search (no groupSearch, or e has none of the matchers' attributes).
+func (c *Connector) groupFilter(e *goldap.Entry) string {
 	gs := c.s.GroupSearch
 	if gs.BaseDN == "" {
-		return []string{}, nil
+		return ""
 	}
 	var or strings.Builder
 	for _, m := range gs.UserMatchers {
@@ -609,9 +610,19 @@ func (c *Connector) groups(conn *goldap.Conn, e *goldap.Entry) ([]string, error)
 		}
 	}
 	if or.Len() == 0 {
+		return ""
+	}
+	return "(&" + gs.Filter + "(|" + or.String() + "))"
+}
+
+// groups searches e's groups: groupSearch.filter ANDed with any user
+// matcher. At most MaxGroups are read.
+func (c *Connector) groups(conn *goldap.Conn, e *goldap.Entry) ([]string, error) {
+	gs := c.s.GroupSearch
+	f := c.groupFilter(e)
+	if f == "" {
 		return []string{}, nil
 	}
-	f := "(&" + gs.Filter + "(|" + or.String() + "))"
 	res, err := conn.Search(goldap.NewSearchRequest(gs.BaseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
 		MaxGroups, int(c.s.Timeout.Seconds()), false, f, []string{gs.NameAttr}, nil))
 	if err != nil && !goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) {
