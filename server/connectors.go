@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/server/internal/oauth"
+	"github.com/signet-id/signet/throttle"
 	"github.com/signet-id/signet/user"
 )
 
@@ -270,7 +271,32 @@ func (s *Server) serveConnectorCallback(w http.ResponseWriter, r *http.Request) 
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Cannot sign in", msgConnectorUnknown)
 		return
 	}
+	// Each callback may cost a request to the provider: failed ones draw
+	// on the address's login budget, as failed passwords do.
+	res, wait, err := s.attempts.Reserve(r.Context(), throttle.Key{Name: "login:" + s.addrKey(r), Limit: s.limits.LoginPerAddress})
+	if err != nil {
+		s.log.Error("connector callback: counting the attempt failed", "error", err)
+		w.Header().Set("Retry-After", "1")
+		s.oidc.pages.errorPage(w, http.StatusServiceUnavailable, "Try again shortly", "Signet cannot sign you in right now. Please try again in a moment.")
+		return
+	}
+	if res == nil {
+		s.metrics.throttled("login")
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(wait), 10))
+		s.oidc.pages.errorPage(w, http.StatusTooManyRequests, "Cannot sign in", fmt.Sprintf(msgTooMany, roundMinutes(wait)))
+		return
+	}
 	subject, err := c.Exchange(r.Context(), r.URL.Query(), s.upstreamBegin(key, t, req))
+	switch {
+	case err == nil:
+		if err := res.Succeeded(r.Context()); err != nil {
+			s.log.Warn("connector callback: returning the attempt failed", "error", err)
+		}
+	case errors.Is(err, connector.ErrUpstream) && r.URL.Query().Get("error") == "":
+		res.Failed() // a forged or stale answer
+	default:
+		res.Cancel(r.Context()) // the person declined, or the provider is down
+	}
 	if err == nil {
 		if owner := s.oidc.connectors.Owner(subject); owner == nil || owner.ID() != id {
 			err = fmt.Errorf("the connector returned a subject outside its namespace: %q", oauth.Clip(subject))

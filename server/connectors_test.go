@@ -18,6 +18,7 @@ import (
 	"github.com/signet-id/signet/connector"
 	connectoroidc "github.com/signet-id/signet/connector/oidc"
 	"github.com/signet-id/signet/seal"
+	"github.com/signet-id/signet/throttle"
 	"github.com/signet-id/signet/user"
 )
 
@@ -512,5 +513,36 @@ func TestPasswordConnector(t *testing.T) {
 	// alice (local) is not throttled by the directory's carol.
 	if p := e.browser().signIn(spaRequest(), "alice", alicePassword); p.StatusCode != http.StatusSeeOther {
 		t.Errorf("local sign-in after the directory's burst: %d", p.StatusCode)
+	}
+}
+
+// TestConnectorCallbackBudget: forged answers (each costs a request to
+// the provider) draw on the address's login budget; once it is spent a
+// callback is refused before the provider is asked, and the budget is
+// the one passwords use.
+func TestConnectorCallbackBudget(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"}, func(c *Config) {
+		c.Limits = DefaultLimits()
+		c.Limits.LoginPerAddress = throttle.Limit{Max: 3, Window: 15 * time.Minute}
+	})
+	forge := func(b *browser) page {
+		cb := f.upstreamSignIn(b, f.begin(b, f.loginPage(b, spaRequest()), "corp"), "alice", alicePassword)
+		q := cb.Query()
+		q.Set("code", "forged")
+		cb.RawQuery = q.Encode()
+		return b.get(cb.String())
+	}
+	for i := range 3 {
+		if p := forge(f.down.browser()); p.StatusCode != http.StatusBadRequest {
+			t.Fatalf("forged answer %d: %d %s", i, p.StatusCode, p.body)
+		}
+	}
+	b := f.down.browser()
+	if p := forge(b); p.StatusCode != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
+		t.Fatalf("a forged answer over the budget: %d %s", p.StatusCode, p.body)
+	}
+	// The same address's passwords share the budget.
+	if p := f.down.browser().signIn(spaRequest(), "alice", "wrong"); p.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a password after the forged answers: %d", p.StatusCode)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/key"
@@ -58,6 +59,11 @@ type Connector struct {
 	cfg    Config
 	client *http.Client
 	log    *slog.Logger
+
+	// refreshes shares one upstream refresh among the concurrent checks
+	// of one subject (parallel refreshes of one user): the provider sees
+	// its refresh token once, not a reuse it may treat as theft.
+	refreshes singleflight.Group
 
 	mu       sync.Mutex
 	p        *provider
@@ -348,7 +354,24 @@ func (c *Connector) Active(ctx context.Context, subject string) (bool, error) {
 	if !user.IsRefresh(ctx) || rec.RefreshToken == nil || c.cfg.Sealer == nil {
 		return true, nil
 	}
-	return c.refresh(ctx, rec)
+	v, err, _ := c.refreshes.Do(subject, func() (any, error) {
+		// The first caller's context may end before the others': the
+		// shared refresh runs to its own end (the client's timeout). The
+		// record is read again: a refresh that just ended rotated it.
+		sctx := context.WithoutCancel(ctx)
+		rec, err := c.cfg.Store.ConnectorUser(sctx, subject)
+		if errors.Is(err, connector.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return c.refresh(sctx, rec)
+	})
+	if err != nil {
+		return false, err
+	}
+	return v.(bool), nil
 }
 
 // refresh checks the upstream user with its refresh token and keeps what

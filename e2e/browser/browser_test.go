@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,6 +99,33 @@ func (rp *relyingParty) wait(t *testing.T, path string) url.Values {
 
 // startSignet runs Signet in-process with real managed keys.
 func startSignet(t *testing.T, rp *relyingParty) string {
+	return startServer(t, "", func(issuer string, m *keymanager.Manager, store *memstore.Store) server.Config {
+		return server.Config{
+			Issuer: issuer,
+			Keys:   m,
+			Clients: []server.Client{{
+				ID: clientID, Public: true, GrantTypes: []string{"authorization_code", "refresh_token"},
+				IdentityScopes: []string{"openid", "profile", "email", "offline_access"},
+				RedirectURIs:   []string{rp.srv.URL + "/callback"}, PostLogoutRedirectURIs: []string{rp.srv.URL + "/bye"},
+				// The reference's rule: the client restricts ID tokens to EdDSA.
+				AllowedIdentityTokenSigningAlgorithms: []key.Algorithm{key.EdDSA},
+				AccessTokenLifetime:                   10 * time.Minute, RefreshTokenLifetime: time.Hour,
+				// Its pages (another origin: another port) call Signet from
+				// JavaScript.
+				AllowedCORSOrigins: []string{rp.srv.URL},
+			}},
+			Grants: store,
+			Users: []server.User{{Subject: "user-alice", Username: username, Password: cheapHash(t, password),
+				Claims: map[string]any{"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true}}},
+		}
+	})
+}
+
+// startServer runs a Signet in-process with real managed keys (ES256,
+// EdDSA) on a memory store that also keeps the grants, configured by cfg
+// for its issuer. host names the issuer's host ("": 127.0.0.1): two
+// servers a browser visits need two names, or their cookies mix.
+func startServer(t *testing.T, host string, cfg func(issuer string, m *keymanager.Manager, store *memstore.Store) server.Config, started ...func(*server.Server)) string {
 	ctx := t.Context()
 	store := memstore.New()
 	opts := key.DefaultOptions()
@@ -111,27 +139,18 @@ func startSignet(t *testing.T, rp *relyingParty) string {
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	s, err := server.New(server.Config{
-		Issuer: issuer,
-		Keys:   m,
-		Clients: []server.Client{{
-			ID: clientID, Public: true, GrantTypes: []string{"authorization_code", "refresh_token"},
-			IdentityScopes: []string{"openid", "profile", "email", "offline_access"},
-			RedirectURIs:   []string{rp.srv.URL + "/callback"}, PostLogoutRedirectURIs: []string{rp.srv.URL + "/bye"},
-			// The reference's rule: the client restricts ID tokens to EdDSA.
-			AllowedIdentityTokenSigningAlgorithms: []key.Algorithm{key.EdDSA},
-			AccessTokenLifetime:                   10 * time.Minute, RefreshTokenLifetime: time.Hour,
-			// Its pages (another origin: another port) call Signet from
-			// JavaScript.
-			AllowedCORSOrigins: []string{rp.srv.URL},
-		}},
-		Grants: store,
-		Users: []server.User{{Subject: "user-alice", Username: username, Password: cheapHash(t, password),
-			Claims: map[string]any{"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true}}},
-	})
+	addr := ts.Listener.Addr().String()
+	if host != "" {
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort(host, port)
+	}
+	issuer := "http://" + addr
+	s, err := server.New(cfg(issuer, m, store))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range started {
+		f(s)
 	}
 	ts.Config.Handler = s
 	ts.Start()
@@ -180,14 +199,7 @@ func TestBrowserLogin(t *testing.T) {
 	bctx := newBrowser(t, exe)
 	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
 	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := runner(t, bctx)
 
 	provider, err := oidc.NewProvider(ctx, issuer) // discovery; checks the issuer
 	if err != nil {
@@ -343,6 +355,19 @@ func TestBrowserLogin(t *testing.T) {
 	run("prompt=none after logout", chromedp.Navigate(conf.AuthCodeURL("s3", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"))))
 	if cb := rp.wait(t, "/callback"); cb.Get("error") != "login_required" || cb.Get("state") != "s3" {
 		t.Fatalf("after logout: %v", cb)
+	}
+}
+
+// runner returns a function that runs steps in the browser, failing the
+// test with what they were for.
+func runner(t *testing.T, bctx context.Context) func(what string, steps ...chromedp.Action[chromedp.Void]) {
+	return func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 	}
 }
 

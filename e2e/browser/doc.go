@@ -14,6 +14,13 @@
 // screenshot of the login page to $SIGNET_ARTIFACTS_DIR, or to the test's
 // artifact directory (go test -artifacts keeps it), and logs its path.
 //
-// The test is skipped, saying why, when chromium is not installed
+// TestBrowserConnectorLogin signs in through an OpenID Connect connector
+// (issue 18): a Signet without users of its own sends the browser, from
+// its connector's button, to a second Signet (the upstream, at the host
+// name localhost so the two keep their cookies apart), where the person
+// types the password; the client gets the downstream's code, and an ID
+// token for the namespaced subject (corp:user-alice) with amr fed.
+//
+// The tests are skipped, saying why, when chromium is not installed
 // (apt-get install chromium; .ci/run installs it).
 package browser
