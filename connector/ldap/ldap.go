@@ -161,12 +161,10 @@ func (e serviceBindError) Unwrap() error { return e.err }
 // connection bound as the service account.
 func (c *Connector) withConn(ctx context.Context, f func(*goldap.Conn) error) error {
 	for attempt := 0; ; attempt++ {
-		before := c.pool.dials.Load()
-		conn, err := c.pool.get(ctx, attempt > 0)
+		conn, pooled, err := c.pool.get(ctx, attempt > 0)
 		if err != nil {
 			return err
 		}
-		pooled := c.pool.dials.Load() == before
 		stop := context.AfterFunc(ctx, func() { conn.Close() })
 		err = f(conn)
 		good := stop() && !goldap.IsErrorWithCode(err, goldap.ErrorNetwork)
@@ -181,8 +179,13 @@ func (c *Connector) withConn(ctx context.Context, f func(*goldap.Conn) error) er
 	}
 }
 
-// unavailable counts and logs err and returns it as user.ErrUnavailable.
+// unavailable counts and logs err and returns it as user.ErrUnavailable;
+// a request that ended (the caller went away) is neither counted nor
+// logged.
 func (c *Connector) unavailable(op string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: ldap connector %s: %s: %w", user.ErrUnavailable, c.s.ID, op, err)
+	}
 	kind := classify(err)
 	c.metrics.Count(c.s.ID, kind)
 	c.log.Warn("ldap connector: the directory did not answer", "connector", c.s.ID, "operation", op, "kind", kind, "error", err)

@@ -346,7 +346,7 @@ func TestTLSVerification(t *testing.T) {
 	if _, err := c.Authenticate(ctx, "alice", "alice-password"); err != nil {
 		t.Fatalf("insecureNoTLS: %v", err)
 	}
-	conn, err := c.pool.get(ctx, false)
+	conn, _, err := c.pool.get(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestTLSVerification(t *testing.T) {
 	cfg = testConfig(d)
 	cfg.URL = d.URL
 	c = newTestConnector(t, cfg)
-	conn, err = c.pool.get(ctx, false)
+	conn, _, err = c.pool.get(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,5 +607,22 @@ func TestStoreRecords(t *testing.T) {
 	// No record, no user (another connector's subject included).
 	if active, err := c.Active(ctx, "corp:"+d.EntryUUID(t, "bob")); active || err != nil {
 		t.Fatalf("bob without a record: %v, %v", active, err)
+	}
+}
+
+// A sign-in whose request ended (the browser went away) answers
+// ErrUnavailable without counting a directory error.
+func TestCancelledNotCounted(t *testing.T) {
+	d := ldaptest.Open(t)
+	c := newTestConnector(t, testConfig(d))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Authenticate(ctx, "alice", "alice-password"); !errors.Is(err, user.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("%v; want ErrUnavailable and context.Canceled", err)
+	}
+	for _, k := range []string{KindNetwork, KindTLS, KindServiceBind, KindDirectory, KindBusy} {
+		if n := c.errors(k); n != 0 {
+			t.Fatalf("signet_connector_errors_total{kind=%q} = %v after a cancelled request, want 0", k, n)
+		}
 	}
 }

@@ -33,13 +33,13 @@ type errBusy struct{ cause error }
 func (e errBusy) Error() string { return "no directory connection came free: " + e.cause.Error() }
 func (e errBusy) Unwrap() error { return e.cause }
 
-// get returns an idle connection, or dials one. fresh skips the idle
-// ones (after a broken one was met).
-func (p *pool) get(ctx context.Context, fresh bool) (*goldap.Conn, error) {
+// get returns an idle connection (idle true), or dials one. fresh skips
+// the idle ones (after a broken one was met).
+func (p *pool) get(ctx context.Context, fresh bool) (conn *goldap.Conn, idle bool, err error) {
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, errBusy{ctx.Err()}
+		return nil, false, errBusy{ctx.Err()}
 	}
 	if !fresh {
 		for {
@@ -53,7 +53,7 @@ func (p *pool) get(ctx context.Context, fresh bool) (*goldap.Conn, error) {
 				break
 			}
 			if !c.IsClosing() {
-				return c, nil
+				return c, true, nil
 			}
 			c.Close()
 		}
@@ -62,9 +62,9 @@ func (p *pool) get(ctx context.Context, fresh bool) (*goldap.Conn, error) {
 	c, err := p.dial(ctx)
 	if err != nil {
 		<-p.slots
-		return nil, err
+		return nil, false, err
 	}
-	return c, nil
+	return c, false, nil
 }
 
 // put gives c back: kept when good, closed otherwise.
