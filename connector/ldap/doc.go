@@ -41,8 +41,26 @@
 //   - nsAccountLock is TRUE (389 Directory Server, FreeIPA);
 //   - userAccountControl has the ACCOUNTDISABLE bit 0x2 (Active
 //     Directory);
-//   - or it does not match Config.UserSearch.DisabledFilter's negation
-//     (an operator's own rule, e.g. "(employeeType=disabled)").
+//   - or it matches Config.UserSearch.DisabledFilter (an operator's own
+//     rule, e.g. "(employeeType=disabled)"; the search excludes it).
+//
+// # Records
+//
+// With Options.Store (connector.Store, the records every connector
+// keeps in Signet's database), a sign-in records the user's claims and
+// groups; Active answers from the record, and asks the directory only
+// at a refresh (user.IsRefresh), which updates the record or, for a
+// user gone or disabled, deletes it: a disabled account stops
+// refreshing within one refresh, while sessions and userinfo do not
+// depend on the directory. Without a Store every Active and Claims
+// searches the directory.
+//
+// # Budgets
+//
+// [Connector.CanonicalUsername] is the username as the directory
+// matches it (case and surrounding spaces ignored): the server counts a
+// username's login attempts under it, so that "ALICE" and "alice" share
+// one budget.
 //
 // # Outages
 //
@@ -53,7 +71,8 @@
 // directory restarted since) is tried once more on a new one. When the
 // directory cannot answer, the connector returns user.ErrUnavailable
 // (the login page says to try again, a refresh answers 503) and counts
-// signet_connector_errors_total{connector,kind} when given [Metrics].
+// signet_connector_errors_total{connector,kind} (the Kind constants)
+// when given a connector.Metrics.
 //
 // # TLS
 //
