@@ -63,5 +63,10 @@ func preflight(cfg *config.Config, listenFlag string) error {
 	if _, err := server.New(serverConfig(cfg, m, grants, discard)); err != nil {
 		return fmt.Errorf("%s: %w", cfg.Source, err)
 	}
+	// The connectors as serve builds them (an unreadable caFile, a
+	// filter the LDAP library refuses); nothing is dialled.
+	if _, err := signet.Connectors(cfg, store, sealer, discard); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Source, err)
+	}
 	return nil
 }
