@@ -626,3 +626,25 @@ func TestCancelledNotCounted(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuthenticate: sign-ins against the test directory through the
+// pool (service search, user bind, rebind; no record store), in
+// parallel.
+func BenchmarkAuthenticate(b *testing.B) {
+	d := ldaptest.Open(b)
+	c, err := New(testConfig(d), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Authenticate(ctx, "alice", "alice-password"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(c.pool.dials.Load()), "dials")
+}
