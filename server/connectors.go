@@ -57,9 +57,9 @@ func connectorAllowed(lc *loginClient, id string) bool {
 }
 
 // loginChoices are the buttons of the login page of req's client, and
-// whether it shows the password form: always without connectors (as
-// before them); with connectors, only when the client allows it and the
-// local source has users.
+// whether it shows the password form: when the client allows it, and,
+// with connectors configured, only when the local source has users
+// (without connectors, always, as before them).
 func (s *Server) loginChoices(ctx context.Context, req *authzRequest) (buttons []connectorButton, form bool) {
 	lc := s.reg.Load().login[req.clientID]
 	for _, c := range s.oidc.connectors.All() {
@@ -70,7 +70,7 @@ func (s *Server) loginChoices(ctx context.Context, req *authzRequest) (buttons [
 	if !connectorAllowed(lc, ConnectorLocal) {
 		return buttons, false
 	}
-	return buttons, len(buttons) == 0 || s.hasLocalUsers(ctx)
+	return buttons, s.oidc.connectors == nil || s.hasLocalUsers(ctx)
 }
 
 // hasLocalUsers reports whether the local user source may have users:

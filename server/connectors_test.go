@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,8 +41,23 @@ type fedEnv struct {
 // (OpenID Connect, all on the upstream), named "Upstream <id>".
 func newFedEnv(t *testing.T, ids []string, mod ...func(*Config)) *fedEnv {
 	t.Helper()
-	f := &fedEnv{records: connector.NewMemoryStore(), logs: &lockedBuffer{}}
-	f.up = newLoginEnvAt(t, "localhost")
+	f := newUpstream(t)
+	f.records = connector.NewMemoryStore()
+	set := f.connectors(t, ids, f.records, func() time.Time { return f.down.clock.Now() })
+	f.down = newLoginEnv(t, append([]func(*Config){func(c *Config) { c.Connectors = set }}, mod...)...)
+	f.registerDownstream(t, ids)
+	return f
+}
+
+// newUpstream starts the upstream Signet (at "localhost").
+func newUpstream(t *testing.T) *fedEnv {
+	return &fedEnv{up: newLoginEnvAt(t, "localhost"), logs: &lockedBuffer{}}
+}
+
+// connectors returns the downstream's connectors ids on the upstream,
+// keeping their records in store.
+func (f *fedEnv) connectors(t *testing.T, ids []string, store connector.Store, now func() time.Time) *connector.Set {
+	t.Helper()
 	sealer, err := seal.New([][]byte{[]byte("connector-test-secret-0123456789")})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +66,7 @@ func newFedEnv(t *testing.T, ids []string, mod ...func(*Config)) *fedEnv {
 	for _, id := range ids {
 		c, err := connectoroidc.New(connectoroidc.Config{ID: id, Name: "Upstream " + id, Issuer: f.up.issuer,
 			ClientID: upstreamClient, ClientSecret: upstreamSecret, Scopes: []string{"openid", "profile", "email", "offline_access"},
-			Store: f.records, Sealer: sealer, Now: func() time.Time { return f.down.clock.Now() }, Logger: testLogger(f.logs)})
+			Store: store, Sealer: sealer, Now: now, Logger: testLogger(f.logs)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,8 +76,13 @@ func newFedEnv(t *testing.T, ids []string, mod ...func(*Config)) *fedEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.down = newLoginEnv(t, append([]func(*Config){func(c *Config) { c.Connectors = set }}, mod...)...)
-	// The upstream knows the downstream as a confidential client.
+	return set
+}
+
+// registerDownstream makes the downstream a confidential client of the
+// upstream, with the callbacks of connectors ids.
+func (f *fedEnv) registerDownstream(t *testing.T, ids []string) {
+	t.Helper()
 	clients, resources := loginClients(t)
 	var redirects []string
 	for _, id := range ids {
@@ -73,7 +94,6 @@ func newFedEnv(t *testing.T, ids []string, mod ...func(*Config)) *fedEnv {
 	if err := f.up.s.SetClients(clients, resources); err != nil {
 		t.Fatal(err)
 	}
-	return f
 }
 
 var reConnectorButton = regexp.MustCompile(`<button type="submit" name="connector" value="([^"]*)"[^>]*>Sign in with ([^<]*)</button>`)
@@ -422,6 +442,19 @@ func TestConnectorNoLocalUsers(t *testing.T) {
 	if !strings.Contains(lp.body, `name="cancel"`) {
 		t.Error("no Cancel without the form")
 	}
+	// A client that allows only local users, where there are none: the
+	// page says so rather than showing nothing.
+	clients, resources := loginClients(t)
+	for i := range clients {
+		clients[i].AllowedConnectors = []string{ConnectorLocal}
+	}
+	if err := f.down.s.SetClients(clients, resources); err != nil {
+		t.Fatal(err)
+	}
+	lp = f.loginPage(f.down.browser(), spaRequest())
+	if len(buttons(lp.body)) != 0 || strings.Contains(lp.body, `name="password"`) || !strings.Contains(lp.body, "allows no way to sign in here") {
+		t.Errorf("local only, no local users:\n%s", lp.body)
+	}
 }
 
 // fakeDirectory is a password connector (as an LDAP directory is): carol
@@ -544,5 +577,58 @@ func TestConnectorCallbackBudget(t *testing.T) {
 	// The same address's passwords share the budget.
 	if p := f.down.browser().signIn(spaRequest(), "alice", "wrong"); p.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("a password after the forged answers: %d", p.StatusCode)
+	}
+}
+
+// TestConnectorCluster: three downstream instances on one PostgreSQL
+// schema, each request to the next one: the sign-in starts on one
+// instance and comes back to another (nothing of the round trip is kept
+// in an instance), the records are shared, and a refresh on any instance
+// re-checks the upstream user.
+func TestConnectorCluster(t *testing.T) {
+	f := newUpstream(t)
+	var pg connector.Store
+	f.down = newClusterEnv(t, 3, nil, func(c *Config) {
+		store := c.Grants.(connector.Store) // the instance's own pgstore
+		pg = store
+		c.Connectors = f.connectors(t, []string{"corp"}, store, func() time.Time { return testNow })
+		c.Users = loginUsers(t)
+	})
+	f.registerDownstream(t, []string{"corp"})
+	b := f.down.browser()
+	code := f.federatedCode(b, "corp", "alice", alicePassword)
+	tok := f.down.tokens(f.down.exchange(code, verifierForSPA))
+	if _, idc := f.down.jwtParts(tok.IDToken); idc["sub"] != "corp:"+aliceSub {
+		t.Fatalf("sub %v", idc["sub"])
+	}
+	if rec, err := pg.ConnectorUser(context.Background(), "corp:"+aliceSub); err != nil || rec.RefreshToken == nil {
+		t.Fatalf("the record in PostgreSQL: %+v %v", rec, err)
+	}
+	for range 3 { // every instance refreshes once, with the rotated upstream token
+		tok = f.down.tokens(f.down.refresh(tok.RefreshToken))
+	}
+	if err := f.up.s.SetUsers(loginUsers(t)[1:]); err != nil {
+		t.Fatal(err)
+	}
+	f.down.oauthErr(f.down.refresh(tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+	if _, err := pg.ConnectorUser(context.Background(), "corp:"+aliceSub); !errors.Is(err, connector.ErrNotFound) {
+		t.Errorf("the record after the upstream refused: %v", err)
+	}
+}
+
+// TestConnectorBadIDToken: an upstream ID token that does not verify
+// (here: expired by the downstream's clock) ends on a page, logged with
+// the cause.
+func TestConnectorBadIDToken(t *testing.T) {
+	f := newFedEnv(t, []string{"corp"})
+	b := f.down.browser()
+	cb := f.upstreamSignIn(b, f.begin(b, f.loginPage(b, spaRequest()), "corp"), "alice", alicePassword)
+	f.down.clock.Add(time.Hour) // the upstream's ID tokens live 5 minutes
+	p := b.get(cb.String())
+	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, "Upstream corp did not sign you in.") {
+		t.Fatalf("%d %s", p.StatusCode, p.body)
+	}
+	if !strings.Contains(f.down.logs.String(), "oidc: token is expired") {
+		t.Errorf("the cause is not logged:\n%s", f.down.logs)
 	}
 }

@@ -176,7 +176,7 @@ func (s *Server) renderLoginView(w http.ResponseWriter, r *http.Request, req *au
 	if via != nil {
 		v.Connector, v.ConnectorName = via.ID(), via.Name()
 		title = "Sign in with " + via.Name()
-	} else if s.oidc.connectors != nil {
+	} else {
 		v.Connectors, v.Form = s.loginChoices(r.Context(), req)
 	}
 	s.oidc.pages.render(w, status, "login.html", title, v)

@@ -209,7 +209,11 @@ type Config struct {
 	// login page shows a button for each one a client allows
 	// (Client.AllowedConnectors). Their users' subjects ("<id>:...") are
 	// answered by their connector; every other subject by UserSource (or
-	// Users). They need Grants and the built-in login page.
+	// Users). They need Grants and the built-in login page. With
+	// connectors, the page shows the username and password form only
+	// when there are local users: the built-in Users, or a UserSource
+	// without a HasUsers(context.Context) (bool, error) method, or whose
+	// HasUsers says so.
 	Connectors *connector.Set
 	// RequirePushedAuthorizationRequests refuses every client's plain
 	// authorization requests (PAR, RFC 9126); discovery says so.
