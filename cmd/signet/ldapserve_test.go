@@ -1,9 +1,6 @@
 package main
 
 import (
-	"html"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -44,34 +41,8 @@ clients:
 `)
 	in := startServe(t, serveOptions{configPath: cfg}, map[string]string{"LDAP_BIND_PASSWORD": d.BindPassword})
 
-	c := httpFlow()
-	get := func(u string) (*http.Response, string) {
-		t.Helper()
-		resp, err := c.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
-	}
-	post := func(u string, form url.Values) (*http.Response, string) {
-		t.Helper()
-		resp, err := c.PostForm(u, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
-	}
-	hidden := func(page string) url.Values {
-		f := url.Values{}
-		for _, m := range reHidden.FindAllStringSubmatch(page, -1) {
-			f.Set(m[1], html.UnescapeString(m[2]))
-		}
-		return f
-	}
+	ff := newFormFlow(t)
+	get, post := ff.get, ff.post
 	verifier := strings.Repeat("v", 43)
 	resp, _ := get(in.base + "/connect/authorize?" + url.Values{"response_type": {"code"}, "client_id": {"spa"}, "redirect_uri": {"http://127.0.0.1:1/cb"},
 		"scope": {"openid email"}, "state": {"x"}, "code_challenge": {s256(verifier)}, "code_challenge_method": {"S256"}}.Encode())
