@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/signet-id/signet/config"
 	"github.com/signet-id/signet/connector"
+	"github.com/signet-id/signet/connector/ldap"
 	"github.com/signet-id/signet/connector/oidc"
 	"github.com/signet-id/signet/keystore"
 	"github.com/signet-id/signet/seal"
@@ -19,8 +22,22 @@ import (
 // (protection off) they are not kept, and a refresh re-checks only that
 // the user signed in once (logged).
 func Connectors(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, log *slog.Logger) (*connector.Set, error) {
+	return ConnectorsIn(cfg, store, sealer, log, nil)
+}
+
+// ConnectorsIn is Connectors with the connectors' metrics
+// (signet_connector_errors_total) registered in reg, the registry of the
+// server's metrics (server.Config.Registry); nil: not counted.
+func ConnectorsIn(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, log *slog.Logger, reg prometheus.Registerer) (*connector.Set, error) {
 	if len(cfg.Connectors) == 0 {
 		return nil, nil
+	}
+	var metrics *connector.Metrics
+	if reg != nil {
+		var err error
+		if metrics, err = connector.NewMetrics(reg); err != nil {
+			return nil, err
+		}
 	}
 	records, ok := store.(connector.Store)
 	if !ok {
@@ -45,8 +62,13 @@ func Connectors(cfg *config.Config, store keystore.Store, sealer *seal.Sealer, l
 				return nil, fmt.Errorf("connectors[%d] (%s): %w", i, c.ID, err)
 			}
 			cs = append(cs, conn)
+		case config.ConnectorLDAP:
+			conn, err := ldap.New(ldap.FromConfig(c), ldap.Options{Metrics: metrics, Logger: log, Store: records})
+			if err != nil {
+				return nil, fmt.Errorf("connectors[%d] (%s): %w", i, c.ID, err)
+			}
+			cs = append(cs, conn)
 		default:
-			// TODO(issue 18, i18b): type ldap.
 			return nil, fmt.Errorf("connectors[%d] (%s): type %s is not available in this build", i, c.ID, c.Type)
 		}
 	}

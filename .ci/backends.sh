@@ -35,17 +35,8 @@ backends_install_softhsm() {
 		{ backends_as_root apt-get update >/dev/null && backends_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y softhsm2 opensc >/dev/null; }
 }
 
-backends_free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$(( (RANDOM % 30000) + 20000 ))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# shellcheck source=freeport.sh
+source "$(dirname "${BASH_SOURCE[0]}")/freeport.sh"
 
 backends_stop() {
 	if [ -n "${SIGNET_LOCAL_KMS_PID:-}" ]; then
@@ -83,7 +74,7 @@ backends_start() {
 	fi
 	local port
 	for _ in 1 2 3; do
-		port="$(backends_free_port)"
+		port="$(ci_free_port)"
 		mkdir -p "$SIGNET_BACKENDS_DIR/kms"
 		PORT="$port" KMS_REGION=eu-west-1 KMS_ACCOUNT_ID=111122223333 \
 			KMS_DATA_PATH="$SIGNET_BACKENDS_DIR/kms" KMS_SEED_PATH="$SIGNET_BACKENDS_DIR/no-seed.yaml" \

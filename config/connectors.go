@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Connector types (connectors[].type).
@@ -86,6 +87,21 @@ type LDAPConnector struct {
 	UserSearch   LDAPUserSearch
 	// GroupSearch (groupSearch) is nil when groups are not read.
 	GroupSearch *LDAPGroupSearch
+	// CAFile (caFile) is a PEM file of the CAs that sign the directory's
+	// certificate; empty: the system's roots. ServerName (serverName) is
+	// the name its certificate must carry; empty: the URL's host.
+	CAFile     string
+	ServerName string
+	// InsecureNoTLS (insecureNoTLS) lets an ldap:// URL skip StartTLS:
+	// passwords cross the network in clear.
+	InsecureNoTLS bool
+	// DialTimeout (dialTimeout, default 5s) bounds a connection's dial
+	// and TLS handshake, Timeout (timeout, default 10s) a whole call;
+	// MaxConnections (maxConnections, default 4, at most 64) is the size
+	// of the service account's connection pool. Zero: the default.
+	DialTimeout    time.Duration
+	Timeout        time.Duration
+	MaxConnections int
 }
 
 // LDAPUserSearch finds a user by username (connectors[].userSearch).
@@ -97,6 +113,10 @@ type LDAPUserSearch struct {
 	IDAttr    string // idAttr: the stable id, e.g. entryUUID or objectGUID
 	EmailAttr string // emailAttr
 	NameAttr  string // nameAttr
+	// DisabledFilter (disabledFilter) matches the entries that may not
+	// sign in, e.g. (employeeType=disabled); besides the directory's own
+	// flags (docs/connectors.md).
+	DisabledFilter string
 }
 
 // LDAPGroupSearch finds a user's groups (connectors[].groupSearch).
@@ -128,6 +148,13 @@ type connectorDoc struct {
 	BindPassword string           `yaml:"bindPassword"`
 	UserSearch   *userSearchDoc   `yaml:"userSearch"`
 	GroupSearch  *groupSearchDoc  `yaml:"groupSearch"`
+	// ldap, besides the issue's keys
+	CAFile         string    `yaml:"caFile"`
+	ServerName     string    `yaml:"serverName"`
+	InsecureNoTLS  bool      `yaml:"insecureNoTLS"`
+	DialTimeout    *Duration `yaml:"dialTimeout"`
+	Timeout        *Duration `yaml:"timeout"`
+	MaxConnections int       `yaml:"maxConnections"`
 }
 
 type claimMappingDoc struct {
@@ -146,6 +173,8 @@ type userSearchDoc struct {
 	IDAttr    string `yaml:"idAttr"`
 	EmailAttr string `yaml:"emailAttr"`
 	NameAttr  string `yaml:"nameAttr"`
+	// DisabledFilter is not in the issue's example: an operator's rule.
+	DisabledFilter string `yaml:"disabledFilter"`
 }
 
 type groupSearchDoc struct {
@@ -212,7 +241,9 @@ func misplaced(cd *connectorDoc) string {
 	oidc := map[string]bool{"issuer": cd.Issuer != "", "clientId": cd.ClientID != "", "clientSecret": cd.ClientSecret != "",
 		"scopes": len(cd.Scopes) > 0, "claimMapping": cd.ClaimMapping != nil}
 	ldap := map[string]bool{"url": cd.URL != "", "bindDN": cd.BindDN != "", "bindPassword": cd.BindPassword != "",
-		"userSearch": cd.UserSearch != nil, "groupSearch": cd.GroupSearch != nil}
+		"userSearch": cd.UserSearch != nil, "groupSearch": cd.GroupSearch != nil,
+		"caFile": cd.CAFile != "", "serverName": cd.ServerName != "", "insecureNoTLS": cd.InsecureNoTLS,
+		"dialTimeout": cd.DialTimeout != nil, "timeout": cd.Timeout != nil, "maxConnections": cd.MaxConnections != 0}
 	other := ldap
 	if cd.Type == ConnectorLDAP {
 		other = oidc
@@ -303,6 +334,9 @@ func (p *parser) ldapConnector(path string, cd *connectorDoc) (*LDAPConnector, e
 	}
 	l := &LDAPConnector{URL: cd.URL, BindDN: cd.BindDN, BindPassword: cd.BindPassword,
 		UserSearch: LDAPUserSearch{BaseDN: us.BaseDN, Filter: us.Filter, Username: us.Username, IDAttr: us.IDAttr, EmailAttr: us.EmailAttr, NameAttr: us.NameAttr}}
+	if err := p.ldapOptions(path, cd, u, l); err != nil {
+		return nil, err
+	}
 	if gs := cd.GroupSearch; gs != nil {
 		if gs.BaseDN == "" || gs.NameAttr == "" || len(gs.UserMatchers) == 0 {
 			return nil, p.at(path+".groupSearch", "(%s) needs baseDN, nameAttr (e.g. cn) and userMatchers (e.g. [ { userAttr: DN, groupAttr: member } ])", cd.ID)
@@ -320,6 +354,32 @@ func (p *parser) ldapConnector(path string, cd *connectorDoc) (*LDAPConnector, e
 		l.GroupSearch = g
 	}
 	return l, nil
+}
+
+// ldapOptions checks the ldap connector's keys beyond the issue's
+// example: TLS, timeouts, pool size, disabledFilter.
+func (p *parser) ldapOptions(path string, cd *connectorDoc, u *url.URL, l *LDAPConnector) error {
+	if f := cd.UserSearch.DisabledFilter; f != "" && !balancedFilter(f) {
+		return p.at(path+".userSearch.disabledFilter", "(%s) %q is not an LDAP filter: write it in parentheses, e.g. (employeeType=disabled)", cd.ID, f)
+	}
+	l.UserSearch.DisabledFilter = cd.UserSearch.DisabledFilter
+	switch {
+	case cd.InsecureNoTLS && u.Scheme == "ldaps":
+		return p.at(path+".insecureNoTLS", "(%s) contradicts an ldaps:// url: remove it", cd.ID)
+	case cd.InsecureNoTLS && cd.CAFile != "":
+		return p.at(path+".caFile", "(%s) is unused with insecureNoTLS: remove one", cd.ID)
+	}
+	if cd.MaxConnections < 0 || cd.MaxConnections > 64 {
+		return p.at(path+".maxConnections", "(%s) %d: the pool holds 1 to 64 connections (default 4)", cd.ID, cd.MaxConnections)
+	}
+	l.CAFile, l.ServerName, l.InsecureNoTLS, l.MaxConnections = cd.CAFile, cd.ServerName, cd.InsecureNoTLS, cd.MaxConnections
+	if cd.DialTimeout != nil {
+		l.DialTimeout = time.Duration(*cd.DialTimeout)
+	}
+	if cd.Timeout != nil {
+		l.Timeout = time.Duration(*cd.Timeout)
+	}
+	return nil
 }
 
 // balancedFilter reports whether f looks like an LDAP filter: wrapped in

@@ -123,7 +123,13 @@ func (s *Server) connectorPassword(w http.ResponseWriter, r *http.Request, req *
 		s.renderLoginView(w, r, req, http.StatusBadRequest, msgMissing, username, c)
 		return
 	}
-	subject, wait, busy := s.checkPasswordWith(r.Context(), r, c, connector.Subject(c.ID(), username), username, password)
+	budget := username
+	if cu, ok := c.(interface{ CanonicalUsername(string) string }); ok {
+		// The directory matches "Alice" and " alice" as alice: so do
+		// the username's budgets (connector/ldap).
+		budget = cu.CanonicalUsername(username)
+	}
+	subject, wait, busy := s.checkPasswordWith(r.Context(), r, c, connector.Subject(c.ID(), budget), username, password)
 	switch {
 	case busy:
 		w.Header().Set("Retry-After", "1")

@@ -3,8 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"html"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -62,33 +60,8 @@ clients:
 	startServe(t, serveOptions{configPath: upCfg}, nil)
 	down := startServe(t, serveOptions{configPath: downCfg}, map[string]string{"UP_SECRET": "down-secret-0123456789"})
 
-	c := httpFlow()
-	get := func(u string) (*http.Response, string) {
-		t.Helper()
-		resp, err := c.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
-	}
-	post := func(u string, form url.Values) *http.Response {
-		t.Helper()
-		resp, err := c.PostForm(u, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-	hidden := func(page string) url.Values {
-		f := url.Values{}
-		for _, m := range reHidden.FindAllStringSubmatch(page, -1) {
-			f.Set(m[1], html.UnescapeString(m[2]))
-		}
-		return f
-	}
+	ff := newFormFlow(t)
+	get, post := ff.get, ff.post
 	verifier := strings.Repeat("v", 43)
 	authz := down.base + "/connect/authorize?" + url.Values{"response_type": {"code"}, "client_id": {"spa"}, "redirect_uri": {"http://127.0.0.1:1/cb"},
 		"scope": {"openid email"}, "state": {"x"}, "code_challenge": {s256(verifier)}, "code_challenge_method": {"S256"}}.Encode()
@@ -99,7 +72,7 @@ clients:
 	}
 	f := hidden(page)
 	f.Set("connector", "corp")
-	resp = post(down.base+"/account/login", f)
+	resp, _ = post(down.base+"/account/login", f)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "http://localhost:"+upPort+"/connect/authorize?") {
 		t.Fatalf("button: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -109,7 +82,7 @@ clients:
 	f = hidden(page)
 	f.Set("username", "alice")
 	f.Set("password", "alice-password")
-	resp = post("http://localhost:"+upPort+"/account/login", f)
+	resp, _ = post("http://localhost:"+upPort+"/account/login", f)
 	resp, _ = get(resp.Header.Get("Location")) // the downstream's callback
 	cb, _ := url.Parse(resp.Header.Get("Location"))
 	if cb.Query().Get("code") == "" || cb.Query().Get("iss") != down.issuer {

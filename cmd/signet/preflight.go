@@ -7,6 +7,7 @@ import (
 
 	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore/memstore"
@@ -63,5 +64,20 @@ func preflight(cfg *config.Config, listenFlag string) error {
 	if _, err := server.New(serverConfig(cfg, m, grants, discard)); err != nil {
 		return fmt.Errorf("%s: %w", cfg.Source, err)
 	}
+	// The connectors as serve builds them (an unreadable caFile, a
+	// filter the LDAP library refuses); nothing is dialled. Their records
+	// go to a memory store here, whatever the driver: serve checks that
+	// the opened store keeps them.
+	records := struct {
+		*memstore.Store
+		connectorRecords
+	}{store, connector.NewMemoryStore()}
+	if _, err := signet.Connectors(cfg, records, sealer, discard); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Source, err)
+	}
 	return nil
 }
+
+// connectorRecords names connector.Store where a struct embeds it beside
+// a key store.
+type connectorRecords = connector.Store

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-id/signet"
@@ -204,7 +205,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	// registry's (clientreg), merged, followed by registry.Run.
 	registry := startRegistry(ctx, cfg, store, log) // clients.go
 	sc := serverConfig(registry.merged(cfg), m, grants, log)
-	if sc.Connectors, err = signet.Connectors(cfg, store, sealer, log); err != nil {
+	// One registry for the server's metrics and the connectors'.
+	sc.Registry = prometheus.NewRegistry()
+	if sc.Connectors, err = signet.ConnectorsIn(cfg, store, sealer, log, sc.Registry); err != nil {
 		return err
 	}
 	sc.Attempts = signet.AttemptStore(cfg, store)

@@ -1,12 +1,10 @@
 package browser
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clientauth"
@@ -66,21 +64,11 @@ func TestBrowserConnectorLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bctx := newBrowser(t, exe)
-	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
-	defer cancel()
-	run := runner(t, bctx)
-	provider, err := oidc.NewProvider(ctx, downIssuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := oauth2.Config{ClientID: clientID, Endpoint: provider.Endpoint(), RedirectURL: rp.srv.URL + "/callback",
-		Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
-	conf.Endpoint.AuthStyle = oauth2.AuthStyleInParams
-	verifier := oauth2.GenerateVerifier()
+	f := newConnectorFlow(t, exe, rp, downIssuer)
+	bctx, ctx, run, provider := f.bctx, f.ctx, f.run, f.provider
 
 	run("open the downstream's login page",
-		chromedp.Navigate(conf.AuthCodeURL("state-fed", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-fed"))),
+		chromedp.Navigate(f.authURL("state-fed", "nonce-fed")),
 		chromedp.WaitVisible(chromedp.CSS(`button[name=connector][value=corp]`)))
 	label := value(t, bctx, chromedp.Text(chromedp.CSS(`button[name=connector][value=corp]`)))
 	fields := value(t, bctx, chromedp.Evaluate[int](`document.querySelectorAll('#username, #password').length`))
@@ -97,24 +85,9 @@ func TestBrowserConnectorLogin(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("username"), username),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS("button[type=submit]")))
-	cb := rp.wait(t, "/callback")
-	if cb.Get("state") != "state-fed" || cb.Get("iss") != downIssuer || cb.Get("code") == "" {
-		t.Fatalf("callback %v", cb)
-	}
-	tok, err := conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	id, err := provider.Verifier(&oidc.Config{ClientID: clientID}).Verify(ctx, rawID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims struct {
-		AMR []string `json:"amr"`
-	}
-	if err := id.Claims(&claims); err != nil || id.Subject != "corp:user-alice" || id.Nonce != "nonce-fed" || len(claims.AMR) != 1 || claims.AMR[0] != "fed" {
-		t.Fatalf("ID token sub %q nonce %q amr %v (%v)", id.Subject, id.Nonce, claims.AMR, err)
+	tok, id, amr := f.finish(rp.wait(t, "/callback"), "state-fed")
+	if id.Subject != "corp:user-alice" || id.Nonce != "nonce-fed" || len(amr) != 1 || amr[0] != "fed" {
+		t.Fatalf("ID token sub %q nonce %q amr %v", id.Subject, id.Nonce, amr)
 	}
 	ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	if err != nil || ui.Email != "alice@example.com" || !ui.EmailVerified {
