@@ -22,6 +22,7 @@ type Store struct {
 	revision uint64
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
+	mfa      mfaState // second factors (mfa.go)
 }
 
 // New returns an empty store.
