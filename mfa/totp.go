@@ -185,7 +185,7 @@ func QRCodeSVG(text string) (string, error) {
 	}
 	s = s[i:]
 	j := strings.IndexByte(s, '>')
-	return s[:j] + ` role="img" aria-labelledby="qr-title"><title id="qr-title">QR code of the key for your authenticator app</title>` + s[j+1:], nil
+	return s[:j] + ` width="192" height="192" role="img" aria-labelledby="qr-title"><title id="qr-title">QR code of the key for your authenticator app</title>` + s[j+1:], nil
 }
 
 // Confirm confirms the subject's pending enrolment with a code from the
@@ -367,3 +367,21 @@ func hashRecoveryCode(subject, code string) []byte {
 	h.Write([]byte(normalizeRecoveryCode(code)))
 	return h.Sum(nil)
 }
+
+// SealState seals a short state of a sign-in between two pages (who
+// passed the first factor), so that only this server (every instance
+// sharing the protection secrets) can have made it; OpenState opens it.
+// Expiry and what it is bound to are the caller's.
+func (m *Manager) SealState(state []byte) ([]byte, error) {
+	return m.sealer.Seal(stateID, stateAlg, state)
+}
+
+// OpenState opens a state SealState sealed.
+func (m *Manager) OpenState(sealed []byte) ([]byte, error) {
+	return m.sealer.Open(stateID, stateAlg, sealed)
+}
+
+const (
+	stateID  = "mfa/sign-in state"
+	stateAlg = key.Algorithm("STATE")
+)

@@ -29,6 +29,7 @@ type authzParams struct {
 	maxAge              string
 	responseMode        string
 	loginHint           string
+	acrValues           string // acr_values (OpenID Connect Core 3.1.2.1)
 	// requestURI is request_uri as sent: a pushed request's URN at the
 	// authorization endpoint; at the login page, the handle of a resolved
 	// pushed request (par.go). pushed is set only by resolving it (or at
@@ -55,7 +56,9 @@ const (
 	maxStateLen = 2048
 	maxNonceLen = 512
 	maxHintLen  = 256
-	maxMaxAge   = 1 << 31
+	// maxACRValuesLen bounds acr_values (a few URNs).
+	maxACRValuesLen = 1024
+	maxMaxAge       = 1 << 31
 )
 
 // parseAuthorizeRequest parses the query or form of an authorization
@@ -79,6 +82,7 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		maxAge:              p.v["max_age"],
 		responseMode:        p.v["response_mode"],
 		loginHint:           p.v["login_hint"],
+		acrValues:           p.v["acr_values"],
 		requestURI:          p.v["request_uri"],
 		request:             p.v["request"],
 		dpopJKT:             p.v["dpop_jkt"],
@@ -90,7 +94,7 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		}
 	}
 	a.dup = p.dup("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "dpop_jkt", "request", "request_uri", "registration")
+		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "dpop_jkt", "request", "request_uri", "registration", "acr_values")
 	return a, true
 }
 
@@ -113,12 +117,13 @@ func (a *authzParams) encode() string {
 
 // fields lists the parameters a pending request carries, in a fixed
 // order.
-func (a *authzParams) fields() [13][2]string {
+func (a *authzParams) fields() [14][2]string {
 	return [...][2]string{
 		{"response_type", a.responseType}, {"client_id", a.clientID}, {"redirect_uri", a.redirectURI},
 		{"scope", a.scope}, {"state", a.state}, {"nonce", a.nonce}, {"code_challenge", a.codeChallenge},
 		{"code_challenge_method", a.codeChallengeMethod}, {"prompt", a.prompt}, {"max_age", a.maxAge},
 		{"response_mode", a.responseMode}, {"login_hint", a.loginHint}, {"dpop_jkt", a.dpopJKT},
+		{"acr_values", a.acrValues},
 	}
 }
 
@@ -126,7 +131,7 @@ func (a *authzParams) fields() [13][2]string {
 // encode keeps across the login page), for the extensions: a parameter
 // an extension reads must be one of them.
 func (a *authzParams) params() map[string]string {
-	m := make(map[string]string, 13)
+	m := make(map[string]string, 14)
 	for _, kv := range a.fields() {
 		if kv[1] != "" {
 			m[kv[0]] = kv[1]
@@ -145,7 +150,11 @@ type authzRequest struct {
 	promptNone  bool
 	promptLogin bool
 	maxAgeSec   int64 // -1: no max_age
-	binding     *authorize.Binding
+	// acrWanted is the class the request asks for (acr_values, the claims
+	// parameter) that this server defines: ACRMultiFactor when it asks
+	// for it, "" otherwise (a single factor is always met).
+	acrWanted string
+	binding   *authorize.Binding
 }
 
 // authzError is an authorization error. redirect is false when the
@@ -233,6 +242,11 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 		return nil, redirectError("invalid_request", "nonce is longer than "+strconv.Itoa(maxNonceLen)+" characters")
 	case len(a.loginHint) > maxHintLen:
 		return nil, redirectError("invalid_request", "login_hint is too long")
+	case len(a.acrValues) > maxACRValuesLen:
+		return nil, redirectError("invalid_request", "acr_values is longer than "+strconv.Itoa(maxACRValuesLen)+" characters")
+	}
+	if slices.Contains(strings.Fields(a.acrValues), ACRMultiFactor) {
+		req.acrWanted = ACRMultiFactor
 	}
 
 	scopes, e := oauth.ParseScope(a.scope)
@@ -340,6 +354,22 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("authorize: reading the login session failed", "error", err)
 		s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot read login sessions right now; retry shortly"))
 		return
+	}
+	if !s.needsLogin(req, sess) { // a session with one factor where req needs two: the login page asks for the second (mfa.go)
+		stepUp, err := s.needsStepUp(r.Context(), req, sess)
+		if err != nil {
+			s.log.Error("authorize: reading the second factor failed", "error", err)
+			s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot read second factors right now; retry shortly"))
+			return
+		}
+		if stepUp {
+			if req.promptNone {
+				s.authorizeError(w, r, &req.authzParams, redirectError("interaction_required", "the request needs a second factor the session does not have"))
+				return
+			}
+			s.toLogin(w, r, req)
+			return
+		}
 	}
 	if s.needsLogin(req, sess) {
 		if req.promptNone {

@@ -203,7 +203,7 @@ func (lr *LoginRequest) complete(w http.ResponseWriter, r *http.Request, subject
 		s.oidc.pages.errorPage(w, http.StatusForbidden, "Cannot sign in", "This account cannot sign in.")
 		return
 	}
-	s.signIn(w, r, lr.req, subject, auth)
+	s.afterFirstFactor(w, r, lr.req, subject, subject, auth)
 }
 
 // Cancel ends the sign-in without a user: the browser goes back to the

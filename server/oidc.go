@@ -140,6 +140,8 @@ type loginClient struct {
 	// push them (par.go); fapi2 makes it follow the FAPI 2.0 Security
 	// Profile (server/internal/fapi2).
 	requirePAR, fapi2 bool
+	// requireMFA: the client's users sign in with a second factor (mfa.go).
+	requireMFA bool
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -171,6 +173,7 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 			idLifetime:     cmp.Or(c.IDTokenLifetime, DefaultIDTokenLifetime),
 			requirePAR:     c.RequirePushedAuthorizationRequests || c.FAPI2,
 			fapi2:          c.FAPI2,
+			requireMFA:     c.RequireMFA,
 		}
 		if err := checkFAPI2(c, lc); err != nil {
 			return err
@@ -211,6 +214,7 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 	}
 	handle(s.prefix+PathAuthorize, "authorize", s.serveAuthorize)
 	handle(s.prefix+PathLogin, "login", s.serveLogin)
+	handle(s.prefix+PathLoginMFA, "login_mfa", s.serveLoginMFA)
 	handle(s.prefix+PathPAR, "par", s.servePAR)
 	handleCORS(s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)
