@@ -175,6 +175,7 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			DPoPAlgorithms:                        dpopAlgs,
 			JWKS:                                  c.JWKS,
 			JWKSURI:                               c.JWKSURI,
+			RequireMFA:                            c.RequireMFA,
 		})
 		if c.FAPI2() && (c.JWKS != nil || c.JWKSURI != "") {
 			// FAPI 2.0: assertions signed with PS256, ES256 or EdDSA, for the issuer.

@@ -99,6 +99,8 @@ type Config struct {
 	Limits Limits
 	// DPoP is how DPoP proofs are checked (dpop), defaults applied.
 	DPoP DPoP
+	// MFA is who must use a second factor (mfa).
+	MFA MFA
 	// RequirePushedAuthorizationRequests (requirePushedAuthorizationRequests)
 	// makes every client push its authorization requests (PAR, RFC 9126);
 	// discovery publishes it as require_pushed_authorization_requests.
@@ -238,6 +240,9 @@ type Client struct {
 	// (RFC 9449) and Bearer use is refused: clients[].requireDPoP or
 	// securityProfile: fapi2.
 	RequireDPoP bool
+	// RequireMFA (clients[].requireMfa): the client's users sign in with
+	// a second factor, enrolling at sign-in if they have none.
+	RequireMFA bool
 	// SecurityProfile (securityProfile) is the profile the client follows:
 	// "" (none) or ProfileFAPI2. A fapi2 client's settings were checked
 	// against the profile; its AllowedIdentityTokenSigningAlgorithms lists
@@ -356,6 +361,7 @@ type fileDoc struct {
 	Users             []userDoc         `yaml:"users"`
 	Limits            *limitsDoc        `yaml:"limits"`
 	DPoP              *dpopDoc          `yaml:"dpop"`
+	MFA               *mfaDoc           `yaml:"mfa"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
 	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }
@@ -448,4 +454,7 @@ type clientDoc struct {
 	RequirePushedAuthorizationRequests *bool  `yaml:"requirePushedAuthorizationRequests"`
 	RequireDPoP                        *bool  `yaml:"requireDPoP"`
 	SecurityProfile                    string `yaml:"securityProfile"`
+	// RequireMFA (requireMfa): the client's users sign in with a second
+	// factor (config/mfa.go).
+	RequireMFA bool `yaml:"requireMfa"`
 }

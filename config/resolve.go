@@ -102,6 +102,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 	if err := p.resolveDPoP(d, c); err != nil {
 		return nil, err
 	}
+	if err := p.resolveMFA(d, c); err != nil {
+		return nil, err
+	}
 	c.warnHashingMemory()
 	return c, nil
 }
@@ -639,6 +642,7 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 		if err := p.resolveClientProfile(path, &cd, &cl, c); err != nil {
 			return err
 		}
+		cl.RequireMFA = cd.RequireMFA
 		cl.Digest = digest(cd)
 		c.Clients = append(c.Clients, cl)
 	}

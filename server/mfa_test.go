@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -334,5 +335,30 @@ func TestMFAPolicies(t *testing.T) {
 	_, err := New(Config{Issuer: "https://signet.example.com", Keys: newFakeKeys(t), Clients: clients, APIResources: resources, Grants: e.store})
 	if err == nil || !strings.Contains(err.Error(), "requireMfa") {
 		t.Fatalf("requireMfa without a second factor: %v", err)
+	}
+}
+
+// TestDiscoveryACRValues: discovery lists the classes the server can
+// sign users in with (multi-factor only with a second factor) and acr,
+// amr among the claims.
+func TestDiscoveryACRValues(t *testing.T) {
+	for _, tc := range []struct {
+		mod  []func(*Config)
+		want []string
+	}{
+		{nil, []string{ACRSingleFactor}},
+		{[]func(*Config){withMFA(t)}, []string{ACRSingleFactor, ACRMultiFactor}},
+	} {
+		e := newLoginEnv(t, tc.mod...)
+		var doc struct {
+			ACR    []string `json:"acr_values_supported"`
+			Claims []string `json:"claims_supported"`
+		}
+		if err := json.Unmarshal([]byte(e.browser().get(e.issuer+PathDiscovery).body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(doc.ACR, tc.want) || !slices.Contains(doc.Claims, "acr") || !slices.Contains(doc.Claims, "amr") {
+			t.Errorf("acr_values_supported %v (want %v), claims_supported %v", doc.ACR, tc.want, doc.Claims)
+		}
 	}
 }

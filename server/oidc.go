@@ -245,6 +245,8 @@ type loginDiscovery struct {
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
 	// Request objects (RFC 9101; requestobject.go).
 	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
+	// The authentication context classes (authn.go, mfa.go).
+	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
 }
 
 // addLoginDiscovery adds the login flows to the discovery document.
@@ -261,7 +263,7 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	doc.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
 	doc.SubjectTypesSupported = []string{"public"}
 	doc.CodeChallengeMethodsSupported = []string{"S256"}
-	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"},
+	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "acr", "amr"},
 		append(profileClaims(), emailClaims()...)...)
 	doc.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
 	doc.IntrospectionEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
@@ -278,4 +280,5 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	for _, a := range s.requestObjects.Algorithms() {
 		doc.RequestObjectSigningAlgValuesSupported = append(doc.RequestObjectSigningAlgValuesSupported, string(a))
 	}
+	doc.ACRValuesSupported = s.acrValuesSupported()
 }

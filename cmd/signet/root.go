@@ -40,6 +40,7 @@ on the command line wins over the variable.`,
 		newKeysCmd(e),
 		newConfigCmd(e),
 		newHealthcheckCmd(e),
+		newUsersCmd(e),
 	)
 	documentFlagEnv(root)
 	return root

@@ -70,6 +70,8 @@ func TestScripts(t *testing.T) {
 			"addkey":      cmdAddKey,
 			"setmeta":     cmdSetMeta,
 			"serverstart": cmdServerStart,
+			"enrolmfa":    cmdEnrolMFA,
+			"hasmfa":      cmdHasMFA,
 		},
 	})
 }

@@ -201,6 +201,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	}
 	sc := serverConfig(cfg, m, grants, log)
 	sc.Attempts = signet.AttemptStore(cfg, store)
+	if sc.MFA, err = signet.ServerMFA(cfg, store, sealer, log); err != nil {
+		return err
+	}
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
 		return err
@@ -353,6 +356,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if !reflect.DeepEqual(a.DPoP, b.DPoP) {
 		out = append(out, "dpop")
+	}
+	if !reflect.DeepEqual(a.MFA, b.MFA) {
+		out = append(out, "mfa")
 	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {
