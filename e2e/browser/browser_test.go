@@ -96,8 +96,9 @@ func (rp *relyingParty) wait(t *testing.T, path string) url.Values {
 	}
 }
 
-// startSignet runs Signet in-process with real managed keys.
-func startSignet(t *testing.T, rp *relyingParty) string {
+// startSignet runs Signet in-process with real managed keys; mods adjust
+// the server's configuration (its Grants is a *memstore.Store).
+func startSignet(t *testing.T, rp *relyingParty, mods ...func(*server.Config)) string {
 	ctx := t.Context()
 	store := memstore.New()
 	opts := key.DefaultOptions()
@@ -112,7 +113,7 @@ func startSignet(t *testing.T, rp *relyingParty) string {
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
-	s, err := server.New(server.Config{
+	cfg := server.Config{
 		Issuer: issuer,
 		Keys:   m,
 		Clients: []server.Client{{
@@ -129,7 +130,11 @@ func startSignet(t *testing.T, rp *relyingParty) string {
 		Grants: store,
 		Users: []server.User{{Subject: "user-alice", Username: username, Password: cheapHash(t, password),
 			Claims: map[string]any{"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true}}},
-	})
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +185,7 @@ func TestBrowserLogin(t *testing.T) {
 	bctx := newBrowser(t, exe)
 	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
 	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := stepRunner(t, bctx)
 
 	provider, err := oidc.NewProvider(ctx, issuer) // discovery; checks the issuer
 	if err != nil {
@@ -343,6 +341,19 @@ func TestBrowserLogin(t *testing.T) {
 	run("prompt=none after logout", chromedp.Navigate(conf.AuthCodeURL("s3", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"))))
 	if cb := rp.wait(t, "/callback"); cb.Get("error") != "login_required" || cb.Get("state") != "s3" {
 		t.Fatalf("after logout: %v", cb)
+	}
+}
+
+// stepRunner returns a function that runs browser steps, failing the
+// test with what went wrong.
+func stepRunner(t *testing.T, bctx context.Context) func(what string, steps ...chromedp.Action[chromedp.Void]) {
+	return func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 	}
 }
 
