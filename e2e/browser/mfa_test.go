@@ -203,4 +203,3 @@ func TestBrowserTOTP(t *testing.T) {
 	)
 	checkMFA("with a recovery code", idToken("recovery"))
 }
-
