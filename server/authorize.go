@@ -30,6 +30,7 @@ type authzParams struct {
 	responseMode        string
 	loginHint           string
 	acrValues           string // acr_values (OpenID Connect Core 3.1.2.1)
+	claims              string // the claims parameter (Core 5.5; claimsparam.go), as sent
 	// requestURI is request_uri as sent: a pushed request's URN at the
 	// authorization endpoint; at the login page, the handle of a resolved
 	// pushed request (par.go). pushed is set only by resolving it (or at
@@ -83,6 +84,7 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		responseMode:        p.v["response_mode"],
 		loginHint:           p.v["login_hint"],
 		acrValues:           p.v["acr_values"],
+		claims:              p.v["claims"],
 		requestURI:          p.v["request_uri"],
 		request:             p.v["request"],
 		dpopJKT:             p.v["dpop_jkt"],
@@ -94,7 +96,7 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		}
 	}
 	a.dup = p.dup("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "dpop_jkt", "request", "request_uri", "registration", "acr_values")
+		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "dpop_jkt", "request", "request_uri", "registration", "acr_values", "claims")
 	return a, true
 }
 
@@ -117,13 +119,13 @@ func (a *authzParams) encode() string {
 
 // fields lists the parameters a pending request carries, in a fixed
 // order.
-func (a *authzParams) fields() [14][2]string {
+func (a *authzParams) fields() [15][2]string {
 	return [...][2]string{
 		{"response_type", a.responseType}, {"client_id", a.clientID}, {"redirect_uri", a.redirectURI},
 		{"scope", a.scope}, {"state", a.state}, {"nonce", a.nonce}, {"code_challenge", a.codeChallenge},
 		{"code_challenge_method", a.codeChallengeMethod}, {"prompt", a.prompt}, {"max_age", a.maxAge},
 		{"response_mode", a.responseMode}, {"login_hint", a.loginHint}, {"dpop_jkt", a.dpopJKT},
-		{"acr_values", a.acrValues},
+		{"acr_values", a.acrValues}, {"claims", a.claims},
 	}
 }
 
@@ -131,7 +133,7 @@ func (a *authzParams) fields() [14][2]string {
 // encode keeps across the login page), for the extensions: a parameter
 // an extension reads must be one of them.
 func (a *authzParams) params() map[string]string {
-	m := make(map[string]string, 14)
+	m := make(map[string]string, 15)
 	for _, kv := range a.fields() {
 		if kv[1] != "" {
 			m[kv[0]] = kv[1]
@@ -154,6 +156,8 @@ type authzRequest struct {
 	// parameter) that this server defines: ACRMultiFactor when it asks
 	// for it, "" otherwise (a single factor is always met).
 	acrWanted string
+	// claimsReq is the claims parameter, checked (nil: none).
+	claimsReq *claimsRequest
 	binding   *authorize.Binding
 }
 
@@ -245,9 +249,15 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 	case len(a.acrValues) > maxACRValuesLen:
 		return nil, redirectError("invalid_request", "acr_values is longer than "+strconv.Itoa(maxACRValuesLen)+" characters")
 	}
-	if slices.Contains(strings.Fields(a.acrValues), ACRMultiFactor) {
-		req.acrWanted = ACRMultiFactor
+	var claimsACR []string
+	if a.claims != "" {
+		cr, err := parseClaimsParameter(a.claims)
+		if err != nil {
+			return nil, redirectError("invalid_request", err.Error())
+		}
+		req.claimsReq, claimsACR = cr, cr.acr
 	}
+	req.acrWanted = wantedACR(strings.Fields(a.acrValues), claimsACR)
 
 	scopes, e := oauth.ParseScope(a.scope)
 	if e != nil {
@@ -413,7 +423,8 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 		return
 	}
 	data, _ := json.Marshal(codeData{RedirectURI: req.redirectURI, Binding: *req.binding, Scope: req.scope,
-		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti, AMR: sess.auth.AMR, ACR: sess.auth.ACR}) // cannot fail: strings and a number
+		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti, AMR: sess.auth.AMR, ACR: sess.auth.ACR,
+		IDTokenClaims: req.claimsReq.idTokenClaims(req.login), UserinfoClaims: req.claimsReq.userinfoClaims(req.login)}) // cannot fail: strings and a number
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
 		Subject: sess.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}

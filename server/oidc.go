@@ -247,6 +247,8 @@ type loginDiscovery struct {
 	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
 	// The authentication context classes (authn.go, mfa.go).
 	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
+	// The claims request parameter (claimsparam.go).
+	ClaimsParameterSupported bool `json:"claims_parameter_supported,omitempty"`
 }
 
 // addLoginDiscovery adds the login flows to the discovery document.
@@ -281,4 +283,5 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 		doc.RequestObjectSigningAlgValuesSupported = append(doc.RequestObjectSigningAlgValuesSupported, string(a))
 	}
 	doc.ACRValuesSupported = s.acrValuesSupported()
+	doc.ClaimsParameterSupported = true
 }
