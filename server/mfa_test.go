@@ -362,3 +362,27 @@ func TestDiscoveryACRValues(t *testing.T) {
 		}
 	}
 }
+
+// TestMFAAfterLoginUI: a custom login page's sign-in (an upstream
+// provider's: CompleteWith amr [fed]) gets the server's second factor
+// too when the client requires one; the ID token says [fed otp mfa].
+func TestMFAAfterLoginUI(t *testing.T) {
+	e := newLoginEnv(t, withLoginUI(completingUI(Authentication{AMR: []string{AMRFederated}})), withMFA(t), requireMFA)
+	b := e.browser()
+	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
+	p := b.post(e.issuer+PathLogin, formFields(t, lp.body))
+	if p.StatusCode != 200 || !strings.Contains(p.body, `id="totp-key"`) || strings.Contains(p.Header.Get("Set-Cookie"), sessionCookie) {
+		t.Fatalf("after the login UI: want the enrolment, got %d %s", p.StatusCode, p.body)
+	}
+	rp := b.postMFA(mfaForm(t, p.body, "enrol", e.totpCode(totpKey(t, p.body))))
+	cb := e.callback(b.postMFA(mfaForm(t, rp.body, "continue", "")), spaRedirect)
+	_, c := e.jwtParts(e.tokens(e.exchange(cb.Get("code"), verifierForSPA)).IDToken)
+	if got := amrOf(c); !slices.Equal(got, []string{"fed", "otp", "mfa"}) || c["acr"] != ACRMultiFactor {
+		t.Fatalf("amr %v acr %v", got, c["acr"])
+	}
+	// A sign-in that already had two factors upstream is not asked again.
+	e2 := newLoginEnv(t, withLoginUI(completingUI(Authentication{AMR: []string{AMRFederated, AMRMultiFactor}})), withMFA(t), requireMFA)
+	b2 := e2.browser()
+	lp = b2.get(b2.authorize(spaRequest()).Header.Get("Location"))
+	e2.callback(b2.post(e2.issuer+PathLogin, formFields(t, lp.body)), spaRedirect)
+}
