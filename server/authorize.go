@@ -413,6 +413,23 @@ const MaxSessionCodes = 10
 // MaxSessionCodes unredeemed ones, and redirects to the client with it
 // (RFC 9207: with iss).
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzRequest, sess *session) {
+	if want := req.claimsReq.subValue(); want != "" && want != sess.subject {
+		// The claims parameter names another user (OpenID Connect Core
+		// 5.5.1): no answer for this one. A session of someone else signs
+		// in again; a sign-in as someone else is refused.
+		switch {
+		case req.promptNone:
+			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user the request names (claims id_token sub) is not signed in"))
+		case sess.pending == nil:
+			s.toLogin(w, r, req)
+		default:
+			s.log.Info("sign-in refused: the request names another user (claims id_token sub)", "client_id", req.clientID, "sub", sess.subject)
+			if s.usePending(w, r, req) {
+				s.authorizeError(w, r, &req.authzParams, redirectError("access_denied", "the user who signed in is not the one the request names (claims id_token sub)"))
+			}
+		}
+		return
+	}
 	if !s.usePending(w, r, req) { // a pushed request gives one code
 		return
 	}

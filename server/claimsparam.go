@@ -39,6 +39,9 @@ type claimsRequest struct {
 	// acr are the acceptable classes id_token.acr names (value and
 	// values), in order.
 	acr []string
+	// sub is id_token.sub's value: the only user the request may get an
+	// answer for (Core 5.5.1); "" for any.
+	sub string
 }
 
 // claimSpec is one requested claim's object.
@@ -89,8 +92,13 @@ func parseClaimsParameter(raw string) (*claimsRequest, error) {
 			if s.Values != nil && !bytes.Equal(s.Values, []byte("null")) && (len(s.Values) == 0 || s.Values[0] != '[') {
 				return nil, fmt.Errorf("claims.%s.%s.values must be an array", member, strconv.Quote(name))
 			}
-			if member == "id_token" && name == "acr" {
+			switch {
+			case member == "id_token" && name == "acr":
 				cr.acr = acrValuesOf(s)
+			case member == "id_token" && name == "sub" && len(s.Value) > 0 && !bytes.Equal(s.Value, []byte("null")):
+				if json.Unmarshal(s.Value, &cr.sub) != nil || cr.sub == "" {
+					return nil, errors.New(`claims.id_token."sub".value must be a non-empty string`)
+				}
 			}
 		}
 		slices.Sort(names) // a fixed order: stored and compared
@@ -210,6 +218,15 @@ func mergeClaims(base, more map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// subValue is the user the request names with id_token.sub's value, ""
+// for any.
+func (cr *claimsRequest) subValue() string {
+	if cr == nil {
+		return ""
+	}
+	return cr.sub
 }
 
 // idTokenClaims and userinfoClaims are the claims asked for that the

@@ -168,3 +168,31 @@ func TestClaimsParameterEssentialACR(t *testing.T) {
 		t.Fatalf("want the enrolment: %d %s", p.StatusCode, p.body)
 	}
 }
+
+// TestClaimsParameterSubValue: a request whose claims name a user (the
+// id_token sub value) gets an answer only for that user (OpenID Connect
+// Core 5.5.1): bob's session signs in again, and a sign-in as bob is
+// refused; alice gets her code.
+func TestClaimsParameterSubValue(t *testing.T) {
+	e := newLoginEnv(t)
+	claims := `{"id_token":{"sub":{"value":"` + aliceSub + `"}}}`
+	bob := e.browser()
+	e.callback(bob.signIn(spaRequest(), "bob", bobPassword), spaRedirect)
+	if cb := e.callback(bob.authorize(spaRequest("claims", claims, "prompt", "none")), spaRedirect); cb.Get("error") != "login_required" {
+		t.Fatalf("bob's session, prompt=none: %v", cb)
+	}
+	p := bob.authorize(spaRequest("claims", claims))
+	if p.StatusCode != http.StatusFound || !strings.HasPrefix(p.Header.Get("Location"), e.issuer+PathLogin) {
+		t.Fatalf("bob's session: want the login page, got %d %s", p.StatusCode, p.Header.Get("Location"))
+	}
+	lp := bob.get(p.Header.Get("Location"))
+	if cb := e.callback(bob.submitLogin(lp.body, "bob", bobPassword), spaRedirect); cb.Get("error") != "access_denied" || cb.Get("code") != "" {
+		t.Fatalf("signing in as bob: %v", cb)
+	}
+	if cb := e.callback(e.browser().signIn(spaRequest("claims", claims), "alice", alicePassword), spaRedirect); cb.Get("code") == "" {
+		t.Fatalf("alice: %v", cb)
+	}
+	if cb := e.callback(e.browser().authorize(spaRequest("claims", `{"id_token":{"sub":{"value":7}}}`)), spaRedirect); cb.Get("error") != "invalid_request" {
+		t.Fatalf("a sub value that is not a string: %v", cb)
+	}
+}
