@@ -65,4 +65,9 @@ type Store interface {
 	// DeleteMFA deletes the subject's TOTP secret and recovery codes and
 	// reports whether there was any.
 	DeleteMFA(ctx context.Context, subject string) (bool, error)
+	// ListTOTP returns every subject's record (Reseal).
+	ListTOTP(ctx context.Context) ([]TOTP, error)
+	// ResealTOTP replaces the subject's sealed secret old by sealed, only
+	// if it is still old; ErrNotFound otherwise.
+	ResealTOTP(ctx context.Context, subject string, old, sealed []byte) error
 }

@@ -168,3 +168,42 @@ func TestEnrolAndVerify(t *testing.T) {
 func mfaKeyBytes(key string) ([]byte, error) {
 	return mfa.B32(key)
 }
+
+// TestReseal: after the protection secrets rotate (new first, old
+// second), Reseal re-encrypts the TOTP secrets under the new one, so the
+// old one can go and codes keep working; a secret sealed under no
+// configured secret is counted unreadable, not lost.
+func TestReseal(t *testing.T) {
+	oldS, _ := seal.New([][]byte{[]byte("the old protection secret, 32 b.")})
+	st := memstore.New()
+	c := &clock{t: time.Date(2026, 12, 6, 10, 0, 5, 0, time.UTC)}
+	m, _ := mfa.New(mfa.Config{Store: st, Sealer: oldS, Now: c.now})
+	ctx := t.Context()
+	en, err := m.Begin(ctx, "sub-alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Confirm(ctx, "sub-alice", code(t, en.Key, c.t)); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := seal.New([][]byte{[]byte("a secret nobody configured, 32 b")})
+	stray, _ := other.Seal("mfa/totp/sub-stray", "TOTP", []byte("0123456789abcdefghij"))
+	if err := st.BeginTOTP(ctx, mfa.TOTP{Subject: "sub-stray", Secret: stray, Created: c.t}); err != nil {
+		t.Fatal(err)
+	}
+
+	both, _ := seal.New([][]byte{[]byte("the new protection secret, 32 b."), []byte("the old protection secret, 32 b.")})
+	res, err := mfa.Reseal(ctx, st, both)
+	if err != nil || res != (mfa.ResealResult{Resealed: 1, Unreadable: 1}) {
+		t.Fatalf("reseal: %+v %v", res, err)
+	}
+	if res, _ := mfa.Reseal(ctx, st, both); res != (mfa.ResealResult{Current: 1, Unreadable: 1}) {
+		t.Fatalf("second reseal: %+v", res)
+	}
+	newOnly, _ := seal.New([][]byte{[]byte("the new protection secret, 32 b.")})
+	m2, _ := mfa.New(mfa.Config{Store: st, Sealer: newOnly, Now: c.now})
+	c.t = c.t.Add(mfa.Period)
+	if err := m2.Verify(ctx, "sub-alice", code(t, en.Key, c.t)); err != nil {
+		t.Fatalf("a code after the reseal, with the new secret only: %v", err)
+	}
+}

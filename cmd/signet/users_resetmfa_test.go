@@ -21,17 +21,34 @@ func scriptMFAStore(ts *testscript.TestScript, path string) (mfa.Store, func() e
 	return ms, closeStore
 }
 
-// cmdEnrolMFA is the script command `enrolmfa CONFIG SUBJECT`: it stores
-// a confirmed second factor for SUBJECT in CONFIG's store (a sealed-looking
-// secret and two recovery codes), as a sign-in's enrolment would.
+// cmdEnrolMFA is the script command `enrolmfa CONFIG SUBJECT [sealed]`:
+// it stores a confirmed second factor for SUBJECT in CONFIG's store with
+// two recovery codes, as a sign-in's enrolment would: with sealed, a real
+// TOTP secret sealed with CONFIG's protection secrets (mfa.Manager);
+// otherwise placeholder bytes.
 func cmdEnrolMFA(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 || neg {
-		ts.Fatalf("usage: enrolmfa CONFIG SUBJECT")
+	if (len(args) != 2 && (len(args) != 3 || args[2] != "sealed")) || neg {
+		ts.Fatalf("usage: enrolmfa CONFIG SUBJECT [sealed]")
 	}
-	ms, closeStore := scriptMFAStore(ts, args[0])
+	_, store, sealer, closeStore := scriptStore(ts, args[0])
 	defer closeStore()
+	ms := signet.MFAStore(store)
+	if ms == nil {
+		ts.Fatalf("the store keeps no second factors")
+	}
 	ctx, sub := context.Background(), args[1]
 	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	if len(args) == 3 {
+		m, err := mfa.New(mfa.Config{Store: ms, Sealer: sealer, Now: func() time.Time { return now }})
+		ts.Check(err)
+		en, err := m.Begin(ctx, sub, sub)
+		ts.Check(err)
+		code, err := mfa.Code(en.Key, now)
+		ts.Check(err)
+		_, err = m.Confirm(ctx, sub, code)
+		ts.Check(err)
+		return
+	}
 	ts.Check(ms.BeginTOTP(ctx, mfa.TOTP{Subject: sub, Secret: []byte("sealed-secret-of-" + sub), Created: now}))
 	ts.Check(ms.ConfirmTOTP(ctx, sub, []byte("sealed-secret-of-"+sub), 1, [][]byte{[]byte("h1"), []byte("h2")}, now))
 }

@@ -141,3 +141,33 @@ func (s *Store) DeleteMFA(ctx context.Context, subject string) (bool, error) {
 	delete(s.mfa.recovery, subject)
 	return had, nil
 }
+
+// ListTOTP implements mfa.Store.
+func (s *Store) ListTOTP(ctx context.Context) ([]mfa.TOTP, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]mfa.TOTP, 0, len(s.mfa.totp))
+	for _, t := range s.mfa.totp {
+		out = append(out, cloneTOTP(t))
+	}
+	return out, nil
+}
+
+// ResealTOTP implements mfa.Store.
+func (s *Store) ResealTOTP(ctx context.Context, subject string, old, sealed []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.mfa.totp[subject]
+	if !ok || !bytes.Equal(t.Secret, old) {
+		return fmt.Errorf("memstore: reseal totp: %w", mfa.ErrNotFound)
+	}
+	t.Secret = bytes.Clone(sealed)
+	s.mfa.totp[subject] = t
+	return nil
+}

@@ -119,3 +119,41 @@ func (s *Store) DeleteMFA(ctx context.Context, subject string) (bool, error) {
 	})
 	return n > 0, err
 }
+
+// ListTOTP implements mfa.Store.
+func (s *Store) ListTOTP(ctx context.Context) ([]mfa.TOTP, error) {
+	rows, err := s.pool.Query(ctx, `SELECT subject, secret, created, confirmed, last_step FROM mfa_totp ORDER BY subject`)
+	if err != nil {
+		return nil, wrap(ctx, "list totp", err)
+	}
+	defer rows.Close()
+	var out []mfa.TOTP
+	for rows.Next() {
+		var t mfa.TOTP
+		var confirmed *time.Time
+		if err := rows.Scan(&t.Subject, &t.Secret, &t.Created, &confirmed, &t.LastStep); err != nil {
+			return nil, wrap(ctx, "list totp", err)
+		}
+		t.Created = t.Created.UTC()
+		if confirmed != nil {
+			t.Confirmed = confirmed.UTC()
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(ctx, "list totp", err)
+	}
+	return out, nil
+}
+
+// ResealTOTP implements mfa.Store.
+func (s *Store) ResealTOTP(ctx context.Context, subject string, old, sealed []byte) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE mfa_totp SET secret = $1 WHERE subject = $2 AND secret = $3`, sealed, subject, old)
+	if err != nil {
+		return wrap(ctx, "reseal totp", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("pgstore: reseal totp: %w", mfa.ErrNotFound)
+	}
+	return nil
+}

@@ -126,3 +126,41 @@ func (s *Store) DeleteMFA(ctx context.Context, subject string) (bool, error) {
 	})
 	return n > 0, err
 }
+
+// ListTOTP implements mfa.Store.
+func (s *Store) ListTOTP(ctx context.Context) ([]mfa.TOTP, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT subject, secret, created_us, confirmed_us, last_step FROM mfa_totp ORDER BY subject`)
+	if err != nil {
+		return nil, s.wrap(ctx, "list totp", err)
+	}
+	defer rows.Close()
+	var out []mfa.TOTP
+	for rows.Next() {
+		var t mfa.TOTP
+		var created int64
+		var confirmed sql.NullInt64
+		if err := rows.Scan(&t.Subject, &t.Secret, &created, &confirmed, &t.LastStep); err != nil {
+			return nil, s.wrap(ctx, "list totp", err)
+		}
+		t.Created = fromMicros(created)
+		if confirmed.Valid {
+			t.Confirmed = fromMicros(confirmed.Int64)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "list totp", err)
+	}
+	return out, nil
+}
+
+// ResealTOTP implements mfa.Store.
+func (s *Store) ResealTOTP(ctx context.Context, subject string, old, sealed []byte) error {
+	return s.txStatement(ctx, "reseal totp", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE mfa_totp SET secret = ? WHERE subject = ? AND secret = ?`, sealed, subject, old)
+		if err != nil {
+			return err
+		}
+		return affected(res, mfa.ErrNotFound)
+	})
+}

@@ -105,6 +105,32 @@ func Run(t *testing.T, handles ...mfa.Store) {
 		}
 	})
 
+	t.Run("list and reseal", func(t *testing.T) {
+		if err := s.BeginTOTP(ctx, mfa.TOTP{Subject: "dave", Secret: []byte("s1"), Created: t0}); err != nil {
+			t.Fatal(err)
+		}
+		all, err := other.ListTOTP(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range all {
+			found = found || (r.Subject == "dave" && bytes.Equal(r.Secret, []byte("s1")) && r.Created.Equal(t0))
+		}
+		if !found {
+			t.Fatalf("ListTOTP lacks dave: %+v", all)
+		}
+		if err := s.ResealTOTP(ctx, "dave", []byte("changed"), []byte("s2")); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("reseal of a secret that changed: %v, want ErrNotFound", err)
+		}
+		if err := other.ResealTOTP(ctx, "dave", []byte("s1"), []byte("s2")); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.TOTP(ctx, "dave"); err != nil || !bytes.Equal(got.Secret, []byte("s2")) {
+			t.Fatalf("after reseal: %+v %v", got, err)
+		}
+	})
+
 	t.Run("concurrent uses of one step and one recovery code", func(t *testing.T) {
 		if err := s.BeginTOTP(ctx, mfa.TOTP{Subject: "carol", Secret: []byte("c"), Created: t0}); err != nil {
 			t.Fatal(err)
