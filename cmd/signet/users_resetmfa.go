@@ -81,6 +81,9 @@ not ended. See docs/users.md, "Second factor".`,
 		},
 	}
 	cmd.Flags().StringVar(&subject, "subject", "", "the user's subject (sub), for a user that is not in the configuration")
+	// A variable left in the environment would choose whose second factor
+	// is deleted.
+	markCLIOnly(cmd, "subject")
 	return cmd
 }
 
