@@ -110,6 +110,19 @@ func (m *Manager) Status(ctx context.Context, subject string) (Status, error) {
 	return Status{Enrolled: true, RecoveryCodesLeft: n}, nil
 }
 
+// Enrolled reports whether the subject has a confirmed second factor
+// (one read of the store).
+func (m *Manager) Enrolled(ctx context.Context, subject string) (bool, error) {
+	t, err := m.store.TOTP(ctx, subject)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !t.Confirmed.IsZero(), nil
+}
+
 // Enrollment is a pending enrolment, to show the user.
 type Enrollment struct {
 	// Key is the secret in base32, to type into an app by hand.

@@ -365,21 +365,15 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot read login sessions right now; retry shortly"))
 		return
 	}
-	if !s.needsLogin(req, sess) { // a session with one factor where req needs two: the login page asks for the second (mfa.go)
-		stepUp, err := s.needsStepUp(r.Context(), req, sess)
-		if err != nil {
-			s.log.Error("authorize: reading the second factor failed", "error", err)
-			s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot read second factors right now; retry shortly"))
+	if !s.needsLogin(req, sess) && s.sessionNeedsStepUp(req, sess) {
+		// A session with one factor where req needs two: the login page
+		// asks for the second (mfa.go).
+		if req.promptNone {
+			s.authorizeError(w, r, &req.authzParams, redirectError("interaction_required", "the request needs a second factor the session does not have"))
 			return
 		}
-		if stepUp {
-			if req.promptNone {
-				s.authorizeError(w, r, &req.authzParams, redirectError("interaction_required", "the request needs a second factor the session does not have"))
-				return
-			}
-			s.toLogin(w, r, req)
-			return
-		}
+		s.toLogin(w, r, req)
+		return
 	}
 	if s.needsLogin(req, sess) {
 		if req.promptNone {

@@ -127,14 +127,26 @@ func (s *Server) needSecondFactor(ctx context.Context, req *authzRequest, subjec
 	if p == nil || auth.ACR == ACRMultiFactor {
 		return false, false, nil
 	}
-	st, err := p.m.Status(ctx, subject)
+	enrolled, err = p.m.Enrolled(ctx, subject)
 	if err != nil {
 		return false, false, err
 	}
-	if st.Enrolled {
-		return true, true, nil
-	}
-	return p.required || p.subjects[subject] || req.wantsMFA(), false, nil
+	return enrolled || s.policyRequiresMFA(req, subject), enrolled, nil
+}
+
+// policyRequiresMFA reports whether a policy makes subject use a second
+// factor for req: Config.MFA, the client's RequireMFA, the request's acr.
+func (s *Server) policyRequiresMFA(req *authzRequest, subject string) bool {
+	p := s.mfa
+	return p != nil && (p.required || p.subjects[subject] || req.wantsMFA())
+}
+
+// sessionNeedsStepUp reports whether sess, otherwise good for req, lacks
+// the second factor a policy requires for req. A session signed in with
+// the first factor before the user enrolled elsewhere is not stepped up
+// for that alone: no store read on the authorization path.
+func (s *Server) sessionNeedsStepUp(req *authzRequest, sess *session) bool {
+	return sess.auth.ACR != ACRMultiFactor && s.policyRequiresMFA(req, sess.subject)
 }
 
 // afterFirstFactor goes on after subject passed the first factor auth
@@ -163,27 +175,16 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, req *authzReques
 		return false
 	}
 	sess, err := s.currentSession(r)
-	if err != nil || sess == nil || s.needsLogin(req, sess) {
+	if err != nil || sess == nil || s.needsLogin(req, sess) || !s.sessionNeedsStepUp(req, sess) {
 		return false
 	}
-	need, enrolled, err := s.needSecondFactor(r.Context(), req, sess.subject, sess.auth)
-	if err != nil || !need {
+	enrolled, err := s.mfa.m.Enrolled(r.Context(), sess.subject)
+	if err != nil {
 		return false
 	}
 	st := mfaPending{Sub: sess.subject, Account: sess.subject, AMR: sess.auth.AMR, Exp: s.now().Add(mfaStateLifetime).Unix()}
 	s.showSecondFactor(w, r, req, st, enrolled, http.StatusOK, "")
 	return true
-}
-
-// needsStepUp reports whether sess, good for req otherwise, lacks the
-// second factor req needs (the authorization endpoint then sends the
-// browser to the login page, which asks for it).
-func (s *Server) needsStepUp(ctx context.Context, req *authzRequest, sess *session) (bool, error) {
-	if s.mfa == nil {
-		return false, nil
-	}
-	need, _, err := s.needSecondFactor(ctx, req, sess.subject, sess.auth)
-	return need, err
 }
 
 // showSecondFactor renders the second-factor page of st: a code (and a
