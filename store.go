@@ -196,6 +196,7 @@ func ServerClients(cfg *config.Config) ([]server.Client, []server.APIResource) {
 			DisplayName:                           c.DisplayName,
 			LogoURI:                               c.LogoURI,
 			ClientURI:                             c.ClientURI,
+			RequireMFA:                            c.RequireMFA,
 		})
 		if c.FAPI2() && (c.JWKS != nil || c.JWKSURI != "") {
 			// FAPI 2.0: assertions signed with PS256, ES256 or EdDSA, for the issuer.

@@ -106,6 +106,8 @@ type Config struct {
 	// Passwords is the password policy of the store's users (passwords),
 	// defaults applied.
 	Passwords Passwords
+	// MFA is who must use a second factor (mfa).
+	MFA MFA
 	// RequirePushedAuthorizationRequests (requirePushedAuthorizationRequests)
 	// makes every client push its authorization requests (PAR, RFC 9126);
 	// discovery publishes it as require_pushed_authorization_requests.
@@ -249,6 +251,9 @@ type Client struct {
 	// (RFC 9449) and Bearer use is refused: clients[].requireDPoP or
 	// securityProfile: fapi2.
 	RequireDPoP bool
+	// RequireMFA (clients[].requireMfa): the client's users sign in with
+	// a second factor, enrolling at sign-in if they have none.
+	RequireMFA bool
 	// SecurityProfile (securityProfile) is the profile the client follows:
 	// "" (none) or ProfileFAPI2. A fapi2 client's settings were checked
 	// against the profile; its AllowedIdentityTokenSigningAlgorithms lists
@@ -386,6 +391,7 @@ type fileDoc struct {
 	Passwords         *passwordsDoc     `yaml:"passwords"`
 	UI                *uiDoc            `yaml:"ui"`      // ui.go
 	Session           *sessionDoc       `yaml:"session"` // ui.go
+	MFA               *mfaDoc           `yaml:"mfa"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
 	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
 }
@@ -485,4 +491,7 @@ type clientDoc struct {
 	DisplayName          string `yaml:"displayName"`
 	LogoURI              string `yaml:"logoUri"`
 	ClientURI            string `yaml:"clientUri"`
+	// RequireMFA (requireMfa): the client's users sign in with a second
+	// factor (config/mfa.go).
+	RequireMFA bool `yaml:"requireMfa"`
 }

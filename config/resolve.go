@@ -112,6 +112,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 		return nil, err
 	}
 	if err := p.resolveUI(d, c); err != nil {
+		if err := p.resolveMFA(d, c); err != nil {
+			return nil, err
+		}
 		return nil, err
 	}
 	c.warnHashingMemory()
@@ -681,6 +684,7 @@ func (p *parser) resolveClient(path string, cd clientDoc, c *Config, scopes map[
 	if err := p.resolveClientBranding(path, &cd, &cl); err != nil {
 		return Client{}, err
 	}
+	cl.RequireMFA = cd.RequireMFA
 	cl.Digest = digest(cd)
 	return cl, nil
 }

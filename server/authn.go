@@ -100,3 +100,13 @@ func decodeSessionData(data []byte) Authentication {
 func (lr *LoginRequest) CompleteWith(w http.ResponseWriter, r *http.Request, subject string, auth Authentication) {
 	lr.complete(w, r, subject, auth.normalized())
 }
+
+// acrValuesSupported are the classes this server can sign users in
+// with (discovery acr_values_supported): the multi-factor one only with
+// a second factor.
+func (s *Server) acrValuesSupported() []string {
+	if s.mfa == nil {
+		return []string{ACRSingleFactor}
+	}
+	return []string{ACRSingleFactor, ACRMultiFactor}
+}

@@ -64,15 +64,7 @@ func TestLoginUICompleteWith(t *testing.T) {
 		{name: "empty", auth: Authentication{}, amr: []string{"pwd"}, acr: ACRSingleFactor},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ui := LoginUIFunc(func(w http.ResponseWriter, r *http.Request, lr *LoginRequest) {
-				if r.Method != http.MethodPost {
-					fmt.Fprintf(w, `<input type="hidden" name="request" value="%s"><input type="hidden" name="csrf" value="%s">`,
-						html.EscapeString(lr.ID()), html.EscapeString(lr.HiddenFields().Get("csrf")))
-					return
-				}
-				lr.CompleteWith(w, r, aliceSub, tc.auth)
-			})
-			e := newLoginEnv(t, withLoginUI(ui))
+			e := newLoginEnv(t, withLoginUI(completingUI(tc.auth)))
 			b := e.browser()
 			lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
 			cb := e.callback(b.post(e.issuer+PathLogin, formFields(t, lp.body)), spaRedirect)
@@ -82,4 +74,17 @@ func TestLoginUICompleteWith(t *testing.T) {
 			}
 		})
 	}
+}
+
+// completingUI is a login page that signs alice in, as auth says, when
+// its form is posted.
+func completingUI(auth Authentication) LoginUI {
+	return LoginUIFunc(func(w http.ResponseWriter, r *http.Request, lr *LoginRequest) {
+		if r.Method != http.MethodPost {
+			fmt.Fprintf(w, `<input type="hidden" name="request" value="%s"><input type="hidden" name="csrf" value="%s">`,
+				html.EscapeString(lr.ID()), html.EscapeString(lr.HiddenFields().Get("csrf")))
+			return
+		}
+		lr.CompleteWith(w, r, aliceSub, auth)
+	})
 }

@@ -29,6 +29,8 @@ type authzParams struct {
 	maxAge              string
 	responseMode        string
 	loginHint           string
+	acrValues           string // acr_values (OpenID Connect Core 3.1.2.1)
+	claims              string // the claims parameter (Core 5.5; claimsparam.go), as sent
 	// requestURI is request_uri as sent: a pushed request's URN at the
 	// authorization endpoint; at the login page, the handle of a resolved
 	// pushed request (par.go). pushed is set only by resolving it (or at
@@ -55,7 +57,9 @@ const (
 	maxStateLen = 2048
 	maxNonceLen = 512
 	maxHintLen  = 256
-	maxMaxAge   = 1 << 31
+	// maxACRValuesLen bounds acr_values (a few URNs).
+	maxACRValuesLen = 1024
+	maxMaxAge       = 1 << 31
 )
 
 // parseAuthorizeRequest parses the query or form of an authorization
@@ -79,6 +83,8 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		maxAge:              p.v["max_age"],
 		responseMode:        p.v["response_mode"],
 		loginHint:           p.v["login_hint"],
+		acrValues:           p.v["acr_values"],
+		claims:              p.v["claims"],
 		requestURI:          p.v["request_uri"],
 		request:             p.v["request"],
 		dpopJKT:             p.v["dpop_jkt"],
@@ -90,7 +96,7 @@ func parseAuthorizeRequest(raw string) (authzParams, bool) {
 		}
 	}
 	a.dup = p.dup("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "dpop_jkt", "request", "request_uri", "registration")
+		"code_challenge_method", "prompt", "max_age", "response_mode", "login_hint", "dpop_jkt", "request", "request_uri", "registration", "acr_values", "claims")
 	return a, true
 }
 
@@ -113,12 +119,13 @@ func (a *authzParams) encode() string {
 
 // fields lists the parameters a pending request carries, in a fixed
 // order.
-func (a *authzParams) fields() [13][2]string {
+func (a *authzParams) fields() [15][2]string {
 	return [...][2]string{
 		{"response_type", a.responseType}, {"client_id", a.clientID}, {"redirect_uri", a.redirectURI},
 		{"scope", a.scope}, {"state", a.state}, {"nonce", a.nonce}, {"code_challenge", a.codeChallenge},
 		{"code_challenge_method", a.codeChallengeMethod}, {"prompt", a.prompt}, {"max_age", a.maxAge},
 		{"response_mode", a.responseMode}, {"login_hint", a.loginHint}, {"dpop_jkt", a.dpopJKT},
+		{"acr_values", a.acrValues}, {"claims", a.claims},
 	}
 }
 
@@ -126,7 +133,7 @@ func (a *authzParams) fields() [13][2]string {
 // encode keeps across the login page), for the extensions: a parameter
 // an extension reads must be one of them.
 func (a *authzParams) params() map[string]string {
-	m := make(map[string]string, 13)
+	m := make(map[string]string, 15)
 	for _, kv := range a.fields() {
 		if kv[1] != "" {
 			m[kv[0]] = kv[1]
@@ -148,7 +155,13 @@ type authzRequest struct {
 	// remembered consent covers the request (consent.go).
 	promptConsent bool
 	maxAgeSec     int64 // -1: no max_age
-	binding       *authorize.Binding
+	// acrWanted is the class the request asks for (acr_values, the claims
+	// parameter) that this server defines: ACRMultiFactor when it asks
+	// for it, "" otherwise (a single factor is always met).
+	acrWanted string
+	// claimsReq is the claims parameter, checked (nil: none).
+	claimsReq *claimsRequest
+	binding   *authorize.Binding
 }
 
 // authzError is an authorization error. redirect is false when the
@@ -249,7 +262,18 @@ func (s *Server) checkAuthorize(reg *registry, a authzParams) (*authzRequest, *a
 		return nil, redirectError("invalid_request", "nonce is longer than "+strconv.Itoa(maxNonceLen)+" characters")
 	case len(a.loginHint) > maxHintLen:
 		return nil, redirectError("invalid_request", "login_hint is too long")
+	case len(a.acrValues) > maxACRValuesLen:
+		return nil, redirectError("invalid_request", "acr_values is longer than "+strconv.Itoa(maxACRValuesLen)+" characters")
 	}
+	var claimsACR []string
+	if a.claims != "" {
+		cr, err := parseClaimsParameter(a.claims)
+		if err != nil {
+			return nil, redirectError("invalid_request", err.Error())
+		}
+		req.claimsReq, claimsACR = cr, cr.acr
+	}
+	req.acrWanted = wantedACR(strings.Fields(a.acrValues), claimsACR)
 
 	scopes, e := oauth.ParseScope(a.scope)
 	if e != nil {
@@ -358,6 +382,16 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot read login sessions right now; retry shortly"))
 		return
 	}
+	if !s.needsLogin(req, sess) && s.sessionNeedsStepUp(req, sess) {
+		// A session with one factor where req needs two: the login page
+		// asks for the second (mfa.go).
+		if req.promptNone {
+			s.authorizeError(w, r, &req.authzParams, redirectError("interaction_required", "the request needs a second factor the session does not have"))
+			return
+		}
+		s.toLogin(w, r, req)
+		return
+	}
 	if s.needsLogin(req, sess) {
 		if req.promptNone {
 			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
@@ -390,6 +424,23 @@ const MaxSessionCodes = 10
 // MaxSessionCodes unredeemed ones, and redirects to the client with it
 // (RFC 9207: with iss).
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzRequest, sess *session) {
+	if want := req.claimsReq.subValue(); want != "" && want != sess.subject {
+		// The claims parameter names another user (OpenID Connect Core
+		// 5.5.1): no answer for this one. A session of someone else signs
+		// in again; a sign-in as someone else is refused.
+		switch {
+		case req.promptNone:
+			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user the request names (claims id_token sub) is not signed in"))
+		case sess.pending == nil:
+			s.toLogin(w, r, req)
+		default:
+			s.log.Info("sign-in refused: the request names another user (claims id_token sub)", "client_id", req.clientID, "sub", sess.subject)
+			if s.usePending(w, r, req) {
+				s.authorizeError(w, r, &req.authzParams, redirectError("access_denied", "the user who signed in is not the one the request names (claims id_token sub)"))
+			}
+		}
+		return
+	}
 	if !s.usePending(w, r, req) { // a pushed request gives one code
 		return
 	}
@@ -400,7 +451,8 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 		return
 	}
 	data, _ := json.Marshal(codeData{RedirectURI: req.redirectURI, Binding: *req.binding, Scope: req.scope,
-		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti, AMR: sess.auth.AMR, ACR: sess.auth.ACR}) // cannot fail: strings and a number
+		Nonce: req.nonce, AuthTime: sess.authTime.Unix(), JTI: jti, AMR: sess.auth.AMR, ACR: sess.auth.ACR,
+		IDTokenClaims: req.claimsReq.idTokenClaims(req.login), UserinfoClaims: req.claimsReq.userinfoClaims(req.login)}) // cannot fail: strings and a number
 	now := s.now()
 	g := grantstore.Grant{ID: grantstore.HashHandle(code), Kind: grantstore.KindAuthorizationCode, ClientID: req.clientID,
 		Subject: sess.subject, FamilyID: family, SessionID: sess.sid, Data: data, Created: now, Expires: now.Add(CodeLifetime)}

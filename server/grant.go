@@ -91,6 +91,9 @@ func (reg *registry) AuthnClient(id string) *clientauthn.Client {
 // SetClients replaces the clients and API resources. Requests in flight
 // finish with the previous set.
 func (s *Server) SetClients(clients []Client, resources []APIResource) error {
+	if err := s.checkMFAClients(clients); err != nil {
+		return err
+	}
 	reg, err := compile(clients, resources, s.clientKeySets)
 	if err != nil {
 		return err

@@ -38,6 +38,9 @@ type userAccessClaims struct {
 	Sid      string          `json:"sid,omitempty"`
 	// Cnf binds a DPoP-bound token to its key (RFC 9449 section 6).
 	Cnf *confirmation `json:"cnf,omitempty"`
+	// UserinfoClaims are the claims the authorization request asked for
+	// at userinfo with the claims parameter (claimsparam.go).
+	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
 }
 
 // confirmation is the cnf claim of a DPoP-bound token.
@@ -148,7 +151,8 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 	scope := strings.Join(in.Scopes, " ")
 	sp := s.startSign(ctx, k, jws.TypeAccessToken)
 	claims := userAccessClaims{Iss: s.issuer, Exp: now + lifetime, Aud: aud, Sub: in.Subject,
-		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID}
+		ClientID: in.cl.id, Iat: now, Nbf: now, Jti: in.JTI, Scope: scope, AuthTime: in.AuthTime, Sid: in.SID,
+		UserinfoClaims: in.UserinfoClaims}
 	tokenType := "Bearer"
 	if in.jkt != "" {
 		claims.Cnf, tokenType = &confirmation{JKT: in.jkt}, "DPoP"
@@ -174,6 +178,13 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 			Scopes: slices.DeleteFunc(slices.Clone(in.Scopes), func(sc string) bool { return !isIdentityScope(sc) }), Caller: user.CallerIDToken})
 		if e != nil {
 			return nil, "", nil, e
+		}
+		if len(in.IDTokenClaims) > 0 { // the claims parameter's (claimsparam.go)
+			asked, e := s.requestedClaims(ctx, in.Subject, in.cl.id, in.IDTokenClaims, in.lc.identityScopes)
+			if e != nil {
+				return nil, "", nil, e
+			}
+			extra = mergeClaims(extra, asked)
 		}
 		claims, err := withClaims(idTokenClaims{Iss: s.issuer, Sub: in.Subject, Aud: in.cl.id,
 			Exp: now + int64(in.lc.idLifetime/time.Second), Iat: now, AuthTime: in.AuthTime, ACR: in.ACR, AMR: in.AMR, Nonce: in.Nonce,
@@ -203,7 +214,8 @@ func (s *Server) issueUserTokens(ctx context.Context, reg *registry, in issueInp
 			return nil, "", nil, oauth.ServerError()
 		}
 		handle = familyHandle(in.Family, handle)
-		rd := refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed, AMR: in.AMR, ACR: in.ACR}
+		rd := refreshData{Scope: in.FamilyScope, AuthTime: in.AuthTime, JTI: in.JTI, NextJTI: next, Seed: seed, AMR: in.AMR, ACR: in.ACR,
+			IDTokenClaims: in.IDTokenClaims, UserinfoClaims: in.UserinfoClaims}
 		if in.lc.Public {
 			rd.JKT = in.jkt // a public client's refresh token is bound to its DPoP key
 		}

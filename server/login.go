@@ -36,6 +36,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 			s.authorizeError(w, r, &a, e)
 			return
 		}
+		if s.stepUp(w, r, req) { // a session that lacks the second factor req needs (mfa.go)
+			return
+		}
 		if s.oidc.loginUI != nil {
 			s.serveLoginUI(w, r, req, false)
 			return
@@ -97,7 +100,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, req, http.StatusOK, msgBadCredentials, username)
 		return
 	}
-	s.signIn(w, r, req, subject, Authentication{}.normalized())
+	s.afterFirstFactor(w, r, req, subject, username, Authentication{}.normalized())
 }
 
 // signIn starts a login session for subject, who has just signed in, and

@@ -40,7 +40,10 @@ import (
 //   - escape what it shows: the client id, the scopes and login_hint are
 //     the request's, typed by anyone.
 //
-// The server starts a new login session at every Complete (the browser's
+// After Complete (or CompleteWith, which records how the user signed in:
+// amr, acr) the server asks for its second factor when the user has one
+// or a policy requires one (Config.MFA, Client.RequireMFA, acr_values),
+// on its own pages. Then it starts a new login session (the browser's
 // previous session ends: no session fixation), sets the session cookie
 // and redirects to the client as after its own page. The response is
 // sent with Cache-Control: no-store, X-Frame-Options: DENY,
@@ -203,7 +206,7 @@ func (lr *LoginRequest) complete(w http.ResponseWriter, r *http.Request, subject
 		s.oidc.pages.errorPage(w, http.StatusForbidden, "Cannot sign in", "This account cannot sign in.")
 		return
 	}
-	s.signIn(w, r, lr.req, subject, auth)
+	s.afterFirstFactor(w, r, lr.req, subject, subject, auth)
 }
 
 // Cancel ends the sign-in without a user: the browser goes back to the

@@ -179,6 +179,8 @@ type loginClient struct {
 	displayName, logoURI, clientURI string
 	// allowedConnectors is Client.AllowedConnectors; nil: all.
 	allowedConnectors []string
+	// requireMFA: the client's users sign in with a second factor (mfa.go).
+	requireMFA bool
 }
 
 // compileLogin adds the login-flow view of the clients and the
@@ -216,6 +218,7 @@ func compileLogin(reg *registry, clients []Client, resources []APIResource) erro
 			logoURI:           c.LogoURI,
 			clientURI:         c.ClientURI,
 			allowedConnectors: slices.Clone(c.AllowedConnectors),
+			requireMFA:        c.RequireMFA,
 		}
 		if err := checkBranding(c); err != nil {
 			return err
@@ -262,6 +265,7 @@ func (s *Server) addLoginRoutes(handle func(pattern, route string, h http.Handle
 	handle(s.prefix+PathConsent, "consent", s.serveConsent)
 	handle(s.prefix+PathAccount, "account", s.serveAccount)
 	handle("GET "+s.prefix+PathLogin+"/{connector}/callback", "connector_callback", s.serveConnectorCallback)
+	handle(s.prefix+PathLoginMFA, "login_mfa", s.serveLoginMFA)
 	handle(s.prefix+PathPAR, "par", s.servePAR)
 	handleCORS(s.prefix+PathUserinfo, "userinfo", "GET, POST", s.serveUserinfo)
 	handle(s.prefix+PathIntrospect, "introspect", s.serveIntrospect)
@@ -292,6 +296,10 @@ type loginDiscovery struct {
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
 	// Request objects (RFC 9101; requestobject.go).
 	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
+	// The authentication context classes (authn.go, mfa.go).
+	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
+	// The claims request parameter (claimsparam.go).
+	ClaimsParameterSupported bool `json:"claims_parameter_supported,omitempty"`
 }
 
 // addLoginDiscovery adds the login flows to the discovery document.
@@ -308,7 +316,7 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	doc.TokenEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
 	doc.SubjectTypesSupported = []string{"public"}
 	doc.CodeChallengeMethodsSupported = []string{"S256"}
-	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"},
+	doc.ClaimsSupported = append([]string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "acr", "amr"},
 		scopeClaims(scopeProfile, scopeEmail, scopeAddress, scopePhone, scopeGroups)...)
 	doc.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
 	doc.IntrospectionEndpointAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
@@ -325,4 +333,6 @@ func (s *Server) addLoginDiscovery(doc *discoveryDoc) {
 	for _, a := range s.requestObjects.Algorithms() {
 		doc.RequestObjectSigningAlgValuesSupported = append(doc.RequestObjectSigningAlgValuesSupported, string(a))
 	}
+	doc.ACRValuesSupported = s.acrValuesSupported()
+	doc.ClaimsParameterSupported = true
 }

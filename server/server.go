@@ -148,6 +148,10 @@ type Client struct {
 	DisplayName string
 	LogoURI     string
 	ClientURI   string
+	// RequireMFA makes the client's users sign in with a second factor
+	// (enrolling at sign-in if they have none; see MFA). It needs
+	// Config.MFA.Manager.
+	RequireMFA bool
 }
 
 // APIResource is a protected API. Its name is the audience of tokens that
@@ -278,6 +282,9 @@ type Config struct {
 	// Grants and Attempts stores, password hashing and each signature
 	// (see package telemetry). Nil, the default, wraps nothing.
 	Tracing *telemetry.Tracing
+	// MFA is the second factor (TOTP and recovery codes, mfa.go); the
+	// zero value has none.
+	MFA MFA
 }
 
 // DPoP configures the server's DPoP (server/internal/dpopbinding).
@@ -345,6 +352,7 @@ type Server struct {
 	// dpop checks DPoP proofs at the token endpoint and userinfo.
 	dpop *dpopbinding.Binding
 
+	mfa       *mfaPolicy                // Config.MFA; nil: no second factor
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
 	oidc      *oidcState                // the login flows; nil when disabled
@@ -435,6 +443,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.assemblePipeline(cfg.Grants != nil)
+	s.mfa = newMFAPolicy(cfg.MFA)
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err
 	}

@@ -48,19 +48,27 @@ func trustLoopback(c *Config) {
 // status.
 func concurrentLogins(b *browser, loginPage string, n int, username func(i int) string, password string) map[int]int {
 	f := formFields(b.e.t, loginPage)
+	return concurrentPosts(b, PathLogin, n, func(i int) url.Values {
+		g := url.Values{}
+		for k, v := range f {
+			g[k] = v
+		}
+		g.Set("username", username(i))
+		g.Set("password", password)
+		return g
+	})
+}
+
+// concurrentPosts posts n forms to path at once and counts the answers
+// by status.
+func concurrentPosts(b *browser, path string, n int, form func(i int) url.Values) map[int]int {
 	var mu sync.Mutex
 	got := map[int]int{}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
 		wg.Go(func() {
-			g := url.Values{}
-			for k, v := range f {
-				g[k] = v
-			}
-			g.Set("username", username(i))
-			g.Set("password", password)
-			req, _ := http.NewRequest("POST", b.e.issuer+PathLogin, strings.NewReader(g.Encode()))
+			req, _ := http.NewRequest("POST", b.e.issuer+path, strings.NewReader(form(i).Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			<-start
 			resp, err := b.c.Do(req)

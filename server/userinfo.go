@@ -83,6 +83,14 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteError(w, e)
 		return
 	}
+	if len(c.UserinfoClaims) > 0 { // the claims parameter's (claimsparam.go)
+		asked, e := s.requestedClaims(r.Context(), c.Sub, c.ClientID, c.UserinfoClaims, lc.identityScopes)
+		if e != nil {
+			oauth.WriteError(w, e)
+			return
+		}
+		claims = mergeClaims(claims, asked)
+	}
 	out := map[string]any{"sub": c.Sub}
 	for k, v := range claims {
 		if !reservedClaim(k) {

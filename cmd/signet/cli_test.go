@@ -208,6 +208,7 @@ func TestRestartNeeded(t *testing.T) {
 		"signingCredential: { file: a.pem, algorithm: ES256 }\ntrustedProxies: [ 10.0.0.0/8 ]\n":             "[trustedProxies]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\napiResources: [ { name: a, scopes: [a] } ]\n": "[]",
 		"signingCredential: { file: a.pem, algorithm: ES256 }\ndpop: { requireNonce: true }\n":               "[dpop]",
+		"signingCredential: { file: a.pem, algorithm: ES256 }\nmfa: { required: true }\n":                    "[mfa]",
 	} {
 		if got := fmt.Sprint(restartNeeded(base, load(extra))); got != want {
 			t.Errorf("%q: %s, want %s", extra, got, want)

@@ -18,6 +18,7 @@ import (
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keymanager"
 	"github.com/signet-id/signet/keystore"
+	"github.com/signet-id/signet/seal"
 	"github.com/signet-id/signet/signer/backend"
 )
 
@@ -103,8 +104,11 @@ type keysSession struct {
 	cfg   *config.Config
 	store keystore.Store
 	m     *keymanager.Manager
-	now   func() time.Time
-	close func() error
+	// sealer is the protection sealer (with a manager; nil when
+	// protection is off): keys reseal reseals the TOTP secrets with it.
+	sealer *seal.Sealer
+	now    func() time.Time
+	close  func() error
 }
 
 // openKeys loads the configuration and opens its store, which must exist:
@@ -159,6 +163,7 @@ func openKeysFor(ctx context.Context, cfg *config.Config, now func() time.Time, 
 	if err != nil {
 		return fail(err)
 	}
+	s.sealer = sealer
 	signers, err := backend.Open()
 	if err != nil {
 		return fail(err)

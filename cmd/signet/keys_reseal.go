@@ -7,6 +7,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/signet-id/signet"
+	"github.com/signet-id/signet/mfa"
 )
 
 func newKeysResealCmd(e *env, o *keysOptions) *cobra.Command {
@@ -44,6 +47,19 @@ See docs/operations.md#rotating-the-protection-secret.`,
 				return fmt.Errorf("%d key(s) cannot be opened with any configured secret; add the secret that sealed them to keyManagement.protection.secrets (after the first) and run reseal again", res.Unreadable)
 			case err != nil:
 				return fmt.Errorf("reseal stopped: %w; every key is still readable, run reseal again to finish", err)
+			}
+			if ms := signet.MFAStore(s.store); ms != nil && s.sealer != nil {
+				// The second factors' TOTP secrets are sealed with the same secrets.
+				mr, err := mfa.Reseal(ctx, ms, s.sealer)
+				if mr != (mfa.ResealResult{}) || err != nil {
+					fmt.Fprintf(e.stdout, "resealed %d TOTP secret(s) under the first secret; %d already sealed under it; %d unreadable\n", mr.Resealed, mr.Current, mr.Unreadable)
+				}
+				switch {
+				case mr.Unreadable > 0:
+					return fmt.Errorf("%d TOTP secret(s) cannot be opened with any configured secret; add the secret that sealed them to keyManagement.protection.secrets (after the first) and run reseal again, or reset those users' second factor (signet users reset-mfa)", mr.Unreadable)
+				case err != nil:
+					return fmt.Errorf("reseal of the TOTP secrets stopped: %w; every secret is still readable, run reseal again to finish", err)
+				}
 			}
 			if n := len(s.cfg.Protection.Secrets); n > 1 {
 				fmt.Fprintf(e.stdout, "every key is sealed under the first secret: the other %d secret(s) can be removed from keyManagement.protection.secrets\n", n-1)

@@ -61,7 +61,14 @@ func preflight(cfg *config.Config, listenFlag string) error {
 	if cfg.Storage.Driver == config.DriverFile {
 		grants = nil // keys only: serve runs without the login flows
 	}
-	if _, err := server.New(serverConfig(cfg, m, grants, discard)); err != nil {
+	sc := serverConfig(cfg, m, grants, discard)
+	if grants != nil && (!cfg.KeyBackend.External() || len(cfg.Protection.Secrets) > 0) {
+		// As serve: a second factor when a protection secret seals it.
+		if sc.MFA, err = signet.ServerMFA(cfg, store, sealer, discard); err != nil {
+			return fmt.Errorf("%s: %w", cfg.Source, err)
+		}
+	}
+	if _, err := server.New(sc); err != nil {
 		return fmt.Errorf("%s: %w", cfg.Source, err)
 	}
 	// The connectors as serve builds them (an unreadable caFile, a

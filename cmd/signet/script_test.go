@@ -79,6 +79,8 @@ func TestScripts(t *testing.T) {
 			"secretok":    cmdSecretOK,   // clients_script_test.go
 			"signin":      cmdSignIn,     // users_test.go
 			"addconsent":  cmdAddConsent, // users_consents_test.go
+			"enrolmfa":    cmdEnrolMFA,
+			"hasmfa":      cmdHasMFA,
 		},
 	})
 }

@@ -221,6 +221,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if chain != nil {
 		sc.Users, sc.UserSource = nil, chain
 	}
+	if sc.MFA, err = signet.ServerMFA(cfg, store, sealer, log); err != nil {
+		return err
+	}
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
 		return err
@@ -409,6 +412,9 @@ func restartNeeded(a, b *config.Config) []string {
 	}
 	if !slices.EqualFunc(a.Connectors, b.Connectors, func(x, y config.Connector) bool { return x.Digest == y.Digest }) {
 		out = append(out, "connectors")
+	}
+	if !reflect.DeepEqual(a.MFA, b.MFA) {
+		out = append(out, "mfa")
 	}
 	if !reflect.DeepEqual(a.KeyManagement, b.KeyManagement) || a.JWKSMaxAge != b.JWKSMaxAge ||
 		a.Protection.Enabled != b.Protection.Enabled || !reflect.DeepEqual(a.Protection.Secrets, b.Protection.Secrets) {

@@ -52,7 +52,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
   signet users import people.csv --config signet.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageError{errors.New("users needs a subcommand: add, list, show, update, disable, enable, delete, set-password, import or consents (see signet users --help)")}
+			return usageError{errors.New("users needs a subcommand: add, list, show, update, disable, enable, delete, set-password, import, consents or reset-mfa (see signet users --help)")}
 		},
 	}
 	cmd.PersistentFlags().StringVarP(&o.configPath, "config", "c", defaultConfigPath, "the configuration file of the server whose users to manage")
@@ -67,6 +67,8 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newUsersSetPasswordCmd(e, o),
 		newUsersImportCmd(e, o),
 		newUsersConsentsCmd(e, o), // users_consents.go
+		newUsersResetMFACmd(e, o), // users_resetmfa.go
+		newUsersResetMFACmd(e, o), // users_resetmfa.go
 	)
 	return cmd
 }

@@ -28,6 +28,7 @@ type Store struct {
 	consents consentData                 // consent.go: its own lock
 	registry clientreg.Store             // clients.go
 	users    map[string]userstore.Record // by subject (users.go)
+	mfa      mfaState                    // second factors (mfa.go)
 }
 
 // New returns an empty store.

@@ -100,6 +100,11 @@ type CodeData struct {
 	// ID token's amr and acr. Empty in codes of earlier versions.
 	AMR []string `json:"amr,omitempty"`
 	ACR string   `json:"acr,omitempty"`
+	// IDTokenClaims and UserinfoClaims are the claims the request asked
+	// for with the claims parameter (OpenID Connect Core 5.5) that the
+	// client may get.
+	IDTokenClaims  []string `json:"id_token_claims,omitempty"`
+	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
 }
 
 // RefreshData is the payload of a refresh token grant.
@@ -118,9 +123,12 @@ type RefreshData struct {
 	// JKT binds the token to a DPoP key (RFC 9449 section 5: a public
 	// client's refresh tokens): its redemption needs a proof by that key.
 	JKT string `json:"jkt,omitempty"`
-	// AMR and ACR are the sign-in's (CodeData), kept by every rotation.
-	AMR []string `json:"amr,omitempty"`
-	ACR string   `json:"acr,omitempty"`
+	// AMR and ACR are the sign-in's (CodeData), kept by every rotation;
+	// so are the claims asked for with the claims parameter.
+	AMR            []string `json:"amr,omitempty"`
+	ACR            string   `json:"acr,omitempty"`
+	IDTokenClaims  []string `json:"id_token_claims,omitempty"`
+	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
 }
 
 // Issue is what a user's tokens are made of.
@@ -129,11 +137,14 @@ type Issue struct {
 	Scopes   []string // granted to the access token
 	AuthTime int64
 	// AMR and ACR say how the user signed in (the ID token's amr, acr).
-	AMR   []string
-	ACR   string
-	SID   string
-	Nonce string // the ID token's nonce (code exchange only)
-	JTI   string // the access token's id
+	AMR []string
+	ACR string
+	// IDTokenClaims and UserinfoClaims: the claims parameter's.
+	IDTokenClaims  []string
+	UserinfoClaims []string
+	SID            string
+	Nonce          string // the ID token's nonce (code exchange only)
+	JTI            string // the access token's id
 	// Family, FamilyExpires and FamilyScope describe the refresh token to
 	// issue; Family "" issues none.
 	Family        string

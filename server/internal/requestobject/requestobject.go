@@ -184,6 +184,15 @@ func (v *Verifier) Verify(ctx context.Context, raw string, c Client) (map[string
 			params[k] = x
 		case json.Number:
 			params[k] = x.String()
+		case map[string]any:
+			if k != "claims" {
+				return nil, invalid("parameter %q must be a string or a number", k)
+			}
+			b, err := json.Marshal(x) // the claims parameter is a JSON object (OpenID Connect Core 6.1)
+			if err != nil {
+				return nil, invalid("parameter claims does not encode")
+			}
+			params[k] = string(b)
 		default:
 			return nil, invalid("parameter %q must be a string or a number", k)
 		}

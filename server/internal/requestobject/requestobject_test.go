@@ -113,12 +113,21 @@ func TestVerify(t *testing.T) {
 		"no jti":            {sign(t, k, "k1", "", claims(func(m map[string]any) { delete(m, "jti") })), c, "jti is missing"},
 		"request inside":    {sign(t, k, "k1", "", claims(func(m map[string]any) { m["request"] = "x" })), c, "request"},
 		"request_uri":       {sign(t, k, "k1", "", claims(func(m map[string]any) { m["request_uri"] = "urn:x" })), c, "request_uri"},
-		"object parameter":  {sign(t, k, "k1", "", claims(func(m map[string]any) { m["claims"] = map[string]any{"x": 1} })), c, "string or a number"},
+		"object parameter":  {sign(t, k, "k1", "", claims(func(m map[string]any) { m["login_hint"] = map[string]any{"x": 1} })), c, "string or a number"},
+		"array parameter":   {sign(t, k, "k1", "", claims(func(m map[string]any) { m["claims"] = []any{"x"} })), c, "string or a number"},
 		"too large":         {strings.Repeat("a", DefaultMaxSize+1), c, "bytes"},
 	} {
 		if _, err := v.Verify(context.Background(), tc.raw, tc.c); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error with %q", name, err, tc.want)
 		}
+	}
+	// The claims parameter is a JSON object in a request object (OpenID
+	// Connect Core 6.1): it comes out as its JSON text.
+	params, err := v.Verify(context.Background(), sign(t, k, "k1", "", claims(func(m map[string]any) {
+		m["claims"] = map[string]any{"id_token": map[string]any{"email": map[string]any{"essential": true}}}
+	})), c)
+	if err != nil || params["claims"] != `{"id_token":{"email":{"essential":true}}}` {
+		t.Errorf("claims object: %q, %v", params["claims"], err)
 	}
 	// The aud may be an array holding the issuer.
 	if _, err := v.Verify(context.Background(), sign(t, k, "k1", "", claims(func(m map[string]any) { m["aud"] = []string{"x", issuer} })), c); err != nil {

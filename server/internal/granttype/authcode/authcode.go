@@ -84,7 +84,8 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 		return nil, e
 	}
 
-	in := granttype.Issue{Subject: g.Subject, Scopes: scopes, AuthTime: d.AuthTime, AMR: d.AMR, ACR: d.ACR, SID: g.SessionID, Nonce: d.Nonce, JTI: d.JTI}
+	in := granttype.Issue{Subject: g.Subject, Scopes: scopes, AuthTime: d.AuthTime, AMR: d.AMR, ACR: d.ACR, SID: g.SessionID, Nonce: d.Nonce, JTI: d.JTI,
+		IDTokenClaims: d.IDTokenClaims, UserinfoClaims: d.UserinfoClaims}
 	if c.Refresh && slices.Contains(scopes, "offline_access") {
 		in.Family, in.FamilyExpires, in.FamilyScope = g.FamilyID, now.Add(c.RefreshLifetime), d.Scope
 	}

@@ -97,6 +97,7 @@ func (h Handler) Handle(req *granttype.Request) (*granttype.Response, *oauth.Err
 	}
 
 	in := granttype.Issue{Subject: g.Subject, Scopes: scopes, AuthTime: d.AuthTime, AMR: d.AMR, ACR: d.ACR, SID: g.SessionID, JTI: d.NextJTI,
+		IDTokenClaims: d.IDTokenClaims, UserinfoClaims: d.UserinfoClaims,
 		Family: g.FamilyID, FamilyExpires: g.Expires, FamilyScope: d.Scope, Handle: SuccessorHandle(d.Seed, refreshToken)}
 	successor := FamilyHandle(g.FamilyID, in.Handle)
 	stored := false

@@ -1,0 +1,3 @@
+// Package mfatest is the conformance suite of mfa.Store implementations:
+// the memory, SQLite and PostgreSQL stores run it.
+package mfatest
