@@ -24,6 +24,9 @@ const (
 	Audience   = "signet-admin"
 	ScopeRead  = "signet.admin.read"
 	ScopeWrite = "signet.admin.write"
+	// ScopeRegister is an initial access token of dynamic registration
+	// (RFC 7591 section 3): it registers clients and does nothing else.
+	ScopeRegister = "signet.admin.register"
 )
 
 // DefaultLeeway is the clock skew allowed on exp, nbf and iat.

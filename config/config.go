@@ -104,6 +104,10 @@ type Config struct {
 	// discovery publishes it as require_pushed_authorization_requests.
 	// Client.RequirePushedAuthorizationRequests already includes it.
 	RequirePushedAuthorizationRequests bool
+	// AdminAPI (adminAPI) serves the admin API; DynamicRegistration
+	// (dynamicRegistration) serves RFC 7591/7592 registration.
+	AdminAPI            AdminAPI
+	DynamicRegistration DynamicRegistration
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -357,7 +361,9 @@ type fileDoc struct {
 	Limits            *limitsDoc        `yaml:"limits"`
 	DPoP              *dpopDoc          `yaml:"dpop"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
-	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
+	RequirePushedAuthorizationRequests bool                    `yaml:"requirePushedAuthorizationRequests"`
+	AdminAPI                           *adminAPIDoc            `yaml:"adminAPI"`
+	DynamicRegistration                *dynamicRegistrationDoc `yaml:"dynamicRegistration"`
 }
 
 type storageDoc struct {

@@ -90,7 +90,13 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 		return nil, err
 	}
 	c.RequirePushedAuthorizationRequests = d.RequirePushedAuthorizationRequests
+	if err := p.resolveAdminAPI(d, c); err != nil {
+		return nil, err
+	}
 	if err := p.resolveClients(d, c); err != nil {
+		return nil, err
+	}
+	if err := p.resolveDynamicRegistration(d, c); err != nil {
 		return nil, err
 	}
 	if err := p.resolveUsers(d, c); err != nil {
