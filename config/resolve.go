@@ -520,45 +520,53 @@ func signableAlgorithms(c *Config) []key.Algorithm {
 
 func (p *parser) resolveAPIResources(d *fileDoc, c *Config) error {
 	names := make(map[string]bool)
-	signable := signableAlgorithms(c)
 	for i, r := range d.APIResources {
 		path := fmt.Sprintf("apiResources[%d]", i)
-		if r.Name == "" || !validVSChar(r.Name) {
-			return p.at(path, "name is required: printable ASCII, used as the token audience and the resource parameter (e.g. orders or https://api.example.com/orders)")
-		}
-		if names[r.Name] {
+		if names[r.Name] && validVSChar(r.Name) {
 			return p.at(path, "name %q is used twice; API resource names must be unique", r.Name)
 		}
 		names[r.Name] = true
-		if len(r.Scopes) == 0 {
-			return p.at(path, "(%s) has no scopes; list the scopes clients may request for it, e.g. scopes: [%s.read]", r.Name, r.Name)
-		}
-		for j, s := range r.Scopes {
-			if !validScopeToken(s) {
-				return p.at(fmt.Sprintf("%s.scopes[%d]", path, j), "%q is not a valid scope: use printable ASCII without spaces, quotes or backslashes", s)
-			}
-			if slices.Contains(r.Scopes[:j], s) {
-				return p.at(fmt.Sprintf("%s.scopes[%d]", path, j), "lists %q twice", s)
-			}
-		}
-		algs, err := p.parseAlgorithms(path+".allowedAccessTokenSigningAlgorithms", r.AllowedAccessTokenSigningAlgorithms)
+		res, err := p.resolveAPIResource(path, r, c)
 		if err != nil {
 			return err
 		}
-		if len(algs) > 0 && !slices.ContainsFunc(algs, func(a key.Algorithm) bool { return slices.Contains(signable, a) }) {
-			return p.at(path+".allowedAccessTokenSigningAlgorithms", "allows %s, but Signet signs only with %s; add one of them to keyManagement.signingAlgorithms", joinAlgs(algs), joinAlgs(signable))
-		}
-		res := APIResource{Name: r.Name, Scopes: r.Scopes, AllowedAccessTokenSigningAlgorithms: algs}
-		if err := p.resolveResourceSecrets(path, &r, &res, c); err != nil {
-			return err
-		}
-		if err := p.resolveResourceKeys(path, &r, &res); err != nil {
-			return err
-		}
-		res.Digest = digest(r)
 		c.APIResources = append(c.APIResources, res)
 	}
 	return nil
+}
+
+// resolveAPIResource checks one apiResources[] entry (at path).
+func (p *parser) resolveAPIResource(path string, r apiResourceDoc, c *Config) (APIResource, error) {
+	if r.Name == "" || !validVSChar(r.Name) {
+		return APIResource{}, p.at(path, "name is required: printable ASCII, used as the token audience and the resource parameter (e.g. orders or https://api.example.com/orders)")
+	}
+	if len(r.Scopes) == 0 {
+		return APIResource{}, p.at(path, "(%s) has no scopes; list the scopes clients may request for it, e.g. scopes: [%s.read]", r.Name, r.Name)
+	}
+	for j, s := range r.Scopes {
+		if !validScopeToken(s) {
+			return APIResource{}, p.at(fmt.Sprintf("%s.scopes[%d]", path, j), "%q is not a valid scope: use printable ASCII without spaces, quotes or backslashes", s)
+		}
+		if slices.Contains(r.Scopes[:j], s) {
+			return APIResource{}, p.at(fmt.Sprintf("%s.scopes[%d]", path, j), "lists %q twice", s)
+		}
+	}
+	algs, err := p.parseAlgorithms(path+".allowedAccessTokenSigningAlgorithms", r.AllowedAccessTokenSigningAlgorithms)
+	if err != nil {
+		return APIResource{}, err
+	}
+	if signable := signableAlgorithms(c); len(algs) > 0 && !slices.ContainsFunc(algs, func(a key.Algorithm) bool { return slices.Contains(signable, a) }) {
+		return APIResource{}, p.at(path+".allowedAccessTokenSigningAlgorithms", "allows %s, but Signet signs only with %s; add one of them to keyManagement.signingAlgorithms", joinAlgs(algs), joinAlgs(signable))
+	}
+	res := APIResource{Name: r.Name, Scopes: r.Scopes, AllowedAccessTokenSigningAlgorithms: algs}
+	if err := p.resolveResourceSecrets(path, &r, &res, c); err != nil {
+		return APIResource{}, err
+	}
+	if err := p.resolveResourceKeys(path, &r, &res); err != nil {
+		return APIResource{}, err
+	}
+	res.Digest = digest(r)
+	return res, nil
 }
 
 func joinAlgs(algs []key.Algorithm) string {
@@ -573,16 +581,7 @@ func joinAlgs(algs []key.Algorithm) string {
 }
 
 func (p *parser) resolveClients(d *fileDoc, c *Config) error {
-	scopes := make(map[string]bool)
-	var allScopes []string
-	for _, r := range c.APIResources {
-		for _, s := range r.Scopes {
-			if !scopes[s] {
-				scopes[s] = true
-				allScopes = append(allScopes, s)
-			}
-		}
-	}
+	scopes, allScopes := knownScopes(c)
 	ids := make(map[string]bool)
 	for i, cd := range d.Clients {
 		path := fmt.Sprintf("clients[%d]", i)
@@ -593,60 +592,86 @@ func (p *parser) resolveClients(d *fileDoc, c *Config) error {
 			return p.at(path, "clientId %q is used twice; client ids must be unique", cd.ClientID)
 		}
 		ids[cd.ClientID] = true
-		cl := Client{ClientID: cd.ClientID, AccessTokenLifetime: DefaultAccessTokenLifetime}
-		if err := p.resolveClientAuth(path, &cd, &cl); err != nil {
-			return err
-		}
-		for j, s := range cd.Secrets {
-			sec, err := clientauth.ParseSecret(s)
-			if err != nil {
-				return p.at(fmt.Sprintf("%s.secrets[%d]", path, j), "%v", err)
-			}
-			if sec.Kind() == clientauth.KindPlain {
-				c.Warnings = append(c.Warnings, fmt.Sprintf("client %s has a plain: secret; store its hash instead (`signet hash-secret`), plain secrets are for development only", cd.ClientID))
-			}
-			cl.Secrets = append(cl.Secrets, sec)
-		}
-		if len(cd.AllowedGrantTypes) == 0 {
-			return p.at(path, "(%s) has no allowedGrantTypes; Signet supports client_credentials, authorization_code and refresh_token", cd.ClientID)
-		}
-		for j, g := range cd.AllowedGrantTypes {
-			if !supportedGrantType(g) {
-				return p.at(fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j), "grant type %q is not supported; Signet supports client_credentials, authorization_code and refresh_token", g)
-			}
-		}
-		cl.AllowedGrantTypes = slices.Compact(slices.Clone(cd.AllowedGrantTypes))
-		for j, s := range cd.AllowedScopes {
-			if !scopes[s] && !IsIdentityScope(s) {
-				known := "none: define apiResources with scopes first"
-				if len(allScopes) > 0 {
-					known = strings.Join(allScopes, ", ")
-				}
-				return p.at(fmt.Sprintf("%s.allowedScopes[%d]", path, j), "scope %q belongs to no API resource (known scopes: %s)", s, known)
-			}
-			if !slices.Contains(cl.AllowedScopes, s) {
-				cl.AllowedScopes = append(cl.AllowedScopes, s)
-			}
-		}
-		if cd.AccessTokenLifetime != nil {
-			if *cd.AccessTokenLifetime <= 0 {
-				return p.at(path+".accessTokenLifetime", "must be a positive duration like 1h or 15m")
-			}
-			cl.AccessTokenLifetime = time.Duration(*cd.AccessTokenLifetime)
-		}
-		algs, err := p.parseAlgorithms(path+".allowedIdentityTokenSigningAlgorithms", cd.AllowedIdentityTokenSigningAlgorithms)
+		cl, err := p.resolveClient(path, cd, c, scopes, allScopes)
 		if err != nil {
 			return err
 		}
-		cl.AllowedIdentityTokenSigningAlgorithms = algs
-		if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
-			return err
-		}
-		if err := p.resolveClientProfile(path, &cd, &cl, c); err != nil {
-			return err
-		}
-		cl.Digest = digest(cd)
 		c.Clients = append(c.Clients, cl)
 	}
 	return nil
+}
+
+// knownScopes returns the scopes of the API resources of c, as a set and
+// in order.
+func knownScopes(c *Config) (map[string]bool, []string) {
+	scopes := make(map[string]bool)
+	var allScopes []string
+	for _, r := range c.APIResources {
+		for _, s := range r.Scopes {
+			if !scopes[s] {
+				scopes[s] = true
+				allScopes = append(allScopes, s)
+			}
+		}
+	}
+	return scopes, allScopes
+}
+
+// resolveClient checks one clients[] entry (at path) against c's API
+// resources (scopes, allScopes).
+func (p *parser) resolveClient(path string, cd clientDoc, c *Config, scopes map[string]bool, allScopes []string) (Client, error) {
+	cl := Client{ClientID: cd.ClientID, AccessTokenLifetime: DefaultAccessTokenLifetime}
+	if err := p.resolveClientAuth(path, &cd, &cl); err != nil {
+		return Client{}, err
+	}
+	for j, s := range cd.Secrets {
+		sec, err := clientauth.ParseSecret(s)
+		if err != nil {
+			return Client{}, p.at(fmt.Sprintf("%s.secrets[%d]", path, j), "%v", err)
+		}
+		if sec.Kind() == clientauth.KindPlain {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("client %s has a plain: secret; store its hash instead (`signet hash-secret`), plain secrets are for development only", cd.ClientID))
+		}
+		cl.Secrets = append(cl.Secrets, sec)
+	}
+	if len(cd.AllowedGrantTypes) == 0 {
+		return Client{}, p.at(path, "(%s) has no allowedGrantTypes; Signet supports client_credentials, authorization_code and refresh_token", cd.ClientID)
+	}
+	for j, g := range cd.AllowedGrantTypes {
+		if !supportedGrantType(g) {
+			return Client{}, p.at(fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j), "grant type %q is not supported; Signet supports client_credentials, authorization_code and refresh_token", g)
+		}
+	}
+	cl.AllowedGrantTypes = slices.Compact(slices.Clone(cd.AllowedGrantTypes))
+	for j, s := range cd.AllowedScopes {
+		if !scopes[s] && !IsIdentityScope(s) {
+			known := "none: define apiResources with scopes first"
+			if len(allScopes) > 0 {
+				known = strings.Join(allScopes, ", ")
+			}
+			return Client{}, p.at(fmt.Sprintf("%s.allowedScopes[%d]", path, j), "scope %q belongs to no API resource (known scopes: %s)", s, known)
+		}
+		if !slices.Contains(cl.AllowedScopes, s) {
+			cl.AllowedScopes = append(cl.AllowedScopes, s)
+		}
+	}
+	if cd.AccessTokenLifetime != nil {
+		if *cd.AccessTokenLifetime <= 0 {
+			return Client{}, p.at(path+".accessTokenLifetime", "must be a positive duration like 1h or 15m")
+		}
+		cl.AccessTokenLifetime = time.Duration(*cd.AccessTokenLifetime)
+	}
+	algs, err := p.parseAlgorithms(path+".allowedIdentityTokenSigningAlgorithms", cd.AllowedIdentityTokenSigningAlgorithms)
+	if err != nil {
+		return Client{}, err
+	}
+	cl.AllowedIdentityTokenSigningAlgorithms = algs
+	if err := p.resolveClientLogin(path, &cd, &cl, c); err != nil {
+		return Client{}, err
+	}
+	if err := p.resolveClientProfile(path, &cd, &cl, c); err != nil {
+		return Client{}, err
+	}
+	cl.Digest = digest(cd)
+	return cl, nil
 }

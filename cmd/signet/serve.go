@@ -199,7 +199,10 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err != nil {
 		return err
 	}
-	sc := serverConfig(cfg, m, grants, log)
+	// The clients and API resources: the file's and the client
+	// registry's (clientreg), merged, followed by registry.Run.
+	registry := startRegistry(ctx, cfg, store, log) // clients.go
+	sc := serverConfig(registry.merged(cfg), m, grants, log)
 	sc.Attempts = signet.AttemptStore(cfg, store)
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
@@ -212,6 +215,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 		return err
 	}
 	hs := newHTTPServer(srv, log) // admin.go
+	registry.serve(srv)
 
 	// The key manager outlives the HTTP drain, so requests in flight can
 	// still sign.
@@ -224,6 +228,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 			failed <- fmt.Errorf("key manager: %w", err)
 		}
 	})
+	if registry.sync != nil {
+		wg.Go(func() { _ = registry.sync.Run(mctx) }) // returns when mctx is done; failures are logged
+	}
 	if grants != nil {
 		cleaner := &grant.Cleaner{Store: grants, Logger: log}
 		wg.Go(func() { _ = cleaner.Run(mctx) }) // returns when mctx is done; failures are logged
@@ -264,7 +271,7 @@ loop:
 				log.Info("SIGHUP ignored: nothing to reload in --dev mode")
 				continue
 			}
-			if c := reloadClients(o, e, cfg, applied, srv, log); c != nil {
+			if c := reloadClients(ctx, o, e, cfg, applied, srv, registry, log); c != nil {
 				applied = c
 			}
 		}
@@ -291,7 +298,7 @@ loop:
 // last configuration swapped in). Other changes, against running (the
 // start's), are reported and left for a restart. It returns the new
 // configuration, or nil when it kept the running one.
-func reloadClients(o *serveOptions, e *env, running, applied *config.Config, srv *server.Server, log *slog.Logger) *config.Config {
+func reloadClients(ctx context.Context, o *serveOptions, e *env, running, applied *config.Config, srv *server.Server, registry *serveRegistry, log *slog.Logger) *config.Config {
 	cfg, err := config.Load(o.configPath, e.lookupEnv)
 	if err != nil {
 		log.Error("reload failed; the running configuration stays", "error", err)
@@ -308,10 +315,22 @@ func reloadClients(o *serveOptions, e *env, running, applied *config.Config, srv
 	if changed := restartNeeded(running, cfg); len(changed) > 0 {
 		log.Warn("these settings changed and take effect only after a restart", "settings", changed)
 	}
-	clients, resources := signet.ServerClients(cfg)
-	if err := srv.SetClients(clients, resources); err != nil {
-		log.Error("reload failed; the running configuration stays", "error", err)
-		return nil
+	if registry.sync != nil {
+		merged, err := registry.sync.Reload(ctx, cfg)
+		switch {
+		case merged == nil:
+			log.Error("reload failed; the running configuration stays", "error", err)
+			return nil
+		case err != nil:
+			log.Error("the client registry cannot be read; its clients of the last read stay", "error", err)
+		}
+		cfg = merged
+	} else {
+		clients, resources := signet.ServerClients(cfg)
+		if err := srv.SetClients(clients, resources); err != nil {
+			log.Error("reload failed; the running configuration stays", "error", err)
+			return nil
+		}
 	}
 	if err := srv.SetUsers(signet.ServerUsers(cfg)); err != nil {
 		log.Error("reloading users failed; the running users stay", "error", err)

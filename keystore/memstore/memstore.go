@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/key"
 	"github.com/signet-id/signet/keystore"
@@ -22,6 +23,7 @@ type Store struct {
 	revision uint64
 	watchers map[chan struct{}]struct{}
 	grants   map[string]grant.Grant
+	registry clientreg.Store // clients.go
 }
 
 // New returns an empty store.
@@ -31,6 +33,7 @@ func New() *Store {
 		keys:     make(map[string]key.Record),
 		meta:     make(map[string]string),
 		watchers: make(map[chan struct{}]struct{}),
+		registry: clientreg.NewMemory(nil),
 	}
 }
 

@@ -1,0 +1,145 @@
+package signet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/signet-id/signet/clientreg"
+	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/keystore"
+)
+
+// ClientRegistry returns the client registry kept in the opened key store
+// (memory, SQLite, PostgreSQL), or nil for a store that keeps none (the
+// file store): clients and API resources then come from the file only.
+func ClientRegistry(store keystore.Store) clientreg.Store {
+	if p, ok := store.(clientreg.Provider); ok {
+		return p.ClientRegistry()
+	}
+	return nil
+}
+
+// ReserveFileIDs returns reg refusing, with clientreg.ErrReserved, the
+// ids of the clients and API resources cfg's file defines.
+func ReserveFileIDs(reg clientreg.Store, cfg *config.Config) clientreg.Store {
+	r := clientreg.Reserved{File: cfg.Source}
+	for _, c := range cfg.Clients {
+		r.Clients = append(r.Clients, c.ClientID)
+	}
+	for _, a := range cfg.APIResources {
+		r.Resources = append(r.Resources, a.Name)
+	}
+	return clientreg.Reserve(reg, r)
+}
+
+// StoredRecords are every client and API resource of the registry, read
+// at one change marker.
+type StoredRecords struct {
+	Mark      int64
+	Clients   []clientreg.Client
+	Resources []clientreg.Resource
+}
+
+// ReadRegistry reads every record of reg, page by page.
+func ReadRegistry(ctx context.Context, reg clientreg.Store) (StoredRecords, error) {
+	var out StoredRecords
+	var err error
+	// The marker first: a change while the pages are read moves it past
+	// this value, and the caller reads again.
+	if out.Mark, err = reg.Mark(ctx); err != nil {
+		return out, err
+	}
+	for cursor := ""; ; {
+		page, next, err := reg.Clients(ctx, clientreg.Page{Cursor: cursor, Limit: clientreg.MaxLimit})
+		if err != nil {
+			return out, err
+		}
+		out.Clients = append(out.Clients, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	for cursor := ""; ; {
+		page, next, err := reg.Resources(ctx, clientreg.Page{Cursor: cursor, Limit: clientreg.MaxLimit})
+		if err != nil {
+			return out, err
+		}
+		out.Resources = append(out.Resources, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return out, nil
+}
+
+// Merge adds the stored records to cfg (the file's configuration) as
+// they are at now: secrets whose grace period has ended are left out. It
+// returns the merged configuration, the records refused (config.WithEntries:
+// an id the file defines, a rule broken), and the next time a stored
+// secret expires (zero if none), when the merge must be done again.
+func (r StoredRecords) Merge(cfg *config.Config, now time.Time) (*config.Config, []*config.EntryError, time.Time) {
+	var next time.Time
+	secrets := func(list []clientreg.Secret) []string {
+		var out []string
+		for _, s := range list {
+			if !s.ValidAt(now) {
+				continue
+			}
+			out = append(out, s.Hash)
+			if s.ExpiresAt != nil && (next.IsZero() || s.ExpiresAt.Before(next)) {
+				next = *s.ExpiresAt
+			}
+		}
+		return out
+	}
+	var bad []*config.EntryError
+	resources := make([]config.Entry, 0, len(r.Resources))
+	for _, x := range r.Resources {
+		doc, err := entryDoc(x, secrets(x.Secrets))
+		if err != nil {
+			bad = append(bad, &config.EntryError{Kind: config.EntryAPIResource, ID: x.Name, Err: err})
+			continue
+		}
+		resources = append(resources, config.Entry{ID: x.Name, Doc: doc})
+	}
+	clients := make([]config.Entry, 0, len(r.Clients))
+	for _, x := range r.Clients {
+		doc, err := entryDoc(x, secrets(x.Secrets))
+		if err != nil {
+			bad = append(bad, &config.EntryError{Kind: config.EntryClient, ID: x.ClientID, Err: err})
+			continue
+		}
+		clients = append(clients, config.Entry{ID: x.ClientID, Doc: doc})
+	}
+	merged, refused := cfg.WithEntries(resources, clients)
+	return merged, append(bad, refused...), next
+}
+
+// entryDoc returns a stored record as a configuration entry: the file's
+// keys only, with the hashes of the secrets still valid.
+func entryDoc(v any, secrets []string) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	// The keys that are not the file's; secrets come back as hashes.
+	for _, k := range []string{"meta", "clientName", "extra", "registrationAccessTokenHash", "secrets"} {
+		delete(m, k)
+	}
+	if len(secrets) > 0 {
+		s, err := json.Marshal(secrets)
+		if err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+		m["secrets"] = s
+	}
+	return json.Marshal(m)
+}
