@@ -204,6 +204,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	registry := startRegistry(ctx, cfg, store, log) // clients.go
 	sc := serverConfig(registry.merged(cfg), m, grants, log)
 	sc.Attempts = signet.AttemptStore(cfg, store)
+	if err := addAdminFeatures(&sc, cfg, m, registry, log); err != nil { // serveadmin.go
+		return err
+	}
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
 		return err
