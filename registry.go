@@ -3,7 +3,10 @@ package signet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/signet-id/signet/clientreg"
@@ -142,4 +145,77 @@ func entryDoc(v any, secrets []string) ([]byte, error) {
 		m["secrets"] = s
 	}
 	return json.Marshal(m)
+}
+
+// ErrBreaksOthers: a change to the registry would make the servers refuse
+// other stored entries (a resource losing a scope a client uses, ...).
+var ErrBreaksOthers = errors.New("this change would stop serving what depends on it; change or delete that first")
+
+// CheckChange tells whether the servers would serve the registry after a
+// change: edit applies the change to the records of reg; then the merge
+// with cfg (the file) must accept the changed entry (kind
+// config.EntryClient or config.EntryAPIResource, and id; for a delete,
+// nothing to accept) and must not start refusing any other entry. It
+// returns the changed entry's *config.EntryError, whose message names the
+// field and the fix, or an error wrapping ErrBreaksOthers that names what
+// would break. The CLI and the admin API call it before a write; the
+// servers check again when they load the registry.
+func CheckChange(ctx context.Context, cfg *config.Config, reg clientreg.Store, now time.Time, kind, id string, edit func(*StoredRecords)) error {
+	recs, err := ReadRegistry(ctx, reg)
+	if err != nil {
+		return fmt.Errorf("read the client registry: %w", err)
+	}
+	_, before, _ := recs.Merge(cfg, now)
+	refused := make(map[string]bool, len(before))
+	for _, e := range before {
+		refused[e.Kind+"\x00"+e.ID] = true
+	}
+	edit(&recs)
+	_, after, _ := recs.Merge(cfg, now)
+	var others []string
+	for _, e := range after {
+		if e.Kind == kind && e.ID == id {
+			return e
+		}
+		if !refused[e.Kind+"\x00"+e.ID] {
+			others = append(others, e.Error())
+		}
+	}
+	if len(others) > 0 {
+		return fmt.Errorf("%w: %s", ErrBreaksOthers, strings.Join(others, "; "))
+	}
+	return nil
+}
+
+// PutClient returns an edit for CheckChange that puts c in place of the
+// stored client of its id, or adds it.
+func PutClient(c clientreg.Client) func(*StoredRecords) {
+	return func(r *StoredRecords) {
+		RemoveClient(c.ClientID)(r)
+		r.Clients = append(r.Clients, c)
+	}
+}
+
+// RemoveClient returns an edit for CheckChange that deletes client id.
+func RemoveClient(id string) func(*StoredRecords) {
+	return func(r *StoredRecords) {
+		r.Clients = slices.DeleteFunc(r.Clients, func(x clientreg.Client) bool { return x.ClientID == id })
+	}
+}
+
+// PutResource returns an edit for CheckChange that puts res in place of
+// the stored API resource of its name, or adds it.
+func PutResource(res clientreg.Resource) func(*StoredRecords) {
+	return func(r *StoredRecords) {
+		RemoveResource(res.Name)(r)
+		r.Resources = append(r.Resources, res)
+	}
+}
+
+// RemoveResource returns an edit for CheckChange that deletes API
+// resource name.
+func RemoveResource(name string) func(*StoredRecords) {
+	return func(r *StoredRecords) {
+		r.Resources = slices.DeleteFunc(r.Resources, func(x clientreg.Resource) bool { return x.Name == name })
+	}
 }

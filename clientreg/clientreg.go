@@ -334,40 +334,67 @@ type redactedSecret struct {
 // hashes: each secret shows only when it was created and when it
 // expires, the registration access token hash is dropped.
 func Redact(v any) json.RawMessage {
-	var secrets []Secret
+	redact := func(list []Secret) []redactedSecret {
+		if len(list) == 0 {
+			return nil
+		}
+		out := make([]redactedSecret, len(list))
+		for i, s := range list {
+			out[i] = redactedSecret{CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
+		}
+		return out
+	}
 	switch x := v.(type) {
-	case Client:
-		secrets = x.Secrets
-		x.Secrets, x.RegistrationAccessTokenHash = nil, ""
-		v = x
 	case *Client:
 		return Redact(*x)
-	case Resource:
-		secrets = x.Secrets
-		x.Secrets = nil
-		v = x
 	case *Resource:
 		return Redact(*x)
+	case Client:
+		secrets := redact(x.Secrets)
+		x.Secrets, x.RegistrationAccessTokenHash = nil, ""
+		// The outer secrets field hides the embedded one.
+		v = struct {
+			Client
+			Secrets []redactedSecret `json:"secrets,omitempty"`
+		}{x, secrets}
+	case Resource:
+		secrets := redact(x.Secrets)
+		x.Secrets = nil
+		v = struct {
+			Resource
+			Secrets []redactedSecret `json:"secrets,omitempty"`
+		}{x, secrets}
+	default:
+		return json.RawMessage("null")
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return json.RawMessage("null")
 	}
-	if len(secrets) == 0 {
-		return b
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return json.RawMessage("null")
-	}
-	rs := make([]redactedSecret, len(secrets))
-	for i, s := range secrets {
-		rs[i] = redactedSecret{CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
-	}
-	m["secrets"] = rs
-	b, err = json.Marshal(m)
-	if err != nil {
-		return json.RawMessage("null")
-	}
 	return b
+}
+
+// DefaultRotationGrace is how long a rotation keeps the old secrets valid
+// unless told otherwise: a day to roll the new one out.
+const DefaultRotationGrace = 24 * time.Hour
+
+// Rotate returns the secrets after a rotation at now: fresh first, then
+// the secrets of old still valid at now, each expiring at now+grace at
+// the latest; with grace zero (or less) only fresh.
+func Rotate(old []Secret, fresh Secret, now time.Time, grace time.Duration) []Secret {
+	out := []Secret{fresh}
+	if grace <= 0 {
+		return out
+	}
+	end := now.Add(grace)
+	for _, s := range old {
+		if !s.ValidAt(now) {
+			continue
+		}
+		if s.ExpiresAt == nil || s.ExpiresAt.After(end) {
+			s.ExpiresAt = &end
+		}
+		out = append(out, s)
+	}
+	return out
 }

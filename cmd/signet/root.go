@@ -38,6 +38,8 @@ on the command line wins over the variable.`,
 		newHashPasswordCmd(e),
 		newVersionCmd(e),
 		newKeysCmd(e),
+		newClientsCmd(e),
+		newResourcesCmd(e),
 		newConfigCmd(e),
 		newHealthcheckCmd(e),
 	)

@@ -57,6 +57,10 @@ func scriptMain() {
 //	                   what a server's start does at TIME: create the keys
 //	                   that are due and record the migration's progress
 //	                   (kids come from a counter, so they are stable)
+//	[!] secretok CONFIG CLIENT_ID FILE TIME
+//	                   the client_secret printed in FILE is accepted for
+//	                   CLIENT_ID by a server started at TIME (file and
+//	                   stored clients merged)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
@@ -70,6 +74,7 @@ func TestScripts(t *testing.T) {
 			"addkey":      cmdAddKey,
 			"setmeta":     cmdSetMeta,
 			"serverstart": cmdServerStart,
+			"secretok":    cmdSecretOK, // clients_script_test.go
 		},
 	})
 }
