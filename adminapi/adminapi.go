@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,11 +25,8 @@ const Prefix = "/admin/v1/"
 // MaxBodyBytes bounds a request body.
 const MaxBodyBytes = 256 << 10
 
-// Secret rotation grace periods (POST .../rotate-secret).
-const (
-	DefaultGracePeriod = 24 * time.Hour
-	MaxGracePeriod     = 30 * 24 * time.Hour
-)
+// MaxGracePeriod bounds the grace period of POST .../rotate-secret.
+const MaxGracePeriod = 30 * 24 * time.Hour
 
 // Config configures the admin API.
 type Config struct {
@@ -39,12 +37,14 @@ type Config struct {
 	Verifier *adminauth.Verifier
 	// Keys lists the keys (the key manager's Keys). Required.
 	Keys func() []keymanager.KeyInfo
-	// CheckClient and CheckResource apply the configuration's rules
-	// (grant types, scopes, redirect URIs, ...) to a record before it is
-	// written, so that a record the server could not compile is refused
-	// with 400 instead of stored; nil checks only the registry's rules.
-	CheckClient   func(clientreg.Client) error
-	CheckResource func(clientreg.Resource) error
+	// Check applies the configuration's rules (grant types, scopes,
+	// redirect URIs, ...) to a change before it is written: put is the
+	// clientreg.Client or clientreg.Resource written, nil for a delete of
+	// kind (clientreg.KindClient or KindResource) and id. A change the
+	// servers would refuse, or that would stop them serving another
+	// entry, is answered 400 instead of stored (signet.CheckChange). Nil
+	// checks only the registry's own rules.
+	Check func(ctx context.Context, kind, id string, put any) error
 	// Rand makes client secrets; nil: crypto/rand.
 	Rand io.Reader
 	// Now is the clock of secret expiries; nil: time.Now.

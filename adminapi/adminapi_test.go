@@ -175,7 +175,7 @@ func TestClientLifecycle(t *testing.T) {
 		t.Fatalf("rotate: %d %s", r.code, r.body)
 	}
 	s, _ := e.store.Client(t.Context(), "billing")
-	if len(s.Secrets) != 2 || s.Secrets[0].ExpiresAt == nil || s.Secrets[1].ExpiresAt != nil || s.Secrets[1].Hash != clientauth.HashSHA256(newSecret) {
+	if len(s.Secrets) != 2 || s.Secrets[1].ExpiresAt == nil || s.Secrets[0].ExpiresAt != nil || s.Secrets[0].Hash != clientauth.HashSHA256(newSecret) {
 		t.Errorf("after rotation: %+v", s.Secrets)
 	}
 

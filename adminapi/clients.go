@@ -1,9 +1,10 @@
 package adminapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
@@ -84,14 +85,28 @@ func needsSecret(c clientreg.Client) bool {
 	return false
 }
 
-func (a *api) check(c clientreg.Client) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if a.CheckClient != nil {
-		if err := a.CheckClient(c); err != nil {
-			return badRequest("%s", trim(err))
+// check applies the registry's rules, then Config.Check, to a change.
+func (a *api) check(ctx context.Context, kind, id string, put interface{ Validate() error }) error {
+	if put != nil {
+		if err := put.Validate(); err != nil {
+			return err
 		}
+	}
+	if a.Check == nil {
+		return nil
+	}
+	var v any
+	switch x := put.(type) {
+	case *clientreg.Client:
+		v = *x
+	case *clientreg.Resource:
+		v = *x
+	}
+	if err := a.Check(ctx, kind, id, v); err != nil {
+		if errors.Is(err, clientreg.ErrReserved) || errors.Is(err, clientreg.ErrNotFound) {
+			return err
+		}
+		return badRequest("%s", trim(err))
 	}
 	return nil
 }
@@ -110,7 +125,7 @@ func (a *api) createClient(w http.ResponseWriter, r *http.Request) error {
 		secret = s
 		c.Secrets = []clientreg.Secret{{Hash: clientauth.HashSHA256(s), CreatedAt: a.Now().UTC()}}
 	}
-	if err := a.check(c); err != nil {
+	if err := a.check(r.Context(), clientreg.KindClient, c.ClientID, &c); err != nil {
 		return err
 	}
 	c, err = a.Store.CreateClient(r.Context(), c, who(r))
@@ -153,7 +168,7 @@ func (a *api) updateClient(w http.ResponseWriter, r *http.Request) error {
 		c.Secrets = old.Secrets
 	}
 	c.RegistrationAccessTokenHash = old.RegistrationAccessTokenHash
-	if err := a.check(c); err != nil {
+	if err := a.check(r.Context(), clientreg.KindClient, id, &c); err != nil {
 		return err
 	}
 	if rev == 0 {
@@ -173,7 +188,11 @@ func (a *api) deleteClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Store.DeleteClient(r.Context(), r.PathValue("id"), rev, who(r)); err != nil {
+	id := r.PathValue("id")
+	if err := a.check(r.Context(), clientreg.KindClient, id, nil); err != nil {
+		return err
+	}
+	if err := a.Store.DeleteClient(r.Context(), id, rev, who(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -181,10 +200,10 @@ func (a *api) deleteClient(w http.ResponseWriter, r *http.Request) error {
 }
 
 // rotateSecret adds a new secret and lets the others expire after the
-// grace period (?gracePeriod=, default 24h): both work meanwhile. If-Match
+// grace period (?gracePeriod=, default clientreg.DefaultRotationGrace): both work meanwhile. If-Match
 // is optional here (the change is computed on the stored record).
 func (a *api) rotateSecret(w http.ResponseWriter, r *http.Request) error {
-	grace := DefaultGracePeriod
+	grace := clientreg.DefaultRotationGrace
 	if g := r.URL.Query().Get("gracePeriod"); g != "" {
 		d, err := time.ParseDuration(g)
 		if err != nil || d < 0 || d > MaxGracePeriod {
@@ -210,18 +229,11 @@ func (a *api) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("client %q authenticates with %s, not a secret: there is nothing to rotate", c.ClientID, c.TokenEndpointAuthMethod)
 	}
 	now := a.Now().UTC()
-	end := now.Add(grace)
-	secrets := slices.DeleteFunc(slices.Clone(c.Secrets), func(s clientreg.Secret) bool { return !s.ValidAt(now) })
-	for i := range secrets {
-		if secrets[i].ExpiresAt == nil || secrets[i].ExpiresAt.After(end) {
-			secrets[i].ExpiresAt = &end
-		}
-	}
 	s, err := clientauth.GenerateSecret(a.Rand)
 	if err != nil {
 		return err
 	}
-	c.Secrets = append(secrets, clientreg.Secret{Hash: clientauth.HashSHA256(s), CreatedAt: now})
+	c.Secrets = clientreg.Rotate(c.Secrets, clientreg.Secret{Hash: clientauth.HashSHA256(s), CreatedAt: now}, now, grace)
 	ch := who(r)
 	ch.Action = clientreg.ActionRotateSecret
 	c, err = a.Store.UpdateClient(r.Context(), c, c.Meta.Revision, ch)

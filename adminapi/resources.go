@@ -49,24 +49,12 @@ func (a *api) readResource(r *http.Request) (clientreg.Resource, error) {
 	return res, nil
 }
 
-func (a *api) checkResource(res clientreg.Resource) error {
-	if err := res.Validate(); err != nil {
-		return err
-	}
-	if a.CheckResource != nil {
-		if err := a.CheckResource(res); err != nil {
-			return badRequest("%s", trim(err))
-		}
-	}
-	return nil
-}
-
 func (a *api) createResource(w http.ResponseWriter, r *http.Request) error {
 	res, err := a.readResource(r)
 	if err != nil {
 		return err
 	}
-	if err := a.checkResource(res); err != nil {
+	if err := a.check(r.Context(), clientreg.KindResource, res.Name, &res); err != nil {
 		return err
 	}
 	res, err = a.Store.CreateResource(r.Context(), res, who(r))
@@ -105,7 +93,7 @@ func (a *api) updateResource(w http.ResponseWriter, r *http.Request) error {
 	if len(res.Secrets) == 0 {
 		res.Secrets = old.Secrets
 	}
-	if err := a.checkResource(res); err != nil {
+	if err := a.check(r.Context(), clientreg.KindResource, name, &res); err != nil {
 		return err
 	}
 	if rev == 0 {
@@ -125,7 +113,11 @@ func (a *api) deleteResource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Store.DeleteResource(r.Context(), r.PathValue("name"), rev, who(r)); err != nil {
+	name := r.PathValue("name")
+	if err := a.check(r.Context(), clientreg.KindResource, name, nil); err != nil {
+		return err
+	}
+	if err := a.Store.DeleteResource(r.Context(), name, rev, who(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

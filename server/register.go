@@ -42,7 +42,7 @@ type Registration struct {
 	// Check applies the configuration's rules to a client before it is
 	// stored (nil: the registry's rules only); its error is answered
 	// invalid_client_metadata.
-	Check func(clientreg.Client) error
+	Check func(context.Context, clientreg.Client) error
 }
 
 // maxRegistrationBody bounds a registration request.
@@ -188,7 +188,7 @@ func (g *registerer) serveRegister(w http.ResponseWriter, r *http.Request) {
 		rec.Secrets, secret = []clientreg.Secret{st}, sec
 	}
 	if g.Check != nil {
-		if err := g.Check(rec); err != nil {
+		if err := g.Check(r.Context(), rec); err != nil {
 			regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
 			return
 		}
@@ -422,7 +422,7 @@ func (g *registerer) serveUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := g.record(old.ClientID, c, &old)
 	if g.Check != nil {
-		if err := g.Check(rec); err != nil {
+		if err := g.Check(r.Context(), rec); err != nil {
 			regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
 			return
 		}

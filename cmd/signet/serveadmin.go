@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"slices"
@@ -29,25 +30,8 @@ func addAdminFeatures(sc *server.Config, cfg *config.Config, m *keymanager.Manag
 		return errors.New("adminAPI and dynamicRegistration need a store that keeps clients (storage.driver sqlite, postgres or memory)")
 	}
 	store := signet.ReserveFileIDs(registry.sync.Registry, cfg)
-	merged := func() *config.Config {
-		if c := registry.sync.Merged(); c != nil {
-			return c
-		}
-		return cfg
-	}
-	// An id the file defines is left to the store, which refuses it with
-	// clientreg.ErrReserved naming the file.
-	checkClient := func(c clientreg.Client) error {
-		if slices.ContainsFunc(cfg.Clients, func(x config.Client) bool { return x.ClientID == c.ClientID }) {
-			return nil
-		}
-		return signet.CheckStoredClient(merged(), c, time.Now())
-	}
-	checkResource := func(r clientreg.Resource) error {
-		if slices.ContainsFunc(cfg.APIResources, func(x config.APIResource) bool { return x.Name == r.Name }) {
-			return nil
-		}
-		return signet.CheckStoredResource(merged(), r, time.Now())
+	check := func(ctx context.Context, kind, id string, put any) error {
+		return checkRegistryChange(ctx, cfg, registry.sync.Registry, kind, id, put)
 	}
 	var verifier *adminauth.Verifier
 	if cfg.AdminAPI.Enabled {
@@ -56,12 +40,11 @@ func addAdminFeatures(sc *server.Config, cfg *config.Config, m *keymanager.Manag
 			return err
 		}
 		h, err := adminapi.New(adminapi.Config{
-			Store:         store,
-			Verifier:      verifier,
-			Keys:          m.Keys,
-			CheckClient:   checkClient,
-			CheckResource: checkResource,
-			Logger:        log,
+			Store:    store,
+			Verifier: verifier,
+			Keys:     m.Keys,
+			Check:    check,
+			Logger:   log,
 		})
 		if err != nil {
 			return err
@@ -69,7 +52,33 @@ func addAdminFeatures(sc *server.Config, cfg *config.Config, m *keymanager.Manag
 		sc.AdminAPI, sc.AdminAPIPublic = h, cfg.AdminListen == ""
 	}
 	if cfg.DynamicRegistration.Enabled {
-		sc.Registration = &server.Registration{Policy: cfg.DynamicRegistration.Policy, Store: store, InitialAccessTokens: verifier, Check: checkClient}
+		sc.Registration = &server.Registration{Policy: cfg.DynamicRegistration.Policy, Store: store, InitialAccessTokens: verifier,
+			Check: func(ctx context.Context, c clientreg.Client) error {
+				return check(ctx, clientreg.KindClient, c.ClientID, c)
+			}}
 	}
 	return nil
+}
+
+// checkRegistryChange is signet.CheckChange for the admin API and
+// registration: put is the clientreg.Client or Resource written, nil for
+// a delete. An id the file defines is left to the store, which refuses it
+// with clientreg.ErrReserved naming the file.
+func checkRegistryChange(ctx context.Context, cfg *config.Config, reg clientreg.Store, kind, id string, put any) error {
+	entry, edit := config.EntryClient, signet.RemoveClient(id)
+	if kind == clientreg.KindResource {
+		entry, edit = config.EntryAPIResource, signet.RemoveResource(id)
+		if slices.ContainsFunc(cfg.APIResources, func(x config.APIResource) bool { return x.Name == id }) {
+			return nil
+		}
+	} else if slices.ContainsFunc(cfg.Clients, func(x config.Client) bool { return x.ClientID == id }) {
+		return nil
+	}
+	switch x := put.(type) {
+	case clientreg.Client:
+		edit = signet.PutClient(x)
+	case clientreg.Resource:
+		edit = signet.PutResource(x)
+	}
+	return signet.CheckChange(ctx, cfg, reg, time.Now(), entry, id, edit)
 }
