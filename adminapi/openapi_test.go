@@ -76,7 +76,7 @@ func TestOpenAPI(t *testing.T) {
 				}
 			}
 		}
-		if item, _, tmpl := paths.FindPath(req, model.Model, nil); item != nil {
+		if item, _, tmpl := paths.FindPath(req, &model.Model, nil); item != nil {
 			covered[method+" "+tmpl] = true
 		} else {
 			t.Errorf("%s %s: not in the document", method, path)
