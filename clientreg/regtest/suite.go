@@ -83,7 +83,8 @@ func Client(id string) clientreg.Client {
 		AllowedScopes:       []string{"orders.read"},
 		AccessTokenLifetime: "15m",
 		RequireDPoP:         &yes,
-		JWKS:                nil,
+		JWKS:                json.RawMessage(`{"keys":[{"kty":"EC","kid":"k1","crv":"P-256","x":"ITnF08N57TtYc6wn-_6bME8Ri0OdfTuhxOFN3mIBmvA","y":"JuLlhsUwC8pNMemuAO644QwgQAquC7Jnj0nbKCuQrog"}]}`),
+		JWKSURI:             "https://client.example.com/jwks",
 		Extra:               json.RawMessage(`{"contacts":["ops@example.com"]}`),
 	}
 }
@@ -154,7 +155,7 @@ func testResources(t *testing.T, open func() clientreg.Store) {
 	ctx := t.Context()
 	r := clientreg.Resource{Name: "orders", Scopes: []string{"orders.read", "orders.write"},
 		Secrets: []clientreg.Secret{{Hash: clientauth.HashSHA256("introspect"), CreatedAt: t0}},
-		JWKS:    nil, AllowedAccessTokenSigningAlgorithms: []string{"ES256"}}
+		JWKSURI: "https://orders.example.com/jwks", AllowedAccessTokenSigningAlgorithms: []string{"ES256"}}
 	created, err := s.CreateResource(ctx, r, cli(t0))
 	if err != nil {
 		t.Fatal(err)
