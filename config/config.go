@@ -117,6 +117,10 @@ type Config struct {
 	// sessions, defaults applied (ui.go).
 	UI      UI
 	Session Session
+	// AdminAPI (adminAPI) serves the admin API; DynamicRegistration
+	// (dynamicRegistration) serves RFC 7591/7592 registration.
+	AdminAPI            AdminAPI
+	DynamicRegistration DynamicRegistration
 	// Warnings are problems that do not stop the server (plain-text client
 	// secrets, readable key files); the caller logs them at start-up.
 	Warnings []string
@@ -393,7 +397,9 @@ type fileDoc struct {
 	Session           *sessionDoc       `yaml:"session"` // ui.go
 	MFA               *mfaDoc           `yaml:"mfa"`
 	// RequirePushedAuthorizationRequests: every client must use PAR.
-	RequirePushedAuthorizationRequests bool `yaml:"requirePushedAuthorizationRequests"`
+	RequirePushedAuthorizationRequests bool                    `yaml:"requirePushedAuthorizationRequests"`
+	AdminAPI                           *adminAPIDoc            `yaml:"adminAPI"`
+	DynamicRegistration                *dynamicRegistrationDoc `yaml:"dynamicRegistration"`
 }
 
 type storageDoc struct {

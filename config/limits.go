@@ -31,11 +31,19 @@ const (
 func DefaultLimits() Limits { return throttle.DefaultBudgets() }
 
 type limitsDoc struct {
-	PasswordHashingMemory *ByteSize        `yaml:"passwordHashingMemory"`
-	PasswordHashingQueue  *int             `yaml:"passwordHashingQueue"`
-	TrackedKeys           *int             `yaml:"trackedKeys"`
-	Login                 *loginLimitsDoc  `yaml:"login"`
-	ClientAuthentication  *clientLimitsDoc `yaml:"clientAuthentication"`
+	PasswordHashingMemory *ByteSize              `yaml:"passwordHashingMemory"`
+	PasswordHashingQueue  *int                   `yaml:"passwordHashingQueue"`
+	TrackedKeys           *int                   `yaml:"trackedKeys"`
+	Login                 *loginLimitsDoc        `yaml:"login"`
+	ClientAuthentication  *clientLimitsDoc       `yaml:"clientAuthentication"`
+	Registration          *registrationLimitsDoc `yaml:"registration"`
+}
+
+// registrationLimitsDoc is limits.registration: dynamic client
+// registrations (every attempt counts).
+type registrationLimitsDoc struct {
+	PerAddress *limitDoc `yaml:"perAddress"`
+	Total      *limitDoc `yaml:"total"`
 }
 
 type loginLimitsDoc struct {
@@ -141,6 +149,10 @@ func (p *parser) resolveLimits(d *fileDoc, c *Config) error {
 	if ld.ClientAuthentication != nil {
 		client = *ld.ClientAuthentication
 	}
+	var reg registrationLimitsDoc
+	if ld.Registration != nil {
+		reg = *ld.Registration
+	}
 	for _, f := range []struct {
 		path string
 		doc  *limitDoc
@@ -152,6 +164,8 @@ func (p *parser) resolveLimits(d *fileDoc, c *Config) error {
 		{"limits.clientAuthentication.perClientAndAddress", client.PerClientAndAddress, &c.Limits.ClientPerClientAndAddress},
 		{"limits.clientAuthentication.perAddress", client.PerAddress, &c.Limits.ClientPerAddress},
 		{"limits.clientAuthentication.perClient", client.PerClient, &c.Limits.ClientPerClient},
+		{"limits.registration.perAddress", reg.PerAddress, &c.Limits.RegistrationPerAddress},
+		{"limits.registration.total", reg.Total, &c.Limits.Registrations},
 	} {
 		if err := set(f.path, f.doc, f.dst); err != nil {
 			return err

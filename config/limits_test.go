@@ -32,12 +32,16 @@ limits:
     perClientAndAddress: { max: 4, window: 5m }
     perAddress: { max: 12 }
     perClient: { max: 40 }
+  registration:
+    perAddress: { max: 5 }
+    total: { window: 30m }
 `, nil)
 	w := 15 * time.Minute
 	want := Limits{PasswordHashingMemoryKiB: 256 << 10, PasswordHashingQueue: 8, TrackedKeys: 5000,
 		LoginPerUserAndAddress: throttle.Limit{Max: 3, Window: w}, LoginPerAddress: throttle.Limit{Max: 50, Window: time.Hour},
 		LoginPerUser: throttle.Limit{Max: 100, Window: 30 * time.Minute}, ClientPerClientAndAddress: throttle.Limit{Max: 4, Window: 5 * time.Minute},
-		ClientPerAddress: throttle.Limit{Max: 12, Window: w}, ClientPerClient: throttle.Limit{Max: 40, Window: w}}
+		ClientPerAddress: throttle.Limit{Max: 12, Window: w}, ClientPerClient: throttle.Limit{Max: 40, Window: w},
+		RegistrationPerAddress: throttle.Limit{Max: 5, Window: time.Hour}, Registrations: throttle.Limit{Max: 500, Window: 30 * time.Minute}}
 	if c.Limits != want {
 		t.Fatalf("limits\n %+v\nwant\n %+v", c.Limits, want)
 	}

@@ -90,6 +90,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 		return nil, err
 	}
 	c.RequirePushedAuthorizationRequests = d.RequirePushedAuthorizationRequests
+	if err := p.resolveAdminAPI(d, c); err != nil {
+		return nil, err
+	}
 	if err := p.resolveClients(d, c); err != nil {
 		return nil, err
 	}
@@ -97,6 +100,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 		return nil, err
 	}
 	if err := p.resolveAllowedConnectors(d, c); err != nil {
+		return nil, err
+	}
+	if err := p.resolveDynamicRegistration(d, c); err != nil {
 		return nil, err
 	}
 	if err := p.resolveUsers(d, c); err != nil {

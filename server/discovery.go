@@ -44,6 +44,9 @@ type discoveryDoc struct {
 	// accepted (RFC 9449 section 5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 
+	// RegistrationEndpoint is there only with dynamic registration.
+	RegistrationEndpoint string `json:"registration_endpoint,omitempty"`
+
 	// The login flows (oidc.go), present only when they are served.
 	loginDiscovery
 }
@@ -72,6 +75,9 @@ func (s *Server) discoveryBody() []byte {
 	}
 	if s.oidc != nil {
 		s.addLoginDiscovery(&doc)
+	}
+	if s.register != nil {
+		doc.RegistrationEndpoint = s.issuer + PathRegister
 	}
 	body, err := json.Marshal(doc)
 	if err != nil { // cannot happen: strings and slices of strings

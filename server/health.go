@@ -146,8 +146,14 @@ func writeReadyz(w http.ResponseWriter, code int, body any) {
 // /readyz that says only ready, degraded or not ready, and no /metrics.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
-func (s *Server) buildAdminHandler() http.Handler {
+// adminAPIPrefix is where Config.AdminAPI is served.
+const adminAPIPrefix = "/admin/v1/"
+
+func (s *Server) buildAdminHandler(adminAPI bool) http.Handler {
 	mux := http.NewServeMux()
+	if adminAPI && s.adminAPI != nil {
+		mux.Handle(adminAPIPrefix, s.adminAPI)
+	}
 	mux.HandleFunc("GET /healthz", s.serveHealthz)
 	mux.HandleFunc("GET /readyz", s.serveAdminReadyz)
 	mux.Handle("GET /metrics", s.metrics.handler(s.registry))

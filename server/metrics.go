@@ -67,7 +67,7 @@ func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time, build
 		}, []string{"route", "code"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "signet_throttled_total",
-			Help: "Attempts refused by an abuse budget: login and client (failed-attempt limits), hashing (password hashing at capacity).",
+			Help: "Attempts refused by an abuse budget: login and client (failed-attempt limits), hashing (password hashing at capacity), registration (dynamic client registrations).",
 		}, []string{"budget"}),
 	}
 	for _, c := range []prometheus.Collector{
@@ -82,7 +82,7 @@ func newMetrics(reg *prometheus.Registry, keys Keys, now func() time.Time, build
 	}
 	// Every budget is exported from the start, at 0, so that alerts on
 	// its rate see the first refusal.
-	for _, b := range []string{"login", "client", "hashing"} {
+	for _, b := range []string{"login", "client", "hashing", "registration"} {
 		m.refused.WithLabelValues(b)
 	}
 	return m, nil

@@ -285,6 +285,15 @@ type Config struct {
 	// MFA is the second factor (TOTP and recovery codes, mfa.go); the
 	// zero value has none.
 	MFA MFA
+	// AdminAPI, when set, serves /admin/v1/ (package adminapi, which
+	// authorises every request itself) on AdminHandler; AdminAPIPublic
+	// serves it on the public handler instead, under the issuer's path
+	// (for a deployment without an admin listener).
+	AdminAPI       http.Handler
+	AdminAPIPublic bool
+	// Registration, when set, serves dynamic client registration (RFC
+	// 7591/7592, register.go) and names it in discovery.
+	Registration *Registration
 }
 
 // DPoP configures the server's DPoP (server/internal/dpopbinding).
@@ -356,6 +365,8 @@ type Server struct {
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
 	oidc      *oidcState                // the login flows; nil when disabled
+	adminAPI  http.Handler              // /admin/v1/; nil when off
+	register  *registerer               // dynamic registration; nil when off
 }
 
 // New checks cfg and returns a Server.
@@ -454,11 +465,16 @@ func New(cfg Config) (*Server, error) {
 	if s.oidc, err = newOIDC(cfg, s); err != nil {
 		return nil, err
 	}
-	s.handler = s.buildHandler()
+	if s.register, err = s.newRegisterer(cfg.Registration); err != nil {
+		return nil, err
+	}
+	s.adminAPI = cfg.AdminAPI
+	adminOnPublic := cfg.AdminAPIPublic
+	s.handler = s.buildHandler(adminOnPublic)
 	if cfg.Tracing != nil {
 		s.handler = cfg.Tracing.Handler(s.handler)
 	}
-	s.admin = s.buildAdminHandler()
+	s.admin = s.buildAdminHandler(!adminOnPublic)
 	return s, nil
 }
 
@@ -478,7 +494,7 @@ const (
 	PathToken     = "/connect/token"
 )
 
-func (s *Server) buildHandler() http.Handler {
+func (s *Server) buildHandler(adminAPI bool) http.Handler {
 	mux := http.NewServeMux()
 	s.routes = make(map[string]string)
 	handle := func(pattern, route string, h http.HandlerFunc) {
@@ -499,6 +515,13 @@ func (s *Server) buildHandler() http.Handler {
 	s.addLoginRoutes(handle, handleCORS)
 	handle("GET /healthz", "healthz", s.serveHealthz)
 	handle("GET /readyz", "readyz", s.servePublicReadyz)
+	if s.register != nil {
+		s.register.routes(handle)
+	}
+	if adminAPI && s.adminAPI != nil {
+		h := http.StripPrefix(s.prefix, s.adminAPI)
+		handle(s.prefix+adminAPIPrefix, "admin_api", h.ServeHTTP)
+	}
 	// /metrics and the detailed /readyz: AdminHandler (health.go).
 	return s.wrap(mux)
 }

@@ -199,6 +199,11 @@ type Budgets struct {
 	ClientPerClientAndAddress Limit
 	ClientPerAddress          Limit
 	ClientPerClient           Limit
+	// Dynamic client registrations (RFC 7591, every attempt counts, not
+	// only failures): per address, and from every address together (the
+	// stored rows open registration can add).
+	RegistrationPerAddress Limit
+	Registrations          Limit
 	// PasswordHashingMemoryKiB bounds the memory of the argon2id
 	// verifications in flight (Hashing); PasswordHashingQueue how many
 	// may wait.
@@ -215,7 +220,8 @@ const DefaultWindow = 15 * time.Minute
 // and address, 30 per address, 100 per username; 10 failed client
 // authentications per client and address, 30 per address, 100 per
 // client; all per 15 minutes; 128 MiB of hashing memory with 32 waiting;
-// 100,000 tracked keys.
+// 100,000 tracked keys; 20 dynamic client registrations per address and
+// 500 in all per hour.
 func DefaultBudgets() Budgets {
 	l := func(n int) Limit { return Limit{Max: n, Window: DefaultWindow} }
 	return Budgets{
@@ -225,6 +231,8 @@ func DefaultBudgets() Budgets {
 		ClientPerClientAndAddress: l(10),
 		ClientPerAddress:          l(30),
 		ClientPerClient:           l(100),
+		RegistrationPerAddress:    Limit{Max: 20, Window: time.Hour},
+		Registrations:             Limit{Max: 500, Window: time.Hour},
 		PasswordHashingMemoryKiB:  DefaultHashingMemoryKiB,
 		PasswordHashingQueue:      DefaultHashingQueue,
 		TrackedKeys:               DefaultTrackedKeys,
@@ -247,6 +255,8 @@ func (b *Budgets) Limits() []BudgetLimit {
 		{"ClientPerClientAndAddress", &b.ClientPerClientAndAddress},
 		{"ClientPerAddress", &b.ClientPerAddress},
 		{"ClientPerClient", &b.ClientPerClient},
+		{"RegistrationPerAddress", &b.RegistrationPerAddress},
+		{"Registrations", &b.Registrations},
 	}
 }
 

@@ -212,7 +212,7 @@ func storeExists(cfg *config.Config) error {
 // stateStandby is how `keys list` and `keys timeline` show a managed key
 // on standby: announced while the static signing credential signs (phase
 // 1 of a migration).
-const stateStandby = "standby"
+const stateStandby = string(keymanager.StateStandby)
 
 // sqlitePath is the database file of a SQLite DSN.
 func sqlitePath(dsn string) string {
@@ -227,15 +227,7 @@ func sqlitePath(dsn string) string {
 // inside its signing window while an older key still signs ("ready") is
 // listed as pending, since it is published and does not sign yet; a key
 // the static signing credential stands in for is on standby.
-func listedState(k keymanager.KeyInfo) string {
-	switch {
-	case k.Standby:
-		return stateStandby
-	case k.State == key.StateReady:
-		return string(key.StatePending)
-	}
-	return string(k.State)
-}
+func listedState(k keymanager.KeyInfo) string { return k.ListedState() }
 
 // stamp writes t in RFC 3339, UTC, to the second.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -13,22 +13,6 @@ import (
 	"github.com/signet-id/signet/keymanager"
 )
 
-// keyJSON is one element of `keys list --json`. Configured keys have no
-// schedule: their times are null.
-type keyJSON struct {
-	KID         string  `json:"kid"`
-	Alg         string  `json:"alg"`
-	State       string  `json:"state"`
-	Created     *string `json:"created"`
-	SignsFrom   *string `json:"signsFrom"`
-	RetiresAt   *string `json:"retiresAt"`
-	DeleteAfter *string `json:"deleteAfter"`
-	X509        bool    `json:"x509"`
-	// Backend holds a managed key's private half: software, pkcs11 or
-	// awskms. Absent for configured keys.
-	Backend string `json:"backend,omitempty"`
-}
-
 func newKeysListCmd(e *env, o *keysOptions) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -81,16 +65,7 @@ pkcs11 or awskms.`,
 }
 
 func writeKeysJSON(w io.Writer, keys []keymanager.KeyInfo) error {
-	out := make([]keyJSON, 0, len(keys))
-	for _, k := range keys {
-		j := keyJSON{KID: k.KID, Alg: string(k.Algorithm), State: listedState(k), X509: k.X509, Backend: k.Backend}
-		if !k.Created.IsZero() {
-			c, sf, r, d := stamp(k.Created), stamp(k.SignsFrom), stamp(k.RetiresAt), stamp(k.DeleteAfter)
-			j.Created, j.SignsFrom, j.RetiresAt, j.DeleteAfter = &c, &sf, &r, &d
-		}
-		out = append(out, j)
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
+	b, err := json.MarshalIndent(keymanager.Listing(keys), "", "  ")
 	if err != nil {
 		return err
 	}

@@ -224,6 +224,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if sc.MFA, err = signet.ServerMFA(cfg, store, sealer, log); err != nil {
 		return err
 	}
+	if err := addAdminFeatures(&sc, cfg, m, registry, log); err != nil { // serveadmin.go
+		return err
+	}
 	tracing, err := startTracing(ctx, e, log) // tracing.go
 	if err != nil {
 		return err
