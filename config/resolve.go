@@ -118,9 +118,9 @@ func (p *parser) resolve(d *fileDoc) (*Config, error) {
 		return nil, err
 	}
 	if err := p.resolveUI(d, c); err != nil {
-		if err := p.resolveMFA(d, c); err != nil {
-			return nil, err
-		}
+		return nil, err
+	}
+	if err := p.resolveMFA(d, c); err != nil {
 		return nil, err
 	}
 	c.warnHashingMemory()

@@ -276,3 +276,8 @@ func (st *StaticUsers) Slowest() *clientauth.Secret {
 	}
 	return reg.dummy
 }
+
+// HasUsers reports whether the list holds any user (user.Chain.HasUsers).
+func (st *StaticUsers) HasUsers(context.Context) (bool, error) {
+	return len(st.users.Load().bySubject) > 0, nil
+}

@@ -156,3 +156,22 @@ func (c Chain) HasSubject(ctx context.Context, subject string) (bool, error) {
 	}
 	return false, nil
 }
+
+// HasUsers reports whether any source of the chain may have users: a
+// source with a HasUsers method answers for itself; a source without one
+// is assumed to have users. The login page shows the username and
+// password form beside connectors only when this is true.
+func (c Chain) HasUsers(ctx context.Context) (bool, error) {
+	for _, s := range c {
+		h, ok := s.(interface {
+			HasUsers(context.Context) (bool, error)
+		})
+		if !ok {
+			return true, nil
+		}
+		if has, err := h.HasUsers(ctx); has || err != nil {
+			return has, err
+		}
+	}
+	return false, nil
+}

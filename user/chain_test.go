@@ -163,3 +163,32 @@ func TestCheckClaimAndReleaseAll(t *testing.T) {
 		t.Errorf("profile: %v", got)
 	}
 }
+
+// hasUsersSource is a source that says whether it has users.
+type hasUsersSource struct {
+	*fakeSource
+	has bool
+}
+
+func (h hasUsersSource) HasUsers(context.Context) (bool, error) { return h.has, nil }
+
+func TestChainHasUsers(t *testing.T) {
+	ctx := t.Context()
+	empty := hasUsersSource{fakeSource: &fakeSource{}, has: false}
+	full := hasUsersSource{fakeSource: &fakeSource{}, has: true}
+	for _, tc := range []struct {
+		name  string
+		chain user.Chain
+		want  bool
+	}{
+		{"no sources", user.Chain{}, false},
+		{"all empty", user.Chain{empty, empty}, false},
+		{"one with users", user.Chain{empty, full}, true},
+		{"a source that does not say", user.Chain{empty, &fakeSource{}}, true},
+	} {
+		got, err := tc.chain.HasUsers(ctx)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: HasUsers = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}

@@ -218,3 +218,16 @@ func found(err error) (bool, error) {
 	}
 	return false, unavailable(err)
 }
+
+// HasUsers reports whether the store holds any user (user.Chain.HasUsers).
+// A store with an AnyUsers method answers with one cheap query; otherwise
+// the users are listed.
+func (s *Source) HasUsers(ctx context.Context) (bool, error) {
+	if a, ok := s.Store.(interface {
+		AnyUsers(context.Context) (bool, error)
+	}); ok {
+		return a.AnyUsers(ctx)
+	}
+	us, err := s.Store.Users(ctx)
+	return len(us) > 0, err
+}

@@ -194,3 +194,13 @@ func (s *Store) revokeSubject(subject string, now time.Time) int {
 	}
 	return n
 }
+
+// AnyUsers reports whether the store holds any user.
+func (s *Store) AnyUsers(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.users) > 0, nil
+}

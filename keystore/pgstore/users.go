@@ -224,3 +224,12 @@ func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
+
+// AnyUsers reports whether the store holds any user, with one query.
+func (s *Store) AnyUsers(ctx context.Context) (bool, error) {
+	var has bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has); err != nil {
+		return false, wrap(ctx, "any users", err)
+	}
+	return has, nil
+}

@@ -224,3 +224,12 @@ func (s *Store) endUser(ctx context.Context, op, stmt, subject string, now time.
 	})
 	return int(n), err
 }
+
+// AnyUsers reports whether the store holds any user, with one query.
+func (s *Store) AnyUsers(ctx context.Context) (bool, error) {
+	var has bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has); err != nil {
+		return false, s.wrap(ctx, "any users", err)
+	}
+	return has, nil
+}

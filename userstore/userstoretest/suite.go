@@ -46,9 +46,16 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	ctx := context.Background()
 	t.Run("CreateAndRead", func(t *testing.T) {
 		s := open(t)
+		src := &userstore.Source{Store: s}
+		if has, err := src.HasUsers(ctx); err != nil || has {
+			t.Fatalf("HasUsers of an empty store: %v, %v; want false", has, err)
+		}
 		want := Record("alice", "u-1")
 		if err := s.CreateUser(ctx, want); err != nil {
 			t.Fatal(err)
+		}
+		if has, err := src.HasUsers(ctx); err != nil || !has {
+			t.Fatalf("HasUsers with a user: %v, %v; want true", has, err)
 		}
 		for name, get := range map[string]func() (userstore.Record, error){
 			"by name":    func() (userstore.Record, error) { return s.UserByName(ctx, "alice") },
