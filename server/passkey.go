@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/branding"
 	"github.com/signet-id/signet/mfa"
 )
 
@@ -80,7 +82,8 @@ type passkeys struct {
 }
 
 // newPasskeys makes the relying party of issuer: RP ID its host, origin
-// its origin.
+// its origin. Nil without a passkey store, or when the issuer's host is
+// an IP address (not a valid RP ID).
 func newPasskeys(m *mfa.Manager, issuer, product string) (*passkeys, error) {
 	if m == nil || m.Passkeys() == nil {
 		return nil, nil
@@ -89,8 +92,13 @@ func newPasskeys(m *mfa.Manager, issuer, product string) (*passkeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: passkeys: %w", err)
 	}
+	if net.ParseIP(u.Hostname()) != nil {
+		// WebAuthn binds a credential to a domain (the RP ID); an issuer on
+		// an IP address has TOTP only.
+		return nil, nil
+	}
 	rp, err := webauthn.New(&webauthn.Config{
-		RPID: u.Hostname(), RPDisplayName: product, RPOrigins: []string{u.Scheme + "://" + u.Host},
+		RPID: u.Hostname(), RPDisplayName: cmp.Or(product, branding.DefaultProductName), RPOrigins: []string{u.Scheme + "://" + u.Host},
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey: protocol.ResidentKeyRequirementDiscouraged, UserVerification: protocol.VerificationPreferred},

@@ -456,7 +456,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.assemblePipeline(cfg.Grants != nil)
 	s.mfa = newMFAPolicy(cfg.MFA)
-	pk, err := newPasskeys(cfg.MFA.Manager, cfg.Issuer, s.oidc.pages.product)
+	pk, err := newPasskeys(cfg.MFA.Manager, cfg.Issuer, cfg.UI.ProductName)
 	if err != nil {
 		return nil, err
 	}
