@@ -16,8 +16,8 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
-	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/branding"
+	grantstore "github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/mfa"
 )
 
