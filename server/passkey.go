@@ -37,9 +37,8 @@ const onceWebAuthn = "webauthn-challenge"
 
 // Messages of the passkey forms.
 const (
-	msgBadPasskey     = "Your passkey could not be verified. Try again, or use a code."
-	msgNoPasskeyJS    = "Using a passkey needs JavaScript in this browser. Use a code instead."
-	msgTooManyPasskey = "You have too many passkeys. Remove one first, or use a code."
+	msgBadPasskey  = "Your passkey could not be verified. Try again, or use a code."
+	msgNoPasskeyJS = "Using a passkey needs JavaScript in this browser. Use a code instead."
 )
 
 // passkeyScript is the pages' only script: it runs the WebAuthn ceremony
@@ -235,13 +234,12 @@ func (s *Server) passkeyStep(w http.ResponseWriter, r *http.Request, req *authzR
 		err = s.passkeys.store.AddPasskey(ctx, mfa.Passkey{Subject: st.Sub, ID: cred.ID, PublicKey: cred.PublicKey,
 			SignCount: cred.Authenticator.SignCount, Attestation: cred.AttestationType, AAGUID: cred.Authenticator.AAGUID,
 			Flags: uint8(cred.Flags.ProtocolValue()), Created: s.now()})
-		if errors.Is(err, mfa.ErrTooManyPasskeys) {
+		if errors.Is(err, mfa.ErrTooManyPasskeys) || errors.Is(err, mfa.ErrEnrolled) { // a race, or a credential id taken
 			return fmt.Errorf("%w: %w", mfa.ErrBadCode, err)
 		}
 		return err
 	}
-	bad := msgBadPasskey
-	if !s.checkCode(w, r, req, st, enrolled, check, bad) {
+	if !s.checkCode(w, r, req, st, enrolled, check, msgBadPasskey) {
 		return
 	}
 	if !enrolled {
