@@ -77,19 +77,6 @@ func TestBrowserPasskey(t *testing.T) {
 	}
 
 	var authenticator webauthn.AuthenticatorID
-	run("a virtual authenticator",
-		chromedp.Navigate(issuer+"/.well-known/openid-configuration"),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if _, err := cdp.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-				return err
-			}
-			res, err := cdp.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
-				Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
-				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true}})
-			authenticator = res.AuthenticatorID
-			return err
-		}),
-	)
 	credentials := func() []*webauthn.Credential {
 		t.Helper()
 		var out []*webauthn.Credential
@@ -102,6 +89,20 @@ func TestBrowserPasskey(t *testing.T) {
 	}
 
 	signInPassword("password before the enrolment", "enrol")
+	run("the enrolment page", chromedp.WaitVisible(chromedp.ID("totp-key")))
+	run("a virtual authenticator",
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+				return err
+			}
+			res, err := cdp.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+				Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
+				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true,
+				AutomaticPresenceSimulation: true}}) // cdproto sends false unless set
+			authenticator = res.AuthenticatorID
+			return err
+		}),
+	)
 	run("add a passkey",
 		chromedp.WaitEnabled(chromedp.CSS("#passkey-form button[data-passkey]")),
 		chromedp.Click(chromedp.CSS("#passkey-form button[data-passkey]")),
