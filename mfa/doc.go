@@ -18,4 +18,10 @@
 // The codes are the authenticator apps' defaults: SHA-1, 6 digits, a
 // 30-second step; a code of the previous or next step is accepted (clock
 // drift).
+//
+// A [PasskeyStore] (found by type assertion on the Store, as the Store on
+// the opened key store) keeps WebAuthn passkeys: public keys only, their
+// signature counters (conditional updates: a counter never goes back),
+// at most [MaxPasskeys] per subject. The WebAuthn ceremonies themselves
+// are the server's (go-webauthn).
 package mfa

@@ -95,6 +95,9 @@ type mfaPending struct {
 	// Confirmed: the enrolment was confirmed with a code and the
 	// recovery codes shown; "continue" signs in.
 	Confirmed bool `json:"confirmed,omitempty"`
+	// WA is the pending WebAuthn ceremony (passkey.go): go-webauthn's
+	// SessionData, JSON.
+	WA []byte `json:"wa,omitempty"`
 }
 
 // mfaView is the data of the second-factor pages (mfa.html, enrol.html,
@@ -111,6 +114,10 @@ type mfaView struct {
 	Key    string
 	// Codes are the recovery codes, shown once.
 	Codes []string
+	// Passkey is the WebAuthn options of the page's passkey form (JSON,
+	// "" for none); Script the script that runs it (passkey.go).
+	Passkey string
+	Script  template.JS
 }
 
 // wantsMFA reports whether req asks for two factors: the client requires
@@ -127,7 +134,7 @@ func (s *Server) needSecondFactor(ctx context.Context, req *authzRequest, subjec
 	if p == nil || auth.ACR == ACRMultiFactor {
 		return false, false, nil
 	}
-	enrolled, err = p.m.Enrolled(ctx, subject)
+	enrolled, err = s.mfaEnrolled(ctx, subject)
 	if err != nil {
 		return false, false, err
 	}
@@ -178,7 +185,7 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, req *authzReques
 	if err != nil || sess == nil || s.needsLogin(req, sess) || !s.sessionNeedsStepUp(req, sess) {
 		return false
 	}
-	enrolled, err := s.mfa.m.Enrolled(r.Context(), sess.subject)
+	enrolled, err := s.mfaEnrolled(r.Context(), sess.subject)
 	if err != nil {
 		return false
 	}
@@ -191,11 +198,19 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, req *authzReques
 // recovery code) for an enrolled user, otherwise the enrolment (QR code,
 // key, confirmation code).
 func (s *Server) showSecondFactor(w http.ResponseWriter, r *http.Request, req *authzRequest, st mfaPending, enrolled bool, status int, msg string) {
+	opts, err := s.beginPasskey(r.Context(), &st, enrolled)
+	if err != nil {
+		s.mfaUnavailable(w, "starting a passkey ceremony failed", err)
+		return
+	}
 	v, ok := s.mfaForm(w, r, req, st)
 	if !ok {
 		return
 	}
-	v.Error = msg
+	v.Error, v.Passkey = msg, opts
+	if opts != "" {
+		v.Script = passkeyScript
+	}
 	if enrolled {
 		s.oidc.pages.render(w, status, "mfa.html", "Two-step verification", v)
 		return
@@ -257,7 +272,7 @@ func (s *Server) serveLoginMFA(w http.ResponseWriter, r *http.Request) {
 		s.oidc.pages.errorPage(w, http.StatusMethodNotAllowed, "Invalid request", "This address accepts the two-step verification form only.")
 		return
 	}
-	_, p, req, ok := s.readSignInForm(w, r, "request", "csrf", "state", "step", "code", "cancel")
+	_, p, req, ok := s.readSignInForm(w, r, "request", "csrf", "state", "step", "code", "credential", "cancel")
 	if !ok {
 		return
 	}
@@ -302,6 +317,8 @@ func (s *Server) serveLoginMFA(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Codes = codes
 		s.oidc.pages.render(w, http.StatusOK, "recovery.html", "Save your recovery codes", v)
+	case "passkey", "passkey-register":
+		s.passkeyStep(w, r, req, st, step, p.v["credential"])
 	case "continue":
 		if !st.Confirmed {
 			s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The two-step verification form was not sent correctly.")

@@ -66,7 +66,7 @@ func newPages(ui UI) (*pages, error) {
 	}
 	sum := sha256.Sum256([]byte(p.css))
 	p.csp = "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; base-uri 'none'; frame-ancestors 'none'"
+		"'; script-src " + passkeyScriptHash() + "; base-uri 'none'; frame-ancestors 'none'"
 	return p, nil
 }
 

@@ -362,6 +362,7 @@ type Server struct {
 	dpop *dpopbinding.Binding
 
 	mfa       *mfaPolicy                // Config.MFA; nil: no second factor
+	passkeys  *passkeys                 // WebAuthn passkeys (passkey.go); nil: none
 	reg       atomic.Pointer[registry]  // clients and resources
 	discovery atomic.Pointer[discovery] // pre-built discovery document
 	oidc      *oidcState                // the login flows; nil when disabled
@@ -455,6 +456,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.assemblePipeline(cfg.Grants != nil)
 	s.mfa = newMFAPolicy(cfg.MFA)
+	pk, err := newPasskeys(cfg.MFA.Manager, cfg.Issuer, cfg.UI.ProductName)
+	if err != nil {
+		return nil, err
+	}
+	s.passkeys = pk
 	if err := s.SetClients(cfg.Clients, cfg.APIResources); err != nil {
 		return nil, err
 	}

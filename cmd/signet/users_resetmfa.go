@@ -8,6 +8,7 @@ import (
 
 	"github.com/signet-id/signet"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/mfa"
 )
 
 func newUsersResetMFACmd(e *env, o *usersOptions) *cobra.Command {
@@ -72,11 +73,18 @@ not ended. See docs/users.md, "Second factor".`,
 			if err != nil {
 				return fmt.Errorf("reset the second factor of %s: %w", who, err)
 			}
+			if ps, ok := ms.(mfa.PasskeyStore); ok {
+				hadPasskeys, err := ps.DeletePasskeys(ctx, subject)
+				if err != nil {
+					return fmt.Errorf("reset the passkeys of %s: %w", who, err)
+				}
+				had = had || hadPasskeys
+			}
 			if !had {
 				fmt.Fprintf(e.stdout, "%s has no second factor; nothing changed\n", who)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "reset the second factor of %s: the TOTP secret and recovery codes are deleted; they enrol again at their next sign-in that needs a second factor\n", who)
+			fmt.Fprintf(e.stdout, "reset the second factor of %s: the TOTP secret, recovery codes and passkeys are deleted; they enrol again at their next sign-in that needs a second factor\n", who)
 			return nil
 		},
 	}

@@ -100,7 +100,12 @@ func (rp *relyingParty) wait(t *testing.T, path string) url.Values {
 // startSignet runs Signet in-process with real managed keys; mods change
 // its configuration first.
 func startSignet(t *testing.T, rp *relyingParty, mods ...func(*server.Config)) string {
-	return startServer(t, "", func(issuer string, m *keymanager.Manager, store *memstore.Store) server.Config {
+	return startSignetAt(t, "", rp, mods...)
+}
+
+// startSignetAt is startSignet with the issuer's host ("": 127.0.0.1).
+func startSignetAt(t *testing.T, host string, rp *relyingParty, mods ...func(*server.Config)) string {
+	return startServer(t, host, func(issuer string, m *keymanager.Manager, store *memstore.Store) server.Config {
 		cfg := server.Config{
 			Issuer: issuer,
 			Keys:   m,

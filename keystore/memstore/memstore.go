@@ -29,6 +29,7 @@ type Store struct {
 	registry clientreg.Store             // clients.go
 	users    map[string]userstore.Record // by subject (users.go)
 	mfa      mfaState                    // second factors (mfa.go)
+	passkeys passkeyList                 // WebAuthn passkeys (passkeys.go)
 }
 
 // New returns an empty store.

@@ -19,6 +19,15 @@ func Run(t *testing.T, handles ...mfa.Store) {
 	s := handles[0]
 	other := handles[len(handles)-1]
 	ctx := t.Context()
+	var pks []mfa.PasskeyStore
+	for _, h := range handles {
+		if ps, ok := h.(mfa.PasskeyStore); ok {
+			pks = append(pks, ps)
+		}
+	}
+	if len(pks) == len(handles) {
+		runPasskeys(t, pks)
+	}
 
 	t.Run("enrol, confirm, use", func(t *testing.T) {
 		if _, err := s.TOTP(ctx, "alice"); !errors.Is(err, mfa.ErrNotFound) {
