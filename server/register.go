@@ -153,11 +153,8 @@ func (g *registerer) serveRegister(w http.ResponseWriter, r *http.Request) {
 		regError(w, http.StatusBadRequest, e.Code, e.Description)
 		return
 	}
-	c, err := g.Policy.Check(md)
-	if err != nil {
-		var e *registration.Error
-		errors.As(err, &e)
-		regError(w, http.StatusBadRequest, e.Code, e.Description)
+	c, ok := g.checkPolicy(w, md)
+	if !ok {
 		return
 	}
 	now := s.now().UTC().Truncate(time.Second)
@@ -187,11 +184,8 @@ func (g *registerer) serveRegister(w http.ResponseWriter, r *http.Request) {
 		}
 		rec.Secrets, secret = []clientreg.Secret{st}, sec
 	}
-	if g.Check != nil {
-		if err := g.Check(r.Context(), rec); err != nil {
-			regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
-			return
-		}
+	if !g.checkRecord(w, r, rec) {
+		return
 	}
 	stored, err := g.Store.CreateClient(ctx, rec, clientreg.Change{By: by, At: now})
 	if err != nil {
@@ -208,6 +202,32 @@ func (g *registerer) serveRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	out["registration_access_token"] = rat
 	writeRegJSON(w, http.StatusCreated, out)
+}
+
+// checkPolicy checks md against the policy; a refusal is answered 400
+// with the policy's error.
+func (g *registerer) checkPolicy(w http.ResponseWriter, md registration.Metadata) (*registration.Client, bool) {
+	c, err := g.Policy.Check(md)
+	if err != nil {
+		var e *registration.Error
+		errors.As(err, &e)
+		regError(w, http.StatusBadRequest, e.Code, e.Description)
+		return nil, false
+	}
+	return c, true
+}
+
+// checkRecord applies the configuration's rules (Check) to rec; a
+// refusal is answered 400 invalid_client_metadata.
+func (g *registerer) checkRecord(w http.ResponseWriter, r *http.Request, rec clientreg.Client) bool {
+	if g.Check == nil {
+		return true
+	}
+	if err := g.Check(r.Context(), rec); err != nil {
+		regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
+		return false
+	}
+	return true
 }
 
 // initialToken checks the initial access token and returns the author
@@ -409,11 +429,8 @@ func (g *registerer) serveUpdate(w http.ResponseWriter, r *http.Request) {
 		regError(w, http.StatusBadRequest, "invalid_request", "client_id in the body must be the client's own (RFC 7592 section 2.2)")
 		return
 	}
-	c, err := g.Policy.Check(md.Metadata)
-	if err != nil {
-		var e *registration.Error
-		errors.As(err, &e)
-		regError(w, http.StatusBadRequest, e.Code, e.Description)
+	c, ok := g.checkPolicy(w, md.Metadata)
+	if !ok {
 		return
 	}
 	if (c.NeedsSecret) != (len(old.Secrets) > 0) {
@@ -421,11 +438,8 @@ func (g *registerer) serveUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := g.record(old.ClientID, c, &old)
-	if g.Check != nil {
-		if err := g.Check(r.Context(), rec); err != nil {
-			regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
-			return
-		}
+	if !g.checkRecord(w, r, rec) {
+		return
 	}
 	stored, err := g.Store.UpdateClient(r.Context(), rec, old.Meta.Revision, clientreg.Change{By: clientreg.ByDynamic + ":" + old.ClientID})
 	if err != nil {
