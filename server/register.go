@@ -257,7 +257,7 @@ func (g *registerer) initialToken(w http.ResponseWriter, r *http.Request) (strin
 		unauthorized(w, strings.TrimPrefix(err.Error(), "adminauth: "))
 		return "", false
 	}
-	if !strings.Contains(" "+c.Scope+" ", " "+adminauth.ScopeRegister+" ") && !c.Has(adminauth.ScopeWrite) {
+	if !c.Has(adminauth.ScopeRegister) && !c.Has(adminauth.ScopeWrite) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+adminauth.ScopeRegister+`"`)
 		regError(w, http.StatusForbidden, "insufficient_scope", "the initial access token lacks the scope "+adminauth.ScopeRegister)
 		return "", false
