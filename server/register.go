@@ -107,21 +107,6 @@ func writeRegJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(b)
 }
 
-// bearer returns the Bearer token of r, "" if none; ok is false when the
-// Authorization header is there but is not one Bearer token.
-func bearer(r *http.Request) (tok string, ok bool) {
-	v := r.Header.Values("Authorization")
-	if len(v) == 0 {
-		return "", true
-	}
-	scheme, raw, found := strings.Cut(v[0], " ")
-	raw = strings.TrimSpace(raw)
-	if len(v) > 1 || !found || !strings.EqualFold(scheme, "Bearer") || raw == "" {
-		return "", false
-	}
-	return raw, true
-}
-
 func unauthorized(w http.ResponseWriter, desc string) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	regError(w, http.StatusUnauthorized, registration.CodeInvalidToken, desc)
@@ -234,7 +219,7 @@ func (g *registerer) checkRecord(w http.ResponseWriter, r *http.Request, rec cli
 // of the registration: clientreg.ByDynamic, with the token's client_id
 // when one was sent ("dynamic:ops").
 func (g *registerer) initialToken(w http.ResponseWriter, r *http.Request) (string, bool) {
-	tok, ok := bearer(r)
+	tok, ok := adminauth.BearerToken(r)
 	if !ok {
 		unauthorized(w, "the Authorization header must be one \"Bearer <initial access token>\"")
 		return "", false
@@ -380,7 +365,7 @@ func (g *registerer) response(c clientreg.Client) map[string]any {
 // (an unknown client included) is 401 invalid_token, so the endpoint does
 // not tell which ids exist.
 func (g *registerer) configured(w http.ResponseWriter, r *http.Request) (clientreg.Client, bool) {
-	tok, ok := bearer(r)
+	tok, ok := adminauth.BearerToken(r)
 	if !ok || tok == "" {
 		unauthorized(w, "send the registration access token: Authorization: Bearer <registration_access_token>")
 		return clientreg.Client{}, false
