@@ -54,29 +54,29 @@ func ReadRegistry(ctx context.Context, reg clientreg.Store) (StoredRecords, erro
 	if out.Mark, err = reg.Mark(ctx); err != nil {
 		return out, err
 	}
-	for cursor := ""; ; {
-		page, next, err := reg.Clients(ctx, clientreg.Page{Cursor: cursor, Limit: clientreg.MaxLimit})
-		if err != nil {
-			return out, err
-		}
-		out.Clients = append(out.Clients, page...)
-		if next == "" {
-			break
-		}
-		cursor = next
+	if out.Clients, err = readAll(ctx, reg.Clients); err != nil {
+		return out, err
 	}
-	for cursor := ""; ; {
-		page, next, err := reg.Resources(ctx, clientreg.Page{Cursor: cursor, Limit: clientreg.MaxLimit})
-		if err != nil {
-			return out, err
-		}
-		out.Resources = append(out.Resources, page...)
-		if next == "" {
-			break
-		}
-		cursor = next
+	if out.Resources, err = readAll(ctx, reg.Resources); err != nil {
+		return out, err
 	}
 	return out, nil
+}
+
+// readAll reads every page of a registry listing.
+func readAll[T any](ctx context.Context, list func(context.Context, clientreg.Page) ([]T, string, error)) ([]T, error) {
+	var out []T
+	for cursor := ""; ; {
+		page, next, err := list(ctx, clientreg.Page{Cursor: cursor, Limit: clientreg.MaxLimit})
+		if err != nil {
+			return out, err
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
 }
 
 // Merge adds the stored records to cfg (the file's configuration) as

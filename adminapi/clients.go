@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientreg"
+	"github.com/signet-id/signet/registration"
 )
 
 // clientIn is the body of POST and PUT /clients: a clients[] entry of the
@@ -118,12 +118,12 @@ func (a *api) createClient(w http.ResponseWriter, r *http.Request) error {
 	}
 	secret := ""
 	if needsSecret(c) {
-		s, err := clientauth.GenerateSecret(a.Rand)
+		s, hash, err := registration.NewSecret(a.Rand)
 		if err != nil {
 			return err
 		}
 		secret = s
-		c.Secrets = []clientreg.Secret{{Hash: clientauth.HashSHA256(s), CreatedAt: a.Now().UTC()}}
+		c.Secrets = []clientreg.Secret{{Hash: hash, CreatedAt: a.Now().UTC()}}
 	}
 	if err := a.check(r.Context(), clientreg.KindClient, c.ClientID, &c); err != nil {
 		return err
@@ -229,11 +229,11 @@ func (a *api) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("client %q authenticates with %s, not a secret: there is nothing to rotate", c.ClientID, c.TokenEndpointAuthMethod)
 	}
 	now := a.Now().UTC()
-	s, err := clientauth.GenerateSecret(a.Rand)
+	s, hash, err := registration.NewSecret(a.Rand)
 	if err != nil {
 		return err
 	}
-	c.Secrets = clientreg.Rotate(c.Secrets, clientreg.Secret{Hash: clientauth.HashSHA256(s), CreatedAt: now}, now, grace)
+	c.Secrets = clientreg.Rotate(c.Secrets, clientreg.Secret{Hash: hash, CreatedAt: now}, now, grace)
 	ch := who(r)
 	ch.Action = clientreg.ActionRotateSecret
 	c, err = a.Store.UpdateClient(r.Context(), c, c.Meta.Revision, ch)

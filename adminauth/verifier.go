@@ -183,17 +183,32 @@ func (v *Verifier) Require(scope string, next http.Handler) http.Handler {
 	})
 }
 
-// authenticate reads the Bearer token of r and verifies it.
-func (v *Verifier) authenticate(r *http.Request) (*Claims, error) {
+// BearerToken returns the Bearer token of r, "" if r has no
+// Authorization header; ok is false when the header is there but is not
+// one "Bearer <token>".
+func BearerToken(r *http.Request) (tok string, ok bool) {
 	auth := r.Header.Values("Authorization")
 	if len(auth) == 0 {
-		return nil, errMissing
+		return "", true
 	}
-	scheme, raw, ok := strings.Cut(auth[0], " ")
-	if len(auth) > 1 || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+	scheme, raw, found := strings.Cut(auth[0], " ")
+	raw = strings.TrimSpace(raw)
+	if len(auth) > 1 || !found || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		return "", false
+	}
+	return raw, true
+}
+
+// authenticate reads the Bearer token of r and verifies it.
+func (v *Verifier) authenticate(r *http.Request) (*Claims, error) {
+	raw, ok := BearerToken(r)
+	if !ok {
 		return nil, fmt.Errorf("%w: the Authorization header must be one \"Bearer <access token>\"", ErrInvalidToken)
 	}
-	return v.Verify(strings.TrimSpace(raw))
+	if raw == "" {
+		return nil, errMissing
+	}
+	return v.Verify(raw)
 }
 
 var errMissing = errors.New("adminauth: no access token")

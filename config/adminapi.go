@@ -110,12 +110,7 @@ func (p *parser) resolveDynamicRegistration(d *fileDoc, c *Config) error {
 			}
 		}
 	}
-	known := map[string]bool{}
-	for _, r := range c.APIResources {
-		for _, s := range r.Scopes {
-			known[s] = true
-		}
-	}
+	known, _ := knownScopes(c)
 	if dd.AllowedScopes != nil {
 		pol.AllowedScopes = dd.AllowedScopes
 		for i, s := range pol.AllowedScopes {

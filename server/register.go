@@ -107,21 +107,6 @@ func writeRegJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(b)
 }
 
-// bearer returns the Bearer token of r, "" if none; ok is false when the
-// Authorization header is there but is not one Bearer token.
-func bearer(r *http.Request) (tok string, ok bool) {
-	v := r.Header.Values("Authorization")
-	if len(v) == 0 {
-		return "", true
-	}
-	scheme, raw, found := strings.Cut(v[0], " ")
-	raw = strings.TrimSpace(raw)
-	if len(v) > 1 || !found || !strings.EqualFold(scheme, "Bearer") || raw == "" {
-		return "", false
-	}
-	return raw, true
-}
-
 func unauthorized(w http.ResponseWriter, desc string) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	regError(w, http.StatusUnauthorized, registration.CodeInvalidToken, desc)
@@ -153,11 +138,8 @@ func (g *registerer) serveRegister(w http.ResponseWriter, r *http.Request) {
 		regError(w, http.StatusBadRequest, e.Code, e.Description)
 		return
 	}
-	c, err := g.Policy.Check(md)
-	if err != nil {
-		var e *registration.Error
-		errors.As(err, &e)
-		regError(w, http.StatusBadRequest, e.Code, e.Description)
+	c, ok := g.checkPolicy(w, md)
+	if !ok {
 		return
 	}
 	now := s.now().UTC().Truncate(time.Second)
@@ -187,11 +169,8 @@ func (g *registerer) serveRegister(w http.ResponseWriter, r *http.Request) {
 		}
 		rec.Secrets, secret = []clientreg.Secret{st}, sec
 	}
-	if g.Check != nil {
-		if err := g.Check(r.Context(), rec); err != nil {
-			regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
-			return
-		}
+	if !g.checkRecord(w, r, rec) {
+		return
 	}
 	stored, err := g.Store.CreateClient(ctx, rec, clientreg.Change{By: by, At: now})
 	if err != nil {
@@ -210,11 +189,37 @@ func (g *registerer) serveRegister(w http.ResponseWriter, r *http.Request) {
 	writeRegJSON(w, http.StatusCreated, out)
 }
 
+// checkPolicy checks md against the policy; a refusal is answered 400
+// with the policy's error.
+func (g *registerer) checkPolicy(w http.ResponseWriter, md registration.Metadata) (*registration.Client, bool) {
+	c, err := g.Policy.Check(md)
+	if err != nil {
+		var e *registration.Error
+		errors.As(err, &e)
+		regError(w, http.StatusBadRequest, e.Code, e.Description)
+		return nil, false
+	}
+	return c, true
+}
+
+// checkRecord applies the configuration's rules (Check) to rec; a
+// refusal is answered 400 invalid_client_metadata.
+func (g *registerer) checkRecord(w http.ResponseWriter, r *http.Request, rec clientreg.Client) bool {
+	if g.Check == nil {
+		return true
+	}
+	if err := g.Check(r.Context(), rec); err != nil {
+		regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
+		return false
+	}
+	return true
+}
+
 // initialToken checks the initial access token and returns the author
 // of the registration: clientreg.ByDynamic, with the token's client_id
 // when one was sent ("dynamic:ops").
 func (g *registerer) initialToken(w http.ResponseWriter, r *http.Request) (string, bool) {
-	tok, ok := bearer(r)
+	tok, ok := adminauth.BearerToken(r)
 	if !ok {
 		unauthorized(w, "the Authorization header must be one \"Bearer <initial access token>\"")
 		return "", false
@@ -237,7 +242,7 @@ func (g *registerer) initialToken(w http.ResponseWriter, r *http.Request) (strin
 		unauthorized(w, strings.TrimPrefix(err.Error(), "adminauth: "))
 		return "", false
 	}
-	if !strings.Contains(" "+c.Scope+" ", " "+adminauth.ScopeRegister+" ") && !c.Has(adminauth.ScopeWrite) {
+	if !c.Has(adminauth.ScopeRegister) && !c.Has(adminauth.ScopeWrite) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+adminauth.ScopeRegister+`"`)
 		regError(w, http.StatusForbidden, "insufficient_scope", "the initial access token lacks the scope "+adminauth.ScopeRegister)
 		return "", false
@@ -360,7 +365,7 @@ func (g *registerer) response(c clientreg.Client) map[string]any {
 // (an unknown client included) is 401 invalid_token, so the endpoint does
 // not tell which ids exist.
 func (g *registerer) configured(w http.ResponseWriter, r *http.Request) (clientreg.Client, bool) {
-	tok, ok := bearer(r)
+	tok, ok := adminauth.BearerToken(r)
 	if !ok || tok == "" {
 		unauthorized(w, "send the registration access token: Authorization: Bearer <registration_access_token>")
 		return clientreg.Client{}, false
@@ -409,11 +414,8 @@ func (g *registerer) serveUpdate(w http.ResponseWriter, r *http.Request) {
 		regError(w, http.StatusBadRequest, "invalid_request", "client_id in the body must be the client's own (RFC 7592 section 2.2)")
 		return
 	}
-	c, err := g.Policy.Check(md.Metadata)
-	if err != nil {
-		var e *registration.Error
-		errors.As(err, &e)
-		regError(w, http.StatusBadRequest, e.Code, e.Description)
+	c, ok := g.checkPolicy(w, md.Metadata)
+	if !ok {
 		return
 	}
 	if (c.NeedsSecret) != (len(old.Secrets) > 0) {
@@ -421,11 +423,8 @@ func (g *registerer) serveUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := g.record(old.ClientID, c, &old)
-	if g.Check != nil {
-		if err := g.Check(r.Context(), rec); err != nil {
-			regError(w, http.StatusBadRequest, registration.CodeInvalidClientMetadata, err.Error())
-			return
-		}
+	if !g.checkRecord(w, r, rec) {
+		return
 	}
 	stored, err := g.Store.UpdateClient(r.Context(), rec, old.Meta.Revision, clientreg.Change{By: clientreg.ByDynamic + ":" + old.ClientID})
 	if err != nil {

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/signet-id/signet"
-	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/config"
+	"github.com/signet-id/signet/registration"
 )
 
 // registryOptions are the flags every `signet clients` and `signet
@@ -168,11 +168,11 @@ func printRecord(w io.Writer, v any) error {
 // newSecret generates a secret and its stored form (sha256, as `signet
 // hash-secret --generate` prints: 32 random bytes need no slow hash).
 func newSecret(at time.Time) (string, clientreg.Secret, error) {
-	secret, err := clientauth.GenerateSecret(nil)
+	secret, hash, err := registration.NewSecret(nil)
 	if err != nil {
 		return "", clientreg.Secret{}, err
 	}
-	return secret, clientreg.Secret{Hash: clientauth.HashSHA256(secret), CreatedAt: at.UTC()}, nil
+	return secret, clientreg.Secret{Hash: hash, CreatedAt: at.UTC()}, nil
 }
 
 // secretOnce tells, on stderr, that a printed secret will not be shown again.
