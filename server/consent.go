@@ -90,10 +90,11 @@ type consentView struct {
 	Error       string
 }
 
-// consentToken binds a consent form to the browser (its CSRF key), the
-// login session, the form's one-time identifier and the pending request.
-func consentToken(key, sid, form, request string) string {
-	return csrfToken(key, "consent", sid+"\x00"+form+"\x00"+request)
+// consentBinding is what a consent form's CSRF token binds besides the
+// browser (its CSRF key): the login session, the form's one-time
+// identifier and the pending request.
+func consentBinding(sid, form, request string) string {
+	return sid + "\x00" + form + "\x00" + request
 }
 
 // needsConsent reports whether sess's user must approve req on the
@@ -187,7 +188,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 		Action:      s.prefix + PathConsent,
 		Request:     canonical,
 		Form:        form,
-		CSRF:        consentToken(key, sess.sid, form, canonical),
+		CSRF:        csrfToken(key, "consent", consentBinding(sess.sid, form, canonical)),
 		Error:       msg,
 	}
 	s.oidc.pages.renderFor(w, status, "consent.html", "Allow access?", v, req.login.logoURI)
@@ -215,7 +216,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, canonical := p.v["form"], req.encode()
-	if sess == nil || !validFormID(form) || !csrfValid(r, p.v["csrf"], "consent", sess.sid+"\x00"+form+"\x00"+canonical) {
+	if sess == nil || !validFormID(form) || !csrfValid(r, p.v["csrf"], "consent", consentBinding(sess.sid, form, canonical)) {
 		s.log.Info("consent: a form that does not match this browser's session was refused", "client_id", req.clientID, "address", s.logAddr(r))
 		s.oidc.pages.errorPage(w, http.StatusForbidden, "Invalid request", "This form expired or did not come from this site. Go back to the application and try again.")
 		return
