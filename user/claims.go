@@ -16,16 +16,22 @@ var claimScopes = []string{"profile", "email", "address", "phone", "groups"}
 // Core 5.1.1).
 var addressFields = []string{"formatted", "street_address", "locality", "region", "postal_code", "country"}
 
-// IsStandardClaim reports whether name is a claim some scope releases
-// (ScopeClaims).
-func IsStandardClaim(name string) bool {
+// standardClaims holds the claims of claimScopes (ScopeClaims), built
+// once: IsStandardClaim runs for every claim a token or UserInfo
+// response releases.
+var standardClaims = func() map[string]bool {
+	m := make(map[string]bool)
 	for _, sc := range claimScopes {
-		if slices.Contains(ScopeClaims(sc), name) {
-			return true
+		for _, name := range ScopeClaims(sc) {
+			m[name] = true
 		}
 	}
-	return false
-}
+	return m
+}()
+
+// IsStandardClaim reports whether name is a claim some scope releases
+// (ScopeClaims).
+func IsStandardClaim(name string) bool { return standardClaims[name] }
 
 // IsReservedClaim reports whether the server sets the claim name itself
 // (iss, sub, aud, exp, ...): a user may not carry it.
