@@ -68,7 +68,6 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newUsersImportCmd(e, o),
 		newUsersConsentsCmd(e, o), // users_consents.go
 		newUsersResetMFACmd(e, o), // users_resetmfa.go
-		newUsersResetMFACmd(e, o), // users_resetmfa.go
 	)
 	return cmd
 }
