@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -147,12 +148,7 @@ func CheckClaim(name string, v any) error {
 
 // CheckClaims checks every claim of claims (CheckClaim), in name order.
 func CheckClaims(claims map[string]any) error {
-	names := make([]string, 0, len(claims))
-	for k := range claims {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(claims)) {
 		if err := CheckClaim(k, claims[k]); err != nil {
 			return err
 		}

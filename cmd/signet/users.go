@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -303,16 +302,6 @@ func hashInfo(h string) string {
 		return "bcrypt (upgraded to argon2id at the next sign-in)"
 	}
 	return "unknown"
-}
-
-// sortedClaimNames returns the names of claims in order.
-func sortedClaimNames(claims map[string]any) []string {
-	names := make([]string, 0, len(claims))
-	for k := range claims {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
 }
 
 func usersNow() time.Time { return time.Now().UTC() }
