@@ -361,11 +361,7 @@ func (s *Server) revokeFromAccount(w http.ResponseWriter, r *http.Request, sess 
 		return 0, ""
 	}
 	s.log.Info("consent revoked by the user", "sub", sess.subject, "client_id", oauth.Clip(clientID))
-	name := clientID
-	if lc := s.reg.Load().login[clientID]; lc != nil {
-		name = s.clientView(lc).Name
-	}
-	return http.StatusOK, "Access for " + strings.TrimSpace(name) + " was revoked. It will ask you again next time."
+	return http.StatusOK, "Access for " + strings.TrimSpace(s.clientName(clientID)) + " was revoked. It will ask you again next time."
 }
 
 // validFormID reports whether v has the shape of a 16-byte base64url
