@@ -366,14 +366,4 @@ func (s *Server) revokeFromAccount(w http.ResponseWriter, r *http.Request, sess 
 
 // validFormID reports whether v has the shape of a 16-byte base64url
 // identifier (randomHandle(16)).
-func validFormID(v string) bool {
-	if len(v) != 22 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if !oauth.Base64URLChar(v[i]) {
-			return false
-		}
-	}
-	return true
-}
+func validFormID(v string) bool { return oauth.ValidBase64URL(v, 22) }
