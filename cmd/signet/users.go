@@ -113,16 +113,6 @@ func withUsers(cmd *cobra.Command, o *usersOptions, e *env, fn func(ctx context.
 	return fn(ctx, s)
 }
 
-// configUser returns the configuration's user with username, or nil.
-func (s *usersSession) configUser(username string) *config.User {
-	for i := range s.cfg.Users {
-		if s.cfg.Users[i].Username == username {
-			return &s.cfg.Users[i]
-		}
-	}
-	return nil
-}
-
 // checkNew refuses a store user that would clash with the configuration:
 // a configured user's username or subject, or a client's clientId as
 // subject (a client_credentials token's sub).
@@ -169,7 +159,7 @@ func storeUserCmd(e *env, o *usersOptions, c *cobra.Command, act func(ctx contex
 func (s *usersSession) storeUser(ctx context.Context, username string) (userstore.Record, error) {
 	r, err := s.store.UserByName(ctx, username)
 	if errors.Is(err, userstore.ErrNotFound) {
-		if s.configUser(username) != nil {
+		if configUserByName(s.cfg, username) != nil {
 			return r, fmt.Errorf("%s is a user of %s, read-only here: edit the configuration (and reload the server) to change it", username, s.cfg.Source)
 		}
 		return r, fmt.Errorf("no user %q in the store; see signet users list --config %s", username, s.cfg.Source)
