@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
@@ -53,17 +54,14 @@ type clientView struct {
 
 // clientView returns lc as the pages show it.
 func (s *Server) clientView(lc *loginClient) clientView {
-	name := lc.displayName
-	if name == "" {
-		name = lc.ID
-	}
-	return clientView{ID: lc.ID, Name: name, LogoURI: template.URL(lc.logoURI), ClientURI: lc.clientURI}
+	return clientView{ID: lc.ID, Name: cmp.Or(lc.displayName, lc.ID), LogoURI: template.URL(lc.logoURI), ClientURI: lc.clientURI}
 }
 
-// clientName is the display name of the client id, or id itself.
+// clientName is the display name of the client id (clientView), or id
+// itself.
 func (s *Server) clientName(id string) string {
-	if lc := s.reg.Load().login[id]; lc != nil && lc.displayName != "" {
-		return lc.displayName
+	if lc := s.reg.Load().login[id]; lc != nil {
+		return s.clientView(lc).Name
 	}
 	return id
 }

@@ -90,10 +90,11 @@ type consentView struct {
 	Error       string
 }
 
-// consentToken binds a consent form to the browser (its CSRF key), the
-// login session, the form's one-time identifier and the pending request.
-func consentToken(key, sid, form, request string) string {
-	return csrfToken(key, "consent", sid+"\x00"+form+"\x00"+request)
+// consentBinding is what a consent form's CSRF token binds besides the
+// browser (its CSRF key): the login session, the form's one-time
+// identifier and the pending request.
+func consentBinding(sid, form, request string) string {
+	return sid + "\x00" + form + "\x00" + request
 }
 
 // needsConsent reports whether sess's user must approve req on the
@@ -187,7 +188,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 		Action:      s.prefix + PathConsent,
 		Request:     canonical,
 		Form:        form,
-		CSRF:        consentToken(key, sess.sid, form, canonical),
+		CSRF:        csrfToken(key, "consent", consentBinding(sess.sid, form, canonical)),
 		Error:       msg,
 	}
 	s.oidc.pages.renderFor(w, status, "consent.html", "Allow access?", v, req.login.logoURI)
@@ -215,7 +216,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, canonical := p.v["form"], req.encode()
-	if sess == nil || !validFormID(form) || !csrfValid(r, p.v["csrf"], "consent", sess.sid+"\x00"+form+"\x00"+canonical) {
+	if sess == nil || !validFormID(form) || !csrfValid(r, p.v["csrf"], "consent", consentBinding(sess.sid, form, canonical)) {
 		s.log.Info("consent: a form that does not match this browser's session was refused", "client_id", req.clientID, "address", s.logAddr(r))
 		s.oidc.pages.errorPage(w, http.StatusForbidden, "Invalid request", "This form expired or did not come from this site. Go back to the application and try again.")
 		return
@@ -360,23 +361,9 @@ func (s *Server) revokeFromAccount(w http.ResponseWriter, r *http.Request, sess 
 		return 0, ""
 	}
 	s.log.Info("consent revoked by the user", "sub", sess.subject, "client_id", oauth.Clip(clientID))
-	name := clientID
-	if lc := s.reg.Load().login[clientID]; lc != nil {
-		name = s.clientView(lc).Name
-	}
-	return http.StatusOK, "Access for " + strings.TrimSpace(name) + " was revoked. It will ask you again next time."
+	return http.StatusOK, "Access for " + strings.TrimSpace(s.clientName(clientID)) + " was revoked. It will ask you again next time."
 }
 
 // validFormID reports whether v has the shape of a 16-byte base64url
 // identifier (randomHandle(16)).
-func validFormID(v string) bool {
-	if len(v) != 22 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if !oauth.Base64URLChar(v[i]) {
-			return false
-		}
-	}
-	return true
-}
+func validFormID(v string) bool { return oauth.ValidBase64URL(v, 22) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -16,16 +17,22 @@ var claimScopes = []string{"profile", "email", "address", "phone", "groups"}
 // Core 5.1.1).
 var addressFields = []string{"formatted", "street_address", "locality", "region", "postal_code", "country"}
 
-// IsStandardClaim reports whether name is a claim some scope releases
-// (ScopeClaims).
-func IsStandardClaim(name string) bool {
+// standardClaims holds the claims of claimScopes (ScopeClaims), built
+// once: IsStandardClaim runs for every claim a token or UserInfo
+// response releases.
+var standardClaims = func() map[string]bool {
+	m := make(map[string]bool)
 	for _, sc := range claimScopes {
-		if slices.Contains(ScopeClaims(sc), name) {
-			return true
+		for _, name := range ScopeClaims(sc) {
+			m[name] = true
 		}
 	}
-	return false
-}
+	return m
+}()
+
+// IsStandardClaim reports whether name is a claim some scope releases
+// (ScopeClaims).
+func IsStandardClaim(name string) bool { return standardClaims[name] }
 
 // IsReservedClaim reports whether the server sets the claim name itself
 // (iss, sub, aud, exp, ...): a user may not carry it.
@@ -141,12 +148,7 @@ func CheckClaim(name string, v any) error {
 
 // CheckClaims checks every claim of claims (CheckClaim), in name order.
 func CheckClaims(claims map[string]any) error {
-	names := make([]string, 0, len(claims))
-	for k := range claims {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(claims)) {
 		if err := CheckClaim(k, claims[k]); err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -68,7 +67,6 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 		newUsersImportCmd(e, o),
 		newUsersConsentsCmd(e, o), // users_consents.go
 		newUsersResetMFACmd(e, o), // users_resetmfa.go
-		newUsersResetMFACmd(e, o), // users_resetmfa.go
 	)
 	return cmd
 }
@@ -113,16 +111,6 @@ func withUsers(cmd *cobra.Command, o *usersOptions, e *env, fn func(ctx context.
 	}
 	defer s.close()
 	return fn(ctx, s)
-}
-
-// configUser returns the configuration's user with username, or nil.
-func (s *usersSession) configUser(username string) *config.User {
-	for i := range s.cfg.Users {
-		if s.cfg.Users[i].Username == username {
-			return &s.cfg.Users[i]
-		}
-	}
-	return nil
 }
 
 // checkNew refuses a store user that would clash with the configuration:
@@ -171,7 +159,7 @@ func storeUserCmd(e *env, o *usersOptions, c *cobra.Command, act func(ctx contex
 func (s *usersSession) storeUser(ctx context.Context, username string) (userstore.Record, error) {
 	r, err := s.store.UserByName(ctx, username)
 	if errors.Is(err, userstore.ErrNotFound) {
-		if s.configUser(username) != nil {
+		if configUserByName(s.cfg, username) != nil {
 			return r, fmt.Errorf("%s is a user of %s, read-only here: edit the configuration (and reload the server) to change it", username, s.cfg.Source)
 		}
 		return r, fmt.Errorf("no user %q in the store; see signet users list --config %s", username, s.cfg.Source)
@@ -304,16 +292,6 @@ func hashInfo(h string) string {
 		return "bcrypt (upgraded to argon2id at the next sign-in)"
 	}
 	return "unknown"
-}
-
-// sortedClaimNames returns the names of claims in order.
-func sortedClaimNames(claims map[string]any) []string {
-	names := make([]string, 0, len(claims))
-	for k := range claims {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
 }
 
 func usersNow() time.Time { return time.Now().UTC() }

@@ -158,10 +158,8 @@ func withConsents(ctx context.Context, e *env, o *usersOptions, fn func(*config.
 // resolveSubject returns the subject of the configured user whose
 // username is user, or user itself (a subject).
 func resolveSubject(cfg *config.Config, user string) string {
-	for _, u := range cfg.Users {
-		if u.Username == user {
-			return u.Subject
-		}
+	if u := configUserByName(cfg, user); u != nil {
+		return u.Subject
 	}
 	return user
 }

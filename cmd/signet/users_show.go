@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 )
@@ -39,7 +41,7 @@ the claims. --json prints the object list --json prints for it.`,
 					if u.Source == "store" {
 						fmt.Fprintf(e.stdout, "password  %s\ncreated   %s\nupdated   %s\n", u.Password, u.Created, u.Updated)
 					}
-					for _, name := range sortedClaimNames(u.Claims) {
+					for _, name := range slices.Sorted(maps.Keys(u.Claims)) {
 						b, _ := json.Marshal(u.Claims[name])
 						fmt.Fprintf(e.stdout, "claim     %s = %s\n", name, b)
 					}

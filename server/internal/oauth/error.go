@@ -147,8 +147,12 @@ const HandleLen = 43
 
 // ValidHandle reports whether v has the shape of a 32-byte base64url
 // handle; anything else is ignored without a store lookup.
-func ValidHandle(v string) bool {
-	if len(v) != HandleLen {
+func ValidHandle(v string) bool { return ValidBase64URL(v, HandleLen) }
+
+// ValidBase64URL reports whether v is n characters of the base64url
+// alphabet.
+func ValidBase64URL(v string, n int) bool {
+	if len(v) != n {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
