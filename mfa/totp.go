@@ -3,6 +3,7 @@ package mfa
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
@@ -78,7 +79,7 @@ func New(cfg Config) (*Manager, error) {
 		m.now = time.Now
 	}
 	if m.rand == nil {
-		m.rand = cryptoRand{}
+		m.rand = rand.Reader
 	}
 	return m, nil
 }

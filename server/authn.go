@@ -65,7 +65,7 @@ func acrOf(amr []string) string {
 	n := 0
 	for _, m := range amr {
 		switch m {
-		case AMRPassword, AMROTP, "hwk", "swk", AMRFederated:
+		case AMRPassword, AMROTP, AMRHardwareKey, "swk", AMRFederated:
 			n++
 		}
 	}

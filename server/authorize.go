@@ -382,19 +382,19 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(w, r, &req.authzParams, redirectError("temporarily_unavailable", "the server cannot read login sessions right now; retry shortly"))
 		return
 	}
-	if !s.needsLogin(req, sess) && s.sessionNeedsStepUp(req, sess) {
-		// A session with one factor where req needs two: the login page
-		// asks for the second (mfa.go).
+	if s.needsLogin(req, sess) {
 		if req.promptNone {
-			s.authorizeError(w, r, &req.authzParams, redirectError("interaction_required", "the request needs a second factor the session does not have"))
+			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
 			return
 		}
 		s.toLogin(w, r, req)
 		return
 	}
-	if s.needsLogin(req, sess) {
+	if s.sessionNeedsStepUp(req, sess) {
+		// A session with one factor where req needs two: the login page
+		// asks for the second (mfa.go).
 		if req.promptNone {
-			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))
+			s.authorizeError(w, r, &req.authzParams, redirectError("interaction_required", "the request needs a second factor the session does not have"))
 			return
 		}
 		s.toLogin(w, r, req)

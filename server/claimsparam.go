@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -211,12 +212,8 @@ func mergeClaims(base, more map[string]any) map[string]any {
 		return base
 	}
 	out := make(map[string]any, len(base)+len(more))
-	for k, v := range more {
-		out[k] = v
-	}
-	for k, v := range base { // the source's own answer wins
-		out[k] = v
-	}
+	maps.Copy(out, more)
+	maps.Copy(out, base) // the source's own answer wins
 	return out
 }
 

@@ -303,7 +303,7 @@ func (s *Server) serveLoginMFA(w http.ResponseWriter, r *http.Request) {
 		if step == "recovery" {
 			s.log.Warn("signed in with a recovery code", "sub", st.Sub, "client_id", req.clientID)
 		}
-		s.signIn(w, r, req, st.Sub, secondFactorAuth(st.AMR))
+		s.signIn(w, r, req, st.Sub, secondFactorAuth(st.AMR, AMROTP))
 	case "enrol":
 		var codes []string
 		if !s.checkCode(w, r, req, st, false, func() (err error) { codes, err = m.Confirm(ctx, st.Sub, code); return err }, msgWrongOTP) {
@@ -324,16 +324,17 @@ func (s *Server) serveLoginMFA(w http.ResponseWriter, r *http.Request) {
 			s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The two-step verification form was not sent correctly.")
 			return
 		}
-		s.signIn(w, r, req, st.Sub, secondFactorAuth(st.AMR))
+		s.signIn(w, r, req, st.Sub, secondFactorAuth(st.AMR, AMROTP))
 	default:
 		s.oidc.pages.errorPage(w, http.StatusBadRequest, "Invalid request", "The two-step verification form was not sent correctly.")
 	}
 }
 
-// secondFactorAuth is the first factor's methods with a one-time code.
-func secondFactorAuth(first []string) Authentication {
+// secondFactorAuth is the first factor's methods with the second's
+// (AMROTP: a code, AMRHardwareKey: a passkey) and AMRMultiFactor.
+func secondFactorAuth(first []string, method string) Authentication {
 	amr := slices.Clone(first)
-	for _, m := range []string{AMROTP, AMRMultiFactor} {
+	for _, m := range []string{method, AMRMultiFactor} {
 		if !slices.Contains(amr, m) {
 			amr = append(amr, m)
 		}

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -245,16 +244,5 @@ func (s *Server) passkeyStep(w http.ResponseWriter, r *http.Request, req *authzR
 	if !enrolled {
 		s.log.Info("passkey registered as a second factor", "sub", st.Sub, "client_id", req.clientID)
 	}
-	s.signIn(w, r, req, st.Sub, passkeyAuth(st.AMR))
-}
-
-// passkeyAuth is the first factor's methods with a passkey.
-func passkeyAuth(first []string) Authentication {
-	amr := slices.Clone(first)
-	for _, m := range []string{AMRHardwareKey, AMRMultiFactor} {
-		if !slices.Contains(amr, m) {
-			amr = append(amr, m)
-		}
-	}
-	return Authentication{AMR: amr}.normalized()
+	s.signIn(w, r, req, st.Sub, secondFactorAuth(st.AMR, AMRHardwareKey))
 }

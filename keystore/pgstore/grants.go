@@ -34,8 +34,9 @@ func nullText(s string) *string {
 	return &s
 }
 
-// dataArg is a grant's payload as stored: data is NOT NULL and pgx sends
-// a nil slice as NULL, so a nil payload is stored empty.
+// dataArg is a NOT NULL byte column's value as stored (a grant's
+// payload, a passkey's aaguid): pgx sends a nil slice as NULL, so nil is
+// stored empty.
 func dataArg(b []byte) []byte {
 	if b == nil {
 		return []byte{}

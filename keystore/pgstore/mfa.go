@@ -21,15 +21,25 @@ var _ mfa.Store = (*Store)(nil)
 
 // TOTP implements mfa.Store.
 func (s *Store) TOTP(ctx context.Context, subject string) (mfa.TOTP, error) {
-	t := mfa.TOTP{Subject: subject}
-	var confirmed *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT secret, created, confirmed, last_step FROM mfa_totp WHERE subject = $1`, subject).
-		Scan(&t.Secret, &t.Created, &confirmed, &t.LastStep)
+	t, err := scanTOTP(s.pool.QueryRow(ctx, `SELECT `+totpColumns+` FROM mfa_totp WHERE subject = $1`, subject))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return mfa.TOTP{}, fmt.Errorf("pgstore: totp: %w", mfa.ErrNotFound)
 	}
 	if err != nil {
 		return mfa.TOTP{}, wrap(ctx, "totp", err)
+	}
+	return t, nil
+}
+
+// totpColumns are the columns scanTOTP reads.
+const totpColumns = `subject, secret, created, confirmed, last_step`
+
+// scanTOTP reads one row of totpColumns.
+func scanTOTP(row pgx.Row) (mfa.TOTP, error) {
+	var t mfa.TOTP
+	var confirmed *time.Time
+	if err := row.Scan(&t.Subject, &t.Secret, &t.Created, &confirmed, &t.LastStep); err != nil {
+		return mfa.TOTP{}, err
 	}
 	t.Created = t.Created.UTC()
 	if confirmed != nil {
@@ -122,21 +132,16 @@ func (s *Store) DeleteMFA(ctx context.Context, subject string) (bool, error) {
 
 // ListTOTP implements mfa.Store.
 func (s *Store) ListTOTP(ctx context.Context) ([]mfa.TOTP, error) {
-	rows, err := s.pool.Query(ctx, `SELECT subject, secret, created, confirmed, last_step FROM mfa_totp ORDER BY subject`)
+	rows, err := s.pool.Query(ctx, `SELECT `+totpColumns+` FROM mfa_totp ORDER BY subject`)
 	if err != nil {
 		return nil, wrap(ctx, "list totp", err)
 	}
 	defer rows.Close()
 	var out []mfa.TOTP
 	for rows.Next() {
-		var t mfa.TOTP
-		var confirmed *time.Time
-		if err := rows.Scan(&t.Subject, &t.Secret, &t.Created, &confirmed, &t.LastStep); err != nil {
+		t, err := scanTOTP(rows)
+		if err != nil {
 			return nil, wrap(ctx, "list totp", err)
-		}
-		t.Created = t.Created.UTC()
-		if confirmed != nil {
-			t.Confirmed = confirmed.UTC()
 		}
 		out = append(out, t)
 	}

@@ -28,13 +28,9 @@ func (s *Store) AddPasskey(ctx context.Context, p mfa.Passkey) error {
 		if n >= mfa.MaxPasskeys {
 			return mfa.ErrTooManyPasskeys
 		}
-		aaguid := p.AAGUID
-		if aaguid == nil {
-			aaguid = []byte{}
-		}
 		tag, err := tx.Exec(ctx, `INSERT INTO mfa_passkeys (credential_id, subject, public_key, sign_count, attestation, aaguid, flags, created)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (credential_id) DO NOTHING`,
-			p.ID, p.Subject, p.PublicKey, int64(p.SignCount), p.Attestation, aaguid, int32(p.Flags), p.Created)
+			p.ID, p.Subject, p.PublicKey, int64(p.SignCount), p.Attestation, dataArg(p.AAGUID), int32(p.Flags), p.Created)
 		if err != nil {
 			return err
 		}

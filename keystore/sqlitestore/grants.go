@@ -25,8 +25,8 @@ func nullText(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
 
-// dataArg is a grant's payload as stored: data is NOT NULL, so a nil
-// payload is stored empty.
+// dataArg is a NOT NULL byte column's value as stored (a grant's
+// payload, a passkey's aaguid): nil is stored empty.
 func dataArg(b []byte) []byte {
 	if b == nil {
 		return []byte{}

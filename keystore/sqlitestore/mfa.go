@@ -21,16 +21,26 @@ func (s *Store) TOTP(ctx context.Context, subject string) (mfa.TOTP, error) {
 	if err := ctx.Err(); err != nil {
 		return mfa.TOTP{}, fmt.Errorf("sqlitestore: totp: %w", err)
 	}
-	t := mfa.TOTP{Subject: subject}
-	var created int64
-	var confirmed sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT secret, created_us, confirmed_us, last_step FROM mfa_totp WHERE subject = ?`, subject).
-		Scan(&t.Secret, &created, &confirmed, &t.LastStep)
+	t, err := scanTOTP(s.db.QueryRowContext(ctx, `SELECT `+totpColumns+` FROM mfa_totp WHERE subject = ?`, subject))
 	if errors.Is(err, sql.ErrNoRows) {
 		return mfa.TOTP{}, fmt.Errorf("sqlitestore: totp: %w", mfa.ErrNotFound)
 	}
 	if err != nil {
 		return mfa.TOTP{}, s.wrap(ctx, "totp", err)
+	}
+	return t, nil
+}
+
+// totpColumns are the columns scanTOTP reads.
+const totpColumns = `subject, secret, created_us, confirmed_us, last_step`
+
+// scanTOTP reads one row of totpColumns.
+func scanTOTP(row interface{ Scan(...any) error }) (mfa.TOTP, error) {
+	var t mfa.TOTP
+	var created int64
+	var confirmed sql.NullInt64
+	if err := row.Scan(&t.Subject, &t.Secret, &created, &confirmed, &t.LastStep); err != nil {
+		return mfa.TOTP{}, err
 	}
 	t.Created = fromMicros(created)
 	if confirmed.Valid {
@@ -129,22 +139,16 @@ func (s *Store) DeleteMFA(ctx context.Context, subject string) (bool, error) {
 
 // ListTOTP implements mfa.Store.
 func (s *Store) ListTOTP(ctx context.Context) ([]mfa.TOTP, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT subject, secret, created_us, confirmed_us, last_step FROM mfa_totp ORDER BY subject`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+totpColumns+` FROM mfa_totp ORDER BY subject`)
 	if err != nil {
 		return nil, s.wrap(ctx, "list totp", err)
 	}
 	defer rows.Close()
 	var out []mfa.TOTP
 	for rows.Next() {
-		var t mfa.TOTP
-		var created int64
-		var confirmed sql.NullInt64
-		if err := rows.Scan(&t.Subject, &t.Secret, &created, &confirmed, &t.LastStep); err != nil {
+		t, err := scanTOTP(rows)
+		if err != nil {
 			return nil, s.wrap(ctx, "list totp", err)
-		}
-		t.Created = fromMicros(created)
-		if confirmed.Valid {
-			t.Confirmed = fromMicros(confirmed.Int64)
 		}
 		out = append(out, t)
 	}

@@ -24,19 +24,12 @@ func (s *Store) AddPasskey(ctx context.Context, p mfa.Passkey) error {
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO mfa_passkeys (credential_id, subject, public_key, sign_count, attestation, aaguid, flags, created_us)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (credential_id) DO NOTHING`,
-			p.ID, p.Subject, p.PublicKey, int64(p.SignCount), p.Attestation, nonNil(p.AAGUID), int64(p.Flags), micros(p.Created))
+			p.ID, p.Subject, p.PublicKey, int64(p.SignCount), p.Attestation, dataArg(p.AAGUID), int64(p.Flags), micros(p.Created))
 		if err != nil {
 			return err
 		}
 		return affected(res, mfa.ErrEnrolled)
 	})
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // Passkeys implements mfa.PasskeyStore.
