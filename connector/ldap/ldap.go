@@ -183,12 +183,11 @@ func (c *Connector) withConn(ctx context.Context, f func(*goldap.Conn) error) er
 // a request that ended (the caller went away) is neither counted nor
 // logged.
 func (c *Connector) unavailable(op string, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%w: ldap connector %s: %s: %w", user.ErrUnavailable, c.s.ID, op, err)
+	if !errors.Is(err, context.Canceled) {
+		kind := classify(err)
+		c.metrics.Count(c.s.ID, kind)
+		c.log.Warn("ldap connector: the directory did not answer", "connector", c.s.ID, "operation", op, "kind", kind, "error", err)
 	}
-	kind := classify(err)
-	c.metrics.Count(c.s.ID, kind)
-	c.log.Warn("ldap connector: the directory did not answer", "connector", c.s.ID, "operation", op, "kind", kind, "error", err)
 	return fmt.Errorf("%w: ldap connector %s: %s: %w", user.ErrUnavailable, c.s.ID, op, err)
 }
 
