@@ -570,16 +570,7 @@ func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[str
 	if all == nil {
 		return nil, nil
 	}
-	if req.Caller == user.CallerPage {
-		out := map[string]any{}
-		for _, k := range []string{"preferred_username", "name"} {
-			if v, ok := all[k]; ok {
-				out[k] = v
-			}
-		}
-		return out, nil
-	}
-	return connector.Release(all, req.Scopes), nil
+	return connector.ReleaseTo(all, req), nil
 }
 
 // Groups returns the names of subject's groups (groupSearch), from the

@@ -441,16 +441,7 @@ func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[str
 	if err != nil {
 		return nil, err
 	}
-	if req.Caller == user.CallerPage {
-		out := map[string]any{}
-		for _, k := range []string{"preferred_username", "name"} {
-			if v, ok := rec.Claims[k]; ok {
-				out[k] = v
-			}
-		}
-		return out, nil
-	}
-	return connector.Release(rec.Claims, req.Scopes), nil
+	return connector.ReleaseTo(rec.Claims, req), nil
 }
 
 // tokenError classifies an error of the token endpoint: an OAuth error
