@@ -476,11 +476,8 @@ func (c *Connector) Active(ctx context.Context, subject string) (bool, error) {
 		return false, nil
 	}
 	if c.store != nil && !user.IsRefresh(ctx) {
-		_, err := c.store.ConnectorUser(ctx, subject)
-		if errors.Is(err, connector.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
+		_, found, err := connector.UserRecord(ctx, c.store, subject)
+		return found, err
 	}
 	var claims map[string]any
 	found, err := c.entry(ctx, "user look-up", subject, func(conn *goldap.Conn, e *goldap.Entry) (err error) {
@@ -553,11 +550,8 @@ func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[str
 	}
 	var all map[string]any
 	if c.store != nil {
-		rec, err := c.store.ConnectorUser(ctx, req.Subject)
-		if errors.Is(err, connector.ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
+		rec, found, err := connector.UserRecord(ctx, c.store, req.Subject)
+		if !found {
 			return nil, err
 		}
 		all = rec.Claims
