@@ -92,3 +92,22 @@ func Release(all map[string]any, scopes []string) map[string]any {
 	}
 	return out
 }
+
+// ReleaseTo returns the claims of all that req's caller gets: the
+// username and name on Signet's pages (user.CallerPage), the claims of
+// req.Scopes at userinfo (Release). Other callers get none.
+func ReleaseTo(all map[string]any, req user.ClaimsRequest) map[string]any {
+	switch req.Caller {
+	case user.CallerPage:
+		out := map[string]any{}
+		for _, k := range []string{"preferred_username", "name"} {
+			if v, ok := all[k]; ok {
+				out[k] = v
+			}
+		}
+		return out
+	case user.CallerUserinfo:
+		return Release(all, req.Scopes)
+	}
+	return nil
+}

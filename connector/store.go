@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"sync"
 	"time"
@@ -34,6 +35,16 @@ type Store interface {
 	ConnectorUser(ctx context.Context, subject string) (Record, error)
 	// DeleteConnectorUser deletes the record of subject (none: no error).
 	DeleteConnectorUser(ctx context.Context, subject string) error
+}
+
+// UserRecord returns subject's record in s; found is false, with no
+// error, when s has none (ErrNotFound).
+func UserRecord(ctx context.Context, s Store, subject string) (r Record, found bool, err error) {
+	r, err = s.ConnectorUser(ctx, subject)
+	if errors.Is(err, ErrNotFound) {
+		return Record{}, false, nil
+	}
+	return r, err == nil, err
 }
 
 // MemoryStore is a Store in memory: one process (the memory driver,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/signet-id/signet/connector"
 	"github.com/signet-id/signet/server/internal/oauth"
-	"github.com/signet-id/signet/throttle"
 	"github.com/signet-id/signet/user"
 )
 
@@ -273,7 +272,7 @@ func (s *Server) serveConnectorCallback(w http.ResponseWriter, r *http.Request) 
 	}
 	// Each callback may cost a request to the provider: failed ones draw
 	// on the address's login budget, as failed passwords do.
-	res, wait, err := s.attempts.Reserve(r.Context(), throttle.Key{Name: "login:" + s.addrKey(r), Limit: s.limits.LoginPerAddress})
+	res, wait, err := s.attempts.Reserve(r.Context(), s.loginAddrKey(s.addrKey(r)))
 	if err != nil {
 		s.log.Error("connector callback: counting the attempt failed", "error", err)
 		w.Header().Set("Retry-After", "1")

@@ -26,10 +26,16 @@ func DefaultLimits() Limits { return throttle.DefaultBudgets() }
 func (s *Server) loginKeys(username, addr string) []throttle.Key {
 	u := userKey(username)
 	return []throttle.Key{
-		{Name: "login:" + addr, Limit: s.limits.LoginPerAddress},
+		s.loginAddrKey(addr),
 		{Name: "login:" + u + "\x00" + addr, Limit: s.limits.LoginPerUserAndAddress, ResetOnSuccess: true},
 		{Name: "login:" + u, Limit: s.limits.LoginPerUser},
 	}
+}
+
+// loginAddrKey is the address's sign-in budget, the first of loginKeys;
+// a connector callback draws on it alone.
+func (s *Server) loginAddrKey(addr string) throttle.Key {
+	return throttle.Key{Name: "login:" + addr, Limit: s.limits.LoginPerAddress}
 }
 
 // clientKeys are the budgets a client authentication that needs hashing

@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -145,12 +146,12 @@ func (c Config) check() (*settings, error) {
 			return bad("%s %q is not an LDAP filter (%v): write it as (attribute=value), in parentheses", name, f, err)
 		}
 	}
-	us.IDAttr = orDefault(us.IDAttr, "entryUUID")
-	us.EmailAttr = orDefault(us.EmailAttr, "mail")
-	us.NameAttr = orDefault(us.NameAttr, "cn")
+	us.IDAttr = cmp.Or(us.IDAttr, "entryUUID")
+	us.EmailAttr = cmp.Or(us.EmailAttr, "mail")
+	us.NameAttr = cmp.Or(us.NameAttr, "cn")
 	gs := &s.GroupSearch
-	gs.Filter = orDefault(gs.Filter, "(objectClass=*)")
-	gs.NameAttr = orDefault(gs.NameAttr, "cn")
+	gs.Filter = cmp.Or(gs.Filter, "(objectClass=*)")
+	gs.NameAttr = cmp.Or(gs.NameAttr, "cn")
 	if gs.BaseDN != "" && len(gs.UserMatchers) == 0 {
 		return bad("groupSearch.userMatchers is required with groupSearch.baseDN, e.g. [{userAttr: DN, groupAttr: member}]")
 	}
@@ -159,12 +160,12 @@ func (c Config) check() (*settings, error) {
 			return bad("groupSearch.userMatchers[%d] needs userAttr and groupAttr", i)
 		}
 	}
-	s.DialTimeout = orDefault(s.DialTimeout, DefaultDialTimeout)
-	s.Timeout = orDefault(s.Timeout, DefaultTimeout)
+	s.DialTimeout = cmp.Or(s.DialTimeout, DefaultDialTimeout)
+	s.Timeout = cmp.Or(s.Timeout, DefaultTimeout)
 	if s.DialTimeout < 0 || s.Timeout < 0 {
 		return bad("dialTimeout and timeout must be positive")
 	}
-	s.MaxConnections = orDefault(s.MaxConnections, DefaultMaxConnections)
+	s.MaxConnections = cmp.Or(s.MaxConnections, DefaultMaxConnections)
 	if s.MaxConnections < 1 || s.MaxConnections > MaxMaxConnections {
 		return bad("maxConnections %d must be between 1 and %d", s.MaxConnections, MaxMaxConnections)
 	}
@@ -218,14 +219,6 @@ func (s *settings) address() string {
 		port = "636"
 	}
 	return net.JoinHostPort(s.u.Hostname(), port)
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // uniq returns names without repeats (case-insensitive, as LDAP

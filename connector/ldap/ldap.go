@@ -183,12 +183,11 @@ func (c *Connector) withConn(ctx context.Context, f func(*goldap.Conn) error) er
 // a request that ended (the caller went away) is neither counted nor
 // logged.
 func (c *Connector) unavailable(op string, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%w: ldap connector %s: %s: %w", user.ErrUnavailable, c.s.ID, op, err)
+	if !errors.Is(err, context.Canceled) {
+		kind := classify(err)
+		c.metrics.Count(c.s.ID, kind)
+		c.log.Warn("ldap connector: the directory did not answer", "connector", c.s.ID, "operation", op, "kind", kind, "error", err)
 	}
-	kind := classify(err)
-	c.metrics.Count(c.s.ID, kind)
-	c.log.Warn("ldap connector: the directory did not answer", "connector", c.s.ID, "operation", op, "kind", kind, "error", err)
 	return fmt.Errorf("%w: ldap connector %s: %s: %w", user.ErrUnavailable, c.s.ID, op, err)
 }
 
@@ -477,11 +476,8 @@ func (c *Connector) Active(ctx context.Context, subject string) (bool, error) {
 		return false, nil
 	}
 	if c.store != nil && !user.IsRefresh(ctx) {
-		_, err := c.store.ConnectorUser(ctx, subject)
-		if errors.Is(err, connector.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
+		_, found, err := connector.UserRecord(ctx, c.store, subject)
+		return found, err
 	}
 	var claims map[string]any
 	found, err := c.entry(ctx, "user look-up", subject, func(conn *goldap.Conn, e *goldap.Entry) (err error) {
@@ -554,11 +550,8 @@ func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[str
 	}
 	var all map[string]any
 	if c.store != nil {
-		rec, err := c.store.ConnectorUser(ctx, req.Subject)
-		if errors.Is(err, connector.ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
+		rec, found, err := connector.UserRecord(ctx, c.store, req.Subject)
+		if !found {
 			return nil, err
 		}
 		all = rec.Claims
@@ -571,16 +564,7 @@ func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[str
 	if all == nil {
 		return nil, nil
 	}
-	if req.Caller == user.CallerPage {
-		out := map[string]any{}
-		for _, k := range []string{"preferred_username", "name"} {
-			if v, ok := all[k]; ok {
-				out[k] = v
-			}
-		}
-		return out, nil
-	}
-	return connector.Release(all, req.Scopes), nil
+	return connector.ReleaseTo(all, req), nil
 }
 
 // Groups returns the names of subject's groups (groupSearch), from the

@@ -344,11 +344,8 @@ func (c *Connector) sealRefresh(rec *connector.Record, rt string) error {
 // (user.IsRefresh), with an upstream refresh token, the provider must
 // also accept it. A refusal deletes the record: the user signs in again.
 func (c *Connector) Active(ctx context.Context, subject string) (bool, error) {
-	rec, err := c.cfg.Store.ConnectorUser(ctx, subject)
-	if errors.Is(err, connector.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
+	rec, found, err := connector.UserRecord(ctx, c.cfg.Store, subject)
+	if !found {
 		return false, err
 	}
 	if !user.IsRefresh(ctx) || rec.RefreshToken == nil || c.cfg.Sealer == nil {
@@ -359,11 +356,8 @@ func (c *Connector) Active(ctx context.Context, subject string) (bool, error) {
 		// shared refresh runs to its own end (the client's timeout). The
 		// record is read again: a refresh that just ended rotated it.
 		sctx := context.WithoutCancel(ctx)
-		rec, err := c.cfg.Store.ConnectorUser(sctx, subject)
-		if errors.Is(err, connector.ErrNotFound) {
-			return false, nil
-		}
-		if err != nil {
+		rec, found, err := connector.UserRecord(sctx, c.cfg.Store, subject)
+		if !found {
 			return false, err
 		}
 		return c.refresh(sctx, rec)
@@ -434,23 +428,11 @@ func (c *Connector) Claims(ctx context.Context, req user.ClaimsRequest) (map[str
 	if req.Caller != user.CallerUserinfo && req.Caller != user.CallerPage {
 		return nil, nil
 	}
-	rec, err := c.cfg.Store.ConnectorUser(ctx, req.Subject)
-	if errors.Is(err, connector.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	rec, found, err := connector.UserRecord(ctx, c.cfg.Store, req.Subject)
+	if !found {
 		return nil, err
 	}
-	if req.Caller == user.CallerPage {
-		out := map[string]any{}
-		for _, k := range []string{"preferred_username", "name"} {
-			if v, ok := rec.Claims[k]; ok {
-				out[k] = v
-			}
-		}
-		return out, nil
-	}
-	return connector.Release(rec.Claims, req.Scopes), nil
+	return connector.ReleaseTo(rec.Claims, req), nil
 }
 
 // tokenError classifies an error of the token endpoint: an OAuth error
