@@ -74,6 +74,7 @@ type statefulOptions struct {
 	out         string
 	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
 	openssl     bool  // also a signet built with -tags openssl
+	pipeline    int   // requests each connection sends at once (client_credentials flows)
 }
 
 type statefulRow struct {
@@ -115,6 +116,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.connections, "connections", 16, "concurrent clients (closed loop)")
 	fs.StringVar(&o.signetBin, "signet", "", "use this signet binary instead of building ./cmd/signet")
 	fs.StringVar(&o.out, "out", "", "also write the rows as JSON to this file")
+	fs.IntVar(&o.pipeline, "pipeline", 1, "client_credentials and client_credentials_rs256: requests each connection sends at once (HTTP/1.1 pipelining; 1: none)")
 	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -415,7 +417,12 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	var rows []statefulRow
 	for _, flow := range o.flows {
 		fmt.Fprintf(log, "bench: %s %s %s, %d core(s)\n", b.name, st.name, flow, cores)
-		row := measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
+		var row statefulRow
+		if alg, ok := netLoadFlows[flow]; ok { // the cheap load generator (scaling.go)
+			row = measureNetLoadFlow(ctx, o, statefulRow{Server: b.name, Store: st.name, Flow: flow, RowsPer1000: -1, BytesPer1000: -1}, srv.addr, secret, alg, srv.pid())
+		} else {
+			row = measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
+		}
 		row.Cores = cores
 		rows = append(rows, row)
 	}
