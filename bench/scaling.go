@@ -80,25 +80,49 @@ func runNetLoad(ctx context.Context, spec netLoadSpec) (*loadResult, error) {
 		stats           = make([]netConnStats, len(conns))
 		errs            = make([]error, len(conns))
 	)
-	batch := bytes.Repeat(spec.req.raw, depth)
-	for i, c := range conns {
-		wg.Go(func() {
-			errs[i] = netLoadConn(c, batch, depth, spec.req.wantStatus, &measuring, &stop, &stats[i])
-			if errs[i] != nil {
-				stop.Store(true)
-			}
-		})
-	}
 	var (
 		meter   *cpuMeter
 		t0      time.Time
 		elapsed time.Duration
 	)
-	err := sleepCtx(ctx, spec.warmup)
-	if err == nil && !stop.Load() {
+	begin := func() {
 		meter, t0 = startCPUMeter(spec.serverPID), time.Now()
 		measuring.Store(true)
-		err = sleepCtx(ctx, spec.window)
+	}
+	if spec.warmup <= 0 { // every answer counts
+		begin()
+	}
+	batch := bytes.Repeat(spec.req.raw, depth)
+	failed := make(chan struct{}) // closed when a connection fails: the phase ends
+	var failOnce sync.Once
+	for i, c := range conns {
+		wg.Go(func() {
+			errs[i] = netLoadConn(c, batch, depth, spec.req.wantStatus, &measuring, &stop, &stats[i])
+			if !errors.Is(errs[i], errStopped) {
+				stop.Store(true)
+				failOnce.Do(func() { close(failed) })
+			}
+		})
+	}
+	sleep := func(d time.Duration) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-failed:
+		case <-t.C:
+		}
+		return nil
+	}
+	var err error
+	if spec.warmup > 0 {
+		if err = sleep(spec.warmup); err == nil && !stop.Load() {
+			begin()
+		}
+	}
+	if meter != nil {
+		err = sleep(spec.window)
 		measuring.Store(false)
 		elapsed = time.Since(t0)
 	}
