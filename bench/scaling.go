@@ -286,3 +286,15 @@ func measureNetLoadFlow(ctx context.Context, o *statefulOptions, row statefulRow
 // netLoadFlows are the flows measured with runNetLoad, and the algorithm
 // of their tokens.
 var netLoadFlows = map[string]string{"client_credentials": "ES256", flowCCRS256: "RS256"}
+
+// writeBusyCPUs prints how many CPUs the server kept busy with 1 core
+// and with 2 (rate × server CPU per op): the factor is their ratio times
+// that of the CPU per op, so a lock that left CPUs idle, or work that grew
+// with the second core, shows here.
+func writeBusyCPUs(w io.Writer, one, two statefulRow) {
+	if one.ServerCPUMs <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "; the server kept %.2f CPUs busy with 2 cores, %.2f with 1 (%.3f ms per op)",
+		two.PerSecond*two.ServerCPUMs/1000, one.PerSecond*one.ServerCPUMs/1000, one.ServerCPUMs)
+}
