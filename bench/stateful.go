@@ -74,6 +74,10 @@ type statefulOptions struct {
 	out         string
 	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
 	openssl     bool  // also a signet built with -tags openssl
+	pipeline    int   // requests each connection sends at once (client_credentials flows)
+	// serverProfile, when set, is a directory where each Signet server
+	// writes its CPU profile (serve --cpuprofile).
+	serverProfile string
 }
 
 type statefulRow struct {
@@ -115,6 +119,8 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.connections, "connections", 16, "concurrent clients (closed loop)")
 	fs.StringVar(&o.signetBin, "signet", "", "use this signet binary instead of building ./cmd/signet")
 	fs.StringVar(&o.out, "out", "", "also write the rows as JSON to this file")
+	fs.IntVar(&o.pipeline, "pipeline", 4, "client_credentials and client_credentials_rs256: requests each connection sends at once (HTTP/1.1 pipelining; 1: none); more than 1 makes the load generator's CPU per token about half")
+	fs.StringVar(&o.serverProfile, "server-cpuprofile", "", "a directory where each Signet server writes a CPU profile of its run (serve --cpuprofile), named SERVER-STORE-Ncore.pprof")
 	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -171,9 +177,11 @@ func writeStatefulTable(w io.Writer, rows []statefulRow) {
 // scaling factor (rate with 2 / rate with 1).
 func writeScaling(w io.Writer, rows []statefulRow) {
 	one := map[string]float64{}
+	oneRow := map[string]statefulRow{}
 	for _, r := range rows {
 		if r.Cores == 1 && r.Error == "" {
 			one[r.Server+" "+r.Store+" "+r.Flow] = r.PerSecond
+			oneRow[r.Server+" "+r.Store+" "+r.Flow] = r
 		}
 	}
 	for _, r := range rows {
@@ -185,6 +193,7 @@ func writeScaling(w io.Writer, rows []statefulRow) {
 				// 2·s/(s+l) of them, against one whole CPU with 1 core.
 				fmt.Fprintf(w, "; CPU per op: server %.3f ms, load %.3f ms: sharing the CPUs with the load, the server can have at most %.2f of them",
 					r.ServerCPUMs, r.LoadCPUMs, 2*r.ServerCPUMs/(r.ServerCPUMs+r.LoadCPUMs))
+				writeBusyCPUs(w, oneRow[k], r)
 			}
 			fmt.Fprintln(w)
 		}
@@ -397,7 +406,11 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret, slices.Contains(o.flows, flowCCRS256))), 0o600); err != nil {
 		return fail(err)
 	}
-	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores)
+	var extra []string
+	if o.serverProfile != "" { // serve's hidden --cpuprofile
+		extra = []string{"--cpuprofile", filepath.Join(o.serverProfile, fmt.Sprintf("%s-%s-%dcore.pprof", b.name, st.name, cores))}
+	}
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, extra...)
 	if err != nil {
 		return fail(err)
 	}
@@ -415,7 +428,12 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	var rows []statefulRow
 	for _, flow := range o.flows {
 		fmt.Fprintf(log, "bench: %s %s %s, %d core(s)\n", b.name, st.name, flow, cores)
-		row := measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
+		var row statefulRow
+		if alg, ok := netLoadFlows[flow]; ok { // the cheap load generator (scaling.go)
+			row = measureNetLoadFlow(ctx, o, statefulRow{Server: b.name, Store: st.name, Flow: flow, RowsPer1000: -1, BytesPer1000: -1}, srv.addr, secret, alg, srv.pid())
+		} else {
+			row = measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
+		}
 		row.Cores = cores
 		rows = append(rows, row)
 	}
@@ -423,7 +441,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 }
 
 // startServe starts signet serve with a configuration file on serverCPU.
-func startServe(ctx context.Context, bin, path, name string, cores int) (*signetServer, error) {
+func startServe(ctx context.Context, bin, path, name string, cores int, extraArgs ...string) (*signetServer, error) {
 	s := &signetServer{}
 	started := make(chan string, 1)
 	onLine := func(line string) {
@@ -438,7 +456,7 @@ func startServe(ctx context.Context, bin, path, name string, cores int) (*signet
 			}
 		}
 	}
-	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, []string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, nil, nil, onLine)
+	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, append([]string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, extraArgs...), nil, nil, onLine)
 	if err != nil {
 		return nil, err
 	}
