@@ -135,6 +135,16 @@ func benchmark(ctx context.Context, o *options, log io.Writer) (*report, error) 
 		return nil, err
 	}
 
+	if o.compare != "" {
+		if err := r.measureCompare(); err != nil { // compare.go
+			return nil, err
+		}
+		if len(r.noisy) > 0 {
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("CPUs 0 and 1 were not idle within %s before: %s", o.quietWait, strings.Join(r.noisy, "; ")))
+		}
+		r.rep.evaluate()
+		return r.rep, nil
+	}
 	srv, err := r.startServer("signet serve", "main", r.bin, false, cpuProfile)
 	if err != nil {
 		return nil, err
@@ -419,6 +429,9 @@ func (r *report) evaluate() {
 				r.addTarget("RS256 tokens (-tags openssl) / openssl speed", row.VsOpenSSL, ">=", targetOpenSSLRatio)
 			}
 		}
+	}
+	if r.Compare != nil {
+		r.evaluateCompare() // compare.go
 	}
 	r.noteDisturbances()
 	r.Pass = true

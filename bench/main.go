@@ -76,6 +76,8 @@ type options struct {
 	longAlg     key.Algorithm
 	tags        string // a second build's -tags (e.g. openssl)
 	signetBin   string // prebuilt signet (skip the build)
+	compare     string // a second signet binary to compare with (compare.go)
+	rounds      int    // --compare rounds
 	cpuProfile  string // passed to serve as --cpuprofile
 	quietWait   time.Duration
 	retries     int    // measure a disturbed window again, this many times at most
@@ -117,6 +119,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&longAlg, "long-alg", "EdDSA", "the algorithm of the --tokens run")
 	fs.StringVar(&o.tags, "tags", "", "also build signet with these build tags (e.g. openssl) and measure RSA beside the default build")
 	fs.StringVar(&o.signetBin, "signet", "", "use this signet binary instead of building ./cmd/signet")
+	fs.StringVar(&o.compare, "compare", "", "measure only the token rate of --algs, against this second signet binary, in alternating windows (compare.go)")
+	fs.IntVar(&o.rounds, "rounds", 10, "--compare: rounds of one window per binary")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server's CPU profile to this file (needs serve --cpuprofile)")
 	fs.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "before each phase, wait up to this long for CPUs 0 and 1 to be idle (other work on the machine); 0: don't")
 	fs.BoolVar(&o.jwks, "jwks", true, "measure the JWKS endpoint (--jwks=false skips it, e.g. to profile the token path alone)")
@@ -182,6 +186,10 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		return bad("--tokens must not be negative")
 	case o.store != "sqlite" && o.store != "memory":
 		return bad("--store must be sqlite or memory")
+	case o.rounds < 1 || o.rounds > 1000:
+		return bad("--rounds must be from 1 to 1000")
+	case o.compare != "" && (o.rotate || o.tokens > 0 || o.tags != "" || o.keyBackend != "" || o.cpuProfile != ""):
+		return bad("--compare measures the token rate only: drop --rotate, --tokens, --tags, --key-backend and --cpuprofile")
 	}
 	return o, nil
 }

@@ -24,6 +24,7 @@ type report struct {
 	Rotation      []rotationResult `json:"rotation,omitempty"`
 	Long          *longResult      `json:"long,omitempty"`
 	Builds        []buildResult    `json:"builds,omitempty"`
+	Compare       *compareResult   `json:"compare,omitempty"` // --compare (compare.go)
 	Targets       []target         `json:"targets"`
 	Pass          bool             `json:"pass"`
 	Notes         []string         `json:"notes,omitempty"`
@@ -213,6 +214,9 @@ func (r *report) writeJSON(w io.Writer) error {
 
 // writeTable prints the report for a terminal.
 func (r *report) writeTable(w io.Writer) error {
+	if r.Compare != nil {
+		return r.writeCompareTable(w) // compare.go
+	}
 	var b strings.Builder
 	s := r.Settings
 	fmt.Fprintf(&b, "Signet load benchmark: signet serve on CPU %d (GOMAXPROCS=1), load from CPU %d, %d keep-alive connections (closed loop),\n",
@@ -295,19 +299,24 @@ func (r *report) writeTable(w io.Writer) error {
 		tw.Flush()
 	}
 
+	r.writeTargets(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeTargets prints the targets and the notes.
+func (r *report) writeTargets(b *strings.Builder) {
 	b.WriteString("\nTargets:\n")
 	for _, t := range r.Targets {
 		verdict := "PASS"
 		if !t.Pass {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s  %-52s %10s  (want %s)\n", verdict, t.Name, trimFloat(t.Got), t.Want)
+		fmt.Fprintf(b, "  %s  %-52s %10s  (want %s)\n", verdict, t.Name, trimFloat(t.Got), t.Want)
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "note: %s\n", n)
+		fmt.Fprintf(b, "note: %s\n", n)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 type namedBuildRow struct {
