@@ -150,14 +150,15 @@ func (r *report) evaluateModes() {
 		if m.Tokens.Errors > 0 {
 			r.addTarget(m.Mode+" answers with an unexpected status", float64(m.Tokens.Errors), "<=", 0)
 		}
-		if m.Tokens.ServerCPU >= 0 && m.Tokens.ServerCPU < minSaturated {
-			r.Notes = append(r.Notes, fmt.Sprintf("%s: the server's core was busy only %.0f%% of the window: its rate is bounded by waiting (a disk flush?), not by CPU; its CPU per token is %.1f µs", m.Mode, 100*m.Tokens.ServerCPU, m.CPUPerTokenUs))
+		if idle := m.Tokens.ServerIdle; idle > 1-minSaturated {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s: the server's core was idle %.0f%% of the window: its rate is bounded by waiting (a disk flush?), not by CPU; its CPU per token is %.1f µs (secret: %.1f)",
+				m.Mode, 100*idle, m.CPUPerTokenUs, m.SecretCPUPerTokenUs))
 		}
 	}
 }
 
-// minSaturated is the server CPU share above which a window's rate is its
-// CPU cost (1/rate = CPU time per token).
+// minSaturated is the busy share of the server's core above which a
+// window's rate is its CPU cost (1/rate = CPU time per token).
 const minSaturated = 0.95
 
 // writeModes prints the modes beside the secret mode.
