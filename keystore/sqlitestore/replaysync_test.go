@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -138,5 +139,40 @@ func TestDurableReplayOption(t *testing.T) {
 	}
 	if c, r := s.commits.Load(), s.relaxedCommits.Load(); c != 1 || r != 0 {
 		t.Fatalf("DurableReplay: %d commits, %d relaxed; want 1, 0", c, r)
+	}
+}
+
+// On one CPU (GOMAXPROCS=1, as the server runs in the benchmark) a commit
+// that skips the flush never blocks, so concurrent claims group only
+// because the slot's holder lets the ready writers queue first: 8 callers
+// share commits rather than making one each.
+func TestClaimsGroupOnOneCPU(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "signet.db"))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ctx := t.Context()
+	now := time.Now()
+	const callers, each = 8, 50
+	before := s.commits.Load()
+	var wg sync.WaitGroup
+	errs := make([]error, callers)
+	for c := range callers {
+		wg.Go(func() {
+			for i := range each {
+				id := grant.OnceID(grant.OnceDPoPProof, "k", fmt.Sprint(c, "-", i))
+				if err := grant.UseOnce(ctx, s, id, now, now.Add(time.Minute)); err != nil {
+					errs[c] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	commits := s.commits.Load() - before
+	t.Logf("%d claims, %d commits", callers*each, commits)
+	if perCommit := float64(callers*each) / float64(commits); perCommit < 3 {
+		t.Fatalf("%d claims by %d callers on one CPU made %d commits (%.1f per commit): no grouping", callers*each, callers, commits, perCommit)
 	}
 }

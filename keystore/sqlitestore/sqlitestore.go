@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -428,8 +429,13 @@ func (s *Store) queueWrite(w *write) error {
 			return w.err
 		case s.writer <- struct{}{}:
 		}
-		// This caller holds the write slot: commit batches until its own
-		// write is done.
+		// This caller holds the write slot. Let the goroutines that are
+		// ready to run reach their writes first: with few CPUs (a server
+		// on one, GOMAXPROCS=1) nothing else runs while a batch commits
+		// without blocking (a commit that skips the flush), so without
+		// this every write would be a batch of its own.
+		runtime.Gosched()
+		// Commit batches until its own write is done.
 		for {
 			select {
 			case <-w.done:
