@@ -11,7 +11,11 @@ import (
 
 // openPostgres opens the PostgreSQL key store.
 func openPostgres(ctx context.Context, cfg *config.Config) (keystore.Store, func() error, error) {
-	s, err := pgstore.Open(ctx, cfg.Storage.DSN)
+	var opts []pgstore.Option
+	if cfg.Storage.DurableReplayRecords {
+		opts = append(opts, pgstore.WithDurableReplay())
+	}
+	s, err := pgstore.Open(ctx, cfg.Storage.DSN, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the PostgreSQL key store: %w", err)
 	}

@@ -34,7 +34,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (keystore.Store, func() 
 		}
 		return s, noop, nil
 	case config.DriverSQLite:
-		s, err := sqlitestore.Open(ctx, cfg.Storage.DSN)
+		s, err := sqlitestore.OpenWith(ctx, cfg.Storage.DSN, sqlitestore.Options{DurableReplay: cfg.Storage.DurableReplayRecords})
 		if err != nil {
 			return nil, nil, fmt.Errorf("open the SQLite key store %s: %w", cfg.Storage.DSN, err)
 		}

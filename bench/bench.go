@@ -269,11 +269,11 @@ func (r *runner) measureMain(srv *signetServer, cpuProfile string) error {
 		r.progress("%s: raw %s sig/s, %s tokens/s, p99 %s µs", alg, num(raw.PerSecond), num(tokens.Rate()), num(float64(tokens.Hist.quantile(0.99).Microseconds())))
 	}
 
-	// private_key_jwt beside the secret mode, for the floor's algorithm
-	// (ES256 when measured).
+	// private_key_jwt and DPoP beside the secret mode, for the floor's
+	// algorithm (ES256 when measured): modes.go.
 	for _, x := range runs {
 		if x.alg == refAlg && o.keyBackend == "" {
-			if err := r.measurePrivateKeyJWT(srv, x.alg, newPhaseResult(x.tokens)); err != nil {
+			if err := r.measureModes(srv, x.alg, newPhaseResult(x.tokens)); err != nil {
 				return err
 			}
 		}
@@ -393,15 +393,7 @@ func (r *report) evaluate() {
 			r.addTarget(a.Alg+" answers with an unexpected status", float64(a.Tokens.Errors), "<=", 0)
 		}
 	}
-	if m := r.PrivateKeyJWT; m != nil && r.Baseline != nil {
-		// Issue 14: the assertion costs at most one ES256 verification
-		// plus 20 % of the floor.
-		budget := m.ES256VerifyUs + targetAssertionFloorShare*r.Baseline.perRequestUs()
-		r.addTarget("private_key_jwt extra µs / (ES256 verify + 20% floor)", m.ExtraUs/budget, "<=", 1)
-		if m.Tokens.Errors > 0 {
-			r.addTarget("private_key_jwt answers with an unexpected status", float64(m.Tokens.Errors), "<=", 0)
-		}
-	}
+	r.evaluateModes()
 	if j := r.JWKS; j != nil {
 		r.addTarget("JWKS 200 rate / HTTP floor rate", j.OKRatio, ">=", targetJWKSRatio)
 		r.addTarget("JWKS 304 rate / HTTP floor rate", j.NotModRatio, ">=", targetJWKSRatio)
@@ -455,6 +447,9 @@ func (r *report) noteDisturbances() {
 		if a.RawCPUShare > 0 && a.RawCPUShare < minRawCPUShare {
 			hit = append(hit, fmt.Sprintf("%s raw (ran %.0f%% of the window)", a.Alg, 100*a.RawCPUShare))
 		}
+	}
+	for _, m := range r.modes() {
+		check(m.Mode, m.Tokens)
 	}
 	if r.JWKS != nil {
 		check("JWKS 200", r.JWKS.OK)

@@ -200,6 +200,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "raw-sign":
 			return rawSignMain(args[1:], stdout, stderr)
+		case "raw-verify":
+			return rawVerifyMain(args[1:], stdout, stderr)
 		case "baseline-server":
 			return baselineMain(args[1:], stdout, stderr)
 		case "stateful":

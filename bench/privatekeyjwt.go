@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -65,66 +64,6 @@ func (s *signetServer) assertionRequests(alg key.Algorithm, n int) (request, err
 	return out, nil
 }
 
-// es256VerifyUs measures one ES256 verification on this process's CPU,
-// in µs: what a client assertion must cost at least.
-func es256VerifyUs(window time.Duration) (float64, error) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return 0, err
-	}
-	h := sha256.Sum256([]byte("bench"))
-	sig, err := ecdsa.SignASN1(rand.Reader, k, h[:])
-	if err != nil {
-		return 0, err
-	}
-	start, n := time.Now(), 0
-	for time.Since(start) < window {
-		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {
-			return 0, fmt.Errorf("ES256 verification failed")
-		}
-		n++
-	}
-	return float64(time.Since(start).Microseconds()) / float64(n), nil
-}
-
-// measurePrivateKeyJWT runs the private_key_jwt mode: the secret mode's
-// request of alg (measured just before, secretRate tokens/s), now with a
-// fresh client assertion per request.
-func (r *runner) measurePrivateKeyJWT(srv *signetServer, alg key.Algorithm, secret *phaseResult) error {
-	o := r.o
-	// Enough for the window measured as often as a disturbed one may be.
-	n := int(secret.PerSecond*(o.warmup+o.duration).Seconds()*1.5)*(o.retries+1) + 10*o.connections
-	if n > maxAssertionPool {
-		n = maxAssertionPool
-	}
-	r.progress("private_key_jwt: signing %s client assertions", num(float64(n)))
-	req, err := srv.assertionRequests(alg, n)
-	if err != nil {
-		return err
-	}
-	last := len(req.pool.raw) - 1
-	status, _, body, err := fetch(srv.addr, request{raw: req.pool.raw[last]})
-	if err != nil || status != 200 {
-		return fmt.Errorf("private_key_jwt token: status %d, %v: %s", status, err, body)
-	}
-	req.pool.raw = req.pool.raw[:last] // used by the check
-	verifyUs, err := es256VerifyUs(time.Second)
-	if err != nil {
-		return err
-	}
-	res, err := r.load(srv.addr, srv.pid(), req, o.duration)
-	if err != nil {
-		return fmt.Errorf("private_key_jwt: %w", err)
-	}
-	p := newPhaseResult(res)
-	m := &modeResult{Mode: "private_key_jwt", Alg: string(alg), Tokens: p, SecretPerSecond: round(secret.PerSecond, 1),
-		ExtraUs: round(1e6/p.PerSecond-1e6/secret.PerSecond, 2), ES256VerifyUs: round(verifyUs, 2), Assertions: n}
-	r.rep.PrivateKeyJWT = m
-	r.progress("private_key_jwt: %s tokens/s (secret: %s), %.1f µs more per token; one ES256 verification: %.1f µs",
-		num(p.PerSecond), num(secret.PerSecond), m.ExtraUs, m.ES256VerifyUs)
-	return nil
-}
-
 // modeResult is a client authentication mode measured beside the secret
 // mode (client_secret_basic with a sha256: secret) in the same run.
 type modeResult struct {
@@ -132,10 +71,29 @@ type modeResult struct {
 	Alg    string       `json:"alg"` // of the tokens
 	Tokens *phaseResult `json:"tokens"`
 	// SecretPerSecond is the secret mode's rate for the same tokens;
-	// ExtraUs is 1/tokens - 1/secret.
+	// ExtraUs is 1/tokens - 1/secret: the extra time per token of the
+	// server's core, which is the extra cost when the core is saturated
+	// in both windows (server_cpu near 1).
 	SecretPerSecond float64 `json:"secret_per_second"`
 	ExtraUs         float64 `json:"extra_us"`
-	// ES256VerifyUs is one ES256 verification on the load generator's CPU.
-	ES256VerifyUs float64 `json:"es256_verify_us"`
-	Assertions    int     `json:"assertions"` // signed for the phase
+	// CPUPerTokenUs and SecretCPUPerTokenUs are the server's CPU time per
+	// token (server_cpu / rate) of this mode and of the secret mode, and
+	// ExtraCPUUs their difference: the extra cost even when the server
+	// waits (for a disk flush, say) rather than computes.
+	CPUPerTokenUs       float64 `json:"cpu_per_token_us"`
+	SecretCPUPerTokenUs float64 `json:"secret_cpu_per_token_us"`
+	ExtraCPUUs          float64 `json:"extra_cpu_us"`
+	// ES256VerifyUs is one ES256 verification on the server's core,
+	// measured in the same run (bench raw-verify, half before and half
+	// after the modes' windows); VerifyCPUShare is the share of its
+	// window it ran.
+	ES256VerifyUs  float64 `json:"es256_verify_us"`
+	VerifyCPUShare float64 `json:"verify_cpu_share"`
+	// FloorUs is the HTTP floor per request; AllowanceUs is the target's
+	// extra cost: one ES256 verification plus 20 % of the floor.
+	// ExtraVsAllowance is ExtraUs / AllowanceUs (the target: <= 1).
+	FloorUs          float64 `json:"floor_us"`
+	AllowanceUs      float64 `json:"allowance_us"`
+	ExtraVsAllowance float64 `json:"extra_vs_allowance"`
+	Assertions       int     `json:"assertions"` // client assertions or DPoP proofs signed for the phase
 }

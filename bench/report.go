@@ -19,15 +19,17 @@ type report struct {
 	Algorithms []algResult  `json:"algorithms"`
 	JWKS       *jwksResult  `json:"jwks"`
 	// PrivateKeyJWT is the private_key_jwt mode beside the secret mode.
-	PrivateKeyJWT *modeResult      `json:"private_key_jwt,omitempty"`
-	Server        serverStats      `json:"server"`
-	Rotation      []rotationResult `json:"rotation,omitempty"`
-	Long          *longResult      `json:"long,omitempty"`
-	Builds        []buildResult    `json:"builds,omitempty"`
-	Compare       *compareResult   `json:"compare,omitempty"` // --compare (compare.go)
-	Targets       []target         `json:"targets"`
-	Pass          bool             `json:"pass"`
-	Notes         []string         `json:"notes,omitempty"`
+	PrivateKeyJWT *modeResult `json:"private_key_jwt,omitempty"`
+	// DPoP is the secret mode plus a DPoP proof per token (modes.go).
+	DPoP     *modeResult      `json:"dpop,omitempty"`
+	Server   serverStats      `json:"server"`
+	Rotation []rotationResult `json:"rotation,omitempty"`
+	Long     *longResult      `json:"long,omitempty"`
+	Builds   []buildResult    `json:"builds,omitempty"`
+	Compare  *compareResult   `json:"compare,omitempty"` // --compare (compare.go)
+	Targets  []target         `json:"targets"`
+	Pass     bool             `json:"pass"`
+	Notes    []string         `json:"notes,omitempty"`
 }
 
 type machine struct {
@@ -240,11 +242,6 @@ func (r *report) writeTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.3f\t%.1f\t%.2f\t%s\t%s\t%d\t\n", a.Alg, num(t.PerSecond), num(t.P50us), num(t.P99us),
 			num(a.RawPerSecond), a.Ratio, a.OverheadUs, a.OverheadVsBaseline, pct(t.ServerCPU), pct(t.OtherCPU), t.Errors)
 	}
-	if m := r.PrivateKeyJWT; m != nil {
-		t := m.Tokens
-		fmt.Fprintf(tw, "%s private_key_jwt\t%s\t%s\t%s\t\t%.3f\t%.1f\t\t%s\t%s\t%d\t\n", m.Alg, num(t.PerSecond), num(t.P50us), num(t.P99us),
-			t.PerSecond/m.SecretPerSecond, m.ExtraUs, pct(t.ServerCPU), pct(t.OtherCPU), t.Errors)
-	}
 	if p := r.Baseline; p != nil {
 		fmt.Fprintf(tw, "floor\t%s\t%s\t%s\t\t\t%.1f\t1.00\t%s\t%s\t%d\t\n", num(p.PerSecond), num(p.P50us), num(p.P99us), p.perRequestUs(), pct(p.ServerCPU), pct(p.OtherCPU), p.Errors)
 	}
@@ -262,13 +259,11 @@ func (r *report) writeTable(w io.Writer) error {
 		fmt.Fprintf(&b, "\nAlgorithm rows: client_credentials tokens; RATIO = tokens/raw; OVERHEAD = 1/tokens - 1/raw.\n")
 		fmt.Fprintf(&b, "floor: a bare net/http server answering the same POST with a %d-byte body; its %.1f µs per request is the HTTP floor.\n", p.BodyBytes, p.perRequestUs())
 	}
-	if m := r.PrivateKeyJWT; m != nil {
-		fmt.Fprintf(&b, "private_key_jwt row: the same %s tokens, each request with its own ES256 client assertion instead of a sha256: secret; RATIO = rate / secret rate, OVERHEAD = 1/rate - 1/secret rate (one ES256 verification: %.1f µs).\n", m.Alg, m.ES256VerifyUs)
-	}
 	if j := r.JWKS; j != nil {
 		fmt.Fprintf(&b, "JWKS rows: GET (%d-byte JWKS) and GET with a matching If-None-Match; RATIO = rate / floor rate.\n", j.BodyBytes)
 	}
 	b.WriteString("SERVER CPU: share of CPU 0 the server used (100%: saturated); OTHER CPU: share other processes took from it.\n")
+	r.writeModes(&b)
 
 	if len(r.Rotation) > 0 {
 		b.WriteString("\nRotation (keys rotate every few seconds during load):\n")

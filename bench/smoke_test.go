@@ -64,11 +64,17 @@ func TestSmoke(t *testing.T) {
 	if j := rep.JWKS; j == nil || j.OK == nil || j.NotModified == nil || j.OK.PerSecond <= 0 || j.NotModified.PerSecond <= 0 || j.OK.Errors+j.NotModified.Errors != 0 {
 		t.Errorf("JWKS: %+v", j)
 	}
+	for _, m := range []*modeResult{rep.PrivateKeyJWT, rep.DPoP} {
+		if m == nil || m.Tokens == nil || m.Tokens.PerSecond <= 0 || m.Tokens.Errors != 0 || m.ES256VerifyUs <= 0 || m.AllowanceUs <= m.ES256VerifyUs || m.SecretPerSecond <= 0 {
+			t.Errorf("client authentication mode: %+v", m)
+		}
+	}
 	var names []string
 	for _, tg := range rep.Targets {
 		names = append(names, tg.Name)
 	}
-	for _, want := range []string{"EdDSA overhead / HTTP floor per request", "JWKS 200 rate / HTTP floor rate", "JWKS 304 rate / HTTP floor rate"} {
+	for _, want := range []string{"EdDSA overhead / HTTP floor per request", "JWKS 200 rate / HTTP floor rate", "JWKS 304 rate / HTTP floor rate",
+		"private_key_jwt extra µs / (ES256 verify + 20% floor)", "dpop extra µs / (ES256 verify + 20% floor)"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("targets %q lack %q", names, want)
 		}
@@ -78,7 +84,7 @@ func TestSmoke(t *testing.T) {
 	if err := rep.writeTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"EdDSA", "floor", "JWKS 200", "JWKS 304", "Targets:", "OVERHEAD/FLOOR"} {
+	for _, want := range []string{"EdDSA", "floor", "JWKS 200", "JWKS 304", "Targets:", "OVERHEAD/FLOOR", "private_key_jwt", "dpop", "ALLOWANCE"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, table.String())
 		}

@@ -135,6 +135,11 @@ type Storage struct {
 	// KeyPath is the file store's directory (YAML keyManagement.keyPath),
 	// resolved against the configuration file's directory.
 	KeyPath string
+	// DurableReplayRecords (storage.durableReplayRecords) makes one-time
+	// identifiers (the jti of client assertions, DPoP proofs and request
+	// objects) wait for the disk flush like every other write. By
+	// default they do not: see docs/security.md.
+	DurableReplayRecords bool
 }
 
 // Protection configures encryption of private keys at rest.
@@ -403,8 +408,9 @@ type fileDoc struct {
 }
 
 type storageDoc struct {
-	Driver string `yaml:"driver"`
-	DSN    string `yaml:"dsn"`
+	Driver               string `yaml:"driver"`
+	DSN                  string `yaml:"dsn"`
+	DurableReplayRecords *bool  `yaml:"durableReplayRecords"`
 }
 
 type keyManagementDoc struct {

@@ -333,12 +333,12 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 			dsn = DefaultSQLiteDSN
 		}
 		dsn = p.sqliteDSN(dsn)
-		c.Storage = Storage{Driver: DriverSQLite, DSN: dsn, KeyPath: c.Storage.KeyPath}
+		c.Storage = Storage{Driver: DriverSQLite, DSN: dsn, KeyPath: c.Storage.KeyPath, DurableReplayRecords: st.DurableReplayRecords != nil && *st.DurableReplayRecords}
 	case DriverPostgres:
 		if st.DSN == "" {
 			return p.at("storage.dsn", "is required with the postgres driver, e.g. postgres://signet@db.example.com/signet (use ${ENV} for the password)")
 		}
-		c.Storage = Storage{Driver: DriverPostgres, DSN: st.DSN, KeyPath: c.Storage.KeyPath}
+		c.Storage = Storage{Driver: DriverPostgres, DSN: st.DSN, KeyPath: c.Storage.KeyPath, DurableReplayRecords: st.DurableReplayRecords != nil && *st.DurableReplayRecords}
 	case DriverMemory, DriverFile:
 		if st.DSN != "" {
 			hint := "memory keeps keys in the process only"
@@ -346,6 +346,9 @@ func (p *parser) resolveStorage(d *fileDoc, c *Config) error {
 				hint = "the file store keeps keys in keyManagement.keyPath"
 			}
 			return p.at("storage.dsn", "is not used by the %s driver (%s); remove it", st.Driver, hint)
+		}
+		if st.DurableReplayRecords != nil {
+			return p.at("storage.durableReplayRecords", "is a setting of the sqlite and postgres drivers (the %s driver writes nothing to a database); remove it", st.Driver)
 		}
 		c.Storage = Storage{Driver: Driver(st.Driver), KeyPath: c.Storage.KeyPath}
 	case "":

@@ -92,11 +92,12 @@ type Verifier struct {
 	window  time.Duration
 	nonces  *Nonces
 	now     func() time.Time
+	keys    *keyCache
 }
 
 // New returns a verifier for c.
 func New(c Config) (*Verifier, error) {
-	v := &Verifier{window: c.Window, nonces: c.Nonces, now: c.Now}
+	v := &Verifier{window: c.Window, nonces: c.Nonces, now: c.Now, keys: newKeyCache()}
 	if v.window == 0 {
 		v.window = DefaultWindow
 	}
@@ -307,12 +308,15 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 	if h.JWK[0] != '{' {
 		return nil, fmt.Errorf("%w: jwk is not a JSON object", ErrKey)
 	}
-	var priv jwkPrivate
-	if err := json.Unmarshal(h.JWK, &priv); err != nil {
-		return nil, fmt.Errorf("%w: jwk: %v", ErrKey, err)
-	}
-	if m := priv.name(); m != "" {
-		return nil, fmt.Errorf("%w (%q)", ErrPrivateKey, m)
+	known, cached := v.keys.get(h.JWK, h.Alg)
+	if !cached {
+		var priv jwkPrivate
+		if err := json.Unmarshal(h.JWK, &priv); err != nil {
+			return nil, fmt.Errorf("%w: jwk: %v", ErrKey, err)
+		}
+		if m := priv.name(); m != "" {
+			return nil, fmt.Errorf("%w (%q)", ErrPrivateKey, m)
+		}
 	}
 
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
@@ -339,7 +343,10 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 		return nil, fmt.Errorf("%w: there is no jwk header", ErrKey)
 	}
 	key := jws.Signatures[0].Header.JSONWebKey
-	if !key.Valid() || !key.IsPublic() || !supported[h.Alg](key.Key) {
+	// A cached jwk (these very bytes, which go-jose just parsed into key)
+	// passed the key checks and has its thumbprint; the signature is
+	// verified every time.
+	if !cached && (!key.Valid() || !key.IsPublic() || !supported[h.Alg](key.Key)) {
 		return nil, fmt.Errorf("%w (alg %s, key %s)", ErrKey, h.Alg, keyType(key.Key))
 	}
 	signed, err := jws.Verify(key)
@@ -349,8 +356,12 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 	if !bytes.Equal(signed, payload) {
 		return nil, fmt.Errorf("%w: the signed claims differ from the decoded ones", ErrSignature)
 	}
-	if p.Thumbprint, err = Thumbprint(key); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKey, err)
+	p.Thumbprint = known.thumbprint
+	if !cached {
+		if p.Thumbprint, err = Thumbprint(key); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrKey, err)
+		}
+		v.keys.put(h.JWK, cachedKey{alg: h.Alg, thumbprint: p.Thumbprint})
 	}
 	p.Key = *key
 	return p, nil

@@ -28,6 +28,16 @@ var _ grant.OnceClaimer = (*Store)(nil)
 // committed. A second claim of an id already in the batch waits for the
 // next one, so it sees the first one's row exactly as if the two had
 // come one after the other.
+//
+// The statement commits with synchronous_commit off (unless the store was
+// opened WithDurableReplay): atomic and visible to every instance at
+// once, answered without waiting for the WAL flush. A crash of the
+// database server (not of Signet) may lose the claims of the last few
+// hundred milliseconds (three times wal_writer_delay at most), never
+// corrupt anything; an identifier whose claim is lost can be used once
+// more while its token is still valid, a few minutes at most for client
+// assertions and DPoP proofs. With synchronous replication, such a commit
+// does not wait for the standby either: a failover may lose the same.
 func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 	const op = "claim once"
 	if err := grant.ValidateClaim(g); err != nil {
@@ -79,6 +89,9 @@ type claimQueue struct {
 	mu         sync.Mutex    // guards queue
 	queue      []*claim
 	statements atomic.Int64 // batch statements sent (tests)
+	// lastCommitMode is the synchronous_commit the last claim committed
+	// with (tests).
+	lastCommitMode atomic.Pointer[string]
 }
 
 func newClaimQueue() *claimQueue { return &claimQueue{slot: make(chan struct{}, 1)} }
@@ -115,14 +128,38 @@ func (q *claimQueue) next() []*claim {
 
 // claimInsert claims the rows of unnest'ed column arrays; RETURNING names
 // the ids inserted or replaced (an expired identifier), not those refused.
-const claimInsert = `INSERT INTO grants (` + grantColumns + `)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
-		$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+// Unless the store was opened WithDurableReplay, the statement first sets
+// synchronous_commit to off for its own transaction only (set_config's
+// is_local; a statement outside a transaction block is one), so that its
+// commit does not wait for the WAL flush (see ClaimOnce). The setting
+// ends with the statement: other statements on the connection, and every
+// other write, keep the server's synchronous_commit.
+const claimInsert = `WITH commit_mode AS MATERIALIZED (
+		SELECT set_config('synchronous_commit', COALESCE($12::text, current_setting('synchronous_commit')), true))
+	INSERT INTO grants (` + grantColumns + `)
+	SELECT u.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
+		$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[]) AS u, commit_mode
 	ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, client_id = EXCLUDED.client_id, subject = EXCLUDED.subject,
 		family_id = EXCLUDED.family_id, session_id = EXCLUDED.session_id, data = EXCLUDED.data,
 		created = EXCLUDED.created, expires = EXCLUDED.expires, consumed = NULL, revoked = NULL
 	WHERE grants.kind = 'jti' AND grants.expires <= EXCLUDED.created
-	RETURNING id`
+	RETURNING id, current_setting('synchronous_commit')`
+
+// claimedRow is a row claimInsert returns.
+type claimedRow struct {
+	id         string
+	commitMode string // synchronous_commit in the claim's transaction
+}
+
+// claimCommit is the synchronous_commit of the claims' transactions:
+// "off" by default; WithDurableReplay, nil: the connection's own.
+func (s *Store) claimCommit() *string {
+	if s.durableReplay {
+		return nil
+	}
+	off := "off"
+	return &off
+}
 
 // claimBatch claims batch, whose ids are distinct, in one statement and
 // answers every claim in it.
@@ -162,14 +199,19 @@ func (s *Store) claimBatch(batch []*claim) {
 	// gives up has its own claim refused, not the batch's.
 	bctx := context.WithoutCancel(live[0].ctx)
 	s.claims.statements.Add(1)
-	rows, err := s.pool.Query(bctx, claimInsert, ids, kinds, clients, subjects, families, sessions, data, created, expires, consumed, revoked)
+	rows, err := s.pool.Query(bctx, claimInsert, ids, kinds, clients, subjects, families, sessions, data, created, expires, consumed, revoked, s.claimCommit())
 	var claimed map[string]struct{}
 	if err == nil {
-		var got []string
-		got, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		var got []claimedRow
+		got, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (claimedRow, error) {
+			var r claimedRow
+			err := row.Scan(&r.id, &r.commitMode)
+			return r, err
+		})
 		claimed = make(map[string]struct{}, len(got))
-		for _, id := range got {
-			claimed[id] = struct{}{}
+		for _, r := range got {
+			claimed[r.id] = struct{}{}
+			s.claims.lastCommitMode.Store(&r.commitMode)
 		}
 	}
 	for _, c := range live {

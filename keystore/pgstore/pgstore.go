@@ -36,6 +36,9 @@ type Store struct {
 	schema  string      // current_schema() of the pool's connections
 	lockKey int64       // advisory lock key of Lock
 	claims  *claimQueue // concurrent ClaimOnce calls, batched
+	// durableReplay: claims commit with the server's synchronous_commit
+	// (WithDurableReplay).
+	durableReplay bool
 
 	mu      sync.Mutex // guards closed and watches
 	closed  bool
@@ -55,7 +58,15 @@ var (
 type Option func(*options)
 
 type options struct {
-	poolConfig []func(*pgxpool.Config)
+	poolConfig    []func(*pgxpool.Config)
+	durableReplay bool
+}
+
+// WithDurableReplay makes one-time identifiers (ClaimOnce) commit with
+// the server's synchronous_commit, waiting for the WAL flush like every
+// other write, instead of with synchronous_commit off.
+func WithDurableReplay() Option {
+	return func(o *options) { o.durableReplay = true }
 }
 
 // WithPoolConfig lets f adjust the pool configuration parsed from the DSN
@@ -83,7 +94,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: open: %w", err)
 	}
-	s := &Store{pool: pool, watches: make(map[*int]context.CancelFunc), claims: newClaimQueue()}
+	s := &Store{pool: pool, watches: make(map[*int]context.CancelFunc), claims: newClaimQueue(), durableReplay: o.durableReplay}
 	ms, err := sqlschema.Migrations(sqlschema.Postgres)
 	if err != nil {
 		err = fmt.Errorf("pgstore: open: %w", err)

@@ -16,11 +16,22 @@ var _ grant.OnceClaimer = (*Store)(nil)
 // id succeed once; concurrent claims share one transaction and one fsync
 // (the group commit of tx), without a savepoint each, since a claim is
 // one statement.
+//
+// A batch of claims only is committed on a connection with
+// synchronous=NORMAL (unless Options.DurableReplay): in WAL mode the
+// commit is atomic and visible to every handle and process at once, and
+// survives a crash of the process, but is not flushed to disk before the
+// callers are answered, so an operating system crash or a power failure
+// may lose the last claims (the next flush, by any later write or
+// checkpoint, makes them durable). A lost claim lets its identifier be
+// used once more while its token is still valid: at most a few minutes
+// for client assertions and DPoP proofs. A batch holding any other write
+// waits for the flush as before.
 func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 	if err := grant.ValidateClaim(g); err != nil {
 		return fmt.Errorf("sqlitestore: claim once: %w", err)
 	}
-	return s.txStatement(ctx, "claim once", func(tx *sql.Tx) error {
+	return s.queueWrite(&write{ctx: ctx, op: "claim once", statement: true, relaxed: true, fn: func(tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, s.claim).ExecContext(ctx,
 			g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
 			micros(g.Created), micros(g.Expires), nullMicros(g.Consumed), nullMicros(g.Revoked))
@@ -28,7 +39,7 @@ func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 			return err
 		}
 		return affected(res, grant.ErrExists)
-	})
+	}})
 }
 
 // claimSQL inserts a one-time identifier or replaces one expired at its

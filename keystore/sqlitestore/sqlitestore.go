@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,12 @@ type Store struct {
 	// claim is ClaimOnce's statement, prepared once per connection rather
 	// than once per claim.
 	claim *sql.Stmt
+	// replay is the connection that commits batches of one-time
+	// identifiers only, with synchronous=NORMAL (see ClaimOnce); nil when
+	// the store was opened with DurableReplay. relaxedCommits counts its
+	// commits (tests).
+	replay         *sql.Conn
+	relaxedCommits atomic.Int64
 }
 
 var (
@@ -66,6 +73,11 @@ var (
 // the database in WAL mode once. In-memory databases are refused: every
 // connection would get its own.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	path, driverDSN, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -96,11 +108,39 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err == nil {
 		s.claim, err = db.PrepareContext(ctx, claimSQL)
 	}
+	if err == nil && !o.DurableReplay {
+		s.replay, err = replayConn(ctx, db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// Options are Open's settings; the zero value is the default.
+type Options struct {
+	// DurableReplay makes batches of one-time identifiers (ClaimOnce)
+	// wait for the disk flush like every other write. By default they
+	// commit with synchronous=NORMAL: atomic, shared by every handle at
+	// once, and kept when the process crashes, but the last such commits
+	// may be lost if the operating system crashes or the power fails
+	// (see ClaimOnce).
+	DurableReplay bool
+}
+
+// replayConn returns a connection of db set to synchronous=NORMAL, kept
+// for the batches of one-time identifiers.
+func replayConn(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open the replay connection: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("sqlitestore: open the replay connection: %w", err)
+	}
+	return c, nil
 }
 
 // parseDSN returns the database file named by dsn and the DSN to give the
@@ -248,7 +288,11 @@ func (s *Store) migrate(ctx context.Context, ms []sqlschema.Migration) (err erro
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if err := errors.Join(s.claim.Close(), s.db.Close()); err != nil {
+	var rerr error
+	if s.replay != nil {
+		rerr = s.replay.Close()
+	}
+	if err := errors.Join(s.claim.Close(), rerr, s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -385,8 +429,13 @@ func (s *Store) queueWrite(w *write) error {
 			return w.err
 		case s.writer <- struct{}{}:
 		}
-		// This caller holds the write slot: commit batches until its own
-		// write is done.
+		// This caller holds the write slot. Let the goroutines that are
+		// ready to run reach their writes first: with few CPUs (a server
+		// on one, GOMAXPROCS=1) nothing else runs while a batch commits
+		// without blocking (a commit that skips the flush), so without
+		// this every write would be a batch of its own.
+		runtime.Gosched()
+		// Commit batches until its own write is done.
 		for {
 			select {
 			case <-w.done:
@@ -413,8 +462,11 @@ type write struct {
 	op        string
 	fn        func(*sql.Tx) error
 	statement bool // fn is one statement: no savepoint needed (txStatement)
-	err       error
-	done      chan struct{} // closed when err is final
+	// relaxed: fn only claims a one-time identifier (ClaimOnce), whose
+	// batch may commit without waiting for the disk flush.
+	relaxed bool
+	err     error
+	done    chan struct{} // closed when err is final
 }
 
 // commit runs batch in one transaction and answers every write in it.
@@ -437,7 +489,17 @@ func (s *Store) commit(batch []*write) {
 	// The transaction outlives any one caller's context: a caller that
 	// gives up has its own write refused, not the batch's.
 	bctx := context.WithoutCancel(batch[0].ctx)
-	tx, err := s.db.BeginTx(bctx, nil)
+	relaxed := s.replay != nil
+	for _, w := range batch {
+		relaxed = relaxed && w.relaxed
+	}
+	var tx *sql.Tx
+	var err error
+	if relaxed {
+		tx, err = s.replay.BeginTx(bctx, nil)
+	} else {
+		tx, err = s.db.BeginTx(bctx, nil)
+	}
 	if err != nil {
 		fail("", err)
 		return
@@ -490,6 +552,9 @@ func (s *Store) commit(batch []*write) {
 		return
 	}
 	s.commits.Add(1)
+	if relaxed {
+		s.relaxedCommits.Add(1)
+	}
 	if err := tx.Commit(); err != nil {
 		fail(": commit", err)
 	}
