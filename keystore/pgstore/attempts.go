@@ -215,9 +215,16 @@ func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 // waits for one: waiting while holding the rows it has locked could
 // deadlock with a TakeAttempts that holds one and waits for another.
 func (s *Store) DeleteExpiredAttempts(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `
+	var tag pgconn.CommandTag
+	// PostgreSQL has still been seen (rarely, in TestTakeAttemptsBatchConcurrent)
+	// to pick this statement as a deadlock's victim; it then changed nothing
+	// and is run again, like the attempts' own statements.
+	err := retryDeadlock(ctx, func() (err error) {
+		tag, err = s.pool.Exec(ctx, `
 DELETE FROM attempts WHERE key IN (
     SELECT key FROM attempts WHERE expires <= $1 FOR UPDATE SKIP LOCKED)`, now)
+		return err
+	})
 	if err != nil {
 		return 0, wrap(ctx, "delete expired attempts", err)
 	}
