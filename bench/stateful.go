@@ -72,8 +72,10 @@ type statefulOptions struct {
 	connections int
 	signetBin   string
 	out         string
-	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
-	openssl     bool  // also a signet built with -tags openssl
+	cores       []int  // 1: server on serverCPU, load on loadCPU; 2: both on both
+	openssl     bool   // also a signet built with -tags openssl
+	check       bool   // print each issue 20 target's ratio, PASS or FAIL
+	cpuProfile  string // serve --cpuprofile PREFIX-STORE.prof
 }
 
 type statefulRow struct {
@@ -116,6 +118,8 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.signetBin, "signet", "", "use this signet binary instead of building ./cmd/signet")
 	fs.StringVar(&o.out, "out", "", "also write the rows as JSON to this file")
 	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
+	fs.BoolVar(&o.check, "check", false, "print each target of issue 20 (point 3) from this run's rows: its ratio and PASS or FAIL; exit status 3 if one fails")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -145,6 +149,9 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench stateful: %v\n", err)
 			return 1
 		}
+	}
+	if o.check && !writeStatefulChecks(stdout, rows, o.duration.String()) {
+		return 3
 	}
 	return 0
 }
@@ -397,7 +404,11 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	if err := os.WriteFile(path, []byte(st.config(sdir, hash, secret, slices.Contains(o.flows, flowCCRS256))), 0o600); err != nil {
 		return fail(err)
 	}
-	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores)
+	var extra []string
+	if o.cpuProfile != "" {
+		extra = []string{"--cpuprofile", fmt.Sprintf("%s-%s-%s-%d.prof", o.cpuProfile, b.name, st.name, cores)}
+	}
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, extra...)
 	if err != nil {
 		return fail(err)
 	}
@@ -423,7 +434,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 }
 
 // startServe starts signet serve with a configuration file on serverCPU.
-func startServe(ctx context.Context, bin, path, name string, cores int) (*signetServer, error) {
+func startServe(ctx context.Context, bin, path, name string, cores int, extra ...string) (*signetServer, error) {
 	s := &signetServer{}
 	started := make(chan string, 1)
 	onLine := func(line string) {
@@ -438,7 +449,7 @@ func startServe(ctx context.Context, bin, path, name string, cores int) (*signet
 			}
 		}
 	}
-	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, []string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, nil, nil, onLine)
+	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, append([]string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, extra...), nil, nil, onLine)
 	if err != nil {
 		return nil, err
 	}
