@@ -47,9 +47,9 @@ func statefulTargets(rows []statefulRow) []statefulTarget {
 		t := statefulTarget{Name: name, Want: want}
 		switch {
 		case !aok:
-			t.Missing = fmt.Sprintf("no %s %s row", a.Store, a.Flow)
+			t.Missing = fmt.Sprintf("no %s %s %s row", a.Server, a.Store, a.Flow)
 		case !bok:
-			t.Missing = "no reference row"
+			t.Missing = fmt.Sprintf("no %s %s %s row", b.Server, b.Store, b.Flow)
 		default:
 			t.Value = a.PerSecond / b.PerSecond
 		}

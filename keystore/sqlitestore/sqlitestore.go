@@ -48,6 +48,8 @@ type Store struct {
 	// claim is ClaimOnce's statement, prepared once per connection rather
 	// than once per claim.
 	claim *sql.Stmt
+	// cache holds the token path's prepared statements (stmts.go).
+	cache stmtCache
 }
 
 var (
@@ -81,7 +83,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(2)
+	// As many idle as open: a connection closed when idle takes its
+	// prepared statements (stmts.go) with it, and a new one parses the
+	// schema again.
+	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: path, lockPath: path + ".lock", writer: make(chan struct{}, 1)}
 	ms, err := sqlschema.Migrations(sqlschema.SQLite)
 	if err != nil {
@@ -248,7 +253,7 @@ func (s *Store) migrate(ctx context.Context, ms []sqlschema.Migration) (err erro
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if err := errors.Join(s.claim.Close(), s.db.Close()); err != nil {
+	if err := errors.Join(s.claim.Close(), s.closeStmts(), s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -451,7 +456,7 @@ func (s *Store) commit(batch []*write) {
 		}
 		savepoint := grouped && !w.statement
 		if savepoint {
-			if _, err := tx.ExecContext(bctx, `SAVEPOINT w`); err != nil {
+			if _, err := s.execTx(bctx, tx, `SAVEPOINT w`); err != nil {
 				w.err = s.wrap(w.ctx, w.op, err)
 				continue
 			}
@@ -459,7 +464,7 @@ func (s *Store) commit(batch []*write) {
 		ferr := w.fn(tx)
 		switch {
 		case ferr == nil && savepoint:
-			if _, err := tx.ExecContext(bctx, `RELEASE w`); err != nil {
+			if _, err := s.execTx(bctx, tx, `RELEASE w`); err != nil {
 				_ = tx.Rollback()
 				fail(": release", err)
 				return
@@ -475,8 +480,8 @@ func (s *Store) commit(batch []*write) {
 				w.err = s.wrap(w.ctx, w.op, ferr)
 			}
 			if savepoint {
-				_, err1 := tx.ExecContext(bctx, `ROLLBACK TO w`)
-				_, err2 := tx.ExecContext(bctx, `RELEASE w`)
+				_, err1 := s.execTx(bctx, tx, `ROLLBACK TO w`)
+				_, err2 := s.execTx(bctx, tx, `RELEASE w`)
 				if err := errors.Join(err1, err2); err != nil {
 					_ = tx.Rollback()
 					fail(": roll back", err)

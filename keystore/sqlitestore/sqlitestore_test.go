@@ -21,7 +21,7 @@ import (
 	"github.com/signet-id/signet/keystore/storetest"
 )
 
-func open(t *testing.T, dsn string) *Store {
+func open(t testing.TB, dsn string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn)
 	if err != nil {
