@@ -50,6 +50,8 @@ type Store struct {
 	claim *sql.Stmt
 	// cache holds the token path's prepared statements (stmts.go).
 	cache stmtCache
+	// ckpt checkpoints the WAL in the background (checkpoint.go).
+	ckpt checkpointer
 }
 
 var (
@@ -105,6 +107,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.startCheckpointer()
 	return s, nil
 }
 
@@ -144,6 +147,7 @@ func parseDSN(dsn string) (path, driverDSN string, err error) {
 	q.Set("_foreign_keys", "1")
 	q.Del("_fk")
 	q.Set("_txlock", "immediate")
+	q["_pragma"] = noAutoCheckpoint(q["_pragma"])
 	return rest, rest + "?" + q.Encode(), nil
 }
 
@@ -253,6 +257,7 @@ func (s *Store) migrate(ctx context.Context, ms []sqlschema.Migration) (err erro
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopCheckpointer()
 	if err := errors.Join(s.claim.Close(), s.closeStmts(), s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
@@ -494,7 +499,7 @@ func (s *Store) commit(batch []*write) {
 		_ = tx.Rollback()
 		return
 	}
-	s.commits.Add(1)
+	s.committed()
 	if err := tx.Commit(); err != nil {
 		fail(": commit", err)
 	}
