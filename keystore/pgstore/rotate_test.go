@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/grant/granttest"
 )
 
@@ -46,5 +48,37 @@ func TestRotateOneStatement(t *testing.T) {
 	}
 	if n := granttest.FamilyRows(t, s, "fam-1"); n != 2 {
 		t.Fatalf("family has %d rows after 3 rotations, want 2 (the token just rotated and the current one)", n)
+	}
+}
+
+// A new browser's sign-in stores its session and first code in one
+// statement (was four: BEGIN, INSERT, INSERT, COMMIT); a taken id stores
+// neither.
+func TestStartSessionOneStatement(t *testing.T) {
+	_, dsn := newSchema(t)
+	var qc queryCounter
+	s := open(t, dsn, WithPoolConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = &qc }))
+	ctx := t.Context()
+	now := time.Now()
+	sess := granttest.Session("sid-1", now)
+	code := granttest.Code("sid-1", "code-1", now)
+	before := qc.n.Load()
+	if err := s.StartSession(ctx, grant.Grant{}, sess, code); err != nil {
+		t.Fatal(err)
+	}
+	if n := qc.n.Load() - before; n != 1 {
+		t.Fatalf("starting a session sent %d statements, want 1", n)
+	}
+	for _, id := range []string{sess.ID, code.ID} {
+		if _, err := s.Grant(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code2 := granttest.Code("sid-1", "code-2", now)
+	if err := s.StartSession(ctx, grant.Grant{}, sess, code2); !errors.Is(err, grant.ErrExists) {
+		t.Fatalf("a taken session id: %v, want grant.ErrExists", err)
+	}
+	if _, err := s.Grant(ctx, code2.ID); !errors.Is(err, grant.ErrNotFound) {
+		t.Fatalf("the code of a refused start: %v, want not found", err)
 	}
 }
