@@ -72,9 +72,11 @@ type statefulOptions struct {
 	connections int
 	signetBin   string
 	out         string
-	cores       []int // 1: server on serverCPU, load on loadCPU; 2: both on both
-	openssl     bool  // also a signet built with -tags openssl
-	pipeline    int   // requests each connection sends at once (client_credentials flows)
+	cores       []int  // 1: server on serverCPU, load on loadCPU; 2: both on both
+	openssl     bool   // also a signet built with -tags openssl
+	pipeline    int    // requests each connection sends at once (client_credentials flows)
+	check       bool   // print each issue 20 target's ratio, PASS or FAIL
+	cpuProfile  string // serve --cpuprofile PREFIX-SERVER-STORE-CORES.prof
 	// serverProfile, when set, is a directory where each Signet server
 	// writes its CPU profile (serve --cpuprofile).
 	serverProfile string
@@ -122,6 +124,8 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.pipeline, "pipeline", 4, "client_credentials and client_credentials_rs256: requests each connection sends at once (HTTP/1.1 pipelining; 1: none); more than 1 makes the load generator's CPU per token about half")
 	fs.StringVar(&o.serverProfile, "server-cpuprofile", "", "a directory where each Signet server writes a CPU profile of its run (serve --cpuprofile), named SERVER-STORE-Ncore.pprof")
 	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
+	fs.BoolVar(&o.check, "check", false, "print each target of issue 20 (point 3) from this run's rows: its ratio and PASS or FAIL; exit status 3 if one fails")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -151,6 +155,9 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench stateful: %v\n", err)
 			return 1
 		}
+	}
+	if o.check && !writeStatefulChecks(stdout, rows, o.duration.String()) {
+		return 3
 	}
 	return 0
 }
@@ -407,8 +414,11 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 		return fail(err)
 	}
 	var extra []string
-	if o.serverProfile != "" { // serve's hidden --cpuprofile
+	switch {
+	case o.serverProfile != "": // serve's hidden --cpuprofile
 		extra = []string{"--cpuprofile", filepath.Join(o.serverProfile, fmt.Sprintf("%s-%s-%dcore.pprof", b.name, st.name, cores))}
+	case o.cpuProfile != "":
+		extra = []string{"--cpuprofile", fmt.Sprintf("%s-%s-%s-%d.prof", o.cpuProfile, b.name, st.name, cores)}
 	}
 	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, extra...)
 	if err != nil {

@@ -229,58 +229,83 @@ func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant
 	if err := grant.ValidateRotation(next); err != nil {
 		return grant.Grant{}, fmt.Errorf("pgstore: %s: %w", op, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return grant.Grant{}, fmt.Errorf("pgstore: %s: %w", op, err)
+	}
 	at := storedTime(now)
-	var (
-		g       grant.Grant
-		refusal error
-	)
-	err := s.tx(ctx, op, func(tx pgx.Tx) error {
-		var err error
-		g, err = scanGrant(tx.QueryRow(ctx, `UPDATE grants SET consumed = $2
-			WHERE id = $1 AND consumed IS NULL AND revoked IS NULL AND expires > $2
-			RETURNING `+grantColumns, id, at))
-		if errors.Is(err, pgx.ErrNoRows) {
-			g, err = scanGrant(tx.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
-			if errors.Is(err, pgx.ErrNoRows) {
-				return errRefused{grant.ErrNotFound}
-			}
-			if err != nil {
-				return err
-			}
-			if refusal = g.ConsumeRefusal(now); refusal == nil {
-				return fmt.Errorf("grant %q was refused but is consumable; retry", id)
-			}
-			return errRefused{refusal}
-		}
-		if err != nil {
-			return err
-		}
+	// One statement, one round trip (a transaction of its own): was
+	// BEGIN, UPDATE, INSERT, DELETE, COMMIT. A taken id of next fails the
+	// statement (a unique violation), which undoes the consumption too.
+	g, err := scanGrant(s.pool.QueryRow(ctx, rotateSQL, append(grantArgs(next), id, at)...))
+	switch {
+	case err == nil:
 		g.Consumed = time.Time{} // as it was
-		tag, err := tx.Exec(ctx, insertGrant, grantArgs(next)...)
-		if err != nil {
-			return err
-		}
-		if err := refuseIfNone(tag, grant.ErrExists); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM grants WHERE family_id = $1 AND kind = 'refresh_token'
-			AND consumed IS NOT NULL AND id <> $2`, next.FamilyID, id)
-		return err
-	})
-	if refusal != nil {
-		return g, fmt.Errorf("pgstore: %s: %w", op, refusal)
+		return g, nil
+	case isUniqueViolation(err): // grants has one unique key, its id
+		return grant.Grant{}, fmt.Errorf("pgstore: %s: %w", op, grant.ErrExists)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return grant.Grant{}, wrap(ctx, op, err)
+	}
+	// Nothing changed: say why. A refused grant cannot become consumable.
+	g, err = s.Grant(ctx, id)
+	if errors.Is(err, grant.ErrNotFound) {
+		return grant.Grant{}, fmt.Errorf("pgstore: %s: %w", op, grant.ErrNotFound)
 	}
 	if err != nil {
 		return grant.Grant{}, err
 	}
-	return g, nil
+	refusal := g.ConsumeRefusal(now)
+	if refusal == nil {
+		return grant.Grant{}, fmt.Errorf("pgstore: %s: grant %q was refused but is consumable; retry", op, id)
+	}
+	return g, fmt.Errorf("pgstore: %s: %w", op, refusal)
 }
+
+// rotateSQL consumes grant $12 at $13 and, if it did, inserts the grant
+// of $1–$11 and deletes the consumed refresh tokens of its family but
+// $12; it returns the consumed grant. The sub-statements share one
+// snapshot, so the DELETE does not see the UPDATE's change (and excludes
+// $12 anyway).
+const rotateSQL = `WITH used AS (
+		UPDATE grants SET consumed = $13
+		WHERE id = $12 AND consumed IS NULL AND revoked IS NULL AND expires > $13
+		RETURNING ` + grantColumns + `
+	), added AS (
+		INSERT INTO grants (` + grantColumns + `)
+		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bytea, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11::timestamptz
+		WHERE EXISTS (SELECT 1 FROM used)
+	), gone AS (
+		DELETE FROM grants WHERE family_id = $5::text AND kind = 'refresh_token' AND consumed IS NOT NULL AND id <> $12
+			AND EXISTS (SELECT 1 FROM used)
+	)
+	SELECT ` + grantColumns + ` FROM used`
+
+// insertSessionSQL inserts a session ($1–$11) and its first code
+// ($12–$22).
+const insertSessionSQL = `INSERT INTO grants (` + grantColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11),
+	($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
 
 // StartSession revokes end, stores sess and its first code, in one
 // transaction.
 func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) error {
 	if err := grant.ValidateSessionStart(sess, code); err != nil {
 		return fmt.Errorf("pgstore: start session: %w", err)
+	}
+	if end.ID == "" {
+		// A new browser's sign-in: both rows in one statement, one round
+		// trip (was BEGIN, INSERT, INSERT, COMMIT). A taken id fails the
+		// statement, which stores neither.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("pgstore: start session: %w", err)
+		}
+		_, err := s.pool.Exec(ctx, insertSessionSQL, append(grantArgs(sess), grantArgs(code)...)...)
+		switch {
+		case isUniqueViolation(err): // grants has one unique key, its id
+			return fmt.Errorf("pgstore: start session: %w", grant.ErrExists)
+		case err != nil:
+			return wrap(ctx, "start session", err)
+		}
+		return nil
 	}
 	return s.tx(ctx, "start session", func(tx pgx.Tx) error {
 		if end.ID != "" {

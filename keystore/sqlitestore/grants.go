@@ -81,13 +81,13 @@ func (s *Store) CreateGrant(ctx context.Context, g grant.Grant) error {
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("sqlitestore: create grant: %w", err)
 	}
-	return s.tx(ctx, "create grant", func(tx *sql.Tx) error { return insertGrant(ctx, tx, g) })
+	return s.tx(ctx, "create grant", func(tx *sql.Tx) error { return s.insertGrant(ctx, tx, g) })
 }
 
 // insertGrant inserts g in tx; errNoChange{grant.ErrExists} if its id is
 // taken.
-func insertGrant(ctx context.Context, tx *sql.Tx, g grant.Grant) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+func (s *Store) insertGrant(ctx context.Context, tx *sql.Tx, g grant.Grant) error {
+	res, err := s.execTx(ctx, tx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`,
 		g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
 		micros(g.Created), micros(g.Expires), nullMicros(g.Consumed), nullMicros(g.Revoked))
@@ -102,7 +102,7 @@ func (s *Store) Grant(ctx context.Context, id string) (grant.Grant, error) {
 	if err := ctx.Err(); err != nil {
 		return grant.Grant{}, fmt.Errorf("sqlitestore: grant: %w", err)
 	}
-	g, err := scanGrant(s.db.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = ?`, id))
+	g, err := scanGrant(s.queryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return grant.Grant{}, fmt.Errorf("sqlitestore: grant: %w", grant.ErrNotFound)
 	}
@@ -129,7 +129,7 @@ func (s *Store) consume(ctx context.Context, op, id string, now time.Time, after
 	)
 	err := s.tx(ctx, op, func(tx *sql.Tx) error {
 		var err error
-		g, err = scanGrant(tx.QueryRowContext(ctx, `UPDATE grants SET consumed_us = ?2
+		g, err = scanGrant(s.queryRowTx(ctx, tx, `UPDATE grants SET consumed_us = ?2
 			WHERE id = ?1 AND consumed_us IS NULL AND revoked_us IS NULL AND expires_us > ?2
 			RETURNING `+grantColumns, id, micros(now)))
 		if err == nil {
@@ -144,7 +144,7 @@ func (s *Store) consume(ctx context.Context, op, id string, now time.Time, after
 		}
 		// Writers are serialized by the IMMEDIATE transaction, so the row
 		// read here is the one the UPDATE refused.
-		g, err = scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = ?`, id))
+		g, err = scanGrant(s.queryRowTx(ctx, tx, `SELECT `+grantColumns+` FROM grants WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errNoChange{grant.ErrNotFound}
 		}
@@ -172,10 +172,10 @@ func (s *Store) Rotate(ctx context.Context, id string, now time.Time, next grant
 		return grant.Grant{}, fmt.Errorf("sqlitestore: rotate: %w", err)
 	}
 	return s.consume(ctx, "rotate", id, now, func(tx *sql.Tx) error {
-		if err := insertGrant(ctx, tx, next); err != nil {
+		if err := s.insertGrant(ctx, tx, next); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE family_id = ? AND kind = 'refresh_token'
+		_, err := s.execTx(ctx, tx, `DELETE FROM grants WHERE family_id = ? AND kind = 'refresh_token'
 			AND consumed_us IS NOT NULL AND id <> ?`, next.FamilyID, id)
 		return err
 	})
@@ -189,7 +189,7 @@ func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) e
 	}
 	return s.tx(ctx, "start session", func(tx *sql.Tx) error {
 		if end.ID != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_us = COALESCE(revoked_us, ?2) WHERE id = ?1`,
+			if _, err := s.execTx(ctx, tx, `UPDATE grants SET revoked_us = COALESCE(revoked_us, ?2) WHERE id = ?1`,
 				end.ID, micros(sess.Created)); err != nil {
 				return err
 			}
@@ -199,10 +199,10 @@ func (s *Store) StartSession(ctx context.Context, end, sess, code grant.Grant) e
 				}
 			}
 		}
-		if err := insertGrant(ctx, tx, sess); err != nil {
+		if err := s.insertGrant(ctx, tx, sess); err != nil {
 			return err
 		}
-		return insertGrant(ctx, tx, code)
+		return s.insertGrant(ctx, tx, code)
 	})
 }
 
@@ -283,7 +283,7 @@ func (s *Store) CreateCode(ctx context.Context, g grant.Grant, keep int) (int, e
 		if live == 0 {
 			return errNoChange{grant.ErrNoSession}
 		}
-		if err := insertGrant(ctx, tx, g); err != nil {
+		if err := s.insertGrant(ctx, tx, g); err != nil {
 			return err
 		}
 		var err error

@@ -55,6 +55,10 @@ type Store struct {
 	// commits (tests).
 	replay         *sql.Conn
 	relaxedCommits atomic.Int64
+	// cache holds the token path's prepared statements (stmts.go).
+	cache stmtCache
+	// ckpt checkpoints the WAL in the background (checkpoint.go).
+	ckpt checkpointer
 }
 
 var (
@@ -93,7 +97,10 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(2)
+	// As many idle as open: a connection closed when idle takes its
+	// prepared statements (stmts.go) with it, and a new one parses the
+	// schema again.
+	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: path, lockPath: path + ".lock", writer: make(chan struct{}, 1)}
 	ms, err := sqlschema.Migrations(sqlschema.SQLite)
 	if err != nil {
@@ -115,6 +122,7 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.startCheckpointer()
 	return s, nil
 }
 
@@ -179,6 +187,7 @@ func parseDSN(dsn string) (path, driverDSN string, err error) {
 	q.Set("_foreign_keys", "1")
 	q.Del("_fk")
 	q.Set("_txlock", "immediate")
+	q["_pragma"] = noAutoCheckpoint(q["_pragma"])
 	return rest, rest + "?" + q.Encode(), nil
 }
 
@@ -288,11 +297,12 @@ func (s *Store) migrate(ctx context.Context, ms []sqlschema.Migration) (err erro
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopCheckpointer()
 	var rerr error
 	if s.replay != nil {
 		rerr = s.replay.Close()
 	}
-	if err := errors.Join(s.claim.Close(), rerr, s.db.Close()); err != nil {
+	if err := errors.Join(s.claim.Close(), rerr, s.closeStmts(), s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -513,7 +523,7 @@ func (s *Store) commit(batch []*write) {
 		}
 		savepoint := grouped && !w.statement
 		if savepoint {
-			if _, err := tx.ExecContext(bctx, `SAVEPOINT w`); err != nil {
+			if _, err := s.execTx(bctx, tx, `SAVEPOINT w`); err != nil {
 				w.err = s.wrap(w.ctx, w.op, err)
 				continue
 			}
@@ -521,7 +531,7 @@ func (s *Store) commit(batch []*write) {
 		ferr := w.fn(tx)
 		switch {
 		case ferr == nil && savepoint:
-			if _, err := tx.ExecContext(bctx, `RELEASE w`); err != nil {
+			if _, err := s.execTx(bctx, tx, `RELEASE w`); err != nil {
 				_ = tx.Rollback()
 				fail(": release", err)
 				return
@@ -537,8 +547,8 @@ func (s *Store) commit(batch []*write) {
 				w.err = s.wrap(w.ctx, w.op, ferr)
 			}
 			if savepoint {
-				_, err1 := tx.ExecContext(bctx, `ROLLBACK TO w`)
-				_, err2 := tx.ExecContext(bctx, `RELEASE w`)
+				_, err1 := s.execTx(bctx, tx, `ROLLBACK TO w`)
+				_, err2 := s.execTx(bctx, tx, `RELEASE w`)
 				if err := errors.Join(err1, err2); err != nil {
 					_ = tx.Rollback()
 					fail(": roll back", err)
@@ -551,7 +561,7 @@ func (s *Store) commit(batch []*write) {
 		_ = tx.Rollback()
 		return
 	}
-	s.commits.Add(1)
+	s.committed()
 	if relaxed {
 		s.relaxedCommits.Add(1)
 	}
