@@ -2,6 +2,7 @@ package signet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -210,5 +211,97 @@ func TestRegistryMergeRefusesBadRecords(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("refusals lack %q:\n%s", want, all)
 		}
+	}
+}
+
+// TestRegistryLoginFields: a stored client's consent, second-factor,
+// branding and connector keys reach the compiled client as a YAML
+// client's do, are checked by the same rules (an unknown connector, a
+// second factor the server cannot give, an http logo are refused naming
+// the field), and a record written before these fields loads unchanged.
+func TestRegistryLoginFields(t *testing.T) {
+	doc := `issuer: https://login.example.com
+storage: { driver: memory }
+keyManagement: { signingAlgorithms: [ES256], protection: { enabled: false } }
+connectors:
+  - { id: corp, type: oidc, name: "Acme SSO", issuer: "https://sso.example", clientId: s }
+`
+	cfg, err := config.Parse([]byte(doc), config.ParseOptions{Source: "signet.yaml", LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := func(id string) clientreg.Client {
+		return clientreg.Client{ClientID: id, TokenEndpointAuthMethod: "none", AllowedGrantTypes: []string{"authorization_code"},
+			AllowedScopes: []string{"openid"}, RedirectURIs: []string{"https://app.example/cb"}}
+	}
+	full := web("full")
+	full.RequireConsent, full.AllowRememberConsent, full.RequireMFA = true, true, true
+	full.DisplayName, full.LogoURI, full.ClientURI = "Example Portal", "https://app.example/logo.png", "https://app.example"
+	full.AllowedConnectors = []string{"corp", "local"}
+	unknown := web("unknown")
+	unknown.AllowedConnectors = []string{"corp", "ldap"}
+	httpLogo := web("http-logo")
+	httpLogo.LogoURI = "http://app.example/logo.png"
+	remember := web("remember")
+	remember.AllowRememberConsent = true
+	// A record as the code before these fields wrote it.
+	var old clientreg.Client
+	if err := json.Unmarshal([]byte(`{"clientId":"old","secrets":[{"hash":"`+clientauth.HashSHA256("s")+`","createdAt":"2026-01-01T00:00:00Z"}],`+
+		`"allowedGrantTypes":["authorization_code"],"allowedScopes":["openid"],"redirectUris":["https://old.example/cb"],"clientName":"Old",`+
+		`"extra":{"logo_uri":"https://old.example/l.png"},"meta":{"revision":3,"createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z","createdBy":"cli","updatedBy":"cli"}}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	recs := StoredRecords{Clients: []clientreg.Client{full, unknown, httpLogo, remember, old}}
+	merged, refused, _ := recs.Merge(cfg, time.Now())
+	var msgs []string
+	for _, e := range refused {
+		msgs = append(msgs, e.Error())
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		`client "unknown": client registry: clients[unknown].allowedConnectors[1]: (unknown) "ldap" is not a connector id (known: corp; "local" names Signet's own users)`,
+		`client "http-logo": client registry: clients[http-logo].logoUri: (http-logo) must be an https URL`,
+		`client "remember": client registry: clients[remember].allowRememberConsent:`,
+		// protection is off: no second factor here.
+		`client "full": client registry: clients[full].requireMfa: needs keyManagement.protection`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("refusals lack %q:\n%s", want, all)
+		}
+	}
+	if len(refused) != 4 {
+		t.Errorf("%d refused, want 4:\n%s", len(refused), all)
+	}
+	full.RequireMFA = false
+	recs.Clients[0] = full
+	merged, _, _ = recs.Merge(cfg, time.Now())
+	clients, _ := ServerClients(merged)
+	byID := map[string]int{}
+	for i, c := range clients {
+		byID[c.ID] = i
+	}
+	i, ok := byID["full"]
+	if !ok {
+		t.Fatalf("full not served: %v", byID)
+	}
+	c := clients[i]
+	if !c.RequireConsent || !c.AllowRememberConsent || c.DisplayName != "Example Portal" || c.LogoURI != "https://app.example/logo.png" ||
+		c.ClientURI != "https://app.example" || strings.Join(c.AllowedConnectors, ",") != "corp,local" {
+		t.Errorf("compiled: %+v", c)
+	}
+	j, ok := byID["old"]
+	if !ok {
+		t.Fatalf("the old record is not served: %v", byID)
+	}
+	if o := clients[j]; o.RequireConsent || o.RequireMFA || o.DisplayName != "" || o.LogoURI != "" || o.AllowedConnectors != nil || len(o.Secrets) != 1 {
+		t.Errorf("the old record changed meaning: %+v", o)
+	}
+
+	// CheckChange refuses the unknown connector before it is stored.
+	reg := clientreg.NewMemory(nil)
+	err = CheckChange(t.Context(), cfg, reg, time.Now(), config.EntryClient, "unknown", PutClient(unknown))
+	var entry *config.EntryError
+	if !errors.As(err, &entry) || !strings.Contains(err.Error(), `clients[unknown].allowedConnectors[1]: (unknown) "ldap" is not a connector id`) {
+		t.Errorf("CheckChange: %v", err)
 	}
 }
