@@ -70,6 +70,14 @@ func (s *RegistrySync) Reload(ctx context.Context, file *config.Config) (*config
 	return merged, readErr
 }
 
+// File returns the configuration file's content in use: the one given
+// to the last Reload (nil before it).
+func (s *RegistrySync) File() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.file
+}
+
 // Merged returns the configuration last applied (nil before Reload).
 func (s *RegistrySync) Merged() *config.Config {
 	s.mu.Lock()
