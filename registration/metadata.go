@@ -110,6 +110,10 @@ type Policy struct {
 	// client_secret_expires_at, after which the client is refused and
 	// deleted; zero means it does not expire.
 	DefaultLifetime time.Duration
+	// RequireConsent (requireConsent) gives every registered client that
+	// signs people in (authorization_code) the consent page: the client's
+	// requireConsent, which no registration can turn off.
+	RequireConsent bool
 }
 
 // Validate checks the policy itself (config errors name the key).

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -313,12 +314,19 @@ func (g *registerer) record(id string, c *registration.Client, old *clientreg.Cl
 	if x, _ := json.Marshal(extra{c.Contacts, c.TOSURI, c.PolicyURI, c.SoftwareID, c.SoftwareVersion}); string(x) != "{}" {
 		rec.Extra = x
 	}
+	// What only an administrator sets (RFC 7591 has no member for it)
+	// survives the client's own update (RFC 7592), and the policy's
+	// consent page cannot be turned off; all of it applies to sign-ins
+	// only (the file's rules refuse it without authorization_code).
+	signsIn := slices.Contains(rec.AllowedGrantTypes, registration.GrantAuthorizationCode)
+	rec.RequireConsent = signsIn && g.Policy.RequireConsent
 	if old != nil {
 		rec.Secrets, rec.RegistrationAccessTokenHash = old.Secrets, old.RegistrationAccessTokenHash
-		// What only an administrator sets (RFC 7591 has no member for
-		// it) survives the client's own update (RFC 7592).
-		rec.RequireConsent, rec.AllowRememberConsent, rec.RequireMFA = old.RequireConsent, old.AllowRememberConsent, old.RequireMFA
-		rec.AllowedConnectors = old.AllowedConnectors
+		if signsIn {
+			rec.RequireConsent = rec.RequireConsent || old.RequireConsent
+			rec.AllowRememberConsent = rec.RequireConsent && old.AllowRememberConsent
+			rec.RequireMFA, rec.AllowedConnectors = old.RequireMFA, old.AllowedConnectors
+		}
 	}
 	return rec
 }

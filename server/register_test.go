@@ -274,3 +274,33 @@ func TestRegistrationBranding(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistrationPolicyConsent: with dynamicRegistration.requireConsent
+// every registered client that signs people in gets the consent page,
+// and its own update (RFC 7592) cannot turn it off.
+func TestRegistrationPolicyConsent(t *testing.T) {
+	store := clientreg.NewMemory(nil)
+	e := newLoginEnv(t, func(c *Config) {
+		p := openPolicy
+		p.RequireConsent = true
+		c.Registration = &Registration{Policy: p, Store: store}
+	})
+	w := postJSON(e.s, "/connect/register", "", cliClient)
+	var reg map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &reg); err != nil || w.Code != 201 {
+		t.Fatalf("register: %d %s", w.Code, w.Body)
+	}
+	id, rat := reg["client_id"].(string), reg["registration_access_token"].(string)
+	if s, err := store.Client(t.Context(), id); err != nil || !s.RequireConsent {
+		t.Fatalf("stored: %+v %v", s, err)
+	}
+	put := httptest.NewRequest("PUT", "/connect/register/"+id, strings.NewReader(`{"client_id":"`+id+`","redirect_uris":["http://127.0.0.1:8400/cb"],`+
+		`"token_endpoint_auth_method":"none","scope":"openid","requireConsent":false}`))
+	put.Header.Set("Content-Type", "application/json")
+	put.Header.Set("Authorization", "Bearer "+rat)
+	pw := httptest.NewRecorder()
+	e.s.ServeHTTP(pw, put)
+	if s, _ := store.Client(t.Context(), id); pw.Code != 200 || !s.RequireConsent {
+		t.Errorf("after the client's update: %d %s %+v", pw.Code, pw.Body, s)
+	}
+}
