@@ -305,3 +305,82 @@ connectors:
 		t.Errorf("CheckChange: %v", err)
 	}
 }
+
+// countingBudget counts the argon2id hashes clientauth.Check runs.
+type countingBudget struct{ n atomic.Int32 }
+
+func (b *countingBudget) Acquire(context.Context, uint64) (func(), error) {
+	b.n.Add(1)
+	return func() {}, nil
+}
+
+// TestRegistrySyncKeepsVerifiedSecrets: a change to one stored client
+// does not drop the argon2id "already verified" cache of another: its
+// next request with the secret it used before runs no hash.
+func TestRegistrySyncKeepsVerifiedSecrets(t *testing.T) {
+	ctx := t.Context()
+	reg := clientreg.NewMemory(nil)
+	hash, err := clientauth.HashArgon2id("secret-of-a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := clientreg.Client{ClientID: "a", AllowedGrantTypes: []string{"client_credentials"}, Secrets: []clientreg.Secret{{Hash: hash}}}
+	b := clientreg.Client{ClientID: "b", AllowedGrantTypes: []string{"client_credentials"}, Secrets: []clientreg.Secret{{Hash: clientauth.HashSHA256("secret-of-b")}}}
+	for _, c := range []clientreg.Client{a, b} {
+		if _, err := reg.CreateClient(ctx, c, clientreg.Change{By: clientreg.ByCLI}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got applied
+	s := &RegistrySync{Registry: reg, Apply: got.apply}
+	if _, err := s.Reload(ctx, parseRegistryTestFile(t)); err != nil {
+		t.Fatal(err)
+	}
+	var budget countingBudget
+	verify := func(what string) int32 {
+		t.Helper()
+		before := budget.n.Load()
+		ok, err := clientauth.Check(ctx, &budget, got.client("a").Secrets, "secret-of-a")
+		if !ok || err != nil {
+			t.Fatalf("%s: a's secret refused: %v", what, err)
+		}
+		return budget.n.Load() - before
+	}
+	if n := verify("first request"); n != 1 {
+		t.Fatalf("first request: %d hashes, want 1", n)
+	}
+	if n := verify("second request"); n != 0 {
+		t.Fatalf("second request: %d hashes, want 0 (the verified cache)", n)
+	}
+	stored, _ := reg.Client(ctx, "b")
+	stored.AllowedScopes = []string{"orders.read"}
+	if _, err := reg.UpdateClient(ctx, stored, stored.Meta.Revision, clientreg.Change{By: clientreg.ByCLI}); err != nil {
+		t.Fatal(err)
+	}
+	applies := got.n.Load()
+	if err := s.check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got.n.Load() == applies || len(got.client("b").AllowedScopes) != 1 {
+		t.Fatal("b's change was not applied")
+	}
+	if n := verify("after b changed"); n != 0 {
+		t.Errorf("after another client changed, a's request ran %d argon2id hashes, want 0", n)
+	}
+	// A's own new secret is a new object: it is hashed once.
+	fresh, err := clientauth.HashArgon2id("secret-of-a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ = reg.Client(ctx, "a")
+	stored.Secrets = []clientreg.Secret{{Hash: fresh}}
+	if _, err := reg.UpdateClient(ctx, stored, stored.Meta.Revision, clientreg.Change{By: clientreg.ByCLI}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := verify("after a's secret changed"); n != 1 {
+		t.Errorf("a's new secret: %d hashes, want 1", n)
+	}
+}
