@@ -27,6 +27,12 @@ func ClientRegistry(store keystore.Store) clientreg.Store {
 // ReserveFileIDs returns reg refusing, with clientreg.ErrReserved, the
 // ids of the clients and API resources cfg's file defines.
 func ReserveFileIDs(reg clientreg.Store, cfg *config.Config) clientreg.Store {
+	return clientreg.Reserve(reg, FileIDs(cfg))
+}
+
+// FileIDs returns the ids of the clients and API resources cfg's file
+// defines, for clientreg.Reserve and clientreg.ReserveFunc.
+func FileIDs(cfg *config.Config) clientreg.Reserved {
 	r := clientreg.Reserved{File: cfg.Source}
 	for _, c := range cfg.Clients {
 		r.Clients = append(r.Clients, c.ClientID)
@@ -34,7 +40,7 @@ func ReserveFileIDs(reg clientreg.Store, cfg *config.Config) clientreg.Store {
 	for _, a := range cfg.APIResources {
 		r.Resources = append(r.Resources, a.Name)
 	}
-	return clientreg.Reserve(reg, r)
+	return r
 }
 
 // StoredRecords are every client and API resource of the registry, read

@@ -2,6 +2,7 @@ package signet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -210,5 +211,176 @@ func TestRegistryMergeRefusesBadRecords(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("refusals lack %q:\n%s", want, all)
 		}
+	}
+}
+
+// TestRegistryLoginFields: a stored client's consent, second-factor,
+// branding and connector keys reach the compiled client as a YAML
+// client's do, are checked by the same rules (an unknown connector, a
+// second factor the server cannot give, an http logo are refused naming
+// the field), and a record written before these fields loads unchanged.
+func TestRegistryLoginFields(t *testing.T) {
+	doc := `issuer: https://login.example.com
+storage: { driver: memory }
+keyManagement: { signingAlgorithms: [ES256], protection: { enabled: false } }
+connectors:
+  - { id: corp, type: oidc, name: "Acme SSO", issuer: "https://sso.example", clientId: s }
+`
+	cfg, err := config.Parse([]byte(doc), config.ParseOptions{Source: "signet.yaml", LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := func(id string) clientreg.Client {
+		return clientreg.Client{ClientID: id, TokenEndpointAuthMethod: "none", AllowedGrantTypes: []string{"authorization_code"},
+			AllowedScopes: []string{"openid"}, RedirectURIs: []string{"https://app.example/cb"}}
+	}
+	full := web("full")
+	full.RequireConsent, full.AllowRememberConsent, full.RequireMFA = true, true, true
+	full.DisplayName, full.LogoURI, full.ClientURI = "Example Portal", "https://app.example/logo.png", "https://app.example"
+	full.AllowedConnectors = []string{"corp", "local"}
+	unknown := web("unknown")
+	unknown.AllowedConnectors = []string{"corp", "ldap"}
+	httpLogo := web("http-logo")
+	httpLogo.LogoURI = "http://app.example/logo.png"
+	remember := web("remember")
+	remember.AllowRememberConsent = true
+	// A record as the code before these fields wrote it.
+	var old clientreg.Client
+	if err := json.Unmarshal([]byte(`{"clientId":"old","secrets":[{"hash":"`+clientauth.HashSHA256("s")+`","createdAt":"2026-01-01T00:00:00Z"}],`+
+		`"allowedGrantTypes":["authorization_code"],"allowedScopes":["openid"],"redirectUris":["https://old.example/cb"],"clientName":"Old",`+
+		`"extra":{"logo_uri":"https://old.example/l.png"},"meta":{"revision":3,"createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z","createdBy":"cli","updatedBy":"cli"}}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	recs := StoredRecords{Clients: []clientreg.Client{full, unknown, httpLogo, remember, old}}
+	merged, refused, _ := recs.Merge(cfg, time.Now())
+	var msgs []string
+	for _, e := range refused {
+		msgs = append(msgs, e.Error())
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		`client "unknown": client registry: clients[unknown].allowedConnectors[1]: (unknown) "ldap" is not a connector id (known: corp; "local" names Signet's own users)`,
+		`client "http-logo": client registry: clients[http-logo].logoUri: (http-logo) must be an https URL`,
+		`client "remember": client registry: clients[remember].allowRememberConsent:`,
+		// protection is off: no second factor here.
+		`client "full": client registry: clients[full].requireMfa: needs keyManagement.protection`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("refusals lack %q:\n%s", want, all)
+		}
+	}
+	if len(refused) != 4 {
+		t.Errorf("%d refused, want 4:\n%s", len(refused), all)
+	}
+	full.RequireMFA = false
+	recs.Clients[0] = full
+	merged, _, _ = recs.Merge(cfg, time.Now())
+	clients, _ := ServerClients(merged)
+	byID := map[string]int{}
+	for i, c := range clients {
+		byID[c.ID] = i
+	}
+	i, ok := byID["full"]
+	if !ok {
+		t.Fatalf("full not served: %v", byID)
+	}
+	c := clients[i]
+	if !c.RequireConsent || !c.AllowRememberConsent || c.DisplayName != "Example Portal" || c.LogoURI != "https://app.example/logo.png" ||
+		c.ClientURI != "https://app.example" || strings.Join(c.AllowedConnectors, ",") != "corp,local" {
+		t.Errorf("compiled: %+v", c)
+	}
+	j, ok := byID["old"]
+	if !ok {
+		t.Fatalf("the old record is not served: %v", byID)
+	}
+	if o := clients[j]; o.RequireConsent || o.RequireMFA || o.DisplayName != "" || o.LogoURI != "" || o.AllowedConnectors != nil || len(o.Secrets) != 1 {
+		t.Errorf("the old record changed meaning: %+v", o)
+	}
+
+	// CheckChange refuses the unknown connector before it is stored.
+	reg := clientreg.NewMemory(nil)
+	err = CheckChange(t.Context(), cfg, reg, time.Now(), config.EntryClient, "unknown", PutClient(unknown))
+	var entry *config.EntryError
+	if !errors.As(err, &entry) || !strings.Contains(err.Error(), `clients[unknown].allowedConnectors[1]: (unknown) "ldap" is not a connector id`) {
+		t.Errorf("CheckChange: %v", err)
+	}
+}
+
+// countingBudget counts the argon2id hashes clientauth.Check runs.
+type countingBudget struct{ n atomic.Int32 }
+
+func (b *countingBudget) Acquire(context.Context, uint64) (func(), error) {
+	b.n.Add(1)
+	return func() {}, nil
+}
+
+// TestRegistrySyncKeepsVerifiedSecrets: a change to one stored client
+// does not drop the argon2id "already verified" cache of another: its
+// next request with the secret it used before runs no hash.
+func TestRegistrySyncKeepsVerifiedSecrets(t *testing.T) {
+	ctx := t.Context()
+	reg := clientreg.NewMemory(nil)
+	hash, err := clientauth.HashArgon2id("secret-of-a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := clientreg.Client{ClientID: "a", AllowedGrantTypes: []string{"client_credentials"}, Secrets: []clientreg.Secret{{Hash: hash}}}
+	b := clientreg.Client{ClientID: "b", AllowedGrantTypes: []string{"client_credentials"}, Secrets: []clientreg.Secret{{Hash: clientauth.HashSHA256("secret-of-b")}}}
+	for _, c := range []clientreg.Client{a, b} {
+		if _, err := reg.CreateClient(ctx, c, clientreg.Change{By: clientreg.ByCLI}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got applied
+	s := &RegistrySync{Registry: reg, Apply: got.apply}
+	if _, err := s.Reload(ctx, parseRegistryTestFile(t)); err != nil {
+		t.Fatal(err)
+	}
+	var budget countingBudget
+	verify := func(what string) int32 {
+		t.Helper()
+		before := budget.n.Load()
+		ok, err := clientauth.Check(ctx, &budget, got.client("a").Secrets, "secret-of-a")
+		if !ok || err != nil {
+			t.Fatalf("%s: a's secret refused: %v", what, err)
+		}
+		return budget.n.Load() - before
+	}
+	if n := verify("first request"); n != 1 {
+		t.Fatalf("first request: %d hashes, want 1", n)
+	}
+	if n := verify("second request"); n != 0 {
+		t.Fatalf("second request: %d hashes, want 0 (the verified cache)", n)
+	}
+	stored, _ := reg.Client(ctx, "b")
+	stored.AllowedScopes = []string{"orders.read"}
+	if _, err := reg.UpdateClient(ctx, stored, stored.Meta.Revision, clientreg.Change{By: clientreg.ByCLI}); err != nil {
+		t.Fatal(err)
+	}
+	applies := got.n.Load()
+	if err := s.check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got.n.Load() == applies || len(got.client("b").AllowedScopes) != 1 {
+		t.Fatal("b's change was not applied")
+	}
+	if n := verify("after b changed"); n != 0 {
+		t.Errorf("after another client changed, a's request ran %d argon2id hashes, want 0", n)
+	}
+	// A's own new secret is a new object: it is hashed once.
+	fresh, err := clientauth.HashArgon2id("secret-of-a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ = reg.Client(ctx, "a")
+	stored.Secrets = []clientreg.Secret{{Hash: fresh}}
+	if _, err := reg.UpdateClient(ctx, stored, stored.Meta.Revision, clientreg.Change{By: clientreg.ByCLI}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := verify("after a's secret changed"); n != 1 {
+		t.Errorf("a's new secret: %d hashes, want 1", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/config"
 )
@@ -37,6 +38,10 @@ type RegistrySync struct {
 	read    bool           // records holds a read
 	next    time.Time      // the next secret expiry
 	merged  *config.Config
+	// secrets are the parsed secrets of the stored clients last applied,
+	// by client id and hash: an unchanged secret keeps its object, and
+	// with it the argon2id "already verified" cache, across merges.
+	secrets map[string]*clientauth.Secret
 }
 
 func (s *RegistrySync) now() time.Time {
@@ -70,6 +75,14 @@ func (s *RegistrySync) Reload(ctx context.Context, file *config.Config) (*config
 	return merged, readErr
 }
 
+// File returns the configuration file's content in use: the one given
+// to the last Reload (nil before it).
+func (s *RegistrySync) File() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.file
+}
+
 // Merged returns the configuration last applied (nil before Reload).
 func (s *RegistrySync) Merged() *config.Config {
 	s.mu.Lock()
@@ -89,7 +102,9 @@ func (s *RegistrySync) readLocked(ctx context.Context) error {
 
 // applyLocked merges the file and the records at now and applies them.
 func (s *RegistrySync) applyLocked() (*config.Config, error) {
-	merged, refused, next := s.records.Merge(s.file, s.now())
+	now := s.now()
+	merged, refused, next := s.records.Merge(s.file, now)
+	secrets := s.keepSecrets(merged, now)
 	for _, e := range refused {
 		s.log().Error("a stored "+e.Kind+" is not served; fix it with signet clients/resources update or delete it", "id", e.ID, "error", e.Err.Error())
 	}
@@ -98,8 +113,40 @@ func (s *RegistrySync) applyLocked() (*config.Config, error) {
 			return nil, err
 		}
 	}
-	s.merged, s.next = merged, next
+	s.merged, s.next, s.secrets = merged, next, secrets
 	return merged, nil
+}
+
+// keepSecrets puts in merged's stored clients the secret objects of the
+// last merge for the hashes they still have, so that a change to one
+// client does not make the next request of every argon2id client pay a
+// full hash again. It returns the secrets to keep for the next merge.
+func (s *RegistrySync) keepSecrets(merged *config.Config, now time.Time) map[string]*clientauth.Secret {
+	hashes := make(map[string][]string, len(s.records.Clients))
+	for _, x := range s.records.Clients {
+		for _, sec := range x.Secrets {
+			if sec.ValidAt(now) {
+				hashes[x.ClientID] = append(hashes[x.ClientID], sec.Hash)
+			}
+		}
+	}
+	out := make(map[string]*clientauth.Secret, len(s.secrets))
+	// The file's clients come first and keep their own objects.
+	for i := len(s.file.Clients); i < len(merged.Clients); i++ {
+		c := &merged.Clients[i]
+		h := hashes[c.ClientID]
+		if len(h) != len(c.Secrets) { // not the order Merge wrote: leave it
+			continue
+		}
+		for j := range c.Secrets {
+			key := c.ClientID + "\x00" + h[j]
+			if old, ok := s.secrets[key]; ok {
+				c.Secrets[j] = old
+			}
+			out[key] = c.Secrets[j]
+		}
+	}
+	return out
 }
 
 // Run follows the registry until ctx is done and returns ctx's error. It

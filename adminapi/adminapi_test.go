@@ -317,3 +317,28 @@ func TestKeys(t *testing.T) {
 		t.Errorf("keys: %d %s", r.code, r.body)
 	}
 }
+
+// TestClientLoginFields: the consent, second-factor, branding and
+// connector keys of a clients[] entry are stored and shown under their
+// YAML names.
+func TestClientLoginFields(t *testing.T) {
+	e := newEnv(t)
+	body := `{"clientId":"portal","tokenEndpointAuthMethod":"none","allowedGrantTypes":["authorization_code"],"allowedScopes":["openid"],` +
+		`"redirectUris":["https://portal.example.com/cb"],"requireConsent":true,"allowRememberConsent":true,"requireMfa":true,` +
+		`"displayName":"Example Portal","logoUri":"https://portal.example.com/logo.png","clientUri":"https://portal.example.com","allowedConnectors":["corp","local"]}`
+	if r := e.do(e.admin, "POST", "/admin/v1/clients", body); r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	stored, err := e.store.Client(t.Context(), "portal")
+	if err != nil || !stored.RequireConsent || !stored.AllowRememberConsent || !stored.RequireMFA || stored.DisplayName != "Example Portal" ||
+		stored.LogoURI != "https://portal.example.com/logo.png" || stored.ClientURI != "https://portal.example.com" || strings.Join(stored.AllowedConnectors, ",") != "corp,local" {
+		t.Fatalf("stored: %+v %v", stored, err)
+	}
+	g := e.do(e.read, "GET", "/admin/v1/clients/portal", "")
+	for _, want := range []string{`"requireConsent":true`, `"allowRememberConsent":true`, `"requireMfa":true`, `"displayName":"Example Portal"`,
+		`"logoUri":"https://portal.example.com/logo.png"`, `"clientUri":"https://portal.example.com"`, `"allowedConnectors":["corp","local"]`} {
+		if !strings.Contains(g.body, want) {
+			t.Errorf("GET lacks %s: %s", want, g.body)
+		}
+	}
+}

@@ -94,7 +94,9 @@ func TestOpenAPI(t *testing.T) {
 	exchange(e.read, "GET", "/admin/v1/clients?limit=1", "", true)
 	exchange(e.read, "GET", "/admin/v1/clients/billing", "", true)
 	exchange(e.read, "GET", "/admin/v1/clients/nobody", "", true)
-	update := `{"clientId":"billing","allowedGrantTypes":["client_credentials"],"allowedScopes":["orders.write"]}`
+	update := `{"clientId":"billing","allowedGrantTypes":["client_credentials","authorization_code"],"allowedScopes":["orders.write"],` +
+		`"redirectUris":["https://billing.example.com/cb"],"requireConsent":true,"allowRememberConsent":true,"requireMfa":true,` +
+		`"displayName":"Billing","logoUri":"https://billing.example.com/logo.png","clientUri":"https://billing.example.com","allowedConnectors":["local"]}`
 	exchange(e.admin, "PUT", "/admin/v1/clients/billing", update, true)
 	exchange(e.admin, "PUT", "/admin/v1/clients/billing", update, true, `If-Match: "12345"`)
 	r = exchange(e.admin, "PUT", "/admin/v1/clients/billing", update, true, "If-Match: "+etag)

@@ -131,6 +131,19 @@ type Client struct {
 	RequireDPoP                           *bool           `json:"requireDPoP,omitempty"`
 	SecurityProfile                       string          `json:"securityProfile,omitempty"`
 
+	// The consent page, the second factor, branding and the ways people
+	// sign in (the file's keys of the same names, docs/configuration.md).
+	// Records written before these fields existed have none of them and
+	// keep their meaning: no consent page, no second factor required by
+	// the client, no branding, every connector.
+	RequireConsent       bool     `json:"requireConsent,omitempty"`
+	AllowRememberConsent bool     `json:"allowRememberConsent,omitempty"`
+	RequireMFA           bool     `json:"requireMfa,omitempty"`
+	DisplayName          string   `json:"displayName,omitempty"`
+	LogoURI              string   `json:"logoUri,omitempty"`
+	ClientURI            string   `json:"clientUri,omitempty"`
+	AllowedConnectors    []string `json:"allowedConnectors,omitempty"`
+
 	// ClientName is a name for people (RFC 7591 client_name); Signet
 	// does not interpret it.
 	ClientName string `json:"clientName,omitempty"`

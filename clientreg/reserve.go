@@ -3,6 +3,7 @@ package clientreg
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Reserved lists the ids the configuration file defines.
@@ -17,29 +18,28 @@ type Reserved struct {
 // delete a client or resource whose id the configuration file defines:
 // those are read-only at run time and change in the file.
 func Reserve(s Store, r Reserved) Store {
-	rs := &reserved{Store: s, file: r.File, clients: make(map[string]bool), resources: make(map[string]bool)}
-	for _, id := range r.Clients {
-		rs.clients[id] = true
-	}
-	for _, id := range r.Resources {
-		rs.resources[id] = true
-	}
-	return rs
+	return ReserveFunc(s, func() Reserved { return r })
+}
+
+// ReserveFunc is Reserve with the ids current returns at each call: those
+// of the configuration file in use, which a reload (SIGHUP) changes.
+func ReserveFunc(s Store, current func() Reserved) Store {
+	return &reserved{Store: s, current: current}
 }
 
 type reserved struct {
 	Store
-	file               string
-	clients, resources map[string]bool
+	current func() Reserved
 }
 
 func (r *reserved) check(kind, id string) error {
-	m, what, key := r.clients, "client", "clients[].clientId"
+	res := r.current()
+	list, what, key := res.Clients, "client", "clients[].clientId"
 	if kind == KindResource {
-		m, what, key = r.resources, "API resource", "apiResources[].name"
+		list, what, key = res.Resources, "API resource", "apiResources[].name"
 	}
-	if m[id] {
-		return fmt.Errorf("%w: %s %q is defined in %s (%s), which is read-only at run time; change it there and reload (SIGHUP), or pick another id", ErrReserved, what, id, r.file, key)
+	if slices.Contains(list, id) {
+		return fmt.Errorf("%w: %s %q is defined in %s (%s), which is read-only at run time; change it there and reload (SIGHUP), or pick another id", ErrReserved, what, id, res.File, key)
 	}
 	return nil
 }

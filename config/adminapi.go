@@ -53,6 +53,7 @@ type dynamicRegistrationDoc struct {
 	AllowedGrantTypes  []string  `yaml:"allowedGrantTypes"`
 	AllowedScopes      []string  `yaml:"allowedScopes"`
 	DefaultLifetime    *Duration `yaml:"defaultLifetime"`
+	RequireConsent     *bool     `yaml:"requireConsent"`
 }
 
 // registryDrivers are the stores that keep clients and resources.
@@ -131,6 +132,7 @@ func (p *parser) resolveDynamicRegistration(d *fileDoc, c *Config) error {
 	if pol.DefaultLifetime == 0 && pol.InitialAccessToken == registration.InitialAccessTokenOptional {
 		return p.at("dynamicRegistration.defaultLifetime", "0s (never expires) needs initialAccessToken: required: open registration must expire, or anyone could fill the store; e.g. defaultLifetime: 720h")
 	}
+	pol.RequireConsent = dd.RequireConsent != nil && *dd.RequireConsent
 	if err := pol.Validate(); err != nil {
 		return p.at("dynamicRegistration", "%v", err)
 	}

@@ -50,8 +50,12 @@ clients:
 
 	c = mustParse(t, minimal+"dynamicRegistration: { enabled: true, initialAccessToken: optional, allowedScopes: [openid, profile] }\n", nil)
 	p := c.DynamicRegistration.Policy
-	if !c.DynamicRegistration.Enabled || p.DefaultLifetime != DefaultOpenRegistrationLifetime || strings.Join(p.AllowedGrantTypes, ",") != "authorization_code,refresh_token" {
+	if !c.DynamicRegistration.Enabled || p.DefaultLifetime != DefaultOpenRegistrationLifetime || strings.Join(p.AllowedGrantTypes, ",") != "authorization_code,refresh_token" || p.RequireConsent {
 		t.Errorf("defaults: %+v", c.DynamicRegistration)
+	}
+	c = mustParse(t, minimal+"dynamicRegistration: { enabled: true, initialAccessToken: optional, requireConsent: true }\n", nil)
+	if !c.DynamicRegistration.Policy.RequireConsent {
+		t.Errorf("requireConsent: %+v", c.DynamicRegistration.Policy)
 	}
 	c = mustParse(t, minimal+"adminAPI: { enabled: true }\ndynamicRegistration: { enabled: true, defaultLifetime: 24h }\n", nil)
 	if p := c.DynamicRegistration.Policy; p.InitialAccessToken != "required" || p.DefaultLifetime != 24*time.Hour || strings.Join(p.AllowedScopes, ",") != "openid" {

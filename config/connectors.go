@@ -407,27 +407,36 @@ func balancedFilter(f string) bool {
 // connectors.
 func (p *parser) resolveAllowedConnectors(d *fileDoc, c *Config) error {
 	for i, cd := range d.Clients {
-		for j, id := range cd.AllowedConnectors {
-			at := fmt.Sprintf("clients[%d].allowedConnectors[%d]", i, j)
-			if id != ConnectorLocal && !slices.ContainsFunc(c.Connectors, func(co Connector) bool { return co.ID == id }) {
-				known := "none are configured"
-				if len(c.Connectors) > 0 {
-					ids := make([]string, len(c.Connectors))
-					for k, co := range c.Connectors {
-						ids[k] = co.ID
-					}
-					known = "known: " + strings.Join(ids, ", ")
-				}
-				return p.at(at, "(%s) %q is not a connector id (%s; %q names Signet's own users)", cd.ClientID, id, known, ConnectorLocal)
-			}
-			if !slices.Contains(c.Clients[i].AllowedGrantTypes, GrantAuthorizationCode) {
-				return p.at(at, "(%s) connectors sign people in through the login flow; add authorization_code to allowedGrantTypes or remove allowedConnectors", cd.ClientID)
-			}
-			if slices.Contains(c.Clients[i].AllowedConnectors, id) {
-				return p.at(at, "(%s) lists %q twice", cd.ClientID, id)
-			}
-			c.Clients[i].AllowedConnectors = append(c.Clients[i].AllowedConnectors, id)
+		if err := p.resolveClientConnectors(fmt.Sprintf("clients[%d]", i), cd.AllowedConnectors, &c.Clients[i], c); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// resolveClientConnectors checks one client's allowedConnectors (the
+// client at path) against c's connectors and sets them on cl.
+func (p *parser) resolveClientConnectors(path string, ids []string, cl *Client, c *Config) error {
+	for j, id := range ids {
+		at := fmt.Sprintf("%s.allowedConnectors[%d]", path, j)
+		if id != ConnectorLocal && !slices.ContainsFunc(c.Connectors, func(co Connector) bool { return co.ID == id }) {
+			known := "none are configured"
+			if len(c.Connectors) > 0 {
+				names := make([]string, len(c.Connectors))
+				for k, co := range c.Connectors {
+					names[k] = co.ID
+				}
+				known = "known: " + strings.Join(names, ", ")
+			}
+			return p.at(at, "(%s) %q is not a connector id (%s; %q names Signet's own users)", cl.ClientID, id, known, ConnectorLocal)
+		}
+		if !slices.Contains(cl.AllowedGrantTypes, GrantAuthorizationCode) {
+			return p.at(at, "(%s) connectors sign people in through the login flow; add authorization_code to allowedGrantTypes or remove allowedConnectors", cl.ClientID)
+		}
+		if slices.Contains(cl.AllowedConnectors, id) {
+			return p.at(at, "(%s) lists %q twice", cl.ClientID, id)
+		}
+		cl.AllowedConnectors = append(cl.AllowedConnectors, id)
 	}
 	return nil
 }

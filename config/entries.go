@@ -116,6 +116,13 @@ func (c *Config) WithEntries(resources, clients []Entry) (*Config, []*EntryError
 			continue
 		}
 		cl, err := p.resolveClient(path, d, &n, scopes, allScopes)
+		if err == nil {
+			// What the file checks once all clients are read.
+			err = p.resolveClientConnectors(path, d.AllowedConnectors, &cl, &n)
+		}
+		if err == nil {
+			err = p.checkClientMFA(path, &cl, &n)
+		}
 		if err != nil {
 			fail(EntryClient, e.ID, err)
 			continue

@@ -41,8 +41,8 @@ func (p *parser) resolveMFA(d *fileDoc, c *Config) error {
 		c.MFA.RequiredSubjects = slices.Clone(md.RequiredSubjects)
 	}
 	for i, cl := range c.Clients {
-		if cl.RequireMFA && !slices.Contains(cl.AllowedGrantTypes, GrantAuthorizationCode) {
-			return p.at(fmt.Sprintf("clients[%d].requireMfa", i), "(%s) applies to sign-ins: the client needs authorization_code in allowedGrantTypes", cl.ClientID)
+		if err := p.checkClientMFA(fmt.Sprintf("clients[%d]", i), &cl, nil); err != nil {
+			return err
 		}
 	}
 	what := ""
@@ -62,6 +62,27 @@ func (p *parser) resolveMFA(d *fileDoc, c *Config) error {
 	if what == "" {
 		return nil
 	}
+	return p.mfaReady(what, c)
+}
+
+// checkClientMFA checks a client's requireMfa (cl at path): it applies to
+// sign-ins, and, with c (a stored client added to the file's
+// configuration), the server must have what a second factor needs.
+func (p *parser) checkClientMFA(path string, cl *Client, c *Config) error {
+	if !cl.RequireMFA {
+		return nil
+	}
+	if !slices.Contains(cl.AllowedGrantTypes, GrantAuthorizationCode) {
+		return p.at(path+".requireMfa", "(%s) applies to sign-ins: the client needs authorization_code in allowedGrantTypes", cl.ClientID)
+	}
+	if c != nil {
+		return p.mfaReady(path+".requireMfa", c)
+	}
+	return nil
+}
+
+// mfaReady refuses a second-factor policy (at what) that c cannot serve.
+func (p *parser) mfaReady(what string, c *Config) error {
 	switch {
 	case c.Storage.Driver == DriverFile:
 		return p.at(what, "needs the login flows, which the file store cannot keep; use storage.driver sqlite, postgres or memory")

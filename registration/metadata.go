@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/signet-id/signet/branding"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -109,6 +110,10 @@ type Policy struct {
 	// client_secret_expires_at, after which the client is refused and
 	// deleted; zero means it does not expire.
 	DefaultLifetime time.Duration
+	// RequireConsent (requireConsent) gives every registered client that
+	// signs people in (authorization_code) the consent page: the client's
+	// requireConsent, which no registration can turn off.
+	RequireConsent bool
 }
 
 // Validate checks the policy itself (config errors name the key).
@@ -221,6 +226,24 @@ func (p Policy) Check(md Metadata) (*Client, error) {
 			if err := checkHTTPS(u); err != nil {
 				return nil, metadataError("%s: %v", name, err)
 			}
+		}
+	}
+	// client_name, logo_uri and client_uri are shown on the login and
+	// consent pages (the client's displayName, logoUri and clientUri):
+	// they also follow the rules of those keys.
+	for _, b := range []struct {
+		name, v string
+		check   func(string) error
+	}{
+		{"client_name", c.ClientName, branding.CheckName},
+		{"logo_uri", c.LogoURI, branding.CheckLogoURI},
+		{"client_uri", c.ClientURI, branding.CheckClientURI},
+	} {
+		if b.v == "" {
+			continue
+		}
+		if err := b.check(b.v); err != nil {
+			return nil, metadataError("%s: %v (it is shown on the login and consent pages)", b.name, err)
 		}
 	}
 	return c, nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -280,9 +282,10 @@ func randomID(s *Server) (string, error) {
 }
 
 // extra is the registration metadata Signet keeps without interpreting.
+// client_name, client_uri and logo_uri are the client's displayName,
+// clientUri and logoUri (records written before those fields existed
+// keep them in clientName and extra, which response still reads).
 type extra struct {
-	ClientURI       string   `json:"client_uri,omitempty"`
-	LogoURI         string   `json:"logo_uri,omitempty"`
 	Contacts        []string `json:"contacts,omitempty"`
 	TOSURI          string   `json:"tos_uri,omitempty"`
 	PolicyURI       string   `json:"policy_uri,omitempty"`
@@ -301,16 +304,29 @@ func (g *registerer) record(id string, c *registration.Client, old *clientreg.Cl
 		JWKSURI:                 c.JWKSURI,
 		RedirectURIs:            c.RedirectURIs,
 		PostLogoutRedirectURIs:  c.PostLogoutRedirectURIs,
-		ClientName:              c.ClientName,
+		DisplayName:             c.ClientName,
+		LogoURI:                 c.LogoURI,
+		ClientURI:               c.ClientURI,
 	}
 	if c.KeySet != nil {
 		rec.JWKS = c.JWKS
 	}
-	if x, _ := json.Marshal(extra{c.ClientURI, c.LogoURI, c.Contacts, c.TOSURI, c.PolicyURI, c.SoftwareID, c.SoftwareVersion}); string(x) != "{}" {
+	if x, _ := json.Marshal(extra{c.Contacts, c.TOSURI, c.PolicyURI, c.SoftwareID, c.SoftwareVersion}); string(x) != "{}" {
 		rec.Extra = x
 	}
+	// What only an administrator sets (RFC 7591 has no member for it)
+	// survives the client's own update (RFC 7592), and the policy's
+	// consent page cannot be turned off; all of it applies to sign-ins
+	// only (the file's rules refuse it without authorization_code).
+	signsIn := slices.Contains(rec.AllowedGrantTypes, registration.GrantAuthorizationCode)
+	rec.RequireConsent = signsIn && g.Policy.RequireConsent
 	if old != nil {
 		rec.Secrets, rec.RegistrationAccessTokenHash = old.Secrets, old.RegistrationAccessTokenHash
+		if signsIn {
+			rec.RequireConsent = rec.RequireConsent || old.RequireConsent
+			rec.AllowRememberConsent = rec.RequireConsent && old.AllowRememberConsent
+			rec.RequireMFA, rec.AllowedConnectors = old.RequireMFA, old.AllowedConnectors
+		}
 	}
 	return rec
 }
@@ -335,9 +351,6 @@ func (g *registerer) response(c clientreg.Client) map[string]any {
 			out["response_types"] = []string{"code"}
 		}
 	}
-	if c.ClientName != "" {
-		out["client_name"] = c.ClientName
-	}
 	if c.JWKSURI != "" {
 		out["jwks_uri"] = c.JWKSURI
 	}
@@ -347,6 +360,12 @@ func (g *registerer) response(c clientreg.Client) map[string]any {
 	var x map[string]any
 	if len(c.Extra) > 0 && json.Unmarshal(c.Extra, &x) == nil {
 		for k, v := range x {
+			out[k] = v
+		}
+	}
+	// Older records keep client_name in clientName and the URIs in extra.
+	for k, v := range map[string]string{"client_name": cmp.Or(c.DisplayName, c.ClientName), "logo_uri": c.LogoURI, "client_uri": c.ClientURI} {
+		if v != "" {
 			out[k] = v
 		}
 	}

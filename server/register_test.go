@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-id/signet/adminauth"
 	"github.com/signet-id/signet/adminauth/adminauthtest"
+	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/clientreg"
 	"github.com/signet-id/signet/registration"
 	"github.com/signet-id/signet/throttle"
@@ -187,5 +188,119 @@ func TestRegistrationFlow(t *testing.T) {
 	}
 	if w := do("GET", rat, ""); w.Code != 401 {
 		t.Errorf("read after delete: %d", w.Code)
+	}
+}
+
+// TestRegistrationBranding: client_name, logo_uri and client_uri are the
+// client's displayName, logoUri and clientUri, checked by the rules of
+// those keys as well as the registration's; what only an administrator
+// sets (requireConsent, allowRememberConsent, requireMfa,
+// allowedConnectors) survives the client's own update; a record written
+// before these fields answers as before.
+func TestRegistrationBranding(t *testing.T) {
+	ks := &adminauthtest.KeySet{}
+	k := ks.Add(t, "k1")
+	store := clientreg.NewMemory(nil)
+	var e *loginEnv
+	e = newLoginEnv(t, func(c *Config) {
+		v, err := adminauth.NewVerifier(c.Issuer, ks, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Registration = &Registration{Policy: openPolicy, Store: store, InitialAccessTokens: v}
+	})
+	tok := adminauthtest.Sign(t, adminauthtest.Token{KID: "k1", Typ: "at+jwt", Issuer: e.issuer, Audience: []string{adminauth.Audience},
+		Scope: adminauth.ScopeRegister, ClientID: "platform", Expiry: time.Now().Add(time.Hour), Key: k})
+	for body, want := range map[string]string{
+		`{"redirect_uris":["https://app.example/cb"],"logo_uri":"http://127.0.0.1/logo.png"}`:   "logo_uri: must be an https URL",
+		`{"redirect_uris":["https://app.example/cb"],"logo_uri":"https://app.example/a;b.png"}`: "logo_uri: must not contain",
+		`{"redirect_uris":["https://app.example/cb"],"client_name":" App"}`:                     "client_name: must be one line",
+		`{"redirect_uris":["https://app.example/cb"],"client_uri":"ftp://app.example"}`:         "client_uri:",
+	} {
+		w := postJSON(e.s, "/connect/register", tok, body)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), `"error":"invalid_client_metadata"`) || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: %d %s; want invalid_client_metadata with %q", body, w.Code, w.Body, want)
+		}
+	}
+	w := postJSON(e.s, "/connect/register", tok, `{"redirect_uris":["https://app.example/cb"],"client_name":"App","logo_uri":"https://app.example/logo.png","client_uri":"https://app.example","contacts":["ops@app.example"]}`)
+	var reg map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &reg); err != nil || w.Code != 201 {
+		t.Fatalf("register: %d %s", w.Code, w.Body)
+	}
+	id, rat := reg["client_id"].(string), reg["registration_access_token"].(string)
+	stored, err := store.Client(t.Context(), id)
+	if err != nil || stored.DisplayName != "App" || stored.LogoURI != "https://app.example/logo.png" || stored.ClientURI != "https://app.example" ||
+		stored.ClientName != "" || strings.Contains(string(stored.Extra), "uri") || !strings.Contains(string(stored.Extra), "ops@app.example") {
+		t.Fatalf("stored: %+v %s %v", stored, stored.Extra, err)
+	}
+	if reg["client_name"] != "App" || reg["logo_uri"] != "https://app.example/logo.png" || reg["client_uri"] != "https://app.example" {
+		t.Errorf("registration answer: %v", reg)
+	}
+
+	// An administrator asks for consent, a second factor and a connector.
+	stored.RequireConsent, stored.AllowRememberConsent, stored.RequireMFA, stored.AllowedConnectors = true, true, true, []string{"local"}
+	if _, err := store.UpdateClient(t.Context(), stored, stored.Meta.Revision, clientreg.Change{By: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	put := httptest.NewRequest("PUT", "/connect/register/"+id, strings.NewReader(`{"client_id":"`+id+`","redirect_uris":["https://app.example/cb"],"client_name":"App 2",`+
+		`"requireConsent":false,"require_consent":false,"requireMfa":false,"allowedConnectors":[]}`))
+	put.Header.Set("Content-Type", "application/json")
+	put.Header.Set("Authorization", "Bearer "+rat)
+	pw := httptest.NewRecorder()
+	e.s.ServeHTTP(pw, put)
+	if pw.Code != 200 {
+		t.Fatalf("update: %d %s", pw.Code, pw.Body)
+	}
+	after, _ := store.Client(t.Context(), id)
+	if !after.RequireConsent || !after.AllowRememberConsent || !after.RequireMFA || strings.Join(after.AllowedConnectors, ",") != "local" ||
+		after.DisplayName != "App 2" || after.LogoURI != "" {
+		t.Errorf("after the client's update: %+v", after)
+	}
+
+	// A record of the old code: client_name in clientName, URIs in extra.
+	old := clientreg.Client{ClientID: "old-app", AllowedGrantTypes: []string{"authorization_code"}, RedirectURIs: []string{"https://old.example/cb"},
+		TokenEndpointAuthMethod: "none", ClientName: "Old App", Extra: json.RawMessage(`{"client_uri":"https://old.example","logo_uri":"https://old.example/l.png"}`),
+		RegistrationAccessTokenHash: clientauth.HashSHA256("old-token")}
+	if _, err := store.CreateClient(t.Context(), old, clientreg.Change{By: clientreg.ByDynamic}); err != nil {
+		t.Fatal(err)
+	}
+	get := httptest.NewRequest("GET", "/connect/register/old-app", nil)
+	get.Header.Set("Authorization", "Bearer old-token")
+	gw := httptest.NewRecorder()
+	e.s.ServeHTTP(gw, get)
+	for _, want := range []string{`"client_name":"Old App"`, `"client_uri":"https://old.example"`, `"logo_uri":"https://old.example/l.png"`} {
+		if gw.Code != 200 || !strings.Contains(gw.Body.String(), want) {
+			t.Errorf("an old record's answer lacks %s: %d %s", want, gw.Code, gw.Body)
+		}
+	}
+}
+
+// TestRegistrationPolicyConsent: with dynamicRegistration.requireConsent
+// every registered client that signs people in gets the consent page,
+// and its own update (RFC 7592) cannot turn it off.
+func TestRegistrationPolicyConsent(t *testing.T) {
+	store := clientreg.NewMemory(nil)
+	e := newLoginEnv(t, func(c *Config) {
+		p := openPolicy
+		p.RequireConsent = true
+		c.Registration = &Registration{Policy: p, Store: store}
+	})
+	w := postJSON(e.s, "/connect/register", "", cliClient)
+	var reg map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &reg); err != nil || w.Code != 201 {
+		t.Fatalf("register: %d %s", w.Code, w.Body)
+	}
+	id, rat := reg["client_id"].(string), reg["registration_access_token"].(string)
+	if s, err := store.Client(t.Context(), id); err != nil || !s.RequireConsent {
+		t.Fatalf("stored: %+v %v", s, err)
+	}
+	put := httptest.NewRequest("PUT", "/connect/register/"+id, strings.NewReader(`{"client_id":"`+id+`","redirect_uris":["http://127.0.0.1:8400/cb"],`+
+		`"token_endpoint_auth_method":"none","scope":"openid","requireConsent":false}`))
+	put.Header.Set("Content-Type", "application/json")
+	put.Header.Set("Authorization", "Bearer "+rat)
+	pw := httptest.NewRecorder()
+	e.s.ServeHTTP(pw, put)
+	if s, _ := store.Client(t.Context(), id); pw.Code != 200 || !s.RequireConsent {
+		t.Errorf("after the client's update: %d %s %+v", pw.Code, pw.Body, s)
 	}
 }

@@ -122,6 +122,18 @@ func testRoundTrip(t *testing.T, open func() clientreg.Store) {
 	}
 	in.Meta = created.Meta
 	equalJSON(t, "stored client", got, in)
+
+	// The consent, second-factor, branding and connector keys.
+	portal := clientreg.Client{ClientID: "portal", TokenEndpointAuthMethod: "none", AllowedGrantTypes: []string{"authorization_code"},
+		RedirectURIs: []string{"https://portal.example.com/cb"}, RequireConsent: true, AllowRememberConsent: true, RequireMFA: true,
+		DisplayName: "Example Portal", LogoURI: "https://portal.example.com/logo.png", ClientURI: "https://portal.example.com",
+		AllowedConnectors: []string{"corp", "local"}}
+	portal.Meta = mustCreate(t, s, portal).Meta
+	if gotPortal, err := s.Client(ctx, "portal"); err != nil {
+		t.Fatal(err)
+	} else {
+		equalJSON(t, "stored client with login keys", gotPortal, portal)
+	}
 	if !got.Meta.CreatedAt.Equal(in.Meta.CreatedAt) {
 		t.Errorf("createdAt %v, want %v", got.Meta.CreatedAt, in.Meta.CreatedAt)
 	}

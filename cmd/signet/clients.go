@@ -58,6 +58,9 @@ type clientFlags struct {
 	authMethod, jwksURI, jwksFile, securityProfile, name                       string
 	accessLifetime, refreshLifetime, idTokenLifetime, reuseInterval            string
 	requireDPoP, requirePAR                                                    bool
+	requireConsent, allowRememberConsent, requireMFA                           bool
+	displayName, logoURI, clientURI                                            string
+	connectors                                                                 []string
 	secretHash                                                                 string
 	ifRevision                                                                 int64
 }
@@ -86,6 +89,13 @@ func (f *clientFlags) register(cmd *cobra.Command, update bool) {
 	fl.StringVar(&f.reuseInterval, "refresh-token-reuse-interval", "", "grace for a rotated refresh token (refreshTokenReuseInterval), e.g. 30s")
 	fl.BoolVar(&f.requireDPoP, "require-dpop", false, "refuse the client's tokens without DPoP (requireDPoP)")
 	fl.BoolVar(&f.requirePAR, "require-par", false, "refuse the client's plain authorization requests (requirePushedAuthorizationRequests)")
+	fl.BoolVar(&f.requireConsent, "require-consent", false, "show the consent page before the client gets a code (requireConsent)")
+	fl.BoolVar(&f.allowRememberConsent, "allow-remember-consent", false, "let people remember their consent decision (allowRememberConsent; needs --require-consent)")
+	fl.BoolVar(&f.requireMFA, "require-mfa", false, "the client's users sign in with a second factor (requireMfa)")
+	fl.StringVar(&f.displayName, "display-name", "", "the name shown on the login and consent pages (displayName)")
+	fl.StringVar(&f.logoURI, "logo-uri", "", "the logo shown on the login and consent pages: https or a data: image (logoUri)")
+	fl.StringVar(&f.clientURI, "client-uri", "", "the client's home page, linked from the login and consent pages (clientUri)")
+	fl.StringSliceVar(&f.connectors, "connector", nil, verb+" ways people sign in (allowedConnectors): connector ids, and local for Signet's own users; none: all")
 	fl.StringVar(&f.secretHash, "secret-hash", "", "use this secret hash (from signet hash-secret) instead of generating a secret")
 	if update {
 		fl.Int64Var(&f.ifRevision, "if-revision", 0, "change the client only if it is still at this revision (see show)")
@@ -106,6 +116,7 @@ func (f *clientFlags) apply(cmd *cobra.Command, c *clientreg.Client) error {
 	set("post-logout-redirect-uri", &c.PostLogoutRedirectURIs, f.postLogoutURIs)
 	set("cors-origin", &c.AllowedCORSOrigins, f.corsOrigins)
 	set("id-token-signing-alg", &c.AllowedIdentityTokenSigningAlgorithms, f.idTokenAlgs)
+	set("connector", &c.AllowedConnectors, f.connectors)
 	for _, d := range []struct {
 		flag string
 		v    string
@@ -159,6 +170,32 @@ func (f *clientFlags) apply(cmd *cobra.Command, c *clientreg.Client) error {
 	}
 	if changed("name") {
 		c.ClientName = f.name
+	}
+	for _, t := range []struct {
+		flag string
+		v    string
+		dst  *string
+	}{
+		{"display-name", f.displayName, &c.DisplayName},
+		{"logo-uri", f.logoURI, &c.LogoURI},
+		{"client-uri", f.clientURI, &c.ClientURI},
+	} {
+		if changed(t.flag) {
+			*t.dst = t.v
+		}
+	}
+	for _, b := range []struct {
+		flag string
+		v    bool
+		dst  *bool
+	}{
+		{"require-consent", f.requireConsent, &c.RequireConsent},
+		{"allow-remember-consent", f.allowRememberConsent, &c.AllowRememberConsent},
+		{"require-mfa", f.requireMFA, &c.RequireMFA},
+	} {
+		if changed(b.flag) {
+			*b.dst = b.v
+		}
 	}
 	flag := func(name string, dst **bool, v bool) {
 		if changed(name) {

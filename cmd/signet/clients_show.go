@@ -41,6 +41,9 @@ update --if-revision. --json prints the record as the admin API does.`,
 			list := func(k string, v []string) { row(k, strings.Join(v, " ")) }
 			row("clientId", c.ClientID)
 			row("clientName", c.ClientName)
+			row("displayName", c.DisplayName)
+			row("logoUri", c.LogoURI)
+			row("clientUri", c.ClientURI)
 			row("tokenEndpointAuthMethod", authMethod(c.TokenEndpointAuthMethod))
 			list("allowedGrantTypes", c.AllowedGrantTypes)
 			list("allowedScopes", c.AllowedScopes)
@@ -63,6 +66,15 @@ update --if-revision. --json prints the record as the admin API does.`,
 			if c.RequirePushedAuthorizationRequests != nil {
 				row("requirePushedAuthorizationRequests", fmt.Sprint(*c.RequirePushedAuthorizationRequests))
 			}
+			for _, b := range []struct {
+				k string
+				v bool
+			}{{"requireConsent", c.RequireConsent}, {"allowRememberConsent", c.AllowRememberConsent}, {"requireMfa", c.RequireMFA}} {
+				if b.v {
+					row(b.k, "true")
+				}
+			}
+			list("allowedConnectors", c.AllowedConnectors)
 			now := s.now()
 			for i, sec := range c.Secrets {
 				v := "created " + stamp(sec.CreatedAt)

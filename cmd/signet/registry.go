@@ -108,6 +108,13 @@ var flagHints = []struct{ field, flag string }{
 	{".allowedIdentityTokenSigningAlgorithms", "--id-token-signing-alg"},
 	{".allowedAccessTokenSigningAlgorithms", "--signing-alg"},
 	{".scopes", "--scope"},
+	{".requireConsent", "--require-consent"},
+	{".allowRememberConsent", "--allow-remember-consent"},
+	{".requireMfa", "--require-mfa"},
+	{".displayName", "--display-name"},
+	{".logoUri", "--logo-uri"},
+	{".clientUri", "--client-uri"},
+	{".allowedConnectors", "--connector"},
 }
 
 // flagHint adds the flag to set to an error that names a field.

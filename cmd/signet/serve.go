@@ -398,6 +398,12 @@ func restartNeeded(a, b *config.Config) []string {
 	if a.Storage != b.Storage {
 		out = append(out, "storage")
 	}
+	if !reflect.DeepEqual(a.AdminAPI, b.AdminAPI) {
+		out = append(out, "adminAPI")
+	}
+	if !reflect.DeepEqual(a.DynamicRegistration, b.DynamicRegistration) {
+		out = append(out, "dynamicRegistration")
+	}
 	if a.Limits != b.Limits {
 		out = append(out, "limits")
 	}

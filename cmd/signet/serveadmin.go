@@ -19,7 +19,8 @@ import (
 // addAdminFeatures adds the admin API (adminAPI) and dynamic client
 // registration (dynamicRegistration) to sc. Both write to the client
 // registry, reserving the file's ids, and check a record by the file's
-// rules against the configuration in use before storing it. Admin and
+// rules against the configuration in use (the last reload's) before
+// storing it. Admin and
 // initial access tokens are verified against the key set the JWKS
 // endpoint publishes (the key manager's).
 func addAdminFeatures(sc *server.Config, cfg *config.Config, m *keymanager.Manager, registry *serveRegistry, log *slog.Logger) error {
@@ -29,9 +30,17 @@ func addAdminFeatures(sc *server.Config, cfg *config.Config, m *keymanager.Manag
 	if registry.sync == nil {
 		return errors.New("adminAPI and dynamicRegistration need a store that keeps clients (storage.driver sqlite, postgres or memory)")
 	}
-	store := signet.ReserveFileIDs(registry.sync.Registry, cfg)
+	// The file in use, which a reload (SIGHUP) replaces: its ids are
+	// reserved and its rules checked, not those of the start's.
+	file := func() *config.Config {
+		if f := registry.sync.File(); f != nil {
+			return f
+		}
+		return cfg
+	}
+	store := clientreg.ReserveFunc(registry.sync.Registry, func() clientreg.Reserved { return signet.FileIDs(file()) })
 	check := func(ctx context.Context, kind, id string, put any) error {
-		return checkRegistryChange(ctx, cfg, registry.sync.Registry, kind, id, put)
+		return checkRegistryChange(ctx, file(), registry.sync.Registry, kind, id, put)
 	}
 	var verifier *adminauth.Verifier
 	if cfg.AdminAPI.Enabled {
