@@ -85,6 +85,7 @@ type oidcState struct {
 	cookiePath      string // the issuer's path + "/"
 	requirePAR      bool   // Config.RequirePushedAuthorizationRequests
 	jwks            atomic.Pointer[jwksCache]
+	verified        *verifiedTokens // access tokens that verified (tokencache.go)
 	// consents keeps remembered consent (nil: none); activity and
 	// idleTimeout end idle sessions (consent.go, branding.go).
 	consents    consent.Store
@@ -120,6 +121,7 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 		return nil, errors.New("server: SessionIdleTimeout needs a store that keeps session activity (Config.SessionActivity, or a Grants store that implements consent.ActivityStore)")
 	}
 	o := &oidcState{
+		verified:        newVerifiedTokens(),
 		grants:          cfg.Grants,
 		sessionLifetime: cfg.SessionLifetime,
 		secureCookies:   len(s.issuer) > 8 && s.issuer[:8] == "https://",

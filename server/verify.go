@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,48 +64,52 @@ func (s *Server) verificationKeys() (map[string]jose.JSONWebKey, error) {
 // typ header, a kid of the current JWKS whose algorithm matches, and the
 // signature. It returns the payload; claims are the caller's to check.
 func (s *Server) verifyJWT(token, typ string) ([]byte, error) {
-	if len(token) > maxTokenLen || strings.Count(token, ".") != 2 {
-		return nil, errTokenInvalid
-	}
-	sig, err := jose.ParseSignedCompact(token, signatureAlgorithms())
-	if err != nil || len(sig.Signatures) != 1 {
-		return nil, errTokenInvalid
-	}
-	h := sig.Signatures[0].Protected
-	if t, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(t, typ) {
-		return nil, errTokenInvalid
-	}
 	keys, err := s.verificationKeys()
 	if err != nil {
 		return nil, err
 	}
+	payload, _, err := verifyJWTWith(keys, token, typ)
+	return payload, err
+}
+
+// verifyJWTWith is verifyJWT with the keys given; it also returns the
+// key that verified the token.
+func verifyJWTWith(keys map[string]jose.JSONWebKey, token, typ string) ([]byte, jose.JSONWebKey, error) {
+	if len(token) > maxTokenLen || strings.Count(token, ".") != 2 {
+		return nil, jose.JSONWebKey{}, errTokenInvalid
+	}
+	sig, err := jose.ParseSignedCompact(token, signatureAlgorithms())
+	if err != nil || len(sig.Signatures) != 1 {
+		return nil, jose.JSONWebKey{}, errTokenInvalid
+	}
+	h := sig.Signatures[0].Protected
+	if t, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(t, typ) {
+		return nil, jose.JSONWebKey{}, errTokenInvalid
+	}
 	k, ok := keys[h.KeyID]
 	if !ok || k.Algorithm != h.Algorithm {
-		return nil, errTokenInvalid
+		return nil, jose.JSONWebKey{}, errTokenInvalid
 	}
 	payload, err := sig.Verify(k)
 	if err != nil {
-		return nil, errTokenInvalid
+		return nil, jose.JSONWebKey{}, errTokenInvalid
 	}
-	return payload, nil
+	return payload, k, nil
 }
 
 // checkAccessToken verifies an access token this server issued: the
 // signature against the current JWKS, the issuer, the lifetime and that
 // its jti was not revoked. Errors are errTokenInvalid, errTokenRevoked or
-// a store failure.
+// a store failure. The claims are shared with other requests of the same
+// token (the verified token cache): read them, never change them.
 func (s *Server) checkAccessToken(ctx context.Context, token string) (*userAccessClaims, error) {
-	payload, err := s.verifyJWT(token, "at+jwt")
+	c, err := s.verifiedAccessToken(token)
 	if err != nil {
 		return nil, err
 	}
-	var c userAccessClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, errTokenInvalid
-	}
 	now := s.now().Unix()
 	const skew = 60 // seconds of clock difference between instances
-	if c.Iss != s.issuer || c.Jti == "" || c.Sub == "" || now >= c.Exp || c.Nbf > now+skew {
+	if now >= c.Exp || c.Nbf > now+skew {
 		return nil, errTokenInvalid
 	}
 	revoked, err := s.jtiRevoked(ctx, c.Jti)
@@ -114,6 +119,38 @@ func (s *Server) checkAccessToken(ctx context.Context, token string) (*userAcces
 	if revoked {
 		return nil, errTokenRevoked
 	}
+	return c, nil
+}
+
+// verifiedAccessToken returns the claims of an access token this server
+// signed with a key of the current JWKS, whose issuer is this server's
+// and which has a jti and a sub: from the verified token cache
+// (tokencache.go) when it verified before, else verified and remembered.
+// The lifetime and revocation are the caller's to check.
+func (s *Server) verifiedAccessToken(token string) (*userAccessClaims, error) {
+	if len(token) > maxTokenLen {
+		return nil, errTokenInvalid
+	}
+	keys, err := s.verificationKeys()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(token))
+	if c, ok := s.oidc.verified.get(sum, keys); ok {
+		return c, nil
+	}
+	payload, k, err := verifyJWTWith(keys, token, "at+jwt")
+	if err != nil {
+		return nil, err
+	}
+	var c userAccessClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, errTokenInvalid
+	}
+	if c.Iss != s.issuer || c.Jti == "" || c.Sub == "" {
+		return nil, errTokenInvalid
+	}
+	s.oidc.verified.put(sum, verifiedToken{kid: k.KeyID, alg: k.Algorithm, claims: &c})
 	return &c, nil
 }
 
