@@ -47,19 +47,27 @@ const (
 )
 
 // configureToken opens the token with configure, looking again (a few
-// times, briefly) when the module does not list it: a file-backed token
-// (SoftHSM) is skipped by a module initialised while another process
-// rewrites its files, which a second look finds. Any other error (a
-// wrong PIN among them: retrying it could lock a real token) is returned
-// at once. crypto11 does not export its not-found error, hence the text.
+// times, briefly) when the module does not list it, or its login fails
+// with CKR_GENERAL_ERROR: a file-backed token (SoftHSM) is skipped by a
+// module initialised while another process rewrites its files, or fails
+// the login then, and a second look finds it. Any other error (a wrong
+// PIN among them: retrying it could lock a real token) is returned at
+// once. crypto11 does not export its errors, hence the text.
 func configureToken(configure func(*crypto11.Config) (*crypto11.Context, error), cfg *crypto11.Config, sleep func(time.Duration)) (*crypto11.Context, error) {
 	for i := 1; ; i++ {
 		ctx, err := configure(cfg)
-		if err == nil || i == tokenLookups || !strings.Contains(err.Error(), "could not find PKCS#11 token") {
+		if err == nil || i == tokenLookups || !transientTokenError(err) {
 			return ctx, err
 		}
 		sleep(tokenLookupPause)
 	}
+}
+
+// transientTokenError reports whether opening the token may succeed when
+// tried again: the token not listed, or a general error of the module.
+func transientTokenError(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "could not find PKCS#11 token") || strings.Contains(m, "CKR_GENERAL_ERROR")
 }
 
 func (b *p11) Type() string { return PKCS11 }
