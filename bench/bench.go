@@ -513,12 +513,27 @@ func (r *runner) measureFloor(bodySize int, window time.Duration, profile string
 
 // rawSignRate runs `bench raw-sign` on the server's CPU.
 func rawSignRate(ctx context.Context, self string, alg key.Algorithm, bits int, window time.Duration, keyBackend string, callers int) (*rawResult, error) {
-	var out strings.Builder
 	args := []string{"raw-sign", "--alg", string(alg), "--rsa-bits", strconv.Itoa(bits), "--seconds", strconv.FormatFloat(window.Seconds(), 'f', -1, 64)}
 	if keyBackend != "" {
 		args = append(args, "--key-backend", keyBackend, "--callers", strconv.Itoa(callers))
 	}
-	c, err := startPinned("raw-sign "+string(alg), serverCPU, self, args, nil, &out, nil)
+	out, err := runPinnedChild(ctx, "raw-sign "+string(alg), self, args, window)
+	if err != nil {
+		return nil, err
+	}
+	var res rawResult
+	if err := json.Unmarshal(out, &res); err != nil || res.PerSecond <= 0 {
+		return nil, fmt.Errorf("raw-sign %s: bad output %q", alg, out)
+	}
+	return &res, nil
+}
+
+// runPinnedChild runs `self args...` (a measuring child of this binary:
+// raw-sign, raw-verify) on the server's CPU, waits for it to finish its
+// window, and returns what it printed.
+func runPinnedChild(ctx context.Context, name, self string, args []string, window time.Duration) ([]byte, error) {
+	var out strings.Builder
+	c, err := startPinned(name, serverCPU, self, args, nil, &out, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -535,11 +550,7 @@ func rawSignRate(ctx context.Context, self string, alg key.Algorithm, bits int, 
 	if err := c.exitErr(c.err); err != nil {
 		return nil, err
 	}
-	var res rawResult
-	if err := json.Unmarshal([]byte(out.String()), &res); err != nil || res.PerSecond <= 0 {
-		return nil, fmt.Errorf("raw-sign %s: bad output %q", alg, out.String())
-	}
-	return &res, nil
+	return []byte(out.String()), nil
 }
 
 // measureRotation loads a server whose keys rotate every few seconds and

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -102,28 +101,14 @@ func rawVerify(window time.Duration) (*verifyResult, error) {
 
 // rawVerifyRate runs `bench raw-verify` on the server's CPU.
 func rawVerifyRate(ctx context.Context, self string, window time.Duration) (*verifyResult, error) {
-	var out strings.Builder
 	args := []string{"raw-verify", "--seconds", strconv.FormatFloat(window.Seconds(), 'f', -1, 64)}
-	c, err := startPinned("raw-verify", serverCPU, self, args, nil, &out, nil)
+	out, err := runPinnedChild(ctx, "raw-verify", self, args, window)
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
-	limit := time.NewTimer(window + startTimeout)
-	defer limit.Stop()
-	select {
-	case <-c.done:
-	case <-limit.C:
-		return nil, c.exitErr(errors.New("did not finish"))
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if err := c.exitErr(c.err); err != nil {
-		return nil, err
-	}
 	var res verifyResult
-	if err := json.Unmarshal([]byte(out.String()), &res); err != nil || res.PerSecond <= 0 {
-		return nil, fmt.Errorf("raw-verify: bad output %q", out.String())
+	if err := json.Unmarshal(out, &res); err != nil || res.PerSecond <= 0 {
+		return nil, fmt.Errorf("raw-verify: bad output %q", out)
 	}
 	return &res, nil
 }
