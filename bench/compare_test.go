@@ -85,15 +85,7 @@ func TestCompareOptions(t *testing.T) {
 // and B, briefly (the numbers mean nothing), and checks the report's
 // shape. Skipped like TestSmoke.
 func TestCompareSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the smoke test builds signet and runs it for a few seconds")
-	}
-	if _, err := exec.LookPath("taskset"); err != nil {
-		t.Skip("taskset (util-linux) is missing: the harness pins its processes with it")
-	}
-	if err := checkMachine(); err != nil {
-		t.Skipf("the harness cannot run here: %v", err)
-	}
+	skipUnlessHarness(t)
 	// Two builds: minutes on a busy machine.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()

@@ -12,13 +12,12 @@ import (
 	"time"
 )
 
-// TestSmoke runs the harness end to end, briefly: it builds this command,
-// which builds signet, and measures one algorithm with sub-second windows,
-// then checks the shape of the JSON report and that the table prints it.
-// The numbers of so short a run mean nothing. Skipped with -short, and
-// when taskset is missing or CPUs 0 and 1 are not both available, since
-// the harness pins the server and the load to them.
-func TestSmoke(t *testing.T) {
+// skipUnlessHarness skips the tests that run the harness end to end:
+// with -short (they build signet and run it for seconds), and when
+// taskset is missing or CPUs 0 and 1 are not both available, since the
+// harness pins the server and the load to them.
+func skipUnlessHarness(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the smoke test builds signet and runs it for a few seconds")
 	}
@@ -28,6 +27,16 @@ func TestSmoke(t *testing.T) {
 	if err := checkMachine(); err != nil {
 		t.Skipf("the harness cannot run here: %v", err)
 	}
+}
+
+// TestSmoke runs the harness end to end, briefly: it builds this command,
+// which builds signet, and measures one algorithm with sub-second windows,
+// then checks the shape of the JSON report and that the table prints it.
+// The numbers of so short a run mean nothing. Skipped with -short, and
+// when taskset is missing or CPUs 0 and 1 are not both available, since
+// the harness pins the server and the load to them.
+func TestSmoke(t *testing.T) {
+	skipUnlessHarness(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "bench")

@@ -71,15 +71,7 @@ func TestStatefulCoresSmoke(t *testing.T) {
 // skips like TestSmoke where the harness cannot run.
 func runStatefulBench(t *testing.T, timeout time.Duration, args ...string) ([]statefulRow, string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the smoke test builds signet and runs it for a few seconds")
-	}
-	if _, err := exec.LookPath("taskset"); err != nil {
-		t.Skip("taskset (util-linux) is missing: the harness pins its processes with it")
-	}
-	if err := checkMachine(); err != nil {
-		t.Skipf("the harness cannot run here: %v", err)
-	}
+	skipUnlessHarness(t)
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "bench")
