@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,10 +22,11 @@ import (
 // reused: run under valgrind at two -test.benchtime counts, the
 // difference of the instruction counts divided by the difference of the
 // counts is the instructions per token (docs/benchmarks.md, "Tracing
-// off"; .ci/instructions.sh).
+// off"; bench/instructions.sh).
 //
-// It uses only what the server had before tracing (6782974), so the same
-// file measures any commit since.
+// It uses only what the server and its tests had before tracing (6782974:
+// reusableBody and discardWriter of bench_test.go among them), so the same
+// file, copied into any commit since, measures it.
 func BenchmarkTokenInstructions(b *testing.B) {
 	opts := key.DefaultOptions()
 	opts.ProtectKeys = false
@@ -54,8 +54,8 @@ func BenchmarkTokenInstructions(b *testing.B) {
 		b.Fatal(err)
 	}
 	const form = "grant_type=client_credentials&scope=bench.es256"
-	body := &instrBody{}
-	w := &instrWriter{h: http.Header{}}
+	body := &reusableBody{}
+	w := &discardWriter{h: http.Header{}}
 	r := httptest.NewRequest(http.MethodPost, "/connect/token", nil)
 	r.Body = body
 	r.ContentLength = int64(len(form))
@@ -71,26 +71,4 @@ func BenchmarkTokenInstructions(b *testing.B) {
 			b.Fatalf("status %d", w.status)
 		}
 	}
-}
-
-// instrBody is a request body that can be rewound without allocating.
-type instrBody struct{ strings.Reader }
-
-func (*instrBody) Close() error { return nil }
-
-// instrWriter keeps the status and drops the body.
-type instrWriter struct {
-	h      http.Header
-	status int
-}
-
-func (w *instrWriter) Header() http.Header { return w.h }
-func (w *instrWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-}
-func (w *instrWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return len(p), nil
 }
