@@ -22,7 +22,7 @@ import (
 // /readyz and /healthz. A nil *adminServer (no adminListen) does nothing.
 type adminServer struct {
 	ln net.Listener
-	hs *http.Server
+	hs *httpServer
 }
 
 // listenAdmin binds cfg.AdminListen, before anything is served.
@@ -75,9 +75,11 @@ func (a *adminServer) close() {
 	}
 }
 
-// newHTTPServer is an HTTP server for h with serve's limits and timeouts.
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
+// newHTTPServer is an HTTP server for h with serve's limits and timeouts,
+// whose Shutdown does not wait for connections that sent nothing
+// (drain.go).
+func newHTTPServer(h http.Handler, log *slog.Logger) *httpServer {
+	return newDrainingServer(&http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -85,7 +87,7 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	})
 }
 
 // metricsBuildInfo labels signet_build_info: the version and the VCS
