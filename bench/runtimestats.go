@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -135,19 +137,63 @@ func schedQuantile(a, b selfRuntime, q float64) time.Duration {
 
 // windowStats are the runtime figures of one window, filled in a row.
 type windowStats struct {
-	admin  string
-	srv0   goStats
-	srvErr error
-	self0  selfRuntime
+	admin     string
+	srv0      goStats
+	srvErr    error
+	self0     selfRuntime
+	pid       int
+	switches0 int64
+	swErr     error
 }
 
-func startWindowStats(admin string) *windowStats {
-	w := &windowStats{admin: admin}
+// startWindowStats samples the server (admin: its admin listener, "" for
+// none; pid: its process) and this process at the start of a window.
+func startWindowStats(admin string, pid int) *windowStats {
+	w := &windowStats{admin: admin, pid: pid}
 	if admin != "" {
 		w.srv0, w.srvErr = serverGoStats(admin)
 	}
+	w.switches0, w.swErr = procSwitches(pid)
 	w.self0 = readSelfRuntime()
 	return w
+}
+
+// procSwitches is the number of times the threads of process pid gave up
+// their CPU, voluntarily (to sleep: a futex wait, a blocking read) or not
+// (preempted), summed over /proc/PID/task/*/status. Per operation it
+// counts the server's thread sleeps and wake-ups: the Go scheduler's hand-
+// offs between threads, which grow with a second P.
+func procSwitches(pid int) (int64, error) {
+	if pid <= 0 {
+		return 0, errors.New("no process")
+	}
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("no threads of process %d", pid)
+	}
+	var n int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // a thread that ended
+		}
+		n += parseSwitches(b)
+	}
+	return n, nil
+}
+
+// parseSwitches sums voluntary_ctxt_switches and
+// nonvoluntary_ctxt_switches of a /proc status file.
+func parseSwitches(status []byte) int64 {
+	var n int64
+	for line := range strings.Lines(string(status)) {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "voluntary_ctxt_switches" || k == "nonvoluntary_ctxt_switches") {
+			c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			n += c
+		}
+	}
+	return n
 }
 
 // finish writes the window's figures per operation into row (n
@@ -161,6 +207,9 @@ func (w *windowStats) finish(row *statefulRow, n int64) {
 	row.LoadGCPer1000 = round((self1.gcCycles-w.self0.gcCycles)*per1000, 2)
 	row.LoadAllocKBPerOp = round((self1.allocBytes-w.self0.allocBytes)/float64(n)/1024, 2)
 	row.LoadSchedP99Ms = float64(schedQuantile(w.self0, self1, 0.99).Microseconds()) / 1000
+	if sw1, err := procSwitches(w.pid); err == nil && w.swErr == nil {
+		row.ServerSwitchesPerOp = round(float64(sw1-w.switches0)/float64(n), 2)
+	}
 	if w.admin == "" || w.srvErr != nil {
 		return
 	}
@@ -176,7 +225,7 @@ func writeRuntimeStats(w io.Writer, rows []statefulRow) {
 		if r.Error != "" || (r.ServerAllocKBPerOp == 0 && r.LoadAllocKBPerOp == 0) {
 			continue
 		}
-		fmt.Fprintf(w, "runtime %d-core %s %s %s: server %.2f GC/1k ops, %.2f KiB/op; load %.2f GC/1k ops, %.2f KiB/op, scheduling p99 %.3f ms\n",
-			r.Cores, r.Server, r.Store, r.Flow, r.ServerGCPer1000, r.ServerAllocKBPerOp, r.LoadGCPer1000, r.LoadAllocKBPerOp, r.LoadSchedP99Ms)
+		fmt.Fprintf(w, "runtime %d-core %s %s %s: server %.2f GC/1k ops, %.2f KiB/op, %.2f thread switches/op; load %.2f GC/1k ops, %.2f KiB/op, scheduling p99 %.3f ms\n",
+			r.Cores, r.Server, r.Store, r.Flow, r.ServerGCPer1000, r.ServerAllocKBPerOp, r.ServerSwitchesPerOp, r.LoadGCPer1000, r.LoadAllocKBPerOp, r.LoadSchedP99Ms)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"runtime/metrics"
 	"testing"
 	"time"
@@ -42,5 +43,15 @@ func TestSchedQuantile(t *testing.T) {
 	}
 	if got := schedQuantile(a, a, 0.99); got != 0 {
 		t.Fatalf("no latencies: %v, want 0", got)
+	}
+}
+
+func TestParseSwitches(t *testing.T) {
+	status := []byte("Name:\tsignet\nThreads:\t7\nvoluntary_ctxt_switches:\t1200\nnonvoluntary_ctxt_switches:\t34\n")
+	if n := parseSwitches(status); n != 1234 {
+		t.Fatalf("parseSwitches = %d, want 1234", n)
+	}
+	if n, err := procSwitches(os.Getpid()); err != nil || n <= 0 {
+		t.Fatalf("procSwitches of this process = %d, %v", n, err)
 	}
 }

@@ -118,7 +118,10 @@ type statefulRow struct {
 	LoadGCPer1000      float64 `json:"loadGcPer1000,omitempty"`
 	LoadAllocKBPerOp   float64 `json:"loadAllocKiBPerOp,omitempty"`
 	LoadSchedP99Ms     float64 `json:"loadSchedP99Ms,omitempty"`
-	Error              string  `json:"error,omitempty"`
+	// ServerSwitchesPerOp is how often the server's threads gave up
+	// their CPU per operation (procSwitches).
+	ServerSwitchesPerOp float64 `json:"serverSwitchesPerOp,omitempty"`
+	Error               string  `json:"error,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -631,7 +634,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	if sf, ok := f.(*signetFlows); ok {
 		admin = sf.admin
 	}
-	rt := startWindowStats(admin)
+	rt := startWindowStats(admin, pid)
 	srvCPU0, srvErr := procCPU(pid)
 	loadCPU0 := selfCPU()
 	measuring.Store(true)
