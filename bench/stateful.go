@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,11 @@ type statefulOptions struct {
 	// serverProfile, when set, is a directory where each Signet server
 	// writes its CPU profile (serve --cpuprofile).
 	serverProfile string
+	// serverEnv is added to each Signet server's environment (e.g.
+	// GOGC=400, GODEBUG=gctrace=1).
+	serverEnv []string
+	// loadGOGC is this process's GOGC while it measures (runtimestats.go).
+	loadGOGC int
 }
 
 type statefulRow struct {
@@ -103,7 +109,19 @@ type statefulRow struct {
 	// and this process's (the load), in ms (0: not measured).
 	ServerCPUMs float64 `json:"serverCpuMs,omitempty"`
 	LoadCPUMs   float64 `json:"loadCpuMs,omitempty"`
-	Error       string  `json:"error,omitempty"`
+	// Go runtime figures of the window (runtimestats.go): GC cycles per
+	// 1,000 operations and KiB allocated per operation, the server's and
+	// the load generator's, and the p99 of the load generator's own
+	// scheduling latency (0: not measured).
+	ServerGCPer1000    float64 `json:"serverGcPer1000,omitempty"`
+	ServerAllocKBPerOp float64 `json:"serverAllocKiBPerOp,omitempty"`
+	LoadGCPer1000      float64 `json:"loadGcPer1000,omitempty"`
+	LoadAllocKBPerOp   float64 `json:"loadAllocKiBPerOp,omitempty"`
+	LoadSchedP99Ms     float64 `json:"loadSchedP99Ms,omitempty"`
+	// ServerSwitchesPerOp is how often the server's threads gave up
+	// their CPU per operation (procSwitches).
+	ServerSwitchesPerOp float64 `json:"serverSwitchesPerOp,omitempty"`
+	Error               string  `json:"error,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -125,6 +143,14 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.serverProfile, "server-cpuprofile", "", "a directory where each Signet server writes a CPU profile of its run (serve --cpuprofile), named SERVER-STORE-Ncore.pprof")
 	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
 	fs.BoolVar(&o.check, "check", false, "print each target of issue 20 (point 3) from this run's rows: its ratio and PASS or FAIL; exit status 3 if one fails")
+	fs.Func("server-env", "KEY=VALUE added to each Signet server's environment (repeatable), e.g. GOGC=400 or GODEBUG=gctrace=1", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return fmt.Errorf("%q is not KEY=VALUE", v)
+		}
+		o.serverEnv = append(o.serverEnv, v)
+		return nil
+	})
+	fs.IntVar(&o.loadGOGC, "load-gogc", defaultLoadGOGC, "the load generator's GOGC (its garbage collector's target, as GOGC=N); its GC cycles stall all its clients at once and so add to the latencies it measures")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -142,6 +168,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	o.stores = strings.Split(stores, ",")
+	defer debug.SetGCPercent(debug.SetGCPercent(o.loadGOGC))
 	rows, err := runStateful(context.Background(), o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench stateful: %v\n", err)
@@ -149,6 +176,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	}
 	writeStatefulTable(stdout, rows)
 	writeScaling(stdout, rows)
+	writeRuntimeStats(stdout, rows)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		if err := os.WriteFile(o.out, b, 0o644); err != nil {
@@ -420,7 +448,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	case o.cpuProfile != "":
 		extra = []string{"--cpuprofile", fmt.Sprintf("%s-%s-%s-%d.prof", o.cpuProfile, b.name, st.name, cores)}
 	}
-	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, extra...)
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, o.serverEnv, extra...)
 	if err != nil {
 		return fail(err)
 	}
@@ -434,7 +462,10 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	if err != nil {
 		return fail(err)
 	}
-	f := &signetFlows{base: base, secret: secret, prover: prover}
+	srv.mu.Lock()
+	admin := srv.adminAddr
+	srv.mu.Unlock()
+	f := &signetFlows{base: base, secret: secret, prover: prover, admin: admin}
 	var rows []statefulRow
 	for _, flow := range o.flows {
 		fmt.Fprintf(log, "bench: %s %s %s, %d core(s)\n", b.name, st.name, flow, cores)
@@ -451,22 +482,11 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 }
 
 // startServe starts signet serve with a configuration file on serverCPU.
-func startServe(ctx context.Context, bin, path, name string, cores int, extraArgs ...string) (*signetServer, error) {
+func startServe(ctx context.Context, bin, path, name string, cores int, env []string, extraArgs ...string) (*signetServer, error) {
 	s := &signetServer{}
 	started := make(chan string, 1)
-	onLine := func(line string) {
-		var rec struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "signet started" {
-			select {
-			case started <- rec.Addr:
-			default:
-			}
-		}
-	}
-	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, append([]string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, extraArgs...), nil, nil, onLine)
+	onLine := func(line string) { s.onServeLine(line, started) }
+	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, append([]string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, extraArgs...), env, nil, onLine)
 	if err != nil {
 		return nil, err
 	}
@@ -551,6 +571,13 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 				return errors.New("client_credentials_dpop is measured for Signet only")
 			}
 			return sf.dpopClientCredentials(c)
+		case flowHealthz:
+			sf, ok := f.(*signetFlows)
+			if !ok {
+				return errors.New("healthz is measured for Signet only")
+			}
+			_, _, err := do(c, "GET", sf.base+"/healthz", nil, 200)
+			return err
 		}
 		return fmt.Errorf("unknown flow %q", flow)
 	}
@@ -603,6 +630,11 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		}
 		return round(mib(b), 1)
 	}
+	admin := ""
+	if sf, ok := f.(*signetFlows); ok {
+		admin = sf.admin
+	}
+	rt := startWindowStats(admin, pid)
 	srvCPU0, srvErr := procCPU(pid)
 	loadCPU0 := selfCPU()
 	measuring.Store(true)
@@ -621,6 +653,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)
 		row.LoadCPUMs = round(float64((selfCPU()-loadCPU0).Microseconds())/1000/float64(n), 3)
 	}
+	rt.finish(&row, n)
 	stop.Store(true)
 	wg.Wait()
 	row.PerSecond = float64(n) / elapsed.Seconds()
@@ -665,7 +698,14 @@ type signetFlows struct {
 	// prover makes the DPoP proofs of the client_credentials_dpop flow:
 	// one key, a new proof per request.
 	prover *dpop.Prover
+	// admin is the server's admin listener (/metrics), "" when unknown.
+	admin string
 }
+
+// flowHealthz is GET /healthz: no store, no signature, a reference for
+// the latency the load generator and HTTP alone add (the introspection
+// tail, docs/benchmarks.md).
+const flowHealthz = "healthz"
 
 var reHiddenField = regexp.MustCompile(`name="(request|csrf)" value="([^"]*)"`)
 
