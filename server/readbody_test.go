@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -50,6 +51,23 @@ func TestReadBody(t *testing.T) {
 		}
 	}); a > 1 {
 		t.Fatalf("%v allocations per announced body, want 1", a)
+	}
+}
+
+// A client announcing a long body it does not send is not given a buffer
+// of the announced size: only bodies up to readBodyPrealloc are allocated
+// before they arrive.
+func TestReadBodyAnnouncedNotSent(t *testing.T) {
+	const announced = 1 << 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := readBody(strings.NewReader("token=abc"), announced, announced)
+	runtime.ReadMemStats(&after)
+	if err != nil || string(got) != "token=abc" {
+		t.Fatalf("readBody = %q, %v", got, err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n >= announced {
+		t.Fatalf("%d bytes allocated for a 9-byte body announced as %d", n, announced)
 	}
 }
 
