@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,12 +44,22 @@ type pgSample struct {
 	walSync int64
 	walB    int64
 	statsOK bool
+	tables  map[string]tableStats // the schema's tables
+}
+
+// tableStats are a table's counters in pg_stat_user_tables: scans (index
+// and sequential) and rows inserted, updated (HOT or not) and deleted.
+type tableStats struct {
+	Scans, Inserted, Updated, HOTUpdated, Deleted float64
 }
 
 // pgCosts are PostgreSQL's costs per completed operation (-1: unknown).
 type pgCosts struct {
-	CPUMs        float64 // every PostgreSQL process
-	BackendCPUMs float64 // the backends serving the server's connections
+	// Tables are the schema's tables' counters per operation, those
+	// that changed.
+	Tables       map[string]tableStats `json:"tables,omitempty"`
+	CPUMs        float64               // every PostgreSQL process
+	BackendCPUMs float64               // the backends serving the server's connections
 	CommitsOp    float64
 	WALSyncsOp   float64
 	WALBytesOp   float64
@@ -57,7 +69,7 @@ type pgCosts struct {
 // readPG reads the CPU of PostgreSQL's processes and, through conn, its
 // statistics (the stats snapshot is cleared first, so the numbers are
 // current).
-func readPG(ctx context.Context, conn *pgx.Conn, app string) pgSample {
+func readPG(ctx context.Context, conn *pgx.Conn, app, schema string) pgSample {
 	var s pgSample
 	s.cpu, s.cpuOK = postgresCPU()
 	if conn == nil {
@@ -83,6 +95,25 @@ func readPG(ctx context.Context, conn *pgx.Conn, app string) pgSample {
 			wal_sync, wal_bytes::bigint FROM pg_stat_wal`).Scan(&s.commits, &s.walSync, &s.walB)
 	}
 	s.statsOK = err == nil
+	if err == nil {
+		rows, err := conn.Query(ctx, `SELECT relname, COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0), n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del
+			FROM pg_stat_user_tables WHERE schemaname = $1`, schema)
+		if err == nil {
+			s.tables = map[string]tableStats{}
+			for rows.Next() {
+				var (
+					name string
+					ts   tableStats
+					c    [5]int64
+				)
+				if rows.Scan(&name, &c[0], &c[1], &c[2], &c[3], &c[4]) == nil {
+					ts = tableStats{float64(c[0]), float64(c[1]), float64(c[2]), float64(c[3]), float64(c[4])}
+					s.tables[name] = ts
+				}
+			}
+			rows.Close()
+		}
+	}
 	return s
 }
 
@@ -103,6 +134,17 @@ func pgCostsPer(a, b pgSample, n int64, wall time.Duration) pgCosts {
 		c.WALSyncsOp = round(float64(b.walSync-a.walSync)/float64(n), 3)
 		c.WALBytesOp = round(float64(b.walB-a.walB)/float64(n), 0)
 		c.WALSyncsSec = round(float64(b.walSync-a.walSync)/wall.Seconds(), 0)
+	}
+	for name, t1 := range b.tables {
+		t0 := a.tables[name]
+		d := tableStats{round((t1.Scans-t0.Scans)/float64(n), 2), round((t1.Inserted-t0.Inserted)/float64(n), 2),
+			round((t1.Updated-t0.Updated)/float64(n), 2), round((t1.HOTUpdated-t0.HOTUpdated)/float64(n), 2), round((t1.Deleted-t0.Deleted)/float64(n), 2)}
+		if d != (tableStats{}) {
+			if c.Tables == nil {
+				c.Tables = map[string]tableStats{}
+			}
+			c.Tables[name] = d
+		}
 	}
 	return c
 }
@@ -172,5 +214,10 @@ func writePGCosts(w io.Writer, rows []statefulRow) {
 		}
 		fmt.Fprintf(w, "postgres %s %d core(s) %s: PostgreSQL CPU %.3f ms/op, %.3f of it the server's backends (server + PostgreSQL %.3f ms/op), %.2f commits/op, %.3f WAL flushes/op (%.0f/s), %.0f WAL bytes/op\n",
 			r.Server, r.Cores, r.Flow, r.PG.CPUMs, r.PG.BackendCPUMs, r.ServerCPUMs+r.PG.CPUMs, r.PG.CommitsOp, r.PG.WALSyncsOp, r.PG.WALSyncsSec, r.PG.WALBytesOp)
+		names := slices.Sorted(maps.Keys(r.PG.Tables))
+		for _, name := range names {
+			t := r.PG.Tables[name]
+			fmt.Fprintf(w, "  table %s per op: %.2f scans, %.2f inserted, %.2f updated (%.2f HOT), %.2f deleted\n", name, t.Scans, t.Inserted, t.Updated, t.HOTUpdated, t.Deleted)
+		}
 	}
 }

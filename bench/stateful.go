@@ -612,7 +612,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	loadCPU0 := selfCPU()
 	var pg0 pgSample
 	if st != nil && st.pg != nil {
-		pg0 = readPG(ctx, st.pg, st.app)
+		pg0 = readPG(ctx, st.pg, st.app, st.schema)
 	}
 	measuring.Store(true)
 	start := time.Now()
@@ -627,7 +627,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	elapsed := time.Since(start)
 	n := count.Load()
 	if st != nil && st.pg != nil {
-		c := pgCostsPer(pg0, readPG(ctx, st.pg, st.app), n, elapsed)
+		c := pgCostsPer(pg0, readPG(ctx, st.pg, st.app, st.schema), n, elapsed)
 		row.PG = &c
 	}
 	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
