@@ -214,6 +214,18 @@ func writePGCosts(w io.Writer, rows []statefulRow) {
 		}
 		fmt.Fprintf(w, "postgres %s %d core(s) %s: PostgreSQL CPU %.3f ms/op, %.3f of it the server's backends (server + PostgreSQL %.3f ms/op), %.2f commits/op, %.3f WAL flushes/op (%.0f/s), %.0f WAL bytes/op\n",
 			r.Server, r.Cores, r.Flow, r.PG.CPUMs, r.PG.BackendCPUMs, r.ServerCPUMs+r.PG.CPUMs, r.PG.CommitsOp, r.PG.WALSyncsOp, r.PG.WALSyncsSec, r.PG.WALBytesOp)
+		if r.Cores == 1 && r.PG.CPUMs > 0 && r.LoadCPUMs > 0 {
+			// Server, load and PostgreSQL share the machine's two CPUs
+			// (the server is pinned to one, PostgreSQL is not).
+			fmt.Fprintf(w, "  server + PostgreSQL + load %.3f ms of CPU per op: two CPUs give at most %.0f/s\n",
+				r.ServerCPUMs+r.PG.CPUMs+r.LoadCPUMs, 2000/(r.ServerCPUMs+r.PG.CPUMs+r.LoadCPUMs))
+			for _, p := range rows {
+				if p.Server != r.Server && p.PG == nil && p.Cores == r.Cores && p.Flow == r.Flow && p.Error == "" && p.ServerCPUMs > 0 {
+					fmt.Fprintf(w, "  against %s (%s): %.3f ms of server CPU per op; Signet with PostgreSQL %.2fx that, Signet alone %.2fx\n",
+						p.Server, p.Store, p.ServerCPUMs, (r.ServerCPUMs+r.PG.CPUMs)/p.ServerCPUMs, r.ServerCPUMs/p.ServerCPUMs)
+				}
+			}
+		}
 		names := slices.Sorted(maps.Keys(r.PG.Tables))
 		for _, name := range names {
 			t := r.PG.Tables[name]

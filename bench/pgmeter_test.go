@@ -21,9 +21,13 @@ func TestPGCostsPer(t *testing.T) {
 		t.Errorf("tables %+v, want grants only: 2 scans, 1 inserted, updated, deleted", c.Tables)
 	}
 	var out strings.Builder
-	writePGCosts(&out, []statefulRow{{Server: "signet", Cores: 1, Flow: "refresh", ServerCPUMs: 0.3, PG: &c}, {Server: "oidc-provider", Flow: "refresh"}})
+	writePGCosts(&out, []statefulRow{{Server: "signet", Cores: 1, Flow: "refresh", ServerCPUMs: 0.3, LoadCPUMs: 0.2, PG: &c},
+		{Server: "oidc-provider", Store: "memory", Cores: 1, Flow: "refresh", ServerCPUMs: 0.6}})
 	if s := out.String(); !strings.Contains(s, "postgres signet 1 core(s) refresh: PostgreSQL CPU 2.000 ms/op, 1.000 of it the server's backends (server + PostgreSQL 2.300 ms/op)") ||
-		!strings.Contains(s, "table grants per op: 2.00 scans, 1.00 inserted, 1.00 updated (0.00 HOT), 1.00 deleted") || strings.Count(s, "\n") != 2 {
+		!strings.Contains(s, "table grants per op: 2.00 scans, 1.00 inserted, 1.00 updated (0.00 HOT), 1.00 deleted") ||
+		!strings.Contains(s, "server + PostgreSQL + load 2.500 ms of CPU per op: two CPUs give at most 800/s") ||
+		!strings.Contains(s, "against oidc-provider (memory): 0.600 ms of server CPU per op; Signet with PostgreSQL 3.83x that, Signet alone 0.50x") ||
+		strings.Count(s, "\n") != 4 {
 		t.Errorf("report:\n%s", s)
 	}
 	a.cpuOK, b.statsOK = false, false
