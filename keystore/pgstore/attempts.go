@@ -27,7 +27,8 @@ import (
 // crash of the database server (or a power loss) can lose is the last
 // fraction of a second of counting (at most three times wal_writer_delay,
 // 600 ms by default), after which the counts are a little lower than
-// they were. A budget is a rate limit, not a record: no token, code or
+// they were (with synchronous replication, a failover may lose the
+// same). A budget is a rate limit, not a record: no token, code or
 // session is written this way. The flush was most of a sign-in's cost in
 // PostgreSQL (docs/benchmarks.md): a sign-in takes and settles an attempt
 // on its address's budget, shared by every user behind that address, and
