@@ -121,7 +121,9 @@ type statefulRow struct {
 	// ServerSwitchesPerOp is how often the server's threads gave up
 	// their CPU per operation (procSwitches).
 	ServerSwitchesPerOp float64 `json:"serverSwitchesPerOp,omitempty"`
-	Error               string  `json:"error,omitempty"`
+	// PostgreSQL's costs per operation (postgres store only; pgmeter.go).
+	PG    *pgCosts `json:"postgres,omitempty"`
+	Error string   `json:"error,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -175,6 +177,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	writeStatefulTable(stdout, rows)
+	writePGCosts(stdout, rows)
 	writeScaling(stdout, rows)
 	writeRuntimeStats(stdout, rows)
 	if o.out != "" {
@@ -319,6 +322,7 @@ type benchStore struct {
 	db                *sql.DB   // sqlite
 	pg                *pgx.Conn // postgres
 	schema            string
+	app               string // postgres: the server's application_name
 	dir               string
 }
 
@@ -353,8 +357,9 @@ func newBenchStore(ctx context.Context, name, dir, pgDSN string) (*benchStore, e
 		}
 		q := u.Query()
 		q.Set("search_path", schema)
+		q.Set("application_name", schema) // its backends, for pgmeter.go
 		u.RawQuery = q.Encode()
-		return &benchStore{name: name, driver: "postgres", dsn: u.String(), pg: conn, schema: schema}, nil
+		return &benchStore{name: name, driver: "postgres", dsn: u.String(), pg: conn, schema: schema, app: schema}, nil
 	}
 	return nil, fmt.Errorf("unknown store %q: sqlite, tmpfs or postgres", name)
 }
@@ -637,6 +642,10 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	rt := startWindowStats(admin, pid)
 	srvCPU0, srvErr := procCPU(pid)
 	loadCPU0 := selfCPU()
+	var pg0 pgSample
+	if st != nil && st.pg != nil {
+		pg0 = readPG(ctx, st.pg, st.app, st.schema)
+	}
 	measuring.Store(true)
 	start := time.Now()
 	row.RSSStartMiB = rss()
@@ -649,6 +658,10 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	measuring.Store(false)
 	elapsed := time.Since(start)
 	n := count.Load()
+	if st != nil && st.pg != nil {
+		c := pgCostsPer(pg0, readPG(ctx, st.pg, st.app, st.schema), n, elapsed)
+		row.PG = &c
+	}
 	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
 		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)
 		row.LoadCPUMs = round(float64((selfCPU()-loadCPU0).Microseconds())/1000/float64(n), 3)
