@@ -20,13 +20,13 @@ func TestHeaderCacheRemembersVerifiedHeaders(t *testing.T) {
 			if _, err := warm.Verify(k.sign(k.header(), baseClaims()), tokenReq); err != nil {
 				t.Fatal(err)
 			}
-			if warm.headers.len() != 1 {
-				t.Fatalf("%d remembered headers after a verified proof, want 1", warm.headers.len())
+			if warm.headers.Len() != 1 {
+				t.Fatalf("%d remembered headers after a verified proof, want 1", warm.headers.Len())
 			}
 			c := baseClaims()
 			c["jti"] = "second"
 			proof := k.sign(k.header(), c)
-			if warm.headers.get(strings.Split(proof, ".")[0]) == nil {
+			if _, ok := warm.headers.Get(strings.Split(proof, ".")[0]); !ok {
 				t.Fatal("the second proof's header segment is not the remembered one")
 			}
 			hot, err := warm.Verify(proof, tokenReq)
@@ -97,8 +97,8 @@ func TestHeaderCacheJudgesLikeTheFullPath(t *testing.T) {
 				warm, cold := newVerifier(t, Config{Algorithms: allAlgs}), newVerifier(t, Config{Algorithms: allAlgs})
 				c := baseClaims()
 				c["jti"] = "warm-up"
-				if _, err := warm.Verify(k.sign(k.header(), c), tokenReq); err != nil || warm.headers.len() != 1 {
-					t.Fatalf("warm-up: %v, %d remembered headers", err, warm.headers.len())
+				if _, err := warm.Verify(k.sign(k.header(), c), tokenReq); err != nil || warm.headers.Len() != 1 {
+					t.Fatalf("warm-up: %v, %d remembered headers", err, warm.headers.Len())
 				}
 				_, hotErr := warm.Verify(proof, tokenReq)
 				_, fullErr := cold.Verify(proof, tokenReq)

@@ -290,7 +290,7 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("%w: %d parts, not 3", ErrMalformed, len(parts))
 	}
-	if known := v.headers.get(parts[0]); known != nil {
+	if known, ok := v.headers.Get(parts[0]); ok {
 		if p, ok, err := v.verifyKnown(proof, parts, known, req); ok {
 			return p, err
 		}
@@ -372,7 +372,7 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 	}
 	p.Key = *key
 	if h.Crit == nil && base64.RawURLEncoding.EncodeToString(hdrJSON) == parts[0] {
-		v.headers.put(parts[0], &knownHeader{alg: h.Alg, key: *key, thumbprint: p.Thumbprint})
+		v.headers.Put(parts[0], &knownHeader{alg: h.Alg, key: *key, thumbprint: p.Thumbprint})
 	}
 	return p, nil
 }
