@@ -1,7 +1,6 @@
 package dpop
 
 import (
-	"encoding/base64"
 	"fmt"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -38,17 +37,13 @@ func newHeaderCache() *headerCache {
 	return jwsverify.NewCache[*knownHeader](keyCacheEntries, headerCacheMax)
 }
 
-// verifyKnown verifies proof, whose header segment parts[0] is the
+// verifyKnown verifies proof, whose header segment is the
 // remembered h: the claims as on the full path, then the signature. ok
 // is false when the proof's claims or signature segments are not
 // canonical base64url: the full path decides then.
-func (v *Verifier) verifyKnown(proof string, parts []string, h *knownHeader, req Request) (p *Proof, ok bool, err error) {
-	payload, err := base64.RawURLEncoding.Strict().DecodeString(parts[1])
-	if err != nil {
-		return nil, false, nil
-	}
-	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
-	if err != nil {
+func (v *Verifier) verifyKnown(proof string, h *knownHeader, req Request) (p *Proof, ok bool, err error) {
+	input, payload, sig, ok := jwsverify.Split(proof)
+	if !ok {
 		return nil, false, nil
 	}
 	var c claims
@@ -59,7 +54,7 @@ func (v *Verifier) verifyKnown(proof string, parts []string, h *knownHeader, req
 	if err := v.checkClaims(&c, req, p); err != nil {
 		return nil, true, err
 	}
-	if err := jwsverify.Verify(h.alg, h.key.Key, []byte(proof[:len(parts[0])+1+len(parts[1])]), sig); err != nil {
+	if err := jwsverify.Verify(h.alg, h.key.Key, []byte(input), sig); err != nil {
 		return nil, true, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
 	p.Thumbprint, p.Key = h.thumbprint, h.key

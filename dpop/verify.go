@@ -291,7 +291,7 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 		return nil, fmt.Errorf("%w: %d parts, not 3", ErrMalformed, len(parts))
 	}
 	if known, ok := v.headers.Get(parts[0]); ok {
-		if p, ok, err := v.verifyKnown(proof, parts, known, req); ok {
+		if p, ok, err := v.verifyKnown(proof, known, req); ok {
 			return p, err
 		}
 	}

@@ -6,9 +6,11 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 )
 
 // ErrSignature is Verify's refusal of a signature.
@@ -66,4 +68,27 @@ func Verify(alg string, key any, input, sig []byte) error {
 		return nil
 	}
 	return ErrSignature
+}
+
+// Split splits a compact JWS whose header segment the caller knows into
+// its signing input (the header and payload segments with their period),
+// decoded payload and decoded signature. ok is false unless compact has
+// exactly three segments and the payload and signature are canonical
+// base64url (RFC 7515's encoding, without padding or stray bits), so that
+// the signing input is exactly what go-jose verifies for them.
+func Split(compact string) (input string, payload, sig []byte, ok bool) {
+	h, rest, ok1 := strings.Cut(compact, ".")
+	p, s, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(s, ".") {
+		return "", nil, nil, false
+	}
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(p)
+	if err != nil {
+		return "", nil, nil, false
+	}
+	sig, err = base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return "", nil, nil, false
+	}
+	return compact[:len(h)+1+len(p)], payload, sig, true
 }

@@ -106,3 +106,16 @@ func TestCacheBounded(t *testing.T) {
 		t.Fatalf("the last key: %d, %v", v, ok)
 	}
 }
+
+// Split takes three canonical segments only.
+func TestSplit(t *testing.T) {
+	input, payload, sig, ok := Split("aGk.eyJ9.AQI")
+	if !ok || input != "aGk.eyJ9" || string(payload) != `{"}` || len(sig) != 2 {
+		t.Fatalf("Split: %q %q %v %v", input, payload, sig, ok)
+	}
+	for _, bad := range []string{"aGk.eyJ9", "aGk.eyJ9.AQI.x", "aGk.eyJ9.AQI=", "aGk.eyJ9.AQJ", "aGk.eyK.AQI", "aGk.eyJ9.A"} {
+		if _, _, _, ok := Split(bad); ok {
+			t.Errorf("Split(%q) accepted", bad)
+		}
+	}
+}
