@@ -93,11 +93,12 @@ type Verifier struct {
 	nonces  *Nonces
 	now     func() time.Time
 	keys    *keyCache
+	headers *headerCache // verified header segments (headercache.go)
 }
 
 // New returns a verifier for c.
 func New(c Config) (*Verifier, error) {
-	v := &Verifier{window: c.Window, nonces: c.Nonces, now: c.Now, keys: newKeyCache()}
+	v := &Verifier{window: c.Window, nonces: c.Nonces, now: c.Now, keys: newKeyCache(), headers: newHeaderCache()}
 	if v.window == 0 {
 		v.window = DefaultWindow
 	}
@@ -232,9 +233,10 @@ func (v *Verifier) VerifyRequest(r *http.Request, uri, accessToken string) (*Pro
 // header is the part of a proof's protected header checked before go-jose
 // parses it.
 type header struct {
-	Typ string          `json:"typ"`
-	Alg string          `json:"alg"`
-	JWK json.RawMessage `json:"jwk"`
+	Typ  string          `json:"typ"`
+	Alg  string          `json:"alg"`
+	JWK  json.RawMessage `json:"jwk"`
+	Crit json.RawMessage `json:"crit"` // a header with crit is never remembered (headerCache)
 }
 
 // jwkPrivate has the JWK members that carry private or symmetric key
@@ -287,6 +289,11 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 	parts := strings.Split(proof, ".")
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("%w: %d parts, not 3", ErrMalformed, len(parts))
+	}
+	if known, ok := v.headers.Get(parts[0]); ok {
+		if p, ok, err := v.verifyKnown(proof, known, req); ok {
+			return p, err
+		}
 	}
 	hdrJSON, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
@@ -364,6 +371,9 @@ func (v *Verifier) Verify(proof string, req Request) (*Proof, error) {
 		v.keys.put(h.JWK, cachedKey{alg: h.Alg, thumbprint: p.Thumbprint})
 	}
 	p.Key = *key
+	if h.Crit == nil && base64.RawURLEncoding.EncodeToString(hdrJSON) == parts[0] {
+		v.headers.Put(parts[0], &knownHeader{alg: h.Alg, key: *key, thumbprint: p.Thumbprint})
+	}
 	return p, nil
 }
 

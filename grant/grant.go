@@ -206,6 +206,9 @@ func ValidateClaim(g Grant) error {
 	if g.Kind != KindJTI {
 		return errors.Join(ErrInvalid, errors.New("grant: ClaimOnce stores one-time identifiers (kind jti), not "+string(g.Kind)))
 	}
+	if g.ClientID != "" || g.Subject != "" || g.FamilyID != "" || g.SessionID != "" || len(g.Data) > 0 || !g.Consumed.IsZero() || !g.Revoked.IsZero() {
+		return errors.Join(ErrInvalid, errors.New("grant: ClaimOnce stores a one-time identifier's id, created and expires only: leave its other fields empty (UseOnce does)"))
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package grant_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -149,5 +150,32 @@ func TestUseOnceWithoutClaimer(t *testing.T) {
 	}
 	if err := grant.ClaimOnce(ctx, st, granttest.Grant("code", now)); !errors.Is(err, grant.ErrInvalid) {
 		t.Fatalf("ClaimOnce of a code: %v, want ErrInvalid", err)
+	}
+}
+
+// TestClaimHoldsTheIdentifierOnly: a claim carrying more than an id and
+// its times is refused, since the stores keep one-time identifiers in a
+// table of id, created and expires (schema version 11) and would drop the
+// rest.
+func TestClaimHoldsTheIdentifierOnly(t *testing.T) {
+	now := time.Now()
+	base := grant.Grant{ID: "id", Kind: grant.KindJTI, Created: now, Expires: now.Add(time.Minute)}
+	if err := grant.ValidateClaim(base); err != nil {
+		t.Fatalf("a plain identifier: %v", err)
+	}
+	for name, change := range map[string]func(*grant.Grant){
+		"client":   func(g *grant.Grant) { g.ClientID = "app" },
+		"subject":  func(g *grant.Grant) { g.Subject = "alice" },
+		"family":   func(g *grant.Grant) { g.FamilyID = "f" },
+		"session":  func(g *grant.Grant) { g.SessionID = "s" },
+		"data":     func(g *grant.Grant) { g.Data = []byte("{}") },
+		"consumed": func(g *grant.Grant) { g.Consumed = now },
+		"revoked":  func(g *grant.Grant) { g.Revoked = now },
+	} {
+		g := base
+		change(&g)
+		if err := grant.ValidateClaim(g); !errors.Is(err, grant.ErrInvalid) || !strings.Contains(err.Error(), "leave its other fields empty") {
+			t.Errorf("%s: %v, want ErrInvalid naming the fix", name, err)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signet-id/signet/internal/jwsverify"
 	"github.com/signet-id/signet/key"
 )
 
@@ -57,6 +58,7 @@ type Options struct {
 type Verifier struct {
 	o       Options
 	joseAlg []jose.SignatureAlgorithm
+	headers *jwsverify.Cache[knownHeader] // knownheader.go
 }
 
 // New returns a Verifier, or an error naming a bad option.
@@ -73,7 +75,7 @@ func New(o Options) (*Verifier, error) {
 	if len(o.Algorithms) == 0 {
 		return nil, errors.New("privatekeyjwt: Options.Algorithms is empty")
 	}
-	v := &Verifier{}
+	v := &Verifier{headers: newKnownHeaders()}
 	for _, a := range o.Algorithms {
 		if !a.Valid() {
 			return nil, fmt.Errorf("privatekeyjwt: algorithm %q cannot be allowed; use RS*, PS*, ES* or EdDSA", a)
@@ -121,10 +123,17 @@ type Client struct {
 
 // Assertion is a parsed, not yet verified client assertion.
 type Assertion struct {
-	sig    *jose.JSONWebSignature
+	sig    *jose.JSONWebSignature // nil when the header was remembered
 	claims jwt.Claims
 	alg    key.Algorithm
 	kid    string
+	// input and signature are the signing input and signature of an
+	// assertion whose header was remembered (knownheader.go).
+	input     string
+	signature []byte
+	// segment is the header segment go-jose parsed, remembered once the
+	// signature verified.
+	segment string
 }
 
 // ClientID returns the assertion's iss: the client it claims to be, to
@@ -141,6 +150,11 @@ func (v *Verifier) Parse(assertion string) (*Assertion, error) {
 	if assertion == "" {
 		return nil, fmt.Errorf("%w: client_assertion is empty", ErrMalformed)
 	}
+	if h, ok := v.headers.Get(headerSegment(assertion)); ok {
+		if a, ok, err := v.parseKnown(assertion, h); ok {
+			return a, err
+		}
+	}
 	sig, err := jose.ParseSignedCompact(assertion, v.joseAlg)
 	if err != nil {
 		if ua, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
@@ -152,7 +166,7 @@ func (v *Verifier) Parse(assertion string) (*Assertion, error) {
 		return nil, fmt.Errorf("%w: %d signatures; exactly one is expected", ErrMalformed, len(sig.Signatures))
 	}
 	h := sig.Signatures[0].Header
-	a := &Assertion{sig: sig, alg: key.Algorithm(h.Algorithm), kid: h.KeyID}
+	a := &Assertion{sig: sig, alg: key.Algorithm(h.Algorithm), kid: h.KeyID, segment: headerSegment(assertion)}
 	if err := json.Unmarshal(sig.UnsafePayloadWithoutVerification(), &a.claims); err != nil {
 		return nil, fmt.Errorf("%w: the claims are not a JSON object of the registered types: %v", ErrMalformed, err)
 	}
@@ -209,10 +223,13 @@ func (v *Verifier) Verify(ctx context.Context, a *Assertion, c Client) (*Claims,
 	}
 	var used *jose.JSONWebKey
 	for i := range keys {
-		if _, err := a.sig.Verify(&keys[i]); err == nil {
+		if err := a.verifySignature(&keys[i]); err == nil {
 			used = &keys[i]
 			break
 		}
+	}
+	if used != nil && a.sig != nil && rememberable(a.segment) {
+		v.headers.Put(a.segment, knownHeader{alg: a.alg, kid: a.kid})
 	}
 	if used == nil {
 		if a.kid != "" {

@@ -109,6 +109,9 @@ func (s *Store) Grant(ctx context.Context, id string) (grant.Grant, error) {
 	}
 	g, err := scanGrant(s.pool.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
+		g, err = scanGrant(s.pool.QueryRow(ctx, onceGrantSQL, id))
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
 		return grant.Grant{}, fmt.Errorf("pgstore: grant: %w", grant.ErrNotFound)
 	}
 	if err != nil {
@@ -205,14 +208,27 @@ func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Ti
 		sessionID, storedTime(now))
 }
 
-// DeleteExpired deletes grants that expired before t and returns how many,
+// DeleteExpired deletes grants and one-time identifiers (once_ids) that
+// expired before t and returns how many,
 // grant.CleanBatch rows per statement: token writes never wait behind a
 // long delete.
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
+	n, err := s.deleteBatches(ctx, "delete expired grants", `DELETE FROM grants WHERE id IN (
+		SELECT id FROM grants WHERE expires < $1 LIMIT $2)`, t)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.deleteBatches(ctx, "delete expired one-time identifiers", deleteExpiredOnceSQL, t)
+	return n + m, err
+}
+
+// deleteBatches runs query, a DELETE of at most its second argument's
+// rows expired before its first, until it deletes fewer than
+// grant.CleanBatch, and returns how many it deleted.
+func (s *Store) deleteBatches(ctx context.Context, op, query string, t time.Time) (int, error) {
 	total := 0
 	for {
-		n, err := s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE id IN (
-			SELECT id FROM grants WHERE expires < $1 LIMIT $2)`, storedTime(t), grant.CleanBatch)
+		n, err := s.grantExec(ctx, op, query, storedTime(t), grant.CleanBatch)
 		total += n
 		if err != nil || n < grant.CleanBatch {
 			return total, err

@@ -14,9 +14,10 @@ import (
 
 var _ grant.OnceClaimer = (*Store)(nil)
 
-// ClaimOnce stores g, a one-time identifier, unless its id is taken by a
-// grant other than an identifier expired at g.Created, which the same
-// statement replaces. INSERT ... ON CONFLICT is atomic: of concurrent
+// ClaimOnce stores g, a one-time identifier, in the table once_ids unless
+// its id is taken by a grant or by an identifier not expired at g.Created
+// (an expired one the same statement replaces). Only the id and the two
+// times are stored: grant.ValidateClaim refuses a claim with other fields. INSERT ... ON CONFLICT is atomic: of concurrent
 // claims of one id, from any instance, one inserts and the others see its
 // row, unexpired, and change nothing.
 //
@@ -126,8 +127,12 @@ func (q *claimQueue) next() []*claim {
 	return batch
 }
 
-// claimInsert claims the rows of unnest'ed column arrays; RETURNING names
-// the ids inserted or replaced (an expired identifier), not those refused.
+// claimInsert claims the identifiers of unnest'ed column arrays in
+// once_ids (schema version 11), unless grants holds the id (a grant of
+// another kind, or an identifier claimed there before version 11: refused
+// until the cleaner deletes it, safe, only later than needed); RETURNING
+// names the ids inserted or replaced (an expired identifier), not those
+// refused.
 // Unless the store was opened WithDurableReplay, the statement first sets
 // synchronous_commit to off for its own transaction only (set_config's
 // is_local; a statement outside a transaction block is one), so that its
@@ -135,14 +140,12 @@ func (q *claimQueue) next() []*claim {
 // ends with the statement: other statements on the connection, and every
 // other write, keep the server's synchronous_commit.
 const claimInsert = `WITH commit_mode AS MATERIALIZED (
-		SELECT set_config('synchronous_commit', COALESCE($12::text, current_setting('synchronous_commit')), true))
-	INSERT INTO grants (` + grantColumns + `)
-	SELECT u.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
-		$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[]) AS u, commit_mode
-	ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, client_id = EXCLUDED.client_id, subject = EXCLUDED.subject,
-		family_id = EXCLUDED.family_id, session_id = EXCLUDED.session_id, data = EXCLUDED.data,
-		created = EXCLUDED.created, expires = EXCLUDED.expires, consumed = NULL, revoked = NULL
-	WHERE grants.kind = 'jti' AND grants.expires <= EXCLUDED.created
+		SELECT set_config('synchronous_commit', COALESCE($4::text, current_setting('synchronous_commit')), true))
+	INSERT INTO once_ids (id, created, expires)
+	SELECT u.id, u.created, u.expires FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS u (id, created, expires), commit_mode
+	WHERE NOT EXISTS (SELECT 1 FROM grants WHERE grants.id = u.id)
+	ON CONFLICT (id) DO UPDATE SET created = EXCLUDED.created, expires = EXCLUDED.expires
+	WHERE once_ids.expires <= EXCLUDED.created
 	RETURNING id, current_setting('synchronous_commit')`
 
 // claimedRow is a row claimInsert returns.
@@ -182,24 +185,15 @@ func (s *Store) claimBatch(batch []*claim) {
 		return
 	}
 	n := len(live)
-	var (
-		ids, kinds, clients, subjects = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		families, sessions            = make([]*string, n), make([]*string, n)
-		data                          = make([][]byte, n)
-		created, expires              = make([]time.Time, n), make([]time.Time, n)
-		consumed, revoked             = make([]*time.Time, n), make([]*time.Time, n)
-	)
+	ids, created, expires := make([]string, n), make([]time.Time, n), make([]time.Time, n)
 	for i, c := range live {
-		g := c.g
-		ids[i], kinds[i], clients[i], subjects[i] = g.ID, string(g.Kind), g.ClientID, g.Subject
-		families[i], sessions[i], data[i] = nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data)
-		created[i], expires[i], consumed[i], revoked[i] = storedTime(g.Created), storedTime(g.Expires), nullTime(g.Consumed), nullTime(g.Revoked)
+		ids[i], created[i], expires[i] = c.g.ID, storedTime(c.g.Created), storedTime(c.g.Expires)
 	}
 	// The statement outlives any one caller's context: a caller that
 	// gives up has its own claim refused, not the batch's.
 	bctx := context.WithoutCancel(live[0].ctx)
 	s.claims.statements.Add(1)
-	rows, err := s.pool.Query(bctx, claimInsert, ids, kinds, clients, subjects, families, sessions, data, created, expires, consumed, revoked, s.claimCommit())
+	rows, err := s.pool.Query(bctx, claimInsert, ids, created, expires, s.claimCommit())
 	var claimed map[string]struct{}
 	if err == nil {
 		var got []claimedRow
@@ -223,3 +217,12 @@ func (s *Store) claimBatch(batch []*claim) {
 		}
 	}
 }
+
+// onceGrantSQL reads a one-time identifier of once_ids as the grant
+// ClaimOnce stored: kind jti, its id and times, nothing else.
+const onceGrantSQL = `SELECT id, 'jti', '', '', NULL::text, NULL::text, ''::bytea, created, expires, NULL::timestamptz, NULL::timestamptz FROM once_ids WHERE id = $1`
+
+// deleteExpiredOnceSQL deletes a batch of the one-time identifiers that
+// expired before a time (see DeleteExpired).
+const deleteExpiredOnceSQL = `DELETE FROM once_ids WHERE id IN (
+	SELECT id FROM once_ids WHERE expires < $1 LIMIT $2)`

@@ -27,26 +27,7 @@ func TestUseOnceAcrossInstances(t *testing.T) {
 func TestUpgradeFromVersion3KeepsGrants(t *testing.T) {
 	_, dsn := newSchema(t)
 	ctx := t.Context()
-	ms, err := sqlschema.Migrations(sqlschema.Postgres)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, createSchemaVersion); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if _, err := conn.Exec(ctx, m.SQL); err != nil {
-			t.Fatalf("%s: %v", m.Name, err)
-		}
-		if _, err := conn.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, m.Version); err != nil {
-			t.Fatal(err)
-		}
-	}
+	conn := schemaAt(t, dsn, 3)
 	legacy := granttest.Legacy(time.Now())
 	for _, g := range legacy {
 		if _, err := conn.Exec(ctx, insertGrant, grantArgs(g)...); err != nil {
@@ -132,4 +113,32 @@ func TestClaimOnceWaitEndsWithContext(t *testing.T) {
 	if err := grant.UseOnce(t.Context(), s, "waiting", now, now.Add(time.Minute)); err != nil && !errors.Is(err, grant.ErrReplayed) {
 		t.Fatalf("the id after its claim gave up: %v", err)
 	}
+}
+
+// schemaAt returns a connection to the new schema of dsn migrated to
+// version only, as an older Signet left it.
+func schemaAt(t *testing.T, dsn string, version int) *pgx.Conn {
+	t.Helper()
+	ctx := t.Context()
+	ms, err := sqlschema.Migrations(sqlschema.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, createSchemaVersion); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:version] {
+		if _, err := conn.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, m.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conn
 }

@@ -104,6 +104,9 @@ func (s *Store) Grant(ctx context.Context, id string) (grant.Grant, error) {
 	}
 	g, err := scanGrant(s.queryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
+		g, err = scanGrant(s.queryRow(ctx, onceGrantSQL, id))
+	}
+	if errors.Is(err, sql.ErrNoRows) {
 		return grant.Grant{}, fmt.Errorf("sqlitestore: grant: %w", grant.ErrNotFound)
 	}
 	if err != nil {
@@ -238,14 +241,27 @@ func (s *Store) RevokeSession(ctx context.Context, sessionID string, now time.Ti
 		micros(now), sessionID)
 }
 
-// DeleteExpired deletes grants that expired before t and returns how many,
+// DeleteExpired deletes grants and one-time identifiers (once_ids) that
+// expired before t and returns how many,
 // grant.CleanBatch rows per transaction: token writes queued meanwhile
 // wait for one small batch at most.
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
+	n, err := s.deleteBatches(ctx, "delete expired grants", `DELETE FROM grants WHERE id IN (
+		SELECT id FROM grants WHERE expires_us < ? LIMIT ?)`, t)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.deleteBatches(ctx, "delete expired one-time identifiers", deleteExpiredOnceSQL, t)
+	return n + m, err
+}
+
+// deleteBatches runs query, a DELETE of at most its second argument's
+// rows expired before its first, until it deletes fewer than
+// grant.CleanBatch, and returns how many it deleted.
+func (s *Store) deleteBatches(ctx context.Context, op, query string, t time.Time) (int, error) {
 	total := 0
 	for {
-		n, err := s.grantExec(ctx, "delete expired grants", `DELETE FROM grants WHERE id IN (
-			SELECT id FROM grants WHERE expires_us < ? LIMIT ?)`, micros(t), grant.CleanBatch)
+		n, err := s.grantExec(ctx, op, query, micros(t), grant.CleanBatch)
 		total += n
 		if err != nil || n < grant.CleanBatch {
 			return total, err

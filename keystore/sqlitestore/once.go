@@ -10,10 +10,12 @@ import (
 
 var _ grant.OnceClaimer = (*Store)(nil)
 
-// ClaimOnce stores g, a one-time identifier, unless its id is taken by a
-// grant other than an identifier expired at g.Created, which the same
-// statement replaces. Writes are serialized, so concurrent claims of one
-// id succeed once; concurrent claims share one transaction and one fsync
+// ClaimOnce stores g, a one-time identifier, in the table once_ids unless
+// its id is taken by a grant or by an identifier not expired at g.Created
+// (an expired one the same statement replaces). Only the id and the two
+// times are stored: grant.ValidateClaim refuses a claim with other
+// fields. Writes are serialized, so concurrent claims of one id succeed
+// once; concurrent claims share one transaction and one fsync
 // (the group commit of tx), without a savepoint each, since a claim is
 // one statement.
 //
@@ -32,9 +34,7 @@ func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 		return fmt.Errorf("sqlitestore: claim once: %w", err)
 	}
 	return s.queueWrite(&write{ctx: ctx, op: "claim once", statement: true, relaxed: true, fn: func(tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, s.claim).ExecContext(ctx,
-			g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
-			micros(g.Created), micros(g.Expires), nullMicros(g.Consumed), nullMicros(g.Revoked))
+		res, err := tx.StmtContext(ctx, s.claim).ExecContext(ctx, g.ID, micros(g.Created), micros(g.Expires))
 		if err != nil {
 			return err
 		}
@@ -42,10 +42,22 @@ func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 	}})
 }
 
-// claimSQL inserts a one-time identifier or replaces one expired at its
-// created time.
-const claimSQL = `INSERT INTO grants (` + grantColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, client_id = excluded.client_id, subject = excluded.subject,
-		family_id = excluded.family_id, session_id = excluded.session_id, data = excluded.data,
-		created_us = excluded.created_us, expires_us = excluded.expires_us, consumed_us = NULL, revoked_us = NULL
-	WHERE grants.kind = 'jti' AND grants.expires_us <= excluded.created_us`
+// claimSQL inserts a one-time identifier into once_ids (schema version
+// 11), or replaces one expired at its created time, unless grants holds
+// the id: a grant of another kind, or an identifier claimed there before
+// version 11 (refused until the cleaner deletes it: safe, only later than
+// needed). The id is the primary key of a WITHOUT ROWID table: one b-tree
+// entry, and one in the expiry index.
+const claimSQL = `INSERT INTO once_ids (id, created_us, expires_us)
+	SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM grants WHERE id = ?1)
+	ON CONFLICT (id) DO UPDATE SET created_us = excluded.created_us, expires_us = excluded.expires_us
+	WHERE once_ids.expires_us <= excluded.created_us`
+
+// onceGrantSQL reads a one-time identifier of once_ids as the grant
+// ClaimOnce stored: kind jti, its id and times, nothing else.
+const onceGrantSQL = `SELECT id, 'jti', '', '', NULL, NULL, X'', created_us, expires_us, NULL, NULL FROM once_ids WHERE id = ?`
+
+// deleteExpiredOnceSQL deletes a batch of the one-time identifiers that
+// expired before a time (see DeleteExpired).
+const deleteExpiredOnceSQL = `DELETE FROM once_ids WHERE id IN (
+	SELECT id FROM once_ids WHERE expires_us < ? LIMIT ?)`

@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"database/sql"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -26,22 +27,7 @@ func TestUseOnceAcrossHandles(t *testing.T) {
 func TestUpgradeFromVersion3KeepsGrants(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "signet.db")
 	ctx := t.Context()
-	ms, err := sqlschema.Migrations(sqlschema.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := rawDB(t, path)
-	if _, err := db.ExecContext(ctx, createSchemaVersion); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if _, err := db.ExecContext(ctx, m.SQL); err != nil {
-			t.Fatalf("%s: %v", m.Name, err)
-		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO schema_version (version, applied_us) VALUES (?, 0)`, m.Version); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := schemaAt(t, path, 3)
 	insert := `INSERT INTO grants (` + grantColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	args := func(g grant.Grant) []any {
 		return []any{g.ID, string(g.Kind), g.ClientID, g.Subject, nullText(g.FamilyID), nullText(g.SessionID), dataArg(g.Data),
@@ -106,4 +92,27 @@ func BenchmarkUseOnce(b *testing.B) {
 	before := s.commits.Load()
 	granttest.BenchmarkUseOnce(b, s)
 	b.ReportMetric(float64(s.commits.Load()-before)/float64(b.N), "commits/op")
+}
+
+// schemaAt returns a raw handle on a new database at path migrated to
+// version only, as an older Signet left it.
+func schemaAt(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	ms, err := sqlschema.Migrations(sqlschema.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	if _, err := db.ExecContext(t.Context(), createSchemaVersion); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:version] {
+		if _, err := db.ExecContext(t.Context(), m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO schema_version (version, applied_us) VALUES (?, 0)`, m.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }
