@@ -59,6 +59,13 @@ type Store struct {
 	cache stmtCache
 	// ckpt checkpoints the WAL in the background (checkpoint.go).
 	ckpt checkpointer
+	// commitConn is the connection durable batches commit on, at
+	// synchronous=NORMAL, the store flushing the WAL itself (durable.go);
+	// nil when the DSN chose a synchronous level other than FULL. sync
+	// is the flush.
+	commitConn *sql.Conn
+	sync       syncer
+	stats      writeStats
 }
 
 var (
@@ -118,10 +125,18 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if err == nil && !o.DurableReplay {
 		s.replay, err = replayConn(ctx, db)
 	}
+	if err == nil {
+		s.commitConn, err = commitConnection(ctx, db)
+	}
 	if err != nil {
+		if s.replay != nil {
+			s.replay.Close()
+		}
 		db.Close()
 		return nil, err
 	}
+	s.sync.cond = sync.NewCond(&s.sync.mu)
+	s.sync.flush = s.fsyncWAL
 	s.startCheckpointer()
 	return s, nil
 }
@@ -302,7 +317,7 @@ func (s *Store) Close() error {
 	if s.replay != nil {
 		rerr = s.replay.Close()
 	}
-	if err := errors.Join(s.claim.Close(), rerr, s.closeStmts(), s.db.Close()); err != nil {
+	if err := errors.Join(s.claim.Close(), rerr, s.closeSync(), s.closeStmts(), s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -424,11 +439,17 @@ func (s *Store) txStatement(ctx context.Context, op string, fn func(*sql.Tx) err
 	return s.queueWrite(&write{ctx: ctx, op: op, fn: fn, statement: true})
 }
 
-// queueWrite queues w and returns once it is committed or refused.
+// queueWrite queues w and returns once it is committed and flushed, or
+// refused.
 func (s *Store) queueWrite(w *write) error {
 	if err := w.ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", w.op, err)
 	}
+	t0 := time.Now()
+	defer func() {
+		s.stats.writes.Add(1)
+		s.stats.waitNanos.Add(int64(time.Since(t0)))
+	}()
 	w.done = make(chan struct{})
 	s.queueMu.Lock()
 	s.queue = append(s.queue, w)
@@ -436,7 +457,7 @@ func (s *Store) queueWrite(w *write) error {
 	for {
 		select {
 		case <-w.done:
-			return w.err
+			return s.answer(w)
 		case s.writer <- struct{}{}:
 		}
 		// This caller holds the write slot. Let the goroutines that are
@@ -449,8 +470,8 @@ func (s *Store) queueWrite(w *write) error {
 		for {
 			select {
 			case <-w.done:
-				<-s.writer
-				return w.err
+				<-s.writer // the flush, if any, runs without the slot
+				return s.answer(w)
 			default:
 			}
 			s.queueMu.Lock()
@@ -461,6 +482,15 @@ func (s *Store) queueWrite(w *write) error {
 			s.commit(batch)
 		}
 	}
+}
+
+// answer is w's result once its batch is done: after the flush of every
+// commit up to its batch's (durable.go).
+func (s *Store) answer(w *write) error {
+	if err := s.waitDurable(w.flush); err != nil && w.err == nil {
+		return s.durableErr(w.op, err)
+	}
+	return w.err
 }
 
 // maxBatch is the most writes one group commit holds.
@@ -477,6 +507,10 @@ type write struct {
 	relaxed bool
 	err     error
 	done    chan struct{} // closed when err is final
+	// flush is the WAL flush w's answer waits for: the first to begin
+	// after w's batch ended, whether it committed or not (its reads may
+	// have seen commits not yet flushed); 0: none (durable.go).
+	flush uint64
 }
 
 // commit runs batch in one transaction and answers every write in it.
@@ -484,8 +518,20 @@ func (s *Store) commit(batch []*write) {
 	if len(batch) == 0 {
 		return
 	}
+	s.stats.batch(len(batch))
+	relaxed := s.replay != nil
+	for _, w := range batch {
+		relaxed = relaxed && w.relaxed
+	}
 	defer func() {
+		// Every write waits for a flush that covers what it wrote or
+		// read, unless the batch is relaxed.
+		var flush uint64
+		if !relaxed {
+			flush = s.nextFlush()
+		}
 		for _, w := range batch {
+			w.flush = flush
 			close(w.done)
 		}
 	}()
@@ -499,15 +545,14 @@ func (s *Store) commit(batch []*write) {
 	// The transaction outlives any one caller's context: a caller that
 	// gives up has its own write refused, not the batch's.
 	bctx := context.WithoutCancel(batch[0].ctx)
-	relaxed := s.replay != nil
-	for _, w := range batch {
-		relaxed = relaxed && w.relaxed
-	}
 	var tx *sql.Tx
 	var err error
-	if relaxed {
+	switch {
+	case relaxed:
 		tx, err = s.replay.BeginTx(bctx, nil)
-	} else {
+	case s.commitConn != nil:
+		tx, err = s.commitConn.BeginTx(bctx, nil)
+	default:
 		tx, err = s.db.BeginTx(bctx, nil)
 	}
 	if err != nil {
