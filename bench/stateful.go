@@ -103,7 +103,10 @@ type statefulRow struct {
 	// and this process's (the load), in ms (0: not measured).
 	ServerCPUMs float64 `json:"serverCpuMs,omitempty"`
 	LoadCPUMs   float64 `json:"loadCpuMs,omitempty"`
-	Error       string  `json:"error,omitempty"`
+	// StoreStats are the store's write counters over the window
+	// (storestats.go; nil: not measured).
+	StoreStats *storeStats `json:"storeStats,omitempty"`
+	Error      string      `json:"error,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -149,6 +152,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	}
 	writeStatefulTable(stdout, rows)
 	writeScaling(stdout, rows)
+	writeStoreStats(stdout, rows)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		if err := os.WriteFile(o.out, b, 0o644); err != nil {
@@ -442,7 +446,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 		if alg, ok := netLoadFlows[flow]; ok { // the cheap load generator (scaling.go)
 			row = measureNetLoadFlow(ctx, o, statefulRow{Server: b.name, Store: st.name, Flow: flow, RowsPer1000: -1, BytesPer1000: -1}, srv.addr, secret, alg, srv.pid())
 		} else {
-			row = measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
+			row = measureFlow(ctx, o, b.name, st, flow, f, srv.pid(), srv.storeCounters)
 		}
 		row.Cores = cores
 		rows = append(rows, row)
@@ -458,6 +462,11 @@ func startServe(ctx context.Context, bin, path, name string, cores int, extraArg
 		var rec struct {
 			Msg  string `json:"msg"`
 			Addr string `json:"addr"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && strings.HasPrefix(rec.Msg, "admin listener started") {
+			s.mu.Lock()
+			s.adminAddr = rec.Addr
+			s.mu.Unlock()
 		}
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "signet started" {
 			select {
@@ -504,7 +513,9 @@ type tokens struct {
 }
 
 // measureFlow runs one flow with o.connections clients in a closed loop.
-func measureFlow(ctx context.Context, o *statefulOptions, server string, st *benchStore, flow string, f flows, pid int) statefulRow {
+// scrape, when given, reads the server's store counters at the window's
+// start and end.
+func measureFlow(ctx context.Context, o *statefulOptions, server string, st *benchStore, flow string, f flows, pid int, scrape ...func() (storeCounters, error)) statefulRow {
 	row := statefulRow{Server: server, Store: "memory", Flow: flow, RowsPer1000: -1, BytesPer1000: -1}
 	if st != nil {
 		row.Store = st.name
@@ -603,6 +614,10 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		}
 		return round(mib(b), 1)
 	}
+	var store0 storeCounters
+	if len(scrape) > 0 {
+		store0, _ = scrape[0]()
+	}
 	srvCPU0, srvErr := procCPU(pid)
 	loadCPU0 := selfCPU()
 	measuring.Store(true)
@@ -617,6 +632,10 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	measuring.Store(false)
 	elapsed := time.Since(start)
 	n := count.Load()
+	if store0 != nil {
+		store1, _ := scrape[0]()
+		row.StoreStats = windowStoreStats(store0, store1, n)
+	}
 	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
 		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)
 		row.LoadCPUMs = round(float64((selfCPU()-loadCPU0).Microseconds())/1000/float64(n), 3)

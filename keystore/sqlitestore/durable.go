@@ -160,14 +160,15 @@ type WriteStats struct {
 	Wait, Sync time.Duration
 	// Batches counts the batches by their number of writes: Batches[i]
 	// holds the batches of 2^(i-1) < n <= 2^i writes (1, 2, 3–4, 5–8,
-	// ..., 33–64).
-	Batches [7]int64
+	// ..., 33–64). BatchedWrites is the writes of all of them.
+	Batches       [7]int64
+	BatchedWrites int64
 }
 
 // writeStats are a Store's counters (WriteStats).
 type writeStats struct {
-	writes, syncs, waitNanos, syncNanos atomic.Int64
-	batches                             [7]atomic.Int64
+	writes, syncs, waitNanos, syncNanos, batched atomic.Int64
+	batches                                      [7]atomic.Int64
 }
 
 // batch counts a batch of n writes.
@@ -177,12 +178,14 @@ func (w *writeStats) batch(n int) {
 		i++
 	}
 	w.batches[i].Add(1)
+	w.batched.Add(int64(n))
 }
 
 // WriteStats returns the counters of the store's writes.
 func (s *Store) WriteStats() WriteStats {
 	st := WriteStats{Writes: s.stats.writes.Load(), Commits: s.commits.Load(), Syncs: s.stats.syncs.Load(),
-		Wait: time.Duration(s.stats.waitNanos.Load()), Sync: time.Duration(s.stats.syncNanos.Load())}
+		Wait: time.Duration(s.stats.waitNanos.Load()), Sync: time.Duration(s.stats.syncNanos.Load()),
+		BatchedWrites: s.stats.batched.Load()}
 	for i := range st.Batches {
 		st.Batches[i] = s.stats.batches[i].Load()
 	}
