@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -31,9 +32,17 @@ type storeCounters map[string]float64
 // scrapeStore reads the signet_store_* counters from the admin listener
 // at admin.
 func scrapeStore(admin string) (storeCounters, error) {
-	status, _, body, err := fetch(admin, newRequest("GET", "/metrics", nil, "", 200))
-	if err != nil || status != 200 {
-		return nil, fmt.Errorf("/metrics: %d %v", status, err)
+	// net/http, not fetch: /metrics comes chunked, and a chunk boundary
+	// can fall inside a line.
+	c := &http.Client{Timeout: ioTimeout}
+	resp, err := c.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("/metrics: %w", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		return nil, fmt.Errorf("/metrics: %d %v", resp.StatusCode, err)
 	}
 	out := storeCounters{}
 	sc := bufio.NewScanner(bytes.NewReader(body))

@@ -49,19 +49,62 @@ import (
 // synchronous to anything but FULL keeps SQLite's own behaviour (no store
 // flush).
 
-// syncer is the store's WAL flush: one at a time, each covering every
-// commit made before it started.
+// syncer is the store's WAL flush: a goroutine of the store that runs
+// one flush at a time, back to back while writers wait, each covering
+// every commit made before it started. (A writer that flushed for the
+// others would leave a gap between two flushes until the next waiter
+// ran: with one CPU, after every request it woke.)
 type syncer struct {
 	mu   sync.Mutex
-	cond *sync.Cond
+	cond *sync.Cond // flushes ended (done, err)
 	// started and done count the flushes begun and ended; the flush
-	// numbered started+1 is the first to begin after now.
-	started, done uint64
-	running       bool  // a flush is in flight
-	err           error // a failed flush: every later wait fails (sticky)
-	file          *os.File
-	// flush makes the WAL durable (fsyncWAL; tests replace it).
+	// numbered started+1 is the first to begin after now. want is the
+	// highest flush a writer waits for.
+	started, done, want uint64
+	err                 error // a failed flush: every later wait fails (sticky)
+	kick                chan struct{}
+	stop                chan struct{}
+	wg                  sync.WaitGroup
+	file                *os.File
+	// flush makes the WAL durable (fsyncWAL; tests replace it before
+	// the first write).
 	flush func() error
+}
+
+// startSyncer starts the flush goroutine; closeSync stops it.
+func (s *Store) startSyncer() {
+	y := &s.sync
+	y.cond = sync.NewCond(&y.mu)
+	y.flush = s.fsyncWAL
+	if s.commitConn == nil {
+		return
+	}
+	y.kick, y.stop = make(chan struct{}, 1), make(chan struct{})
+	y.wg.Go(func() {
+		for {
+			select {
+			case <-y.stop:
+				return
+			case <-y.kick:
+			}
+			y.mu.Lock()
+			for y.want > y.done && y.err == nil {
+				y.started++
+				y.mu.Unlock()
+				t0 := time.Now()
+				err := y.flush()
+				s.stats.syncNanos.Add(int64(time.Since(t0)))
+				s.stats.syncs.Add(1)
+				y.mu.Lock()
+				y.done = y.started
+				if err != nil {
+					y.err = fmt.Errorf("flush %s-wal: %w (the last commits may not be on disk; restart signet)", s.path, err)
+				}
+				y.cond.Broadcast()
+			}
+			y.mu.Unlock()
+		}
+	})
 }
 
 // fsyncWAL fsyncs the database's -wal file, opened once and kept: the
@@ -69,7 +112,7 @@ type syncer struct {
 // truncates it keeps its inode.
 func (s *Store) fsyncWAL() error {
 	y := &s.sync
-	if y.file == nil { // only the flush leader gets here
+	if y.file == nil { // only the flush goroutine gets here
 		f, err := os.OpenFile(s.path+"-wal", os.O_RDWR, 0)
 		if err != nil {
 			return err
@@ -92,8 +135,8 @@ func (s *Store) nextFlush() uint64 {
 	return y.started + 1
 }
 
-// waitDurable returns once flush n has ended, running the flushes itself
-// when none is in flight; an error if a flush failed.
+// waitDurable returns once flush n has ended; an error if a flush
+// failed.
 func (s *Store) waitDurable(n uint64) error {
 	if n == 0 {
 		return nil
@@ -101,25 +144,15 @@ func (s *Store) waitDurable(n uint64) error {
 	y := &s.sync
 	y.mu.Lock()
 	defer y.mu.Unlock()
+	if n > y.want {
+		y.want = n
+		select {
+		case y.kick <- struct{}{}:
+		default: // the goroutine is kicked already
+		}
+	}
 	for y.done < n && y.err == nil {
-		if y.running {
-			y.cond.Wait()
-			continue
-		}
-		y.running = true
-		y.started++
-		y.mu.Unlock()
-		t0 := time.Now()
-		err := y.flush()
-		s.stats.syncNanos.Add(int64(time.Since(t0)))
-		s.stats.syncs.Add(1)
-		y.mu.Lock()
-		y.running = false
-		y.done = y.started
-		if err != nil {
-			y.err = fmt.Errorf("flush %s-wal: %w (the last commits may not be on disk; restart signet)", s.path, err)
-		}
-		y.cond.Broadcast()
+		y.cond.Wait()
 	}
 	return y.err
 }
@@ -197,8 +230,13 @@ func (s *Store) durableErr(op string, err error) error {
 	return fmt.Errorf("sqlitestore: %s: %w: %w", op, keystore.ErrUnavailable, err)
 }
 
-// closeSync closes the commit connection and the -wal file.
+// closeSync stops the flush goroutine and closes the commit connection
+// and the -wal file.
 func (s *Store) closeSync() error {
+	if s.sync.stop != nil {
+		close(s.sync.stop)
+		s.sync.wg.Wait()
+	}
 	var errs []error
 	if s.commitConn != nil {
 		errs = append(errs, s.commitConn.Close())

@@ -135,8 +135,7 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s.sync.cond = sync.NewCond(&s.sync.mu)
-	s.sync.flush = s.fsyncWAL
+	s.startSyncer()
 	s.startCheckpointer()
 	return s, nil
 }
