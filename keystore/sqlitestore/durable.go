@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -114,6 +115,9 @@ func (s *Store) fsyncWAL() error {
 	y := &s.sync
 	if y.file == nil { // only the flush goroutine gets here
 		f, err := os.OpenFile(s.path+"-wal", os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // no WAL yet: nothing committed to flush
+		}
 		if err != nil {
 			return err
 		}
