@@ -116,7 +116,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	var flows, stores, cores string
 	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (ES256), client_credentials_rs256, client_credentials_dpop (a DPoP proof per token, ES256); the client_credentials flows are Signet only")
 	fs.StringVar(&cores, "cores", "1", "1: the server on CPU 0 (GOMAXPROCS=1), the load on CPU 1; 2: the server with GOMAXPROCS=2 and the load (this process) both on CPUs 0 and 1; 1,2: both, with the scaling factor")
-	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), sqlite-commitsync (a file, SQLite flushing inside each commit: synchronous=EXTRA, as the store did before its pipelined commit), postgres (needs --postgres-dsn)")
+	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), postgres (needs --postgres-dsn)")
 	fs.StringVar(&o.pgDSN, "postgres-dsn", os.Getenv("SIGNET_BENCH_POSTGRES_DSN"), "PostgreSQL for the postgres store (a schema is created and dropped); default $SIGNET_BENCH_POSTGRES_DSN")
 	fs.StringVar(&o.peerDir, "peer", "", "a directory holding a copy of bench/peer with oidc-provider installed (cp bench/peer/* DIR && cd DIR && npm install); empty: skip the peer")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured window of each flow")
@@ -296,12 +296,11 @@ type benchStore struct {
 	pg                *pgx.Conn // postgres
 	schema            string
 	dir               string
-	dsnQuery          string // sqlite: parameters the server's DSN adds
 }
 
 func newBenchStore(ctx context.Context, name, dir, pgDSN string) (*benchStore, error) {
 	switch name {
-	case "sqlite", "tmpfs", "sqlite-commitsync":
+	case "sqlite", "tmpfs":
 		parent := dir // a fresh database for each server
 		if name == "tmpfs" {
 			parent = "/dev/shm"
@@ -310,11 +309,7 @@ func newBenchStore(ctx context.Context, name, dir, pgDSN string) (*benchStore, e
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		b := &benchStore{name: name, driver: "sqlite", dsn: filepath.Join(base, "signet.db"), dir: base}
-		if name == "sqlite-commitsync" { // durable.go of sqlitestore: any level but FULL keeps SQLite's flush
-			b.dsnQuery = "?_pragma=synchronous(EXTRA)"
-		}
-		return b, nil
+		return &benchStore{name: name, driver: "sqlite", dsn: filepath.Join(base, "signet.db"), dir: base}, nil
 	case "postgres":
 		if pgDSN == "" {
 			return nil, errors.New("no --postgres-dsn")
@@ -385,7 +380,7 @@ func (b *benchStore) size(ctx context.Context) (rows, bytes int64, err error) {
 func (b *benchStore) config(dir, hash, introspectSecret string, rs256 bool) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "issuer: %s\nlisten: 127.0.0.1:0\nadminListen: 127.0.0.1:0\n", statefulIssuer)
-	fmt.Fprintf(&s, "storage: { driver: %s, dsn: %q }\n", b.driver, b.dsn+b.dsnQuery)
+	fmt.Fprintf(&s, "storage: { driver: %s, dsn: %q }\n", b.driver, b.dsn)
 	algs, svcScopes := "{ name: ES256 }", "api.read"
 	if rs256 {
 		algs, svcScopes = "{ name: ES256 }, { name: RS256 }", "api.read, rs256.read"

@@ -20,10 +20,10 @@ import (
 type storeStats struct {
 	WritesPerOp  float64 `json:"writesPerOp"`  // writes (rotation, session start, ...) per operation
 	CommitsPer1k float64 `json:"commitsPer1k"` // transactions per 1,000 operations
-	SyncsPer1k   float64 `json:"syncsPer1k"`   // store WAL flushes (fsync) per 1,000 operations
+	SyncsPer1k   float64 `json:"syncsPer1k"`   // commits that fsynced the WAL, per 1,000 operations
 	BatchMean    float64 `json:"batchMean"`    // writes per transaction
 	WaitMs       float64 `json:"waitMs"`       // a writer's mean time from queueing to its answer
-	SyncMs       float64 `json:"syncMs"`       // a flush's mean time
+	SyncMs       float64 `json:"syncMs"`       // a flushing commit's mean time (mostly the fsync)
 }
 
 // storeCounters are the signet_store_* values of one /metrics read.
@@ -95,7 +95,7 @@ func windowStoreStats(before, after storeCounters, ops int64) *storeStats {
 func writeStoreStats(w io.Writer, rows []statefulRow) {
 	for _, r := range rows {
 		if s := r.StoreStats; s != nil {
-			fmt.Fprintf(w, "store %s %s %s: %.2f writes/op, %.0f commits and %.0f flushes per 1,000 ops, %.2f writes per commit, write wait %.3f ms, flush %.3f ms\n",
+			fmt.Fprintf(w, "store %s %s %s: %.2f writes/op, %.0f commits and %.0f flushes per 1,000 ops, %.2f writes per commit, write wait %.3f ms, flushing commit %.3f ms\n",
 				r.Server, r.Store, r.Flow, s.WritesPerOp, s.CommitsPer1k, s.SyncsPer1k, s.BatchMean, s.WaitMs, s.SyncMs)
 		}
 	}

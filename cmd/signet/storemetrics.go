@@ -30,9 +30,9 @@ func registerStoreMetrics(reg prometheus.Registerer, store keystore.Store) error
 	return reg.Register(&storeCollector{store: sw,
 		writes:   d("signet_store_writes_total", "Writes to the store answered (a rotation, a session start, ...)."),
 		commits:  d("signet_store_commits_total", "Transactions the store committed its writes in (group commit)."),
-		syncs:    d("signet_store_syncs_total", "WAL flushes (fsync) the store made itself, each covering every commit before it."),
-		wait:     d("signet_store_write_wait_seconds_total", "Writers' total time from queueing a write to its answer (after its flush)."),
-		syncTime: d("signet_store_sync_seconds_total", "Total time of the store's WAL flushes."),
+		syncs:    d("signet_store_syncs_total", "Commits that flushed the WAL (fsync; synchronous FULL or EXTRA)."),
+		wait:     d("signet_store_write_wait_seconds_total", "Writers' total time from queueing a write to its answer (after its commit)."),
+		syncTime: d("signet_store_sync_seconds_total", "Total time of the flushing commits' COMMIT (mostly the fsync)."),
 		bat:      d("signet_store_batch_writes", "Writes per group-committed transaction."),
 	})
 }

@@ -59,13 +59,11 @@ type Store struct {
 	cache stmtCache
 	// ckpt checkpoints the WAL in the background (checkpoint.go).
 	ckpt checkpointer
-	// commitConn is the connection durable batches commit on, at
-	// synchronous=NORMAL, the store flushing the WAL itself (durable.go);
-	// nil when the DSN chose a synchronous level other than FULL. sync
-	// is the flush.
-	commitConn *sql.Conn
-	sync       syncer
-	stats      writeStats
+	// flushes: the database is at synchronous FULL or EXTRA, where
+	// SQLite fsyncs the WAL in every commit; stats count the writes
+	// (writestats.go).
+	flushes bool
+	stats   writeStats
 }
 
 var (
@@ -126,16 +124,12 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 		s.replay, err = replayConn(ctx, db)
 	}
 	if err == nil {
-		s.commitConn, err = commitConnection(ctx, db)
+		s.flushes, err = commitsFlush(ctx, db)
 	}
 	if err != nil {
-		if s.replay != nil {
-			s.replay.Close()
-		}
 		db.Close()
 		return nil, err
 	}
-	s.startSyncer()
 	s.startCheckpointer()
 	return s, nil
 }
@@ -316,7 +310,7 @@ func (s *Store) Close() error {
 	if s.replay != nil {
 		rerr = s.replay.Close()
 	}
-	if err := errors.Join(s.claim.Close(), rerr, s.closeSync(), s.closeStmts(), s.db.Close()); err != nil {
+	if err := errors.Join(s.claim.Close(), rerr, s.closeStmts(), s.db.Close()); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -438,17 +432,12 @@ func (s *Store) txStatement(ctx context.Context, op string, fn func(*sql.Tx) err
 	return s.queueWrite(&write{ctx: ctx, op: op, fn: fn, statement: true})
 }
 
-// queueWrite queues w and returns once it is committed and flushed, or
-// refused.
+// queueWrite queues w and returns once it is committed or refused.
 func (s *Store) queueWrite(w *write) error {
 	if err := w.ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", w.op, err)
 	}
-	t0 := time.Now()
-	defer func() {
-		s.stats.writes.Add(1)
-		s.stats.waitNanos.Add(int64(time.Since(t0)))
-	}()
+	defer s.stats.answered(time.Now())
 	w.done = make(chan struct{})
 	s.queueMu.Lock()
 	s.queue = append(s.queue, w)
@@ -456,7 +445,7 @@ func (s *Store) queueWrite(w *write) error {
 	for {
 		select {
 		case <-w.done:
-			return s.answer(w)
+			return w.err
 		case s.writer <- struct{}{}:
 		}
 		// This caller holds the write slot. Let the goroutines that are
@@ -469,8 +458,8 @@ func (s *Store) queueWrite(w *write) error {
 		for {
 			select {
 			case <-w.done:
-				<-s.writer // the flush, if any, runs without the slot
-				return s.answer(w)
+				<-s.writer
+				return w.err
 			default:
 			}
 			s.queueMu.Lock()
@@ -481,15 +470,6 @@ func (s *Store) queueWrite(w *write) error {
 			s.commit(batch)
 		}
 	}
-}
-
-// answer is w's result once its batch is done: after the flush of every
-// commit up to its batch's (durable.go).
-func (s *Store) answer(w *write) error {
-	if err := s.waitDurable(w.flush); err != nil && w.err == nil {
-		return s.durableErr(w.op, err)
-	}
-	return w.err
 }
 
 // maxBatch is the most writes one group commit holds.
@@ -506,10 +486,6 @@ type write struct {
 	relaxed bool
 	err     error
 	done    chan struct{} // closed when err is final
-	// flush is the WAL flush w's answer waits for: the first to begin
-	// after w's batch ended, whether it committed or not (its reads may
-	// have seen commits not yet flushed); 0: none (durable.go).
-	flush uint64
 }
 
 // commit runs batch in one transaction and answers every write in it.
@@ -518,19 +494,8 @@ func (s *Store) commit(batch []*write) {
 		return
 	}
 	s.stats.batch(len(batch))
-	relaxed := s.replay != nil
-	for _, w := range batch {
-		relaxed = relaxed && w.relaxed
-	}
 	defer func() {
-		// Every write waits for a flush that covers what it wrote or
-		// read, unless the batch is relaxed.
-		var flush uint64
-		if !relaxed {
-			flush = s.nextFlush()
-		}
 		for _, w := range batch {
-			w.flush = flush
 			close(w.done)
 		}
 	}()
@@ -544,14 +509,15 @@ func (s *Store) commit(batch []*write) {
 	// The transaction outlives any one caller's context: a caller that
 	// gives up has its own write refused, not the batch's.
 	bctx := context.WithoutCancel(batch[0].ctx)
+	relaxed := s.replay != nil
+	for _, w := range batch {
+		relaxed = relaxed && w.relaxed
+	}
 	var tx *sql.Tx
 	var err error
-	switch {
-	case relaxed:
+	if relaxed {
 		tx, err = s.replay.BeginTx(bctx, nil)
-	case s.commitConn != nil:
-		tx, err = s.commitConn.BeginTx(bctx, nil)
-	default:
+	} else {
 		tx, err = s.db.BeginTx(bctx, nil)
 	}
 	if err != nil {
@@ -609,7 +575,12 @@ func (s *Store) commit(batch []*write) {
 	if relaxed {
 		s.relaxedCommits.Add(1)
 	}
-	if err := tx.Commit(); err != nil {
+	t0 := time.Now()
+	err = tx.Commit()
+	if !relaxed && s.flushes {
+		s.stats.flushed(t0)
+	}
+	if err != nil {
 		fail(": commit", err)
 	}
 }
