@@ -195,7 +195,7 @@ func parseDSN(dsn string) (path, driverDSN string, err error) {
 	q.Set("_foreign_keys", "1")
 	q.Del("_fk")
 	q.Set("_txlock", "immediate")
-	q["_pragma"] = noAutoCheckpoint(q["_pragma"])
+	q["_pragma"] = tempStoreMemory(noAutoCheckpoint(q["_pragma"]))
 	return rest, rest + "?" + q.Encode(), nil
 }
 
