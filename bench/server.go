@@ -41,6 +41,31 @@ type signetServer struct {
 	adminAddr string      // the admin listener (/metrics), from its log line
 }
 
+// onServeLine reads a line of signet serve's JSON log: it keeps the admin
+// listener's address (/metrics) and sends the public listener's on
+// started when the server has started. It returns the line's message.
+func (s *signetServer) onServeLine(line string, started chan<- string) string {
+	var rec struct {
+		Msg  string `json:"msg"`
+		Addr string `json:"addr"`
+	}
+	if json.Unmarshal([]byte(line), &rec) != nil {
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(rec.Msg, "admin listener started"):
+		s.mu.Lock()
+		s.adminAddr = rec.Addr
+		s.mu.Unlock()
+	case rec.Msg == "signet started":
+		select {
+		case started <- rec.Addr:
+		default:
+		}
+	}
+	return rec.Msg
+}
+
 // serveFlags are the optional flags of `signet serve` this binary has.
 type serveFlags struct {
 	unsafeTiming bool
@@ -82,24 +107,7 @@ func startSignet(ctx context.Context, name, bin string, cfg *serverConfig, flags
 		if logTo != nil {
 			fmt.Fprintf(logTo, "[%s] %s\n", name, line)
 		}
-		var rec struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal([]byte(line), &rec) != nil {
-			return
-		}
-		switch {
-		case strings.HasPrefix(rec.Msg, "admin listener started"):
-			s.mu.Lock()
-			s.adminAddr = rec.Addr
-			s.mu.Unlock()
-		case rec.Msg == "signet started":
-			select {
-			case started <- rec.Addr:
-			default:
-			}
-		case rec.Msg == "key created":
+		if s.onServeLine(line, started) == "key created" {
 			s.mu.Lock()
 			s.created = append(s.created, time.Now())
 			s.mu.Unlock()

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,11 @@ type statefulOptions struct {
 	// serverProfile, when set, is a directory where each Signet server
 	// writes its CPU profile (serve --cpuprofile).
 	serverProfile string
+	// serverEnv is added to each Signet server's environment (e.g.
+	// GOGC=400, GODEBUG=gctrace=1).
+	serverEnv []string
+	// loadGOGC is this process's GOGC while it measures (runtimestats.go).
+	loadGOGC int
 }
 
 type statefulRow struct {
@@ -103,7 +109,21 @@ type statefulRow struct {
 	// and this process's (the load), in ms (0: not measured).
 	ServerCPUMs float64 `json:"serverCpuMs,omitempty"`
 	LoadCPUMs   float64 `json:"loadCpuMs,omitempty"`
-	// StoreStats are the store's write counters over the window
+	// Go runtime figures of the window (runtimestats.go): GC cycles per
+	// 1,000 operations and KiB allocated per operation, the server's and
+	// the load generator's, and the p99 of the load generator's own
+	// scheduling latency (0: not measured).
+	ServerGCPer1000    float64 `json:"serverGcPer1000,omitempty"`
+	ServerAllocKBPerOp float64 `json:"serverAllocKiBPerOp,omitempty"`
+	LoadGCPer1000      float64 `json:"loadGcPer1000,omitempty"`
+	LoadAllocKBPerOp   float64 `json:"loadAllocKiBPerOp,omitempty"`
+	LoadSchedP99Ms     float64 `json:"loadSchedP99Ms,omitempty"`
+	// ServerSwitchesPerOp is how often the server's threads gave up
+	// their CPU per operation (procSwitches).
+	ServerSwitchesPerOp float64 `json:"serverSwitchesPerOp,omitempty"`
+	// PostgreSQL's costs per operation (postgres store only; pgmeter.go).
+	PG *pgCosts `json:"postgres,omitempty"`
+	// StoreStats are the SQLite store's write counters over the window
 	// (storestats.go; nil: not measured).
 	StoreStats *storeStats `json:"storeStats,omitempty"`
 	Error      string      `json:"error,omitempty"`
@@ -128,6 +148,14 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.serverProfile, "server-cpuprofile", "", "a directory where each Signet server writes a CPU profile of its run (serve --cpuprofile), named SERVER-STORE-Ncore.pprof")
 	fs.BoolVar(&o.openssl, "openssl", false, "also measure a signet built with -tags openssl (server signet+openssl; RSA signs through OpenSSL)")
 	fs.BoolVar(&o.check, "check", false, "print each target of issue 20 (point 3) from this run's rows: its ratio and PASS or FAIL; exit status 3 if one fails")
+	fs.Func("server-env", "KEY=VALUE added to each Signet server's environment (repeatable), e.g. GOGC=400 or GODEBUG=gctrace=1", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return fmt.Errorf("%q is not KEY=VALUE", v)
+		}
+		o.serverEnv = append(o.serverEnv, v)
+		return nil
+	})
+	fs.IntVar(&o.loadGOGC, "load-gogc", defaultLoadGOGC, "the load generator's GOGC (its garbage collector's target, as GOGC=N); its GC cycles stall all its clients at once and so add to the latencies it measures")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -145,13 +173,16 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	o.stores = strings.Split(stores, ",")
+	defer debug.SetGCPercent(debug.SetGCPercent(o.loadGOGC))
 	rows, err := runStateful(context.Background(), o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench stateful: %v\n", err)
 		return 1
 	}
 	writeStatefulTable(stdout, rows)
+	writePGCosts(stdout, rows)
 	writeScaling(stdout, rows)
+	writeRuntimeStats(stdout, rows)
 	writeStoreStats(stdout, rows)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
@@ -295,6 +326,7 @@ type benchStore struct {
 	db                *sql.DB   // sqlite
 	pg                *pgx.Conn // postgres
 	schema            string
+	app               string // postgres: the server's application_name
 	dir               string
 }
 
@@ -329,8 +361,9 @@ func newBenchStore(ctx context.Context, name, dir, pgDSN string) (*benchStore, e
 		}
 		q := u.Query()
 		q.Set("search_path", schema)
+		q.Set("application_name", schema) // its backends, for pgmeter.go
 		u.RawQuery = q.Encode()
-		return &benchStore{name: name, driver: "postgres", dsn: u.String(), pg: conn, schema: schema}, nil
+		return &benchStore{name: name, driver: "postgres", dsn: u.String(), pg: conn, schema: schema, app: schema}, nil
 	}
 	return nil, fmt.Errorf("unknown store %q: sqlite, tmpfs or postgres", name)
 }
@@ -424,7 +457,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	case o.cpuProfile != "":
 		extra = []string{"--cpuprofile", fmt.Sprintf("%s-%s-%s-%d.prof", o.cpuProfile, b.name, st.name, cores)}
 	}
-	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, extra...)
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, o.serverEnv, extra...)
 	if err != nil {
 		return fail(err)
 	}
@@ -438,7 +471,10 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	if err != nil {
 		return fail(err)
 	}
-	f := &signetFlows{base: base, secret: secret, prover: prover}
+	srv.mu.Lock()
+	admin := srv.adminAddr
+	srv.mu.Unlock()
+	f := &signetFlows{base: base, secret: secret, prover: prover, admin: admin}
 	var rows []statefulRow
 	for _, flow := range o.flows {
 		fmt.Fprintf(log, "bench: %s %s %s, %d core(s)\n", b.name, st.name, flow, cores)
@@ -446,7 +482,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 		if alg, ok := netLoadFlows[flow]; ok { // the cheap load generator (scaling.go)
 			row = measureNetLoadFlow(ctx, o, statefulRow{Server: b.name, Store: st.name, Flow: flow, RowsPer1000: -1, BytesPer1000: -1}, srv.addr, secret, alg, srv.pid())
 		} else {
-			row = measureFlow(ctx, o, b.name, st, flow, f, srv.pid(), srv.storeCounters)
+			row = measureFlow(ctx, o, b.name, st, flow, f, srv.pid())
 		}
 		row.Cores = cores
 		rows = append(rows, row)
@@ -455,27 +491,11 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 }
 
 // startServe starts signet serve with a configuration file on serverCPU.
-func startServe(ctx context.Context, bin, path, name string, cores int, extraArgs ...string) (*signetServer, error) {
+func startServe(ctx context.Context, bin, path, name string, cores int, env []string, extraArgs ...string) (*signetServer, error) {
 	s := &signetServer{}
 	started := make(chan string, 1)
-	onLine := func(line string) {
-		var rec struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && strings.HasPrefix(rec.Msg, "admin listener started") {
-			s.mu.Lock()
-			s.adminAddr = rec.Addr
-			s.mu.Unlock()
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "signet started" {
-			select {
-			case started <- rec.Addr:
-			default:
-			}
-		}
-	}
-	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, append([]string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, extraArgs...), nil, nil, onLine)
+	onLine := func(line string) { s.onServeLine(line, started) }
+	c, err := startPinnedCPUs(name, serverCPUs(cores), bin, append([]string{"serve", "--config", path, "--log-format", "json", "--log-level", "info"}, extraArgs...), env, nil, onLine)
 	if err != nil {
 		return nil, err
 	}
@@ -513,9 +533,7 @@ type tokens struct {
 }
 
 // measureFlow runs one flow with o.connections clients in a closed loop.
-// scrape, when given, reads the server's store counters at the window's
-// start and end.
-func measureFlow(ctx context.Context, o *statefulOptions, server string, st *benchStore, flow string, f flows, pid int, scrape ...func() (storeCounters, error)) statefulRow {
+func measureFlow(ctx context.Context, o *statefulOptions, server string, st *benchStore, flow string, f flows, pid int) statefulRow {
 	row := statefulRow{Server: server, Store: "memory", Flow: flow, RowsPer1000: -1, BytesPer1000: -1}
 	if st != nil {
 		row.Store = st.name
@@ -562,6 +580,13 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 				return errors.New("client_credentials_dpop is measured for Signet only")
 			}
 			return sf.dpopClientCredentials(c)
+		case flowHealthz:
+			sf, ok := f.(*signetFlows)
+			if !ok {
+				return errors.New("healthz is measured for Signet only")
+			}
+			_, _, err := do(c, "GET", sf.base+"/healthz", nil, 200)
+			return err
 		}
 		return fmt.Errorf("unknown flow %q", flow)
 	}
@@ -614,12 +639,18 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		}
 		return round(mib(b), 1)
 	}
-	var store0 storeCounters
-	if len(scrape) > 0 {
-		store0, _ = scrape[0]()
+	admin := ""
+	if sf, ok := f.(*signetFlows); ok {
+		admin = sf.admin
 	}
+	rt := startWindowStats(admin, pid)
+	store0, _ := scrapeStore(admin) // nil without a SQLite store
 	srvCPU0, srvErr := procCPU(pid)
 	loadCPU0 := selfCPU()
+	var pg0 pgSample
+	if st != nil && st.pg != nil {
+		pg0 = readPG(ctx, st.pg, st.app, st.schema)
+	}
 	measuring.Store(true)
 	start := time.Now()
 	row.RSSStartMiB = rss()
@@ -632,14 +663,19 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	measuring.Store(false)
 	elapsed := time.Since(start)
 	n := count.Load()
+	if st != nil && st.pg != nil {
+		c := pgCostsPer(pg0, readPG(ctx, st.pg, st.app, st.schema), n, elapsed)
+		row.PG = &c
+	}
 	if store0 != nil {
-		store1, _ := scrape[0]()
+		store1, _ := scrapeStore(admin)
 		row.StoreStats = windowStoreStats(store0, store1, n)
 	}
 	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
 		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)
 		row.LoadCPUMs = round(float64((selfCPU()-loadCPU0).Microseconds())/1000/float64(n), 3)
 	}
+	rt.finish(&row, n)
 	stop.Store(true)
 	wg.Wait()
 	row.PerSecond = float64(n) / elapsed.Seconds()
@@ -684,7 +720,14 @@ type signetFlows struct {
 	// prover makes the DPoP proofs of the client_credentials_dpop flow:
 	// one key, a new proof per request.
 	prover *dpop.Prover
+	// admin is the server's admin listener (/metrics), "" when unknown.
+	admin string
 }
+
+// flowHealthz is GET /healthz: no store, no signature, a reference for
+// the latency the load generator and HTTP alone add (the introspection
+// tail, docs/benchmarks.md).
+const flowHealthz = "healthz"
 
 var reHiddenField = regexp.MustCompile(`name="(request|csrf)" value="([^"]*)"`)
 

@@ -32,6 +32,9 @@ type storeCounters map[string]float64
 // scrapeStore reads the signet_store_* counters from the admin listener
 // at admin.
 func scrapeStore(admin string) (storeCounters, error) {
+	if admin == "" {
+		return nil, nil
+	}
 	// net/http, not fetch: /metrics comes chunked, and a chunk boundary
 	// can fall inside a line.
 	c := &http.Client{Timeout: ioTimeout}
@@ -99,16 +102,4 @@ func writeStoreStats(w io.Writer, rows []statefulRow) {
 				r.Server, r.Store, r.Flow, s.WritesPerOp, s.CommitsPer1k, s.SyncsPer1k, s.BatchMean, s.WaitMs, s.SyncMs)
 		}
 	}
-}
-
-// storeCounters reads the server's store counters (nil when its store
-// keeps none).
-func (s *signetServer) storeCounters() (storeCounters, error) {
-	s.mu.Lock()
-	admin := s.adminAddr
-	s.mu.Unlock()
-	if admin == "" {
-		return nil, nil
-	}
-	return scrapeStore(admin)
 }

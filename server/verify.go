@@ -135,7 +135,7 @@ func (s *Server) verifiedAccessToken(token string) (*userAccessClaims, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(token))
+	sum := tokenSum(token)
 	if c, ok := s.oidc.verified.get(sum, keys); ok {
 		return c, nil
 	}
@@ -153,6 +153,22 @@ func (s *Server) verifiedAccessToken(token string) (*userAccessClaims, error) {
 	s.oidc.verified.put(sum, verifiedToken{kid: k.KeyID, alg: k.Algorithm, claims: &c})
 	return &c, nil
 }
+
+// tokenSum is the SHA-256 of token, the verified token cache's key. A
+// token of up to tokenSumStack bytes (every access token Signet issues)
+// is hashed from a copy on the stack: sha256.Sum256([]byte(token))
+// allocates a copy of any token longer than 32 bytes on the heap, one
+// per introspection and userinfo call.
+func tokenSum(token string) [sha256.Size]byte {
+	if len(token) > tokenSumStack {
+		return sha256.Sum256([]byte(token))
+	}
+	var buf [tokenSumStack]byte
+	return sha256.Sum256(buf[:copy(buf[:], token)])
+}
+
+// tokenSumStack is the longest token tokenSum copies on the stack.
+const tokenSumStack = 2048
 
 // audience returns the aud claim as a list (it is a string or an array).
 func audience(raw json.RawMessage) []string {

@@ -19,6 +19,22 @@ import (
 // window. An attempt on several keys (a sign-in draws on three budgets)
 // is taken in one statement and settled in one (throttle.BatchStore).
 // Like grant writes, these neither bump the store revision nor NOTIFY.
+//
+// Every statement that counts commits with synchronous_commit off, for
+// its own transaction only (attemptsCommitMode): it does not wait for the
+// WAL flush. The count is visible to every instance the moment the
+// statement ends, as before, so the budgets hold across a cluster; what a
+// crash of the database server (or a power loss) can lose is the last
+// fraction of a second of counting (at most three times wal_writer_delay,
+// 600 ms by default), after which the counts are a little lower than
+// they were (with synchronous replication, a failover may lose the
+// same). A budget is a rate limit, not a record: no token, code or
+// session is written this way. The flush was most of a sign-in's cost in
+// PostgreSQL (docs/benchmarks.md): a sign-in takes and settles an attempt
+// on its address's budget, shared by every user behind that address, and
+// each statement held that row's lock until its commit was flushed, so
+// the sign-ins from one address waited for two flushes each, one after
+// the other.
 
 var _ throttle.BatchStore = (*Store)(nil)
 
@@ -27,14 +43,18 @@ var _ throttle.BatchStore = (*Store)(nil)
 // changes nothing (no row returned) otherwise.
 // (limit is throttle.Store's max.)
 func (s *Store) TakeAttempt(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
-	const take = `
-INSERT INTO attempts AS a (key, count, expires) VALUES ($1, 1, $3)
+	const take = `WITH ` + attemptsCommitMode + `
+INSERT INTO attempts AS a (key, count, expires) SELECT $1::text, 1, $3::timestamptz FROM commit_mode
 ON CONFLICT (key) DO UPDATE SET` + takeSet + `
-WHERE a.expires <= $2 OR a.count < $4
-RETURNING a.count`
-	var n int
-	err := s.pool.QueryRow(ctx, take, key, now, now.Add(window), limit).Scan(&n)
+WHERE a.expires <= $2 OR a.count < $4::integer
+RETURNING a.count, current_setting('synchronous_commit')`
+	var (
+		n    int
+		mode string
+	)
+	err := s.pool.QueryRow(ctx, take, key, now, now.Add(window), limit).Scan(&n, &mode)
 	if err == nil {
+		s.attemptCommitMode.Store(&mode)
 		return 0, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
@@ -80,13 +100,15 @@ func (s *Store) TakeAttempts(ctx context.Context, takes []throttle.Take, now tim
 	var (
 		n       int
 		expires *time.Time
+		mode    string
 	)
 	err := retryDeadlock(ctx, func() error {
-		return s.pool.QueryRow(ctx, takeChain(len(takes)), args...).Scan(&n, &expires)
+		return s.pool.QueryRow(ctx, takeChain(len(takes)), args...).Scan(&n, &expires, &mode)
 	})
 	if err != nil {
 		return 0, 0, wrap(ctx, "take attempts", err)
 	}
+	s.attemptCommitMode.Store(&mode)
 	if n == len(takes) {
 		return n, 0, nil
 	}
@@ -112,15 +134,28 @@ func (s *Store) SettleAttempts(ctx context.Context, settles []throttle.Settle, n
 		args = append(args, st.Key)
 		resets[i] = st.Reset
 	}
+	var (
+		n    int
+		mode string
+	)
 	err := retryDeadlock(ctx, func() error {
-		_, err := s.pool.Exec(ctx, settleChain(resets), args...)
-		return err
+		return s.pool.QueryRow(ctx, settleChain(resets), args...).Scan(&n, &mode)
 	})
 	if err != nil {
 		return wrap(ctx, "settle attempts", err)
 	}
+	s.attemptCommitMode.Store(&mode)
 	return nil
 }
+
+// attemptsCommitMode is the first common table expression of every
+// statement that counts attempts: it sets synchronous_commit to off for
+// the statement's own transaction (set_config's is_local; a statement
+// outside a transaction block is one), so that its commit does not wait
+// for the WAL flush. A statement reads it (FROM commit_mode) so that it
+// runs; the setting ends with the statement. current_setting in the
+// statement's answer reports it (Store.attemptCommitMode).
+const attemptsCommitMode = `commit_mode AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))`
 
 // retryDeadlock runs f again (up to three times in all) when PostgreSQL
 // broke a deadlock by aborting f's statement, which then changed nothing.
@@ -138,15 +173,14 @@ func retryDeadlock(ctx context.Context, f func() error) error {
 // takeChain is the statement that takes n keys; $1 is now, then key,
 // window end and max for each key. It returns how many keys it took and,
 // when fewer than n, the window end of the spent key as of the
-// statement's snapshot (a key it did not change), or NULL.
+// statement's snapshot (a key it did not change), or NULL; then the
+// transaction's synchronous_commit (off: attemptsCommitMode).
 func takeChain(n int) string {
 	var b strings.Builder
-	b.WriteString("WITH ")
+	b.WriteString("WITH " + attemptsCommitMode)
 	for i := range n {
 		k, e, m := 3*i+2, 3*i+3, 3*i+4
-		if i > 0 {
-			fmt.Fprintf(&b, ",\n")
-		}
+		b.WriteString(",\n")
 		fmt.Fprintf(&b, "t%d AS (INSERT INTO attempts AS a (key, count, expires) ", i)
 		if i == 0 {
 			fmt.Fprintf(&b, "VALUES ($%d::text, 1, $%d::timestamptz)", k, e)
@@ -164,21 +198,21 @@ func takeChain(n int) string {
 	for i := range n {
 		fmt.Fprintf(&b, "\n WHEN NOT EXISTS (SELECT FROM t%d) THEN (SELECT expires FROM attempts WHERE key = $%d::text)", i, 3*i+2)
 	}
-	b.WriteString(" END")
+	// One row from the one row of commit_mode: its setting is made.
+	b.WriteString(" END, current_setting('synchronous_commit') FROM commit_mode")
 	return b.String() // a few hundred bytes; pgx prepares it once per connection
 }
 
 // settleChain is the statement that settles keys $2, $3, ... ($1 is now):
 // a reset deletes the key's row, a give-back uncounts one attempt of a
 // window that has not ended. Each step's condition reads the step
-// before, so the steps run, and lock, in order.
+// before, so the steps run, and lock, in order. It returns the last
+// step's count and the transaction's synchronous_commit.
 func settleChain(resets []bool) string {
 	var b strings.Builder
-	b.WriteString("WITH ")
+	b.WriteString("WITH " + attemptsCommitMode)
 	for i, r := range resets {
-		if i > 0 {
-			b.WriteString(",\n")
-		}
+		b.WriteString(",\n")
 		after := ""
 		if i > 0 {
 			after = fmt.Sprintf(" AND (SELECT count(*) FROM s%d) >= 0", i-1)
@@ -189,22 +223,38 @@ func settleChain(resets []bool) string {
 			fmt.Fprintf(&b, "s%d AS (UPDATE attempts SET count = count - 1 WHERE key = $%d::text AND count > 0 AND expires > $1%s RETURNING 1)", i, i+2, after)
 		}
 	}
-	fmt.Fprintf(&b, "\nSELECT count(*) FROM s%d", len(resets)-1)
+	// One row from the one row of commit_mode: its setting is made.
+	fmt.Fprintf(&b, "\nSELECT (SELECT count(*) FROM s%d), current_setting('synchronous_commit') FROM commit_mode", len(resets)-1)
 	return b.String()
 }
 
 // ReturnAttempt implements throttle.Store.
 func (s *Store) ReturnAttempt(ctx context.Context, key string, now time.Time) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE attempts SET count = count - 1 WHERE key = $1 AND count > 0 AND expires > $2`, key, now); err != nil {
-		return wrap(ctx, "return attempt", err)
-	}
-	return nil
+	// UPDATE ... FROM commit_mode: a row it changes is joined with
+	// commit_mode, so the setting is made whenever there is a commit to
+	// flush.
+	return s.settleOne(ctx, "return attempt", `WITH `+attemptsCommitMode+`
+UPDATE attempts SET count = count - 1 FROM commit_mode WHERE key = $1 AND count > 0 AND expires > $2
+RETURNING current_setting('synchronous_commit')`, key, now)
 }
 
 // ResetAttempts implements throttle.Store.
 func (s *Store) ResetAttempts(ctx context.Context, key string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM attempts WHERE key = $1`, key); err != nil {
-		return wrap(ctx, "reset attempts", err)
+	return s.settleOne(ctx, "reset attempts", `WITH `+attemptsCommitMode+`
+DELETE FROM attempts USING commit_mode WHERE key = $1
+RETURNING current_setting('synchronous_commit')`, key)
+}
+
+// settleOne runs a statement that changes one key's row and returns the
+// transaction's synchronous_commit with the row it changed, if any.
+func (s *Store) settleOne(ctx context.Context, op, query string, args ...any) error {
+	var mode string
+	err := s.pool.QueryRow(ctx, query, args...).Scan(&mode)
+	switch {
+	case err == nil:
+		s.attemptCommitMode.Store(&mode)
+	case !errors.Is(err, pgx.ErrNoRows): // no row: nothing changed, nothing to commit
+		return wrap(ctx, op, err)
 	}
 	return nil
 }

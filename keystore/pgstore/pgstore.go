@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +40,9 @@ type Store struct {
 	// durableReplay: claims commit with the server's synchronous_commit
 	// (WithDurableReplay).
 	durableReplay bool
+	// attemptCommitMode is the synchronous_commit the last statement
+	// that took or settled attempts committed with (attempts.go).
+	attemptCommitMode atomic.Pointer[string]
 
 	mu      sync.Mutex // guards closed and watches
 	closed  bool
