@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -89,7 +88,7 @@ func concurrentRefreshes(b *testing.B, query string) {
 	}
 	var next atomic.Int64
 	st0 := s.WriteStats()
-	cpu0 := processCPU(b)
+	cpu0 := processCPU()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for c := range clients {
@@ -107,7 +106,7 @@ func concurrentRefreshes(b *testing.B, query string) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	cpu := processCPU(b) - cpu0
+	cpu := processCPU() - cpu0
 	st := s.WriteStats()
 	n := float64(b.N)
 	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/op")
@@ -115,15 +114,6 @@ func concurrentRefreshes(b *testing.B, query string) {
 	b.ReportMetric(float64(st.Commits-st0.Commits)/n*1000, "commits/1k")
 	b.ReportMetric(float64(st.BatchedWrites-st0.BatchedWrites)/float64(max(1, st.Commits-st0.Commits)), "writes/commit")
 	b.ReportMetric(float64(st.Wait-st0.Wait)/float64(st.Writes-st0.Writes)/1e6, "wait-ms/write")
-}
-
-// processCPU is the process's CPU time so far (user and system).
-func processCPU(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Connections keep temporary data, the savepoints' sub-journals
