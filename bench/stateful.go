@@ -122,8 +122,11 @@ type statefulRow struct {
 	// their CPU per operation (procSwitches).
 	ServerSwitchesPerOp float64 `json:"serverSwitchesPerOp,omitempty"`
 	// PostgreSQL's costs per operation (postgres store only; pgmeter.go).
-	PG    *pgCosts `json:"postgres,omitempty"`
-	Error string   `json:"error,omitempty"`
+	PG *pgCosts `json:"postgres,omitempty"`
+	// StoreStats are the SQLite store's write counters over the window
+	// (storestats.go; nil: not measured).
+	StoreStats *storeStats `json:"storeStats,omitempty"`
+	Error      string      `json:"error,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -180,6 +183,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	writePGCosts(stdout, rows)
 	writeScaling(stdout, rows)
 	writeRuntimeStats(stdout, rows)
+	writeStoreStats(stdout, rows)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		if err := os.WriteFile(o.out, b, 0o644); err != nil {
@@ -640,6 +644,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		admin = sf.admin
 	}
 	rt := startWindowStats(admin, pid)
+	store0, _ := scrapeStore(admin) // nil without a SQLite store
 	srvCPU0, srvErr := procCPU(pid)
 	loadCPU0 := selfCPU()
 	var pg0 pgSample
@@ -661,6 +666,10 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	if st != nil && st.pg != nil {
 		c := pgCostsPer(pg0, readPG(ctx, st.pg, st.app, st.schema), n, elapsed)
 		row.PG = &c
+	}
+	if store0 != nil {
+		store1, _ := scrapeStore(admin)
+		row.StoreStats = windowStoreStats(store0, store1, n)
 	}
 	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
 		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)

@@ -207,6 +207,9 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	sc := serverConfig(registry.merged(cfg), m, grants, log)
 	// One registry for the server's metrics and the connectors'.
 	sc.Registry = prometheus.NewRegistry()
+	if err := registerStoreMetrics(sc.Registry, store); err != nil { // storemetrics.go
+		return err
+	}
 	if sc.Connectors, err = signet.ConnectorsIn(cfg, store, sealer, log, sc.Registry); err != nil {
 		return err
 	}

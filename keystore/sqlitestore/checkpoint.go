@@ -32,6 +32,23 @@ func noAutoCheckpoint(pragmas []string) []string {
 	return append(pragmas, "wal_autocheckpoint(0)")
 }
 
+// tempStoreMemory adds temp_store(MEMORY) to the DSN's pragmas unless
+// they set temp_store. A batch of the group commit runs each write in a
+// savepoint, and SQLite keeps the pages a savepoint may roll back in a
+// sub-journal that spills to a temporary file past 64 KiB, which a batch
+// of a few writes passes: every such page was then written to a file
+// with write(2) (and the file created and deleted per transaction), the
+// sub-journal being needed only to roll a savepoint back. In memory it
+// costs no system call; a batch holds at most maxBatch writes' pages.
+func tempStoreMemory(pragmas []string) []string {
+	for _, p := range pragmas {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(p)), "temp_store") {
+			return pragmas
+		}
+	}
+	return append(pragmas, "temp_store(MEMORY)")
+}
+
 // checkpointer is the background checkpoint's goroutine and its signals.
 type checkpointer struct {
 	kick chan struct{} // a checkpoint is due (buffered 1)

@@ -59,6 +59,11 @@ type Store struct {
 	cache stmtCache
 	// ckpt checkpoints the WAL in the background (checkpoint.go).
 	ckpt checkpointer
+	// flushes: the database is at synchronous FULL or EXTRA, where
+	// SQLite fsyncs the WAL in every commit; stats count the writes
+	// (writestats.go).
+	flushes bool
+	stats   writeStats
 }
 
 var (
@@ -117,6 +122,9 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	if err == nil && !o.DurableReplay {
 		s.replay, err = replayConn(ctx, db)
+	}
+	if err == nil {
+		s.flushes, err = commitsFlush(ctx, db)
 	}
 	if err != nil {
 		db.Close()
@@ -187,7 +195,7 @@ func parseDSN(dsn string) (path, driverDSN string, err error) {
 	q.Set("_foreign_keys", "1")
 	q.Del("_fk")
 	q.Set("_txlock", "immediate")
-	q["_pragma"] = noAutoCheckpoint(q["_pragma"])
+	q["_pragma"] = tempStoreMemory(noAutoCheckpoint(q["_pragma"]))
 	return rest, rest + "?" + q.Encode(), nil
 }
 
@@ -429,6 +437,7 @@ func (s *Store) queueWrite(w *write) error {
 	if err := w.ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", w.op, err)
 	}
+	defer s.stats.answered(time.Now())
 	w.done = make(chan struct{})
 	s.queueMu.Lock()
 	s.queue = append(s.queue, w)
@@ -484,6 +493,7 @@ func (s *Store) commit(batch []*write) {
 	if len(batch) == 0 {
 		return
 	}
+	s.stats.batch(len(batch))
 	defer func() {
 		for _, w := range batch {
 			close(w.done)
@@ -565,7 +575,12 @@ func (s *Store) commit(batch []*write) {
 	if relaxed {
 		s.relaxedCommits.Add(1)
 	}
-	if err := tx.Commit(); err != nil {
+	t0 := time.Now()
+	err = tx.Commit()
+	if !relaxed && s.flushes {
+		s.stats.flushed(t0)
+	}
+	if err != nil {
 		fail(": commit", err)
 	}
 }

@@ -355,11 +355,11 @@ func TestOpenErrors(t *testing.T) {
 
 func TestParseDSN(t *testing.T) {
 	for _, tc := range []struct{ dsn, path, query string }{
-		{"/var/lib/signet/signet.db", "/var/lib/signet/signet.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_txlock=immediate"},
-		{"rel/signet.db?_busy_timeout=5", "rel/signet.db", "_busy_timeout=5&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_txlock=immediate"},
-		{"file:rel.db?_txlock=deferred&_pragma=cache_size(-100)", "rel.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=cache_size%28-100%29&_pragma=wal_autocheckpoint%280%29&_txlock=immediate"},
-		{"file:///abs/with%20space.db", "/abs/with space.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_txlock=immediate"},
-		{"file://localhost/abs.db?_journal=DELETE&_fk=0", "/abs.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_txlock=immediate"},
+		{"/var/lib/signet/signet.db", "/var/lib/signet/signet.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_pragma=temp_store%28MEMORY%29&_txlock=immediate"},
+		{"rel/signet.db?_busy_timeout=5", "rel/signet.db", "_busy_timeout=5&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_pragma=temp_store%28MEMORY%29&_txlock=immediate"},
+		{"file:rel.db?_txlock=deferred&_pragma=cache_size(-100)", "rel.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=cache_size%28-100%29&_pragma=wal_autocheckpoint%280%29&_pragma=temp_store%28MEMORY%29&_txlock=immediate"},
+		{"file:///abs/with%20space.db", "/abs/with space.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_pragma=temp_store%28MEMORY%29&_txlock=immediate"},
+		{"file://localhost/abs.db?_journal=DELETE&_fk=0", "/abs.db", "_busy_timeout=10000&_foreign_keys=1&_pragma=wal_autocheckpoint%280%29&_pragma=temp_store%28MEMORY%29&_txlock=immediate"},
 	} {
 		path, driverDSN, err := parseDSN(tc.dsn)
 		if err != nil {
