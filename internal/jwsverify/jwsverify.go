@@ -1,16 +1,16 @@
 package jwsverify
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
 	"strings"
+
+	signetkey "github.com/signet-id/signet/key"
 )
 
 // ErrSignature is Verify's refusal of a signature.
@@ -20,32 +20,30 @@ var ErrSignature = errors.New("jwsverify: the signature does not verify")
 // the protected header and payload segments joined by a period) with key,
 // as go-jose's verifiers do (asymmetric.go, verifyPayload): ECDSA with R‖S
 // of the curve's size on the alg's curve, RSA PKCS #1 v1.5 or PSS (any
-// salt length), Ed25519.
+// salt length), Ed25519. The hash, curve and family of alg are
+// key.Algorithm's.
 func Verify(alg string, key any, input, sig []byte) error {
-	var hash crypto.Hash
-	switch alg {
-	case "ES256", "RS256", "PS256":
-		hash = crypto.SHA256
-	case "ES384", "RS384", "PS384":
-		hash = crypto.SHA384
-	case "ES512", "RS512", "PS512":
-		hash = crypto.SHA512
-	case "EdDSA":
+	a := signetkey.Algorithm(alg)
+	if !a.Valid() {
+		return fmt.Errorf("jwsverify: alg %q has no verifier", alg)
+	}
+	if a.Family() == signetkey.FamilyEdDSA {
 		if k, ok := key.(ed25519.PublicKey); ok && ed25519.Verify(k, input, sig) {
 			return nil
 		}
 		return ErrSignature
-	default:
-		return fmt.Errorf("jwsverify: alg %q has no verifier", alg)
 	}
-	h := hash.New()
+	h := a.Hash().New()
 	h.Write(input)
 	digest := h.Sum(nil)
 	switch k := key.(type) {
 	case *ecdsa.PublicKey:
-		size := map[string]int{"ES256": 32, "ES384": 48, "ES512": 66}[alg]
-		curve := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
-		if size == 0 || k.Curve != curve || len(sig) != 2*size {
+		curve := a.Curve()
+		if curve == nil || k.Curve != curve {
+			return ErrSignature
+		}
+		size := (curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
 			return ErrSignature
 		}
 		if !ecdsa.Verify(k, digest, new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])) {
@@ -54,11 +52,11 @@ func Verify(alg string, key any, input, sig []byte) error {
 		return nil
 	case *rsa.PublicKey:
 		var err error
-		switch alg[0] {
-		case 'R':
-			err = rsa.VerifyPKCS1v15(k, hash, digest, sig)
-		case 'P':
-			err = rsa.VerifyPSS(k, hash, digest, sig, nil)
+		switch a.Family() {
+		case signetkey.FamilyRSA:
+			err = rsa.VerifyPKCS1v15(k, a.Hash(), digest, sig)
+		case signetkey.FamilyRSAPSS:
+			err = rsa.VerifyPSS(k, a.Hash(), digest, sig, nil)
 		default:
 			return ErrSignature
 		}
