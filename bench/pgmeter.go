@@ -1,19 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/signet-id/signet/internal/procstat"
 )
 
 // What PostgreSQL itself spends on a flow. PostgreSQL runs on the same
@@ -153,56 +152,31 @@ func pgCostsPer(a, b pgSample, n int64, wall time.Duration) pgCosts {
 // postgres and, for the postmaster (a postgres process whose parent is
 // not one), the CPU of its children that ended.
 func postgresCPU() (time.Duration, bool) {
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0, false
 	}
-	type proc struct {
-		ppid             int
-		ut, st, cut, cst int64
-	}
-	procs := map[int]proc{}
-	for _, path := range stats {
-		b, err := os.ReadFile(path)
+	procs := map[int]procstat.Stat{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
-			continue // ended since the listing
+			continue // not a process
 		}
-		open, close := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-		if open < 0 || close < open || string(b[open+1:close]) != "postgres" {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b[:open])))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(b[close+1:]))
-		if len(f) < 15 {
-			continue
-		}
-		// After ')': state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
-		var v [5]int64
-		ok := true
-		for i, idx := range []int{1, 11, 12, 13, 14} {
-			if v[i], err = strconv.ParseInt(f[idx], 10, 64); err != nil {
-				ok = false
-			}
-		}
-		if ok {
-			procs[pid] = proc{int(v[0]), v[1], v[2], v[3], v[4]}
+		if st, err := procstat.Read(pid); err == nil && st.Name == "postgres" { // an error: ended since the listing
+			procs[pid] = st
 		}
 	}
 	if len(procs) == 0 {
 		return 0, false
 	}
-	var ticks int64
+	var total time.Duration
 	for _, p := range procs {
-		ticks += p.ut + p.st
-		if _, child := procs[p.ppid]; !child {
-			ticks += p.cut + p.cst
+		total += p.CPU()
+		if _, child := procs[p.PPID]; !child {
+			total += p.ChildUser + p.ChildSystem
 		}
 	}
-	const hz = 100 // USER_HZ
-	return time.Duration(ticks) * time.Second / hz, true
+	return total, true
 }
 
 // writePGCosts prints PostgreSQL's costs per operation for the rows that

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/signet-id/signet/internal/procstat"
 )
 
 // CPUs: the server and every measured child on serverCPU, the load
@@ -240,27 +242,11 @@ func procRSS(pid int) (int64, error) {
 
 // procCPU returns the user+system CPU time of pid from /proc/PID/stat.
 func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	st, err := procstat.Read(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name may hold spaces; fields start after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// After ')': state(0) ... utime is field 14 of the line, index 11 here.
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("malformed /proc stat times")
-	}
-	const hz = 100 // USER_HZ: 100 on every Linux ABI Go supports
-	return time.Duration(ut+st) * time.Second / hz, nil
+	return st.CPU(), nil
 }
 
 // selfCPU returns this process's user+system CPU time.

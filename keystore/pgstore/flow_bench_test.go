@@ -1,12 +1,8 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +12,7 @@ import (
 
 	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/grant/granttest"
+	"github.com/signet-id/signet/internal/procstat"
 	"github.com/signet-id/signet/throttle"
 )
 
@@ -40,21 +37,11 @@ func backendCPU(ctx context.Context, conn *pgx.Conn, app string) (time.Duration,
 	}
 	var total time.Duration
 	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		st, err := procstat.Read(int(pid))
 		if err != nil {
 			return 0, false
 		}
-		i := bytes.LastIndexByte(b, ')')
-		f := strings.Fields(string(b[i+1:]))
-		if i < 0 || len(f) < 13 {
-			return 0, false
-		}
-		ut, err1 := strconv.ParseInt(f[11], 10, 64)
-		st, err2 := strconv.ParseInt(f[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			return 0, false
-		}
-		total += time.Duration(ut+st) * time.Second / 100 // USER_HZ
+		total += st.CPU()
 	}
 	return total, true
 }
