@@ -68,6 +68,7 @@ type flowMeter struct {
 	cpuOK   bool
 	wal0    int64
 	walOK   bool
+	upd0    tableUpdates
 	elapsed time.Time
 }
 
@@ -78,6 +79,7 @@ func startFlowMeter(b *testing.B, app string, qc *queryCounter) *flowMeter {
 	m.cpu0, m.cpuOK = backendCPU(ctx, m.conn, app)
 	w, err := walFlushes(ctx, m.conn)
 	m.wal0, m.walOK = w, err == nil
+	m.upd0 = grantUpdates(ctx, m.conn, app)
 	return m
 }
 
@@ -95,6 +97,30 @@ func (m *flowMeter) stop() {
 	if w, err := walFlushes(ctx, m.conn); err == nil && m.walOK {
 		b.ReportMetric(float64(w-m.wal0)/n, "wal-flushes/op")
 	}
+	if u := grantUpdates(ctx, m.conn, m.app); u.ok && m.upd0.ok {
+		b.ReportMetric(float64(u.updated-m.upd0.updated)/n, "grant-updates/op")
+		b.ReportMetric(float64(u.hot-m.upd0.hot)/n, "grant-hot-updates/op")
+	}
+}
+
+// tableUpdates are the rows a table had updated, and how many of them in
+// place (HOT: no new index entries), from pg_stat_user_tables.
+type tableUpdates struct {
+	updated, hot int64
+	ok           bool
+}
+
+// grantUpdates returns the updates of the grants table of schema, as of
+// now (a backend's counts reach it when the backend goes idle).
+func grantUpdates(ctx context.Context, conn *pgx.Conn, schema string) tableUpdates {
+	if _, err := conn.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+		return tableUpdates{}
+	}
+	var u tableUpdates
+	err := conn.QueryRow(ctx, `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+		WHERE schemaname = $1 AND relname = 'grants'`, schema).Scan(&u.updated, &u.hot)
+	u.ok = err == nil
+	return u
 }
 
 // openFlowStore opens a store in a schema of its own with 16 connections
