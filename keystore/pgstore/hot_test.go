@@ -112,4 +112,3 @@ func TestRotationsUpdateInPlace(t *testing.T) {
 		t.Fatalf("%d of %d rotations updated the used row in place (HOT), want all: each other one wrote a new entry into every index of grants", hot, updated)
 	}
 }
-
