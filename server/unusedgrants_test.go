@@ -8,22 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	grantstore "github.com/signet-id/signet/grant"
-	"github.com/signet-id/signet/keystore/pgstore"
 )
 
 // A code exchange and a refresh at the instance that stored the code or
 // the refresh token make one statement each with PostgreSQL, the
 // rotation: they were two, the grant read back first and then rotated.
 func TestUseMakesOneStatement(t *testing.T) {
-	var sc statementCounter
-	st, err := pgstore.Open(t.Context(), postgresSchema(t), pgstore.WithPoolConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = &sc }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, sc := countedPostgres(t)
 	e := newLoginEnv(t, func(c *Config) { c.Grants = st })
 	code := e.code(e.browser(), spaRequest())
 	before, _ := sc.snapshot()
