@@ -465,6 +465,9 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 	} else {
 		_, err = s.oidc.grants.CreateCode(r.Context(), g, MaxSessionCodes)
 	}
+	if err == nil {
+		s.oidc.unused.put(g) // its exchange skips reading it back (unusedgrants.go)
+	}
 	if errors.Is(err, grantstore.ErrNoSession) { // signed out meanwhile
 		if req.promptNone {
 			s.authorizeError(w, r, &req.authzParams, redirectError("login_required", "the user is not signed in"))

@@ -86,6 +86,7 @@ type oidcState struct {
 	requirePAR      bool   // Config.RequirePushedAuthorizationRequests
 	jwks            atomic.Pointer[jwksCache]
 	verified        *verifiedTokens // access tokens that verified (tokencache.go)
+	unused          *unusedGrants   // codes and refresh tokens stored here, not used yet (unusedgrants.go)
 	// consents keeps remembered consent (nil: none); activity and
 	// idleTimeout end idle sessions (consent.go, branding.go).
 	consents    consent.Store
@@ -122,6 +123,7 @@ func newOIDC(cfg Config, s *Server) (*oidcState, error) {
 	}
 	o := &oidcState{
 		verified:        newVerifiedTokens(),
+		unused:          newUnusedGrants(unusedGrantsCapacity),
 		grants:          cfg.Grants,
 		sessionLifetime: cfg.SessionLifetime,
 		secureCookies:   len(s.issuer) > 8 && s.issuer[:8] == "https://",

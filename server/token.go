@@ -116,6 +116,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) *oauth.Error {
 	}
 
 	resp, e := h.Handle(gr)
+	if e == errRetryFromStore { // unusedgrants.go: once more, the grant read from the store
+		resp, e = h.Handle(gr)
+	}
 	if e != nil {
 		return e
 	}

@@ -144,6 +144,18 @@ func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d p
 func (c *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
 func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
+// countedPostgres opens a PostgreSQL store in a schema of its own whose
+// statements sc counts.
+func countedPostgres(t *testing.T) (*pgstore.Store, *statementCounter) {
+	sc := &statementCounter{}
+	st, err := pgstore.Open(t.Context(), postgresSchema(t), pgstore.WithPoolConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = sc }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, sc
+}
+
 // snapshot returns the counts so far.
 func (c *statementCounter) snapshot() (all, attempts int64) { return c.all.Load(), c.attempts.Load() }
 
@@ -155,12 +167,7 @@ func (c *statementCounter) snapshot() (all, attempts int64) { return c.all.Load(
 // spent budget two (the refusal, and giving back the keys taken before
 // the spent one). It was a statement per key for each (six per sign-in).
 func TestAttemptStatementsPerSignIn(t *testing.T) {
-	var sc statementCounter
-	st, err := pgstore.Open(t.Context(), postgresSchema(t), pgstore.WithPoolConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = &sc }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, sc := countedPostgres(t)
 	const hashedSecret = "hashed-client-secret"
 	e := newLoginEnv(t, func(c *Config) {
 		c.Grants, c.Attempts = st, st
