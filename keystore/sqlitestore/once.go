@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/signet-id/signet/grant"
 )
@@ -16,8 +17,8 @@ var _ grant.OnceClaimer = (*Store)(nil)
 // times are stored: grant.ValidateClaim refuses a claim with other
 // fields. Writes are serialized, so concurrent claims of one id succeed
 // once; concurrent claims share one transaction and one fsync
-// (the group commit of tx), without a savepoint each, since a claim is
-// one statement.
+// (the group commit of tx), and one statement (see claimAll), without a
+// savepoint. The caller is answered after the batch's commit.
 //
 // A batch of claims only is committed on a connection with
 // synchronous=NORMAL (unless Options.DurableReplay): in WAL mode the
@@ -33,25 +34,107 @@ func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 	if err := grant.ValidateClaim(g); err != nil {
 		return fmt.Errorf("sqlitestore: claim once: %w", err)
 	}
-	return s.queueWrite(&write{ctx: ctx, op: "claim once", statement: true, relaxed: true, fn: func(tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, s.claim).ExecContext(ctx, g.ID, micros(g.Created), micros(g.Expires))
-		if err != nil {
-			return err
-		}
-		return affected(res, grant.ErrExists)
-	}})
+	return s.queueWrite(&write{ctx: ctx, op: "claim once", statement: true, relaxed: true, claim: &g})
 }
 
-// claimSQL inserts a one-time identifier into once_ids (schema version
-// 11), or replaces one expired at its created time, unless grants holds
-// the id: a grant of another kind, or an identifier claimed there before
-// version 11 (refused until the cleaner deletes it: safe, only later than
-// needed). The id is the primary key of a WITHOUT ROWID table: one b-tree
-// entry, and one in the expiry index.
-const claimSQL = `INSERT INTO once_ids (id, created_us, expires_us)
-	SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM grants WHERE id = ?1)
+// claimAll claims the identifiers of a batch's claim writes in tx and
+// answers each (its err stays nil when claimed); it reports whether any
+// was claimed. The claims of a batch are one statement (claimManySQL),
+// not one each: distinct ids go into one statement; an id repeated in the
+// batch goes into the next statement, in the same transaction, so it sees
+// the first one's row exactly as if the two had come one after the other.
+// A failed statement refuses its own claims only: SQLite undoes it.
+func (s *Store) claimAll(ctx context.Context, tx *sql.Tx, ws []*write) (changed bool) {
+	for len(ws) > 0 {
+		var (
+			round, rest []*write
+			ids         = make(map[string]struct{}, len(ws))
+		)
+		for _, w := range ws {
+			if err := w.ctx.Err(); err != nil {
+				w.err = fmt.Errorf("sqlitestore: %s: %w", w.op, err)
+				continue
+			}
+			if _, dup := ids[w.claim.ID]; dup {
+				rest = append(rest, w)
+				continue
+			}
+			ids[w.claim.ID] = struct{}{}
+			round = append(round, w)
+		}
+		if len(round) > 0 {
+			changed = s.claimRound(ctx, tx, round) || changed
+		}
+		ws = rest
+	}
+	return changed
+}
+
+// claimRound claims the distinct identifiers of ws in one statement.
+func (s *Store) claimRound(ctx context.Context, tx *sql.Tx, ws []*write) (changed bool) {
+	claimed, err := s.claimMany(ctx, tx, ws)
+	for _, w := range ws {
+		switch _, ok := claimed[w.claim.ID]; {
+		case err != nil:
+			w.err = s.wrap(w.ctx, w.op, err)
+		case !ok:
+			w.err = fmt.Errorf("sqlitestore: %s: %w", w.op, grant.ErrExists)
+		default:
+			changed = true
+		}
+	}
+	return changed
+}
+
+// claimMany runs claimManySQL for ws, whose ids are distinct, and returns
+// the ids it inserted or replaced. Only the holder of the write slot
+// calls it (commit), so s.claims needs no lock.
+func (s *Store) claimMany(ctx context.Context, tx *sql.Tx, ws []*write) (map[string]struct{}, error) {
+	st := s.claims[len(ws)]
+	if st == nil {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, claimManySQL(len(ws))); err != nil {
+			return nil, err
+		}
+		s.claims[len(ws)] = st
+	}
+	args := make([]any, 0, 3*len(ws))
+	for _, w := range ws {
+		args = append(args, w.claim.ID, micros(w.claim.Created), micros(w.claim.Expires))
+	}
+	s.claimStatements.Add(1)
+	rs, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	claimed := make(map[string]struct{}, len(ws))
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			return nil, err
+		}
+		claimed[id] = struct{}{}
+	}
+	return claimed, rs.Err()
+}
+
+// claimManySQL returns the statement that inserts n one-time identifiers,
+// given as n (id, created_us, expires_us) rows with distinct ids, into
+// once_ids (schema version 11), or replaces one expired at its created
+// time, unless grants holds the id: a grant of another kind, or an
+// identifier claimed there before version 11 (refused until the cleaner
+// deletes it: safe, only later than needed). RETURNING names the ids
+// inserted or replaced, not those refused. The id is the primary key of a
+// WITHOUT ROWID table: one b-tree entry, and one in the expiry index.
+func claimManySQL(n int) string {
+	return `WITH v (id, created_us, expires_us) AS (VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, n-1) + `)
+	INSERT INTO once_ids (id, created_us, expires_us)
+	SELECT id, created_us, expires_us FROM v WHERE NOT EXISTS (SELECT 1 FROM grants WHERE grants.id = v.id)
 	ON CONFLICT (id) DO UPDATE SET created_us = excluded.created_us, expires_us = excluded.expires_us
-	WHERE once_ids.expires_us <= excluded.created_us`
+	WHERE once_ids.expires_us <= excluded.created_us
+	RETURNING id`
+}
 
 // onceGrantSQL reads a one-time identifier of once_ids as the grant
 // ClaimOnce stored: kind jti, its id and times, nothing else.

@@ -14,7 +14,7 @@ import (
 )
 
 // waitQueue waits until n writes are queued.
-func waitQueue(t *testing.T, s *Store, n int) {
+func waitQueue(t testing.TB, s *Store, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		s.queueMu.Lock()
