@@ -10,14 +10,19 @@ import (
 	"github.com/signet-id/signet/grant"
 )
 
-// BenchmarkClaimBatch: one group commit of 16 claims of one-time
-// identifiers per iteration (the write slot is held while the 16 callers
-// queue), so every run commits the same batches whatever the machine's
-// load: run it under valgrind (cachegrind, difference of two -benchtime
-// counts) for the instructions per batch. It reports the process's CPU
-// per claim too.
+// BenchmarkClaimBatch: one group commit of 1, 8 (the load benchmark's
+// connections) or 16 claims of one-time identifiers per iteration (the
+// write slot is held while the callers queue), so every run commits the
+// same batches whatever the machine's load: run it under valgrind
+// (cachegrind, difference of two -benchtime counts) for the instructions
+// per batch. It reports the process's CPU per claim too.
 func BenchmarkClaimBatch(b *testing.B) {
-	const claims = 16
+	for _, claims := range []int{1, 8, 16} {
+		b.Run(fmt.Sprintf("claims=%d", claims), func(b *testing.B) { benchmarkClaimBatch(b, claims) })
+	}
+}
+
+func benchmarkClaimBatch(b *testing.B, claims int) {
 	s, err := OpenWith(b.Context(), filepath.Join(b.TempDir(), "signet.db"), Options{})
 	if err != nil {
 		b.Fatal(err)
