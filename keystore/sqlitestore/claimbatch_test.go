@@ -123,3 +123,33 @@ func TestClaimBatchReplacesExpired(t *testing.T) {
 		t.Fatalf("replay after the expired id was claimed again: %v, want ErrReplayed", err)
 	}
 }
+
+// A batch of 5 claims runs the statement with room for 8: the 3 rows
+// bound to NULL store nothing, and the 5 ids are stored. Batches of every
+// size up to maxBatch use at most 7 statements (1, 2, 4, ..., 64 rows).
+func TestClaimBatchPaddedStatement(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "signet.db"))
+	now := time.Now()
+	ids := make([]string, 5)
+	for i := range ids {
+		ids[i] = grant.OnceID(grant.OnceDPoPProof, "k", fmt.Sprint("p", i))
+	}
+	if err := errors.Join(queueClaims(t, s, now, ids...)...); err != nil {
+		t.Fatal(err)
+	}
+	var n, nulls int
+	if err := s.db.QueryRowContext(t.Context(), `SELECT COUNT(*), COUNT(*) - COUNT(id) FROM once_ids`).Scan(&n, &nulls); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 || nulls != 0 {
+		t.Fatalf("a batch of 5 claims stored %d rows (%d without an id), want 5 (0)", n, nulls)
+	}
+	if len(s.claims) != 7 || 1<<(len(s.claims)-1) < maxBatch {
+		t.Fatalf("%d claim statements for batches of up to %d", len(s.claims), maxBatch)
+	}
+	for i, st := range s.claims {
+		if (st != nil) != (i == 3) {
+			t.Errorf("claim statement for %d rows prepared: %v; want only the one for 8", 1<<i, st != nil)
+		}
+	}
+}

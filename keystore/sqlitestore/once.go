@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/signet-id/signet/grant"
@@ -87,20 +88,23 @@ func (s *Store) claimRound(ctx context.Context, tx *sql.Tx, ws []*write) (change
 }
 
 // claimMany runs claimManySQL for ws, whose ids are distinct, and returns
-// the ids it inserted or replaced. Only the holder of the write slot
+// the ids it inserted or replaced. The statement has room for a power of
+// two of rows, the rest bound to NULL, so that a few statements (7 up to
+// maxBatch) serve every batch size. Only the holder of the write slot
 // calls it (commit), so s.claims needs no lock.
 func (s *Store) claimMany(ctx context.Context, tx *sql.Tx, ws []*write) (map[string]struct{}, error) {
-	st := s.claims[len(ws)]
+	size := bits.Len(uint(len(ws) - 1)) // room for 1<<size rows
+	st := s.claims[size]
 	if st == nil {
 		var err error
-		if st, err = s.db.PrepareContext(ctx, claimManySQL(len(ws))); err != nil {
+		if st, err = s.db.PrepareContext(ctx, claimManySQL(1<<size)); err != nil {
 			return nil, err
 		}
-		s.claims[len(ws)] = st
+		s.claims[size] = st
 	}
-	args := make([]any, 0, 3*len(ws))
-	for _, w := range ws {
-		args = append(args, w.claim.ID, micros(w.claim.Created), micros(w.claim.Expires))
+	args := make([]any, 3<<size)
+	for i, w := range ws {
+		args[3*i], args[3*i+1], args[3*i+2] = w.claim.ID, micros(w.claim.Created), micros(w.claim.Expires)
 	}
 	s.claimStatements.Add(1)
 	rs, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
@@ -119,8 +123,9 @@ func (s *Store) claimMany(ctx context.Context, tx *sql.Tx, ws []*write) (map[str
 	return claimed, rs.Err()
 }
 
-// claimManySQL returns the statement that inserts n one-time identifiers,
-// given as n (id, created_us, expires_us) rows with distinct ids, into
+// claimManySQL returns the statement that inserts up to n one-time
+// identifiers, given as n (id, created_us, expires_us) rows with distinct
+// ids (a row with a NULL id is none), into
 // once_ids (schema version 11), or replaces one expired at its created
 // time, unless grants holds the id: a grant of another kind, or an
 // identifier claimed there before version 11 (refused until the cleaner
@@ -130,7 +135,7 @@ func (s *Store) claimMany(ctx context.Context, tx *sql.Tx, ws []*write) (map[str
 func claimManySQL(n int) string {
 	return `WITH v (id, created_us, expires_us) AS (VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, n-1) + `)
 	INSERT INTO once_ids (id, created_us, expires_us)
-	SELECT id, created_us, expires_us FROM v WHERE NOT EXISTS (SELECT 1 FROM grants WHERE grants.id = v.id)
+	SELECT id, created_us, expires_us FROM v WHERE v.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM grants WHERE grants.id = v.id)
 	ON CONFLICT (id) DO UPDATE SET created_us = excluded.created_us, expires_us = excluded.expires_us
 	WHERE once_ids.expires_us <= excluded.created_us
 	RETURNING id`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -47,10 +48,11 @@ type Store struct {
 	queue   []*write
 	// commits counts the transactions tx committed (tests).
 	commits atomic.Int64
-	// claims[n] is the statement of a batch of n claims (claimManySQL),
-	// prepared when first needed, once per connection rather than once
-	// per batch; claimStatements counts their executions (tests).
-	claims          [maxBatch + 1]*sql.Stmt
+	// claims[k] is the statement of a batch of up to 1<<k claims
+	// (claimManySQL), prepared when first needed, once per connection
+	// rather than once per batch; claimStatements counts their executions
+	// (tests).
+	claims          []*sql.Stmt
 	claimStatements atomic.Int64
 	// replay is the connection that commits batches of one-time
 	// identifiers only, with synchronous=NORMAL (see ClaimOnce); nil when
@@ -109,7 +111,8 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	// prepared statements (stmts.go) with it, and a new one parses the
 	// schema again.
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, path: path, lockPath: path + ".lock", writer: make(chan struct{}, 1)}
+	s := &Store{db: db, path: path, lockPath: path + ".lock", writer: make(chan struct{}, 1),
+		claims: make([]*sql.Stmt, bits.Len(maxBatch-1)+1)}
 	ms, err := sqlschema.Migrations(sqlschema.SQLite)
 	if err != nil {
 		err = fmt.Errorf("sqlitestore: open %s: %w", path, err)
