@@ -35,7 +35,7 @@ func (s *Store) ClaimOnce(ctx context.Context, g grant.Grant) error {
 	if err := grant.ValidateClaim(g); err != nil {
 		return fmt.Errorf("sqlitestore: claim once: %w", err)
 	}
-	return s.queueWrite(&write{ctx: ctx, op: "claim once", statement: true, relaxed: true, claim: &g})
+	return s.queueWrite(&write{ctx: ctx, op: "claim once", relaxed: true, claim: &g})
 }
 
 // claimAll claims the identifiers of a batch's claim writes in tx and
@@ -148,13 +148,15 @@ const claimOneSQL = `INSERT INTO once_ids (id, created_us, expires_us)
 
 // claimManySQL returns the statement that inserts up to n one-time
 // identifiers, given as n (id, created_us, expires_us) rows with distinct
-// ids (a row with a NULL id is none), into
-// once_ids (schema version 11), or replaces one expired at its created
-// time, unless grants holds the id: a grant of another kind, or an
-// identifier claimed there before version 11 (refused until the cleaner
-// deletes it: safe, only later than needed). RETURNING names the ids
-// inserted or replaced, not those refused. The id is the primary key of a
-// WITHOUT ROWID table: one b-tree entry, and one in the expiry index.
+// ids (a row with a NULL id is none), into once_ids (schema version 11),
+// or replaces one expired at its created time, unless grants holds the
+// id: a grant of another kind, or an identifier claimed there before
+// version 11 (refused until the cleaner deletes it: safe, only later than
+// needed). RETURNING names the ids inserted or replaced, not those
+// refused. once_ids is a rowid table: a claim appends its row and its
+// expiry index entry, and adds an entry to the id's index at a random
+// place (the ids are hashes), so each claim of a batch still writes about
+// one page of its own to the WAL.
 func claimManySQL(n int) string {
 	return `WITH v (id, created_us, expires_us) AS (VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, n-1) + `)
 	INSERT INTO once_ids (id, created_us, expires_us)
