@@ -27,6 +27,7 @@ func BenchmarkClaimOnce(b *testing.B) {
 			now := time.Now()
 			b.SetParallelism(8) // 16 callers on 2 CPUs
 			b.ReportAllocs()
+			commits0, statements0, cpu0 := s.commits.Load(), s.claimStatements.Load(), processCPU()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -37,7 +38,10 @@ func BenchmarkClaimOnce(b *testing.B) {
 					}
 				}
 			})
-			b.ReportMetric(float64(b.N)/float64(s.commits.Load()), "claims/commit")
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/float64(s.commits.Load()-commits0), "claims/commit")
+			b.ReportMetric(float64(s.claimStatements.Load()-statements0)/float64(b.N), "statements/claim")
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1000/float64(b.N), "cpu-us/op")
 		})
 	}
 }

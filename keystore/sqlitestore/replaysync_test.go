@@ -13,13 +13,18 @@ import (
 	"github.com/signet-id/signet/grant/granttest"
 )
 
+// queued is how many writes are queued.
+func queued(s *Store) int {
+	s.queueMu.Lock()
+	defer s.queueMu.Unlock()
+	return len(s.queue)
+}
+
 // waitQueue waits until n writes are queued.
-func waitQueue(t *testing.T, s *Store, n int) {
+func waitQueue(t testing.TB, s *Store, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		s.queueMu.Lock()
-		q := len(s.queue)
-		s.queueMu.Unlock()
+		q := queued(s)
 		if q == n {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/signet-id/signet/grant"
 	"github.com/signet-id/signet/internal/flock"
 	"github.com/signet-id/signet/internal/sqlschema"
 	"github.com/signet-id/signet/key"
@@ -46,9 +48,12 @@ type Store struct {
 	queue   []*write
 	// commits counts the transactions tx committed (tests).
 	commits atomic.Int64
-	// claim is ClaimOnce's statement, prepared once per connection rather
-	// than once per claim.
-	claim *sql.Stmt
+	// claims[k] is the statement of a batch of up to 1<<k claims
+	// (claimManySQL), prepared when first needed, once per connection
+	// rather than once per batch; claimStatements counts their executions
+	// (tests).
+	claims          []*sql.Stmt
+	claimStatements atomic.Int64
 	// replay is the connection that commits batches of one-time
 	// identifiers only, with synchronous=NORMAL (see ClaimOnce); nil when
 	// the store was opened with DurableReplay. relaxedCommits counts its
@@ -106,7 +111,8 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	// prepared statements (stmts.go) with it, and a new one parses the
 	// schema again.
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, path: path, lockPath: path + ".lock", writer: make(chan struct{}, 1)}
+	s := &Store{db: db, path: path, lockPath: path + ".lock", writer: make(chan struct{}, 1),
+		claims: make([]*sql.Stmt, bits.Len(maxBatch-1)+1)}
 	ms, err := sqlschema.Migrations(sqlschema.SQLite)
 	if err != nil {
 		err = fmt.Errorf("sqlitestore: open %s: %w", path, err)
@@ -116,9 +122,6 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	if err == nil {
 		err = s.migrate(ctx, ms)
-	}
-	if err == nil {
-		s.claim, err = db.PrepareContext(ctx, claimSQL)
 	}
 	if err == nil && !o.DurableReplay {
 		s.replay, err = replayConn(ctx, db)
@@ -310,7 +313,13 @@ func (s *Store) Close() error {
 	if s.replay != nil {
 		rerr = s.replay.Close()
 	}
-	if err := errors.Join(s.claim.Close(), rerr, s.closeStmts(), s.db.Close()); err != nil {
+	errs := []error{rerr, s.closeStmts()}
+	for _, st := range s.claims {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if err := errors.Join(append(errs, s.db.Close())...); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -484,8 +493,11 @@ type write struct {
 	// relaxed: fn only claims a one-time identifier (ClaimOnce), whose
 	// batch may commit without waiting for the disk flush.
 	relaxed bool
-	err     error
-	done    chan struct{} // closed when err is final
+	// claim is the one-time identifier of a ClaimOnce, which has no fn:
+	// commit claims those of a batch together (claimAll).
+	claim *grant.Grant
+	err   error
+	done  chan struct{} // closed when err is final
 }
 
 // commit runs batch in one transaction and answers every write in it.
@@ -525,8 +537,17 @@ func (s *Store) commit(batch []*write) {
 		return
 	}
 	grouped := len(batch) > 1
-	changed := false
+	var claims []*write
 	for _, w := range batch {
+		if w.claim != nil {
+			claims = append(claims, w)
+		}
+	}
+	changed := len(claims) > 0 && s.claimAll(bctx, tx, claims)
+	for _, w := range batch {
+		if w.claim != nil {
+			continue // claimed above
+		}
 		if err := w.ctx.Err(); err != nil {
 			w.err = fmt.Errorf("sqlitestore: %s: %w", w.op, err)
 			continue
