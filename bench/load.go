@@ -18,11 +18,32 @@ import (
 type request struct {
 	raw        []byte
 	wantStatus int
+	// wantBody, when set, is the only body runNetLoad accepts in an
+	// answer (Content-Length framing): e.g. an introspection's answer
+	// for an active token, checked once before the window
+	// (checkIntrospection), so a server that starts answering anything
+	// else counts errors instead of looking fast. runLoad ignores it.
+	wantBody []byte
 	// pool, when set, holds requests sent in turn instead of raw, each
 	// once (a client assertion is single use), across the phases that
 	// send this request (a disturbed window measured again); after the
 	// last, from the first again, which the server refuses as replays.
 	pool *requestPool
+}
+
+// answers reports whether resp, one whole response whose status is
+// status, is an answer r wants: its status, and its body when r has a
+// wantBody (what follows the header's blank line, framed by
+// Content-Length).
+func (r request) answers(status int, resp []byte) bool {
+	if status != r.wantStatus {
+		return false
+	}
+	if r.wantBody == nil {
+		return true
+	}
+	head, ok := bytes.CutSuffix(resp, r.wantBody)
+	return ok && bytes.HasSuffix(head, []byte("\r\n\r\n"))
 }
 
 // requestPool is the requests of request.pool and the next to send.
