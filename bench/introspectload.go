@@ -12,18 +12,33 @@ import (
 // The introspection flow's load generator. Go's HTTP client cost the load
 // generator about 0.05 ms of CPU per introspection, near saturation of
 // its CPU at these rates, and the flow's p99/p50 tracked that cost
-// (docs/benchmarks.md, "The introspection tail"). The introspect flow now
-// sends pre-built requests on kept-alive connections through runNetLoad
-// (scaling.go), one request in flight per connection, for Signet and
-// oidc-provider alike. Each client signs in once through the whole code
-// flow, as before, and introspects its own access token; each token is
-// checked to introspect as active before the window, and every answer in
-// the window must be that same answer (request.wantBody), so a server
-// that fails cannot look fast. introspect_http keeps the old load
-// generator, to compare the two in one run.
+// (docs/benchmarks.md, "The introspection tail"). The introspect flow,
+// and healthz its reference, now send pre-built requests on kept-alive
+// connections, one request in flight per connection, for Signet and
+// oidc-provider alike, with one of two generators (--introspect-load):
+// runLoad (poll, the default: the main benchmark's, whose CPU never
+// sleeps) or runNetLoad (net: Go's network poller, whose CPU per
+// operation is the load generator's true cost). Each client signs in once
+// through the whole code flow, as before, and introspects its own access
+// token; each token is checked to introspect as active before the window,
+// and every answer in the window must be that same answer
+// (request.wantBody), so a server that fails cannot look fast.
+// introspect_http keeps the old load generator, to compare in one run.
 
 // flowIntrospectHTTP is the introspection flow through Go's HTTP client.
 const flowIntrospectHTTP = "introspect_http"
+
+// The introspect flow's load generators (--introspect-load).
+const (
+	// introspectPoll is runLoad: non-blocking sockets outside Go's
+	// network poller, polled by one goroutine that never sleeps, so no
+	// answer waits for the load generator's CPU to wake up; that CPU is
+	// busy all the window, so the load's CPU per operation says nothing.
+	introspectPoll = "poll"
+	// introspectNet is runNetLoad: a goroutine per connection, asleep in
+	// the network poller while its request is in flight.
+	introspectNet = "net"
+)
 
 // introspectTarget is where and as whom a server is introspected.
 type introspectTarget struct {
@@ -88,7 +103,7 @@ func checkIntrospection(addr string, req request) (request, error) {
 	return req, nil
 }
 
-// measureIntrospect measures introspection with runNetLoad: o.connections
+// measureIntrospect measures introspection (measureRaw): o.connections
 // clients sign in (f.signIn), and each connection introspects its
 // client's access token, one request at a time, after the token was
 // checked active. row names the server and store.
@@ -111,18 +126,60 @@ func measureIntrospect(ctx context.Context, o *statefulOptions, row statefulRow,
 			return row
 		}
 	}
+	return measureRaw(ctx, o, row, st, f, pid, t.addr, reqs)
+}
+
+// measureHealthz measures Signet's GET /healthz with the introspect
+// flow's load generator: the reference for what the load generator and
+// HTTP alone add to the latency. Every answer must be the first's body.
+func measureHealthz(ctx context.Context, o *statefulOptions, row statefulRow, f flows, pid int) statefulRow {
+	sf, ok := f.(*signetFlows)
+	if !ok {
+		row.Error = "healthz is measured for Signet only"
+		return row
+	}
+	addr := sf.introspectTarget().addr
+	req := newRequest("GET", "/healthz", nil, "", 200)
+	status, _, body, err := fetch(addr, req)
+	if err != nil || status != 200 {
+		row.Error = fmt.Sprintf("healthz: %d %v", status, err)
+		return row
+	}
+	req.wantBody = body
+	return measureRaw(ctx, o, row, nil, f, pid, addr, []request{req})
+}
+
+// measureRaw runs o.connections connections against addr, connection i
+// sending reqs[i%len(reqs)] one at a time, with the load generator of
+// o.introspectLoad, and fills row with the window's figures. st is the
+// store to measure (nil: none).
+func measureRaw(ctx context.Context, o *statefulOptions, row statefulRow, st *benchStore, f flows, pid int, addr string, reqs []request) statefulRow {
 	admin := ""
 	if sf, ok := f.(*signetFlows); ok {
 		admin = sf.admin
 	}
-	var probe *windowProbe
-	res, err := runNetLoad(ctx, netLoadSpec{addr: t.addr, reqs: reqs, connections: o.connections, depth: 1,
-		warmup: o.warmup, window: o.duration,
-		onBegin: func() {
-			probe = newWindowProbe(ctx, st, admin, pid)
-			probe.begin(&row)
-		},
-		onEnd: func() { probe.stop(&row) }})
+	var (
+		probe *windowProbe
+		res   *loadResult
+		err   error
+	)
+	begin := func() {
+		probe = newWindowProbe(ctx, st, admin, pid)
+		probe.begin(&row)
+	}
+	end := func() { probe.stop(&row) }
+	if o.introspectLoad == introspectNet {
+		res, err = runNetLoad(ctx, netLoadSpec{addr: addr, reqs: reqs, connections: o.connections, depth: 1,
+			warmup: o.warmup, window: o.duration, onBegin: begin, onEnd: end})
+	} else { // the warm-up, then the window on new connections
+		spec := loadSpec{addr: addr, reqs: reqs, connections: o.connections, window: o.warmup}
+		if _, err = runLoad(ctx, spec); err == nil {
+			spec.window = o.duration
+			begin()
+			res, err = runLoad(ctx, spec)
+			end()
+		}
+	}
 	if err != nil {
 		row.Error = err.Error()
 		return row

@@ -153,10 +153,11 @@ func TestCheckIntrospection(t *testing.T) {
 	}
 }
 
-// TestNetLoadIntrospection: runNetLoad sends each connection its own
-// request, and counts as errors the answers of a server that starts
-// answering 200 with active: false in the window.
-func TestNetLoadIntrospection(t *testing.T) {
+// TestRawIntrospectionLoad: both load generators of the introspect flow
+// (runLoad, runNetLoad) send each connection its own request, and count
+// as errors the answers of a server that starts answering 200 with
+// active: false in the window.
+func TestRawIntrospectionLoad(t *testing.T) {
 	check := func(s *introspectionServer, toks ...string) []request {
 		t.Helper()
 		var reqs []request
@@ -169,34 +170,44 @@ func TestNetLoadIntrospection(t *testing.T) {
 		}
 		return reqs
 	}
-	good := newIntrospectionServer(t, 0, "t1", "t2")
-	var began, ended atomic.Int32
-	res, err := runNetLoad(context.Background(), netLoadSpec{addr: good.target().addr, reqs: check(good, "t1", "t2"), connections: 4, depth: 1,
-		warmup: 50 * time.Millisecond, window: 300 * time.Millisecond,
-		onBegin: func() { began.Add(1) }, onEnd: func() { ended.Add(1) }})
-	if err != nil {
-		t.Fatal(err)
+	run := func(gen string, addr string, reqs []request, warmup time.Duration, onBegin, onEnd func()) *loadResult {
+		t.Helper()
+		var res *loadResult
+		var err error
+		if gen == introspectNet {
+			res, err = runNetLoad(context.Background(), netLoadSpec{addr: addr, reqs: reqs, connections: 4, depth: 1,
+				warmup: warmup, window: 300 * time.Millisecond, onBegin: onBegin, onEnd: onEnd})
+		} else {
+			res, err = runLoad(context.Background(), loadSpec{addr: addr, reqs: reqs, connections: 4, warmup: warmup, window: 300 * time.Millisecond})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
-	if res.Errors != 0 || res.Requests < 50 {
-		t.Errorf("a server that keeps answering active: %d answers, %d errors", res.Requests, res.Errors)
-	}
-	if began.Load() != 1 || ended.Load() != 1 {
-		t.Errorf("window hooks called %d and %d times, want once each", began.Load(), ended.Load())
-	}
-	good.mu.Lock()
-	if good.seen["t1"] < 20 || good.seen["t2"] < 20 {
-		t.Errorf("tokens introspected: %v, want both (connection i sends reqs[i%%2])", good.seen)
-	}
-	good.mu.Unlock()
+	for _, gen := range []string{introspectPoll, introspectNet} {
+		t.Run(gen, func(t *testing.T) {
+			good := newIntrospectionServer(t, 0, "t1", "t2")
+			var began, ended atomic.Int32
+			res := run(gen, good.target().addr, check(good, "t1", "t2"), 50*time.Millisecond, func() { began.Add(1) }, func() { ended.Add(1) })
+			if res.Errors != 0 || res.Requests < 50 {
+				t.Errorf("a server that keeps answering active: %d answers, %d errors", res.Requests, res.Errors)
+			}
+			if gen == introspectNet && (began.Load() != 1 || ended.Load() != 1) {
+				t.Errorf("window hooks called %d and %d times, want once each", began.Load(), ended.Load())
+			}
+			good.mu.Lock()
+			if good.seen["t1"] < 20 || good.seen["t2"] < 20 {
+				t.Errorf("tokens introspected: %v, want both (connection i sends reqs[i%%2])", good.seen)
+			}
+			good.mu.Unlock()
 
-	failing := newIntrospectionServer(t, 100, "t1", "t2")
-	reqs := check(failing, "t1", "t2")
-	res, err = runNetLoad(context.Background(), netLoadSpec{addr: failing.target().addr, reqs: reqs, connections: 4, depth: 1, window: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// All but the first 98 answers (2 went to the checks) are inactive.
-	if want := res.Requests - 98; res.Requests < 200 || res.Errors != want {
-		t.Errorf("a server answering inactive after 100: %d answers, %d errors, want %d", res.Requests, res.Errors, want)
+			failing := newIntrospectionServer(t, 100, "t1", "t2")
+			res = run(gen, failing.target().addr, check(failing, "t1", "t2"), 0, nil, nil)
+			// All but the first 98 answers (2 went to the checks) are inactive.
+			if want := res.Requests - 98; res.Requests < 200 || res.Errors != want {
+				t.Errorf("a server answering inactive after 100: %d answers, %d errors, want %d", res.Requests, res.Errors, want)
+			}
+		})
 	}
 }

@@ -86,6 +86,9 @@ type statefulOptions struct {
 	serverEnv []string
 	// loadGOGC is this process's GOGC while it measures (runtimestats.go).
 	loadGOGC int
+	// introspectLoad is the introspect flow's load generator
+	// (introspectload.go): introspectPoll or introspectNet.
+	introspectLoad string
 }
 
 type statefulRow struct {
@@ -156,11 +159,16 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	fs.IntVar(&o.loadGOGC, "load-gogc", defaultLoadGOGC, "the load generator's GOGC (its garbage collector's target, as GOGC=N); its GC cycles stall all its clients at once and so add to the latencies it measures")
+	fs.StringVar(&o.introspectLoad, "introspect-load", introspectPoll, "the introspect flow's load generator: poll (raw sockets polled by one goroutine that never sleeps, as the main benchmark's) or net (Go's net package, one goroutine per connection sleeping in the network poller)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	o.flows = strings.Split(flows, ",")
+	if o.introspectLoad != introspectPoll && o.introspectLoad != introspectNet {
+		fmt.Fprintf(stderr, "bench stateful: --introspect-load: %q is not %s or %s\n", o.introspectLoad, introspectPoll, introspectNet)
+		return 2
+	}
 	for _, c := range strings.Split(cores, ",") {
 		switch c {
 		case "1":
@@ -545,8 +553,11 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	if st != nil {
 		row.Store = st.name
 	}
-	if flow == "introspect" { // raw requests (introspectload.go)
+	switch flow { // raw requests (introspectload.go)
+	case "introspect":
 		return measureIntrospect(ctx, o, row, st, f, pid)
+	case flowHealthz:
+		return measureHealthz(ctx, o, row, f, pid)
 	}
 	clients := make([]*http.Client, o.connections)
 	state := make([]tokens, o.connections)
@@ -589,13 +600,6 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 				return errors.New("client_credentials_dpop is measured for Signet only")
 			}
 			return sf.dpopClientCredentials(c)
-		case flowHealthz:
-			sf, ok := f.(*signetFlows)
-			if !ok {
-				return errors.New("healthz is measured for Signet only")
-			}
-			_, _, err := do(c, "GET", sf.base+"/healthz", nil, 200)
-			return err
 		}
 		return fmt.Errorf("unknown flow %q", flow)
 	}
