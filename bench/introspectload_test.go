@@ -211,3 +211,13 @@ func TestRawIntrospectionLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestIntrospectLoadFlag: --introspect-load names one of the two
+// generators; anything else is refused before any work, naming both.
+func TestIntrospectLoadFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := statefulMain([]string{"--introspect-load", "spin"}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), `"spin" is not poll or net`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
