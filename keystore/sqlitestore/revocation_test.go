@@ -10,7 +10,8 @@ import (
 // BenchmarkRevocationRead is the revocation check of an introspection or a
 // userinfo call for a token that was not revoked (nearly all): before,
 // Grant (the grants table, then once_ids); now, HasRevocation (grants
-// only). -benchmem gives the allocations of each.
+// only, a request's cancellable context, which HasRevocation does not
+// hand to the driver). -benchmem gives the allocations of each.
 func BenchmarkRevocationRead(b *testing.B) {
 	s, err := Open(b.Context(), filepath.Join(b.TempDir(), "signet.db"))
 	if err != nil {
@@ -32,4 +33,5 @@ func BenchmarkRevocationRead(b *testing.B) {
 			}
 		}
 	})
+
 }
