@@ -18,11 +18,32 @@ import (
 type request struct {
 	raw        []byte
 	wantStatus int
+	// wantBody, when set, is the only body runLoad and runNetLoad accept
+	// in an answer (Content-Length framing): e.g. an introspection's
+	// answer for an active token, checked once before the window
+	// (checkIntrospection), so a server that starts answering anything
+	// else counts errors instead of looking fast.
+	wantBody []byte
 	// pool, when set, holds requests sent in turn instead of raw, each
 	// once (a client assertion is single use), across the phases that
 	// send this request (a disturbed window measured again); after the
 	// last, from the first again, which the server refuses as replays.
 	pool *requestPool
+}
+
+// answers reports whether resp, one whole response whose status is
+// status, is an answer r wants: its status, and its body when r has a
+// wantBody (what follows the header's blank line, framed by
+// Content-Length).
+func (r request) answers(status int, resp []byte) bool {
+	if status != r.wantStatus {
+		return false
+	}
+	if r.wantBody == nil {
+		return true
+	}
+	head, ok := bytes.CutSuffix(resp, r.wantBody)
+	return ok && bytes.HasSuffix(head, []byte("\r\n\r\n"))
 }
 
 // requestPool is the requests of request.pool and the next to send.
@@ -50,8 +71,11 @@ func newRequest(method, path string, headers []string, body string, wantStatus i
 
 // loadSpec is one phase of load.
 type loadSpec struct {
-	addr        string
-	req         request
+	addr string
+	req  request
+	// reqs, when set, replaces req: connection i sends reqs[i%len(reqs)]
+	// (e.g. each client its own token); their pools are ignored.
+	reqs        []request
 	connections int
 	warmup      time.Duration
 	window      time.Duration // measured window; ignored when limit > 0
@@ -104,7 +128,8 @@ const maxResponse = 256 << 10
 // socket outside Go's network poller.
 type conn struct {
 	fd   int
-	buf  []byte // the answer received so far
+	req  request // what it sends
+	buf  []byte  // the answer received so far
 	n    int
 	sent time.Time // when the request in flight was sent
 	busy bool      // a request is in flight
@@ -134,7 +159,12 @@ func runLoad(ctx context.Context, spec loadSpec) (*loadResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("connect to %s: %w", spec.addr, err)
 		}
-		conns = append(conns, &conn{fd: fd, buf: make([]byte, maxResponse)})
+		req := spec.req
+		if len(spec.reqs) > 0 {
+			req = spec.reqs[len(conns)%len(spec.reqs)]
+			req.pool = nil
+		}
+		conns = append(conns, &conn{fd: fd, req: req, buf: make([]byte, maxResponse)})
 	}
 
 	res := &loadResult{Hist: &histogram{}}
@@ -153,8 +183,8 @@ func runLoad(ctx context.Context, spec loadSpec) (*loadResult, error) {
 		nextTick  = start
 	)
 	send := func(c *conn, now time.Time) error {
-		raw := spec.req.raw
-		if p := spec.req.pool; p != nil {
+		raw := c.req.raw
+		if p := c.req.pool; p != nil {
 			raw = p.raw[p.next%len(p.raw)]
 			p.next++
 		}
@@ -228,7 +258,7 @@ func runLoad(ctx context.Context, spec loadSpec) (*loadResult, error) {
 			answered++
 			if measuring && done.Before(to) {
 				res.Requests++
-				if status != spec.req.wantStatus {
+				if !c.req.answers(status, c.buf[:c.n]) {
 					res.Errors++
 				}
 				res.Hist.record(done.Sub(c.sent))

@@ -144,6 +144,13 @@ type windowStats struct {
 	pid       int
 	switches0 int64
 	swErr     error
+	// The samples at the end of the window (stop).
+	stopped bool
+	self1   selfRuntime
+	srv1    goStats
+	srv1Err error
+	sw1     int64
+	sw1Err  error
 }
 
 // startWindowStats samples the server (admin: its admin listener, "" for
@@ -196,27 +203,38 @@ func parseSwitches(status []byte) int64 {
 	return n
 }
 
+// stop samples the server and this process at the end of a window.
+func (w *windowStats) stop() {
+	w.self1 = readSelfRuntime()
+	w.sw1, w.sw1Err = procSwitches(w.pid)
+	if w.admin != "" && w.srvErr == nil {
+		w.srv1, w.srv1Err = serverGoStats(w.admin)
+	}
+	w.stopped = true
+}
+
 // finish writes the window's figures per operation into row (n
-// operations).
+// operations), from the samples of stop (taken now if it was not
+// called).
 func (w *windowStats) finish(row *statefulRow, n int64) {
-	self1 := readSelfRuntime()
+	if !w.stopped {
+		w.stop()
+	}
 	if n <= 0 {
 		return
 	}
 	per1000 := 1000 / float64(n)
-	row.LoadGCPer1000 = round((self1.gcCycles-w.self0.gcCycles)*per1000, 2)
-	row.LoadAllocKBPerOp = round((self1.allocBytes-w.self0.allocBytes)/float64(n)/1024, 2)
-	row.LoadSchedP99Ms = float64(schedQuantile(w.self0, self1, 0.99).Microseconds()) / 1000
-	if sw1, err := procSwitches(w.pid); err == nil && w.swErr == nil {
-		row.ServerSwitchesPerOp = round(float64(sw1-w.switches0)/float64(n), 2)
+	row.LoadGCPer1000 = round((w.self1.gcCycles-w.self0.gcCycles)*per1000, 2)
+	row.LoadAllocKBPerOp = round((w.self1.allocBytes-w.self0.allocBytes)/float64(n)/1024, 2)
+	row.LoadSchedP99Ms = float64(schedQuantile(w.self0, w.self1, 0.99).Microseconds()) / 1000
+	if w.sw1Err == nil && w.swErr == nil {
+		row.ServerSwitchesPerOp = round(float64(w.sw1-w.switches0)/float64(n), 2)
 	}
-	if w.admin == "" || w.srvErr != nil {
+	if w.admin == "" || w.srvErr != nil || w.srv1Err != nil {
 		return
 	}
-	if s1, err := serverGoStats(w.admin); err == nil {
-		row.ServerGCPer1000 = round((s1.gcCycles-w.srv0.gcCycles)*per1000, 2)
-		row.ServerAllocKBPerOp = round((s1.allocBytes-w.srv0.allocBytes)/float64(n)/1024, 2)
-	}
+	row.ServerGCPer1000 = round((w.srv1.gcCycles-w.srv0.gcCycles)*per1000, 2)
+	row.ServerAllocKBPerOp = round((w.srv1.allocBytes-w.srv0.allocBytes)/float64(n)/1024, 2)
 }
 
 // writeRuntimeStats prints the runtime figures of each row that has them.

@@ -30,8 +30,11 @@ import (
 
 // netLoadSpec is one phase of runNetLoad.
 type netLoadSpec struct {
-	addr        string
-	req         request // raw and wantStatus; pool is not supported
+	addr string
+	req  request // raw, wantStatus and wantBody; pool is not supported
+	// reqs, when set, replaces req: connection i sends reqs[i%len(reqs)]
+	// (e.g. each client its own token).
+	reqs        []request
 	connections int
 	// depth is how many requests each connection sends at once before
 	// reading their answers (1: no pipelining).
@@ -39,6 +42,9 @@ type netLoadSpec struct {
 	warmup    time.Duration
 	window    time.Duration
 	serverPID int // measured for its CPU share (0: none)
+	// onBegin and onEnd, when set, are called as the window begins and
+	// as it ends (windowProbe).
+	onBegin, onEnd func()
 }
 
 // netConnStats is one connection's count over the window.
@@ -53,8 +59,14 @@ type netConnStats struct {
 // that arrive in the window, after the warm-up. An answer's latency runs
 // from its batch's write.
 func runNetLoad(ctx context.Context, spec netLoadSpec) (*loadResult, error) {
-	if spec.req.pool != nil {
-		return nil, errors.New("runNetLoad: a request pool is not supported")
+	reqs := spec.reqs
+	if len(reqs) == 0 {
+		reqs = []request{spec.req}
+	}
+	for _, r := range reqs {
+		if r.pool != nil {
+			return nil, errors.New("runNetLoad: a request pool is not supported")
+		}
 	}
 	depth := max(spec.depth, 1)
 	// One P: a connection's answer wakes the one thread that sleeps in
@@ -86,18 +98,20 @@ func runNetLoad(ctx context.Context, spec netLoadSpec) (*loadResult, error) {
 		elapsed time.Duration
 	)
 	begin := func() {
+		if spec.onBegin != nil {
+			spec.onBegin()
+		}
 		meter, t0 = startCPUMeter(spec.serverPID), time.Now()
 		measuring.Store(true)
 	}
 	if spec.warmup <= 0 { // every answer counts
 		begin()
 	}
-	batch := bytes.Repeat(spec.req.raw, depth)
 	failed := make(chan struct{}) // closed when a connection fails: the phase ends
 	var failOnce sync.Once
 	for i, c := range conns {
 		wg.Go(func() {
-			errs[i] = netLoadConn(c, batch, depth, spec.req.wantStatus, &measuring, &stop, &stats[i])
+			errs[i] = netLoadConn(c, reqs[i%len(reqs)], depth, &measuring, &stop, &stats[i])
 			if !errors.Is(errs[i], errStopped) {
 				stop.Store(true)
 				failOnce.Do(func() { close(failed) })
@@ -125,6 +139,9 @@ func runNetLoad(ctx context.Context, spec netLoadSpec) (*loadResult, error) {
 		err = sleep(spec.window)
 		measuring.Store(false)
 		elapsed = time.Since(t0)
+		if spec.onEnd != nil {
+			spec.onEnd()
+		}
 	}
 	res := &loadResult{Hist: &histogram{}, Elapsed: elapsed}
 	if meter != nil {
@@ -155,8 +172,12 @@ func runNetLoad(ctx context.Context, spec netLoadSpec) (*loadResult, error) {
 // errStopped is how a connection ends when the phase is over.
 var errStopped = errors.New("stopped")
 
-// netLoadConn is one connection's loop of runNetLoad.
-func netLoadConn(c net.Conn, batch []byte, depth, want int, measuring, stop *atomic.Bool, st *netConnStats) error {
+// netLoadConn is one connection's loop of runNetLoad: it sends depth
+// copies of req at once and counts an answer whose status is not
+// req.wantStatus, or whose body is not req.wantBody when that is set, as
+// an error.
+func netLoadConn(c net.Conn, req request, depth int, measuring, stop *atomic.Bool, st *netConnStats) error {
+	batch := bytes.Repeat(req.raw, depth)
 	buf := make([]byte, maxResponse)
 	for !stop.Load() {
 		sent := time.Now()
@@ -187,7 +208,7 @@ func netLoadConn(c net.Conn, batch []byte, depth, want int, measuring, stop *ato
 				got++
 				if measuring.Load() {
 					st.requests++
-					if status != want {
+					if !req.answers(status, buf[:size]) {
 						st.errors++
 					}
 					st.hist.record(time.Since(sent))

@@ -86,6 +86,9 @@ type statefulOptions struct {
 	serverEnv []string
 	// loadGOGC is this process's GOGC while it measures (runtimestats.go).
 	loadGOGC int
+	// introspectLoad is the introspect flow's load generator
+	// (introspectload.go): introspectPoll or introspectNet.
+	introspectLoad string
 }
 
 type statefulRow struct {
@@ -134,7 +137,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench stateful", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var flows, stores, cores string
-	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect, client_credentials (ES256), client_credentials_rs256, client_credentials_dpop (a DPoP proof per token, ES256); the client_credentials flows are Signet only")
+	fs.StringVar(&flows, "flows", "refresh,signin,introspect", "flows to measure: refresh, signin, introspect (raw requests on kept connections), introspect_http (the same through Go's HTTP client, the load generator before), client_credentials (ES256), client_credentials_rs256, client_credentials_dpop (a DPoP proof per token, ES256); the client_credentials flows are Signet only")
 	fs.StringVar(&cores, "cores", "1", "1: the server on CPU 0 (GOMAXPROCS=1), the load on CPU 1; 2: the server with GOMAXPROCS=2 and the load (this process) both on CPUs 0 and 1; 1,2: both, with the scaling factor")
 	fs.StringVar(&stores, "stores", "sqlite,tmpfs,postgres", "Signet stores: sqlite (a file in the temp dir), tmpfs (SQLite in /dev/shm: no fsync cost, a reference), postgres (needs --postgres-dsn)")
 	fs.StringVar(&o.pgDSN, "postgres-dsn", os.Getenv("SIGNET_BENCH_POSTGRES_DSN"), "PostgreSQL for the postgres store (a schema is created and dropped); default $SIGNET_BENCH_POSTGRES_DSN")
@@ -156,11 +159,16 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	fs.IntVar(&o.loadGOGC, "load-gogc", defaultLoadGOGC, "the load generator's GOGC (its garbage collector's target, as GOGC=N); its GC cycles stall all its clients at once and so add to the latencies it measures")
+	fs.StringVar(&o.introspectLoad, "introspect-load", introspectPoll, "the introspect flow's load generator: poll (raw sockets polled by one goroutine that never sleeps, as the main benchmark's) or net (Go's net package, one goroutine per connection sleeping in the network poller)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	o.flows = strings.Split(flows, ",")
+	if o.introspectLoad != introspectPoll && o.introspectLoad != introspectNet {
+		fmt.Fprintf(stderr, "bench stateful: --introspect-load: %q is not %s or %s\n", o.introspectLoad, introspectPoll, introspectNet)
+		return 2
+	}
 	for _, c := range strings.Split(cores, ",") {
 		switch c {
 		case "1":
@@ -527,6 +535,13 @@ type flows interface {
 // flowCCRS256 is client_credentials for a resource whose tokens are RS256.
 const flowCCRS256 = "client_credentials_rs256"
 
+// newFlowClient is one client of the flows: its own connection, and
+// redirects returned, not followed.
+func newFlowClient() *http.Client {
+	return &http.Client{Timeout: ioTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 type tokens struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
@@ -538,16 +553,21 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	if st != nil {
 		row.Store = st.name
 	}
+	switch flow { // raw requests (introspectload.go)
+	case "introspect":
+		return measureIntrospect(ctx, o, row, st, f, pid)
+	case flowHealthz:
+		return measureHealthz(ctx, o, row, f, pid)
+	}
 	clients := make([]*http.Client, o.connections)
 	state := make([]tokens, o.connections)
 	for i := range clients {
-		clients[i] = &http.Client{Timeout: ioTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		clients[i] = newFlowClient()
 		// Refresh and introspection need a sign-in's tokens; a sign-in
 		// before the window also has the client's user's password verified
 		// (argon2id, then remembered, as in production), so the window
 		// measures sign-ins, not the first hash of each user.
-		if flow == "refresh" || flow == "introspect" || flow == "signin" {
+		if flow == "refresh" || flow == flowIntrospectHTTP || flow == "signin" {
 			t, err := f.signIn(clients[i])
 			if err != nil {
 				row.Error = "setup sign-in: " + err.Error()
@@ -568,7 +588,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		case "signin":
 			_, err := f.signIn(c)
 			return err
-		case "introspect":
+		case flowIntrospectHTTP:
 			return f.introspect(c, state[i].AccessToken)
 		case "client_credentials":
 			return f.clientCredentials(c, "ES256")
@@ -580,13 +600,6 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 				return errors.New("client_credentials_dpop is measured for Signet only")
 			}
 			return sf.dpopClientCredentials(c)
-		case flowHealthz:
-			sf, ok := f.(*signetFlows)
-			if !ok {
-				return errors.New("healthz is measured for Signet only")
-			}
-			_, _, err := do(c, "GET", sf.base+"/healthz", nil, 200)
-			return err
 		}
 		return fmt.Errorf("unknown flow %q", flow)
 	}
@@ -627,55 +640,23 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		})
 	}
 	time.Sleep(o.warmup)
-	var rows0, bytes0 int64
-	var sizeErr error
-	if st != nil {
-		rows0, bytes0, sizeErr = st.size(ctx)
-	}
-	rss := func() float64 {
-		b, err := procRSS(pid)
-		if err != nil {
-			return 0
-		}
-		return round(mib(b), 1)
-	}
 	admin := ""
 	if sf, ok := f.(*signetFlows); ok {
 		admin = sf.admin
 	}
-	rt := startWindowStats(admin, pid)
-	store0, _ := scrapeStore(admin) // nil without a SQLite store
-	srvCPU0, srvErr := procCPU(pid)
-	loadCPU0 := selfCPU()
-	var pg0 pgSample
-	if st != nil && st.pg != nil {
-		pg0 = readPG(ctx, st.pg, st.app, st.schema)
-	}
+	probe := newWindowProbe(ctx, st, admin, pid)
+	probe.begin(&row)
 	measuring.Store(true)
 	start := time.Now()
-	row.RSSStartMiB = rss()
-	row.RSSMaxMiB = row.RSSStartMiB
 	for time.Since(start) < o.duration {
 		time.Sleep(min(time.Second, o.duration-time.Since(start)))
-		row.RSSMaxMiB = max(row.RSSMaxMiB, rss())
+		probe.sampleRSS(&row)
 	}
-	row.RSSEndMiB = rss()
 	measuring.Store(false)
+	probe.stop(&row)
 	elapsed := time.Since(start)
 	n := count.Load()
-	if st != nil && st.pg != nil {
-		c := pgCostsPer(pg0, readPG(ctx, st.pg, st.app, st.schema), n, elapsed)
-		row.PG = &c
-	}
-	if store0 != nil {
-		store1, _ := scrapeStore(admin)
-		row.StoreStats = windowStoreStats(store0, store1, n)
-	}
-	if srvCPU1, err := procCPU(pid); err == nil && srvErr == nil && n > 0 {
-		row.ServerCPUMs = round(float64((srvCPU1-srvCPU0).Microseconds())/1000/float64(n), 3)
-		row.LoadCPUMs = round(float64((selfCPU()-loadCPU0).Microseconds())/1000/float64(n), 3)
-	}
-	rt.finish(&row, n)
+	probe.finish(&row, n)
 	stop.Store(true)
 	wg.Wait()
 	row.PerSecond = float64(n) / elapsed.Seconds()
@@ -688,16 +669,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 			row.Error = ""
 		}
 	}
-	if st != nil && sizeErr == nil && n > 0 {
-		// Operations after the window (until every client stopped) are
-		// few against the window's; they are counted in the store but
-		// not in n, so the figures lean high, not low.
-		rows1, bytes1, err := st.size(ctx)
-		if err == nil {
-			row.RowsPer1000 = float64(rows1-rows0) / float64(n) * 1000
-			row.BytesPer1000 = float64(bytes1-bytes0) / float64(n) * 1000
-		}
-	}
+	probe.size(&row, n)
 	row.Load1 = loadAverage()
 	return row
 }

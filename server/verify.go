@@ -205,16 +205,11 @@ func (s *Server) revokeJTI(ctx context.Context, jti string, exp time.Time) error
 	return err
 }
 
-// jtiRevoked reports whether the access token jti was revoked.
+// jtiRevoked reports whether the access token jti was revoked: one read
+// of the store's grants (grant.HasRevocation), on every call, so a
+// revocation made by any instance sharing the store holds at once.
 func (s *Server) jtiRevoked(ctx context.Context, jti string) (bool, error) {
-	g, err := s.oidc.grants.Grant(ctx, revocationID(jti))
-	if errors.Is(err, grantstore.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return g.Kind == grantstore.KindRevocation, nil
+	return grantstore.HasRevocation(ctx, s.oidc.grants, revocationID(jti))
 }
 
 // revokeFamily revokes a refresh-token family (and the code that started

@@ -70,7 +70,7 @@ func end(sp trace.Span, err error) {
 
 // GrantStore returns s with a span around each call, named "grants
 // <Method>". The result implements grant.SessionKindRevoker when s does,
-// and grant.OnceClaimer.
+// and grant.OnceClaimer and grant.RevocationReader.
 func (t *Tracing) GrantStore(s grant.Store) grant.Store {
 	g := &grants{s: s, t: t.Tracer}
 	if r, ok := s.(grant.SessionKindRevoker); ok {
@@ -154,6 +154,15 @@ func (g *grants) ClaimOnce(ctx context.Context, gr grant.Grant) error {
 	err := grant.ClaimOnce(ctx, g.s, gr)
 	end(sp, err)
 	return err
+}
+
+// HasRevocation makes the traced store a grant.RevocationReader whatever
+// s is: grant.HasRevocation uses s's own when it has one.
+func (g *grants) HasRevocation(ctx context.Context, id string) (bool, error) {
+	ctx, sp := storeSpan(ctx, g.t, "grants", "HasRevocation")
+	ok, err := grant.HasRevocation(ctx, g.s, id)
+	end(sp, err)
+	return ok, err
 }
 
 // grantsKinds is grants over a store that also revokes by session kind.

@@ -245,6 +245,36 @@ func TestGrantStoreClaimsOnce(t *testing.T) {
 	}
 }
 
+// TestGrantStoreHasRevocation: the traced store is a
+// grant.RevocationReader whatever it wraps, answers as the store does
+// (through the store's own HasRevocation, or through Grant for a store
+// without one), in a span "grants HasRevocation".
+func TestGrantStoreHasRevocation(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rec := grant.Grant{ID: grant.HashHandle("jti:j"), Kind: grant.KindRevocation, Created: now, Expires: now.Add(time.Minute), Revoked: now}
+	for _, inner := range []grant.Store{memstore.New(), struct{ grant.Store }{memstore.New()}} {
+		if err := inner.CreateGrant(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		exp := tracetest.NewInMemoryExporter()
+		s := telemetry.New(sdktrace.WithSyncer(exp)).GrantStore(inner)
+		r, ok := s.(grant.RevocationReader)
+		if !ok {
+			t.Fatalf("the traced store over %T is no grant.RevocationReader", inner)
+		}
+		if yes, err := r.HasRevocation(ctx, rec.ID); err != nil || !yes {
+			t.Errorf("%T: a revocation record: %v, %v", inner, yes, err)
+		}
+		if yes, err := r.HasRevocation(ctx, grant.HashHandle("jti:other")); err != nil || yes {
+			t.Errorf("%T: an absent id: %v, %v", inner, yes, err)
+		}
+		if spans := exp.GetSpans(); len(spans) != 2 || spans[0].Name != "grants HasRevocation" {
+			t.Errorf("%T: spans %v, want two grants HasRevocation", inner, spans)
+		}
+	}
+}
+
 // batchStore is a throttle.BatchStore over a Memory, for the spans.
 type batchStore struct{ *throttle.Memory }
 

@@ -180,6 +180,7 @@ func Run(t *testing.T, open func(t *testing.T) grant.Store) {
 	})
 
 	t.Run("RevokeSessionKind", func(t *testing.T) { revokeSessionKind(t, open(t), now) })
+	t.Run("HasRevocation", func(t *testing.T) { revocationReader(t, open(t), now) })
 	runRotation(t, open, now)
 	runOnce(t, open, now)
 }
