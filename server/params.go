@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/signet-id/signet/server/internal/oauth"
 )
@@ -89,7 +90,10 @@ func (s *Server) readForm(r *http.Request) (body string, status int, reason stri
 	if int64(len(b)) > s.maxBody {
 		return "", http.StatusRequestEntityTooLarge, "the request body is too large"
 	}
-	return string(b), 0, ""
+	// b is readBody's own buffer and nothing else refers to it or writes
+	// to it again, so the body string shares its bytes instead of copying
+	// them (one allocation less per request, as strings.Builder does).
+	return unsafe.String(unsafe.SliceData(b), len(b)), 0, ""
 }
 
 // readBody reads body, which announced n bytes (-1: unknown), up to

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -184,7 +185,47 @@ func audience(raw json.RawMessage) []string {
 }
 
 func hasAudience(raw json.RawMessage, name string) bool {
+	if in, ok := plainAudience(raw, name); ok {
+		return in
+	}
 	return slices.Contains(audience(raw), name)
+}
+
+// plainAudience is hasAudience without decoding, for an aud (a string or
+// an array of strings, as Signet writes it) of printable ASCII without
+// escapes or white space; ok is false for any other value, which
+// audience decodes.
+func plainAudience(raw json.RawMessage, name string) (in, ok bool) {
+	for _, c := range raw {
+		if c <= 0x20 || c > 0x7e || c == '\\' {
+			return false, false
+		}
+	}
+	s := raw
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return string(s[1:len(s)-1]) == name, bytes.IndexByte(s[1:len(s)-1], '"') < 0
+	}
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return false, false
+	}
+	s = s[1 : len(s)-1]
+	for len(s) > 0 {
+		if s[0] != '"' {
+			return false, false
+		}
+		end := bytes.IndexByte(s[1:], '"')
+		if end < 0 {
+			return false, false
+		}
+		in = in || string(s[1:1+end]) == name
+		if s = s[end+2:]; len(s) > 0 {
+			if s[0] != ',' || len(s) == 1 {
+				return false, false
+			}
+			s = s[1:]
+		}
+	}
+	return in, true
 }
 
 // revocationID is the grant id that marks an access token revoked.
