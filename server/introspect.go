@@ -37,6 +37,7 @@ type introspection struct {
 // scope lists only that resource's scopes.
 func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	p, e := s.readOAuthForm(r)
+	defer p.release() // nothing below keeps the map
 	if e == nil {
 		if d := p.dup("token", "token_type_hint", "client_id", "client_secret", "client_assertion", "client_assertion_type"); d != "" {
 			e = oauth.InvalidRequest("parameter " + d + " appears more than once")

@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -154,5 +156,45 @@ func TestHasAudienceAsDecode(t *testing.T) {
 	aud := json.RawMessage(`["orders","reports","https://api.example.com/x"]`)
 	if n := testing.AllocsPerRun(100, func() { hasAudience(aud, "reports") }); n != 0 {
 		t.Errorf("hasAudience: %v allocations, want 0", n)
+	}
+}
+
+// TestIntrospectionParamsNotCarriedOver: introspection's parameter maps
+// are reused (paramsMapPool); a request never sees the parameters of an
+// earlier one, whether it succeeded, failed or was refused.
+func TestIntrospectionParamsNotCarriedOver(t *testing.T) {
+	e := newLoginEnv(t)
+	b := e.signedInBrowser()
+	code := e.callback(b.authorize(spaRequest("scope", "openid reports.read")), spaRedirect).Get("code")
+	tr := e.tokens(e.exchange(code, verifierForSPA))
+	post := func(body string, basic bool) (int, string) {
+		r := httptest.NewRequest(http.MethodPost, PathIntrospect, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if basic {
+			r.SetBasicAuth("reports", reportsSecret)
+		}
+		w := httptest.NewRecorder()
+		e.s.ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	for range 20 {
+		if c, body := post("token="+tr.AccessToken, true); c != 200 || !strings.Contains(body, `"active":true`) {
+			t.Fatalf("introspect: %d %s", c, body)
+		}
+		if c, body := post("token_type_hint=access_token", true); c != 400 || !strings.Contains(body, "token is missing") {
+			t.Fatalf("without token, after one with: %d %s", c, body)
+		}
+		if c, body := post("token="+tr.AccessToken+"&client_id=reports&client_secret="+reportsSecret, false); c != 200 || !strings.Contains(body, `"active":true`) {
+			t.Fatalf("secret in the body: %d %s", c, body)
+		}
+		if c, body := post("token="+tr.AccessToken, false); (c != 401 && c != 429) || !strings.Contains(body, "invalid_client") { // 429: failures are throttled
+			t.Fatalf("without credentials, after a request with them in the body: %d %s", c, body)
+		}
+		if c, body := post("token=a&token=b", true); c != 400 || !strings.Contains(body, "more than once") {
+			t.Fatalf("duplicate: %d %s", c, body)
+		}
+		if c, body := post("token=%zz", true); c != 400 {
+			t.Fatalf("malformed: %d %s", c, body)
+		}
 	}
 }
