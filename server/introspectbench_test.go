@@ -11,26 +11,43 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clientauth"
+	grantstore "github.com/signet-id/signet/grant"
+	"github.com/signet-id/signet/keystore/pgstore"
 	"github.com/signet-id/signet/keystore/sqlitestore"
 )
 
-// BenchmarkIntrospectSQLite is one introspection of an active access
-// token through the whole handler, with the revocation read in a SQLite
-// grant store (the load benchmark's introspect flow): run with -benchmem
-// for the bytes and allocations per introspection that the server's GC
-// must collect.
-func BenchmarkIntrospectSQLite(b *testing.B) {
+// BenchmarkIntrospect is one introspection of an active access token
+// through the whole handler, with the revocation read in a SQLite grant
+// store and in a PostgreSQL one (the load benchmark's introspect flow;
+// postgres needs SIGNET_TEST_POSTGRES_DSN): run with -benchmem for the
+// bytes and allocations per introspection that the server's GC must
+// collect.
+func BenchmarkIntrospect(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		st, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "signet.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		benchIntrospect(b, st)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		st, err := pgstore.Open(b.Context(), postgresSchema(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		benchIntrospect(b, st)
+	})
+}
+
+func benchIntrospect(b *testing.B, st grantstore.Store) {
 	clients, resources := testClients(b)
 	for i := range resources {
 		if resources[i].Name == "reports" {
 			resources[i].Secrets = []*clientauth.Secret{secret(b, "plain:"+reportsSecret)}
 		}
 	}
-	st, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "signet.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
 	s, err := New(Config{Issuer: "https://login.example.com", Keys: newFakeKeys(b), Clients: clients, APIResources: resources,
 		Grants: st, Now: func() time.Time { return testNow }})
 	if err != nil {
