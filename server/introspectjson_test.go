@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -196,5 +197,33 @@ func TestIntrospectionParamsNotCarriedOver(t *testing.T) {
 		if c, body := post("token=%zz", true); c != 400 {
 			t.Fatalf("malformed: %d %s", c, body)
 		}
+	}
+}
+
+// TestVerifiedTokenKeepsRevocationID: the verified token cache keeps each
+// token's revocation record id (hashed once, at verification), the id
+// revokeJTI writes, so a revocation holds for a token verified before it.
+func TestVerifiedTokenKeepsRevocationID(t *testing.T) {
+	e := newLoginEnv(t)
+	b := e.signedInBrowser()
+	code := e.callback(b.authorize(spaRequest("scope", "openid reports.read")), spaRedirect).Get("code")
+	tr := e.tokens(e.exchange(code, verifierForSPA))
+	for range 2 { // verified, then from the cache
+		c, err := e.s.verifiedAccessToken(tr.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := revocationID(c.Jti); c.revocationID != want {
+			t.Fatalf("revocationID %q, want %q", c.revocationID, want)
+		}
+	}
+	if m := e.introspect(tr.AccessToken); m["active"] != true {
+		t.Fatalf("active token: %v", m)
+	}
+	if p := e.token2(PathRevocation, url.Values{"client_id": {"spa"}, "token": {tr.AccessToken}}); p.StatusCode != 200 {
+		t.Fatalf("revoke: %d %s", p.StatusCode, p.body)
+	}
+	if m := e.introspect(tr.AccessToken); m["active"] != false {
+		t.Fatalf("revoked token, verified before: %v", m)
 	}
 }

@@ -113,7 +113,9 @@ func (s *Server) checkAccessToken(ctx context.Context, token string) (*userAcces
 	if now >= c.Exp || c.Nbf > now+skew {
 		return nil, errTokenInvalid
 	}
-	revoked, err := s.jtiRevoked(ctx, c.Jti)
+	// One read of the store's grants on every call, so a revocation made
+	// by any instance sharing the store holds at once.
+	revoked, err := grantstore.HasRevocation(ctx, s.oidc.grants, c.revocationID)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +153,7 @@ func (s *Server) verifiedAccessToken(token string) (*userAccessClaims, error) {
 	if c.Iss != s.issuer || c.Jti == "" || c.Sub == "" {
 		return nil, errTokenInvalid
 	}
+	c.revocationID = revocationID(c.Jti)
 	s.oidc.verified.put(sum, verifiedToken{kid: k.KeyID, alg: k.Algorithm, claims: &c})
 	return &c, nil
 }
@@ -244,13 +247,6 @@ func (s *Server) revokeJTI(ctx context.Context, jti string, exp time.Time) error
 		return nil
 	}
 	return err
-}
-
-// jtiRevoked reports whether the access token jti was revoked: one read
-// of the store's grants (grant.HasRevocation), on every call, so a
-// revocation made by any instance sharing the store holds at once.
-func (s *Server) jtiRevoked(ctx context.Context, jti string) (bool, error) {
-	return grantstore.HasRevocation(ctx, s.oidc.grants, revocationID(jti))
 }
 
 // revokeFamily revokes a refresh-token family (and the code that started
