@@ -241,6 +241,7 @@ func BenchmarkAttemptsFlow(b *testing.B) {
 			name = "address-per-client"
 		}
 		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
 			s, app, qc := openFlowStore(b)
 			ctx := b.Context()
 			now := time.Now()
