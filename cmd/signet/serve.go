@@ -113,6 +113,7 @@ func serve(ctx context.Context, o *serveOptions, e *env, reload <-chan os.Signal
 	if err != nil {
 		return err
 	}
+	setServeGC(e.lookupEnv, log) // gc.go
 	var (
 		cfg *config.Config
 		ln  net.Listener

@@ -227,3 +227,40 @@ func BenchmarkSignInFlow(b *testing.B) {
 	})
 	m.stop()
 }
+
+// BenchmarkAttemptsFlow is the abuse budgets' part of BenchmarkSignInFlow
+// alone: the attempt taken on the three login budgets and settled, by 16
+// clients with a user each, all from one address (as the load benchmark
+// signs in: every user behind it shares the address's row) or from an
+// address each. The difference is what the clients' waits for the
+// address's row lock cost PostgreSQL (docs/benchmarks.md).
+func BenchmarkAttemptsFlow(b *testing.B) {
+	for _, shared := range []bool{true, false} {
+		name := "one-address"
+		if !shared {
+			name = "address-per-client"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			s, app, qc := openFlowStore(b)
+			ctx := b.Context()
+			now := time.Now()
+			m := startFlowMeter(b, app, qc)
+			b.ResetTimer()
+			runClients(b, func(c, _ int) error {
+				addr := "login:127.0.0.1"
+				if !shared {
+					addr = fmt.Sprint("login:10.0.0.", c)
+				}
+				user := fmt.Sprint("login:user-", c)
+				takes := []throttle.Take{{Key: addr, Max: 1 << 30, Window: time.Hour},
+					{Key: user + "@" + addr, Max: 1 << 30, Window: time.Hour}, {Key: user, Max: 1 << 30, Window: time.Hour}}
+				if n, _, err := s.TakeAttempts(ctx, takes, now); err != nil || n != len(takes) {
+					return fmt.Errorf("take: %d, %v", n, err)
+				}
+				return s.SettleAttempts(ctx, []throttle.Settle{{Key: takes[0].Key}, {Key: takes[1].Key, Reset: true}, {Key: takes[2].Key}}, now)
+			})
+			m.stop()
+		})
+	}
+}

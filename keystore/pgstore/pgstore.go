@@ -43,6 +43,8 @@ type Store struct {
 	// attemptCommitMode is the synchronous_commit the last statement
 	// that took or settled attempts committed with (attempts.go).
 	attemptCommitMode atomic.Pointer[string]
+	// chains are the attempts' statements already built (attempts.go).
+	chains chainCache
 
 	mu      sync.Mutex // guards closed and watches
 	closed  bool

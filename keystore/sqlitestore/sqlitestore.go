@@ -490,8 +490,9 @@ type write struct {
 	op        string
 	fn        func(*sql.Tx) error
 	statement bool // fn is one statement: no savepoint needed (txStatement)
-	// relaxed: fn only claims a one-time identifier (ClaimOnce), whose
-	// batch may commit without waiting for the disk flush.
+	// relaxed: the write only claims a one-time identifier (ClaimOnce,
+	// claim set, no fn), whose batch may commit without waiting for the
+	// disk flush.
 	relaxed bool
 	// claim is the one-time identifier of a ClaimOnce, which has no fn:
 	// commit claims those of a batch together (claimAll).
