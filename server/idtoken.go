@@ -41,6 +41,10 @@ type userAccessClaims struct {
 	// UserinfoClaims are the claims the authorization request asked for
 	// at userinfo with the claims parameter (claimsparam.go).
 	UserinfoClaims []string `json:"userinfo_claims,omitempty"`
+	// revocationID is revocationID(Jti), worked out once when the token
+	// is verified and kept with it in the verified token cache, not
+	// hashed again at every introspection and userinfo call.
+	revocationID string
 }
 
 // confirmation is the cnf claim of a DPoP-bound token.

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/server/internal/clientauthn"
@@ -39,6 +37,7 @@ type introspection struct {
 // scope lists only that resource's scopes.
 func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	p, e := s.readOAuthForm(r)
+	defer p.release() // nothing below keeps the map
 	if e == nil {
 		if d := p.dup("token", "token_type_hint", "client_id", "client_secret", "client_assertion", "client_assertion_type"); d != "" {
 			e = oauth.InvalidRequest("parameter " + d + " appears more than once")
@@ -63,15 +62,11 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	c, err := s.checkAccessToken(r.Context(), token)
 	switch {
 	case err == nil && hasAudience(c.Aud, name):
-		var scopes []string
+		var scope string
 		if res := reg.resources[name]; res != nil {
-			for _, sc := range strings.Fields(c.Scope) {
-				if slices.Contains(res.scopes, sc) {
-					scopes = append(scopes, sc)
-				}
-			}
+			scope = resourceScope(c.Scope, res.scopes)
 		}
-		out = introspection{Active: true, Scope: strings.Join(scopes, " "), ClientID: c.ClientID, Sub: c.Sub, TokenType: "Bearer",
+		out = introspection{Active: true, Scope: scope, ClientID: c.ClientID, Sub: c.Sub, TokenType: "Bearer",
 			Exp: c.Exp, Iat: c.Iat, Nbf: c.Nbf, Aud: c.Aud, Iss: c.Iss, Jti: c.Jti, Cnf: c.Cnf}
 		if c.Cnf != nil {
 			out.TokenType = "DPoP"
@@ -82,12 +77,16 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteError(w, oauth.Unavailable())
 		return
 	}
-	b, _ := json.Marshal(out) // cannot fail
+	buf := introspectBufPool.Get().(*[]byte)
+	*buf = marshalIntrospection((*buf)[:0], &out)
 	h := w.Header()
 	h["Content-Type"] = oauth.HdrJSON
 	h["Cache-Control"] = oauth.HdrNoStore
 	h["Pragma"] = oauth.HdrNoCache
-	w.Write(b)
+	w.Write(*buf)
+	if cap(*buf) <= maxPooledScratch {
+		introspectBufPool.Put(buf)
+	}
 }
 
 // authenticateResource authenticates the API resource calling the

@@ -52,7 +52,7 @@ func TestGrantsPersist(t *testing.T) {
 
 // postgresSchema creates a schema of its own on SIGNET_TEST_POSTGRES_DSN
 // (dropped at the end) and returns a DSN that uses it, or skips.
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t testing.TB) string {
 	base := os.Getenv("SIGNET_TEST_POSTGRES_DSN")
 	if base == "" {
 		t.Skip("SIGNET_TEST_POSTGRES_DSN not set: the PostgreSQL grant store is not tested here")

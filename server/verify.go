@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -112,7 +113,9 @@ func (s *Server) checkAccessToken(ctx context.Context, token string) (*userAcces
 	if now >= c.Exp || c.Nbf > now+skew {
 		return nil, errTokenInvalid
 	}
-	revoked, err := s.jtiRevoked(ctx, c.Jti)
+	// One read of the store's grants on every call, so a revocation made
+	// by any instance sharing the store holds at once.
+	revoked, err := grantstore.HasRevocation(ctx, s.oidc.grants, c.revocationID)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +153,7 @@ func (s *Server) verifiedAccessToken(token string) (*userAccessClaims, error) {
 	if c.Iss != s.issuer || c.Jti == "" || c.Sub == "" {
 		return nil, errTokenInvalid
 	}
+	c.revocationID = revocationID(c.Jti)
 	s.oidc.verified.put(sum, verifiedToken{kid: k.KeyID, alg: k.Algorithm, claims: &c})
 	return &c, nil
 }
@@ -184,7 +188,47 @@ func audience(raw json.RawMessage) []string {
 }
 
 func hasAudience(raw json.RawMessage, name string) bool {
+	if in, ok := plainAudience(raw, name); ok {
+		return in
+	}
 	return slices.Contains(audience(raw), name)
+}
+
+// plainAudience is hasAudience without decoding, for an aud (a string or
+// an array of strings, as Signet writes it) of printable ASCII without
+// escapes or white space; ok is false for any other value, which
+// audience decodes.
+func plainAudience(raw json.RawMessage, name string) (in, ok bool) {
+	for _, c := range raw {
+		if c <= 0x20 || c > 0x7e || c == '\\' {
+			return false, false
+		}
+	}
+	s := raw
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return string(s[1:len(s)-1]) == name, bytes.IndexByte(s[1:len(s)-1], '"') < 0
+	}
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return false, false
+	}
+	s = s[1 : len(s)-1]
+	for len(s) > 0 {
+		if s[0] != '"' {
+			return false, false
+		}
+		end := bytes.IndexByte(s[1:], '"')
+		if end < 0 {
+			return false, false
+		}
+		in = in || string(s[1:1+end]) == name
+		if s = s[end+2:]; len(s) > 0 {
+			if s[0] != ',' || len(s) == 1 {
+				return false, false
+			}
+			s = s[1:]
+		}
+	}
+	return in, true
 }
 
 // revocationID is the grant id that marks an access token revoked.
@@ -203,13 +247,6 @@ func (s *Server) revokeJTI(ctx context.Context, jti string, exp time.Time) error
 		return nil
 	}
 	return err
-}
-
-// jtiRevoked reports whether the access token jti was revoked: one read
-// of the store's grants (grant.HasRevocation), on every call, so a
-// revocation made by any instance sharing the store holds at once.
-func (s *Server) jtiRevoked(ctx context.Context, jti string) (bool, error) {
-	return grantstore.HasRevocation(ctx, s.oidc.grants, revocationID(jti))
 }
 
 // revokeFamily revokes a refresh-token family (and the code that started

@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -29,13 +28,14 @@ func (s *Store) HasRevocation(ctx context.Context, id string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("sqlitestore: has revocation: %w", err)
 	}
-	var one int
-	err := s.queryRow(context.WithoutCancel(ctx), hasRevocationSQL, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	// Whether a row comes is the answer: nothing to scan.
+	rows, err := s.query(context.WithoutCancel(ctx), hasRevocationSQL, id)
 	if err != nil {
 		return false, s.wrap(ctx, "has revocation", err)
 	}
-	return true, nil
+	found := rows.Next()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return false, s.wrap(ctx, "has revocation", err)
+	}
+	return found, nil
 }

@@ -73,6 +73,15 @@ func (s *Store) queryRowTx(ctx context.Context, tx *sql.Tx, query string, args .
 	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }
 
+// query runs a prepared query outside a transaction.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return s.db.QueryContext(ctx, query, args...) // reports the same failure
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 // queryRow runs a prepared query that returns a row outside a
 // transaction.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
