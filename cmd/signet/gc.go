@@ -12,7 +12,8 @@ import (
 // live heap (a few MiB) and allocates a few KiB per request, so at Go's
 // default of 100 the collector runs dozens of times a second under load,
 // and with one core each cycle delays the requests in flight: measured,
-// most of the introspection tail (docs/benchmarks.md, "The garbage
+// most of the introspection tail (docs/benchmarks.md, "Results, 6
+// December 2026 12:25–13:19 UTC (a quiet machine), and the garbage
 // collector's target"). At 400 it runs about a quarter as often, for
 // some MiB more of heap (docs/operations.md, "Memory and the garbage
 // collector"); GOMEMLIMIT, when set, still bounds the heap.
