@@ -112,8 +112,11 @@ func (l *attemptLines) do(ctx context.Context, k lineKey, c *attemptCall, run ru
 	}
 	if c.lead != nil {
 		// The others wait for this statement: a caller that has gone does
-		// not cancel it (its attempt is settled like any other).
-		run(context.WithoutCancel(ctx), c.lead)
+		// not cancel it (its attempt is settled like any other), a bound
+		// does.
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		run(gctx, c.lead)
+		cancel()
 		for _, o := range c.lead[1:] {
 			close(o.ready)
 		}

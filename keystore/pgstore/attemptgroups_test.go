@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -138,6 +139,64 @@ func lockWaiters(t *testing.T, app string) int {
 	return n
 }
 
+// holdRow locks key's row of schema's attempts as another instance's
+// statement would, until release.
+func holdRow(t *testing.T, schema, key string) (release func()) {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context())
+	tx, err := admin(t).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM `+schema+`.attempts WHERE key = $1 FOR UPDATE`, key); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A take waiting for its group leaves when its caller goes: it fails
+// with the caller's error and takes nothing, and the others go on.
+func TestAttemptGroupCallerGone(t *testing.T) {
+	app, dsn := newSchema(t)
+	s := open(t, dsn)
+	now := time.Now()
+	attemptRows(t, s, now, map[string]int{"addr": 0}, nil)
+	release := holdRow(t, app, "addr")
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := s.TakeAttempts(t.Context(), signInTakes("addr", "u0", 100), now)
+		first <- err
+	}()
+	for lockWaiters(t, app) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	gone := make(chan error, 1)
+	go func() {
+		n, _, err := s.TakeAttempts(ctx, signInTakes("addr", "u1", 100), now)
+		if err == nil {
+			err = fmt.Errorf("took %d keys", n)
+		}
+		gone <- err
+	}()
+	cancel()
+	if err := <-gone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a take whose caller went: %v, want context.Canceled", err)
+	}
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if c, u := attemptCount(t, s, "addr"), attemptCount(t, s, "u1@addr"); c != 1 || u != -1 {
+		t.Fatalf("the address counts %d (want 1), the gone caller's key %d (want no row)", c, u)
+	}
+}
+
 // Sixteen concurrent takes whose first key is one address are two
 // statements, not sixteen: while the first waits for the address's row
 // (another instance holds it), the other fifteen wait in the instance
@@ -152,15 +211,7 @@ func TestConcurrentTakesOfOneKeyGrouped(t *testing.T) {
 	attemptRows(t, s, now, map[string]int{"addr": 0}, nil)
 	ctx := t.Context()
 
-	other := admin(t) // another instance, in the middle of its statement on the row
-	tx, err := other.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM `+app+`.attempts WHERE key = 'addr' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	release := holdRow(t, app, "addr")
 
 	before := qc.n.Load()
 	var wg sync.WaitGroup
@@ -189,9 +240,7 @@ func TestConcurrentTakesOfOneKeyGrouped(t *testing.T) {
 	if lockWaiters(t, app) == 0 {
 		t.Fatal("no take waits for the address's row")
 	}
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	wg.Wait()
 	if n := qc.n.Load() - before; n > 3 {
 		t.Errorf("16 concurrent takes of one key made %d statements, want 2 (the first alone, then the rest grouped)", n)
