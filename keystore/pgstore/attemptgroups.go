@@ -41,22 +41,18 @@ import (
 // maxAttemptGroup bounds the calls of one grouped statement.
 const maxAttemptGroup = 64
 
-// attemptLines are the lines of the store's first keys.
+// attemptLines are the lines of the store's first keys: a line is in
+// lines while a statement of its key runs, with the calls that came
+// meanwhile, in arrival order.
 type attemptLines struct {
-	mu    sync.Mutex // guards lines and every line's waiting
-	lines map[lineKey]*attemptLine
+	mu    sync.Mutex // guards lines
+	lines map[lineKey][]*attemptCall
 }
 
 // lineKey names a line: takes or settles whose first key is key.
 type lineKey struct {
 	settle bool
 	key    string
-}
-
-// attemptLine exists while a statement of its key runs; waiting are the
-// calls that came meanwhile, in arrival order.
-type attemptLine struct {
-	waiting []*attemptCall
 }
 
 // attemptCall is one TakeAttempts or SettleAttempts call and, once ready,
@@ -74,6 +70,7 @@ type attemptCall struct {
 	// call runs the statement of the group lead (itself first).
 	ready chan struct{}
 	lead  []*attemptCall
+	alone [1]*attemptCall // the group of a call that runs alone
 }
 
 // runGroup runs a group's statement and sets each call's outcome; a
@@ -84,26 +81,28 @@ type runGroup func(ctx context.Context, group []*attemptCall)
 // statement. It fails only when ctx ends while c waits for its group.
 func (l *attemptLines) do(ctx context.Context, k lineKey, c *attemptCall, run runGroup) error {
 	l.mu.Lock()
-	line, busy := l.lines[k]
+	waiting, busy := l.lines[k]
 	if !busy {
 		if l.lines == nil {
-			l.lines = make(map[lineKey]*attemptLine)
+			l.lines = make(map[lineKey][]*attemptCall)
 		}
-		l.lines[k] = &attemptLine{}
+		l.lines[k] = nil
 		l.mu.Unlock()
-		run(ctx, []*attemptCall{c})
+		c.alone[0] = c
+		run(ctx, c.alone[:])
 		l.next(k)
 		return nil
 	}
 	c.ready = make(chan struct{})
-	line.waiting = append(line.waiting, c)
+	l.lines[k] = append(waiting, c)
 	l.mu.Unlock()
 	select {
 	case <-c.ready:
 	case <-ctx.Done():
 		l.mu.Lock()
-		if i := slices.Index(line.waiting, c); i >= 0 { // not in a group yet: leave
-			line.waiting = slices.Delete(line.waiting, i, i+1)
+		// The line is there while c waits in it or in a group.
+		if waiting := l.lines[k]; slices.Contains(waiting, c) { // not in a group yet: leave
+			l.lines[k] = slices.DeleteFunc(waiting, func(o *attemptCall) bool { return o == c })
 			l.mu.Unlock()
 			return ctx.Err()
 		}
@@ -129,18 +128,18 @@ func (l *attemptLines) do(ctx context.Context, k lineKey, c *attemptCall, run ru
 // group, with every later one that fits it, or the line goes idle.
 func (l *attemptLines) next(k lineKey) {
 	l.mu.Lock()
-	line := l.lines[k]
-	if len(line.waiting) == 0 {
+	waiting := l.lines[k]
+	if len(waiting) == 0 {
 		delete(l.lines, k)
 		l.mu.Unlock()
 		return
 	}
-	first := line.waiting[0]
+	first := waiting[0]
 	group := []*attemptCall{first}
 	keys := map[string]bool{k.key: true}
 	first.otherKeys(func(key string) { keys[key] = true })
-	rest := line.waiting[:0]
-	for _, c := range line.waiting[1:] {
+	rest := waiting[:0]
+	for _, c := range waiting[1:] {
 		if groupFits(k, first, c, len(group), keys) {
 			group = append(group, c)
 			c.otherKeys(func(key string) { keys[key] = true })
@@ -148,8 +147,8 @@ func (l *attemptLines) next(k lineKey) {
 			rest = append(rest, c)
 		}
 	}
-	clear(line.waiting[len(rest):])
-	line.waiting = rest
+	clear(waiting[len(rest):])
+	l.lines[k] = rest
 	l.mu.Unlock()
 	first.lead = group
 	close(first.ready)
