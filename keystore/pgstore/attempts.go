@@ -18,7 +18,9 @@ import (
 // per key and window. Taking an attempt is one atomic statement, so
 // instances sharing the schema never both take the last attempt of a
 // window. An attempt on several keys (a sign-in draws on three budgets)
-// is taken in one statement and settled in one (throttle.BatchStore).
+// is taken in one statement and settled in one (throttle.BatchStore), and
+// concurrent attempts whose first key is the same share those statements
+// (attemptgroups.go).
 // Like grant writes, these neither bump the store revision nor NOTIFY.
 //
 // Every statement that counts commits with synchronous_commit off, for
