@@ -18,7 +18,9 @@ import (
 // per key and window. Taking an attempt is one atomic statement, so
 // instances sharing the schema never both take the last attempt of a
 // window. An attempt on several keys (a sign-in draws on three budgets)
-// is taken in one statement and settled in one (throttle.BatchStore).
+// is taken in one statement and settled in one (throttle.BatchStore), and
+// concurrent attempts whose first key is the same share those statements
+// (attemptgroups.go).
 // Like grant writes, these neither bump the store revision nor NOTIFY.
 //
 // Every statement that counts commits with synchronous_commit off, for
@@ -82,7 +84,8 @@ const takeSet = `
 // common table expressions each take one key's attempt like TakeAttempt
 // and insert only when the one before took its key (it selects from that
 // one's RETURNING), so a spent key stops the chain and later keys get no
-// row. Being one statement it is atomic.
+// row. Being one statement it is atomic. Concurrent calls with the same
+// first key share a statement (attemptgroups.go).
 //
 // The statement holds the row locks of the keys it took until it ends:
 // callers that list their kinds of key in one order (the throttle's
@@ -93,6 +96,19 @@ func (s *Store) TakeAttempts(ctx context.Context, takes []throttle.Take, now tim
 	if len(takes) == 0 {
 		return 0, 0, nil
 	}
+	c := &attemptCall{takes: takes, now: now}
+	err := s.lines.do(ctx, lineKey{key: takes[0].Key}, c, s.takeGroup)
+	if err == nil {
+		err = c.err
+	}
+	if err != nil {
+		return 0, 0, wrap(ctx, "take attempts", err)
+	}
+	return c.n, c.wait, nil
+}
+
+// takeAttempts is TakeAttempts' statement for one call.
+func (s *Store) takeAttempts(ctx context.Context, takes []throttle.Take, now time.Time) (int, time.Duration, error) {
 	args := make([]any, 0, 1+3*len(takes))
 	args = append(args, now)
 	for _, t := range takes {
@@ -107,7 +123,7 @@ func (s *Store) TakeAttempts(ctx context.Context, takes []throttle.Take, now tim
 		return s.pool.QueryRow(ctx, s.chains.take(len(takes)), args...).Scan(&n, &expires, &mode)
 	})
 	if err != nil {
-		return 0, 0, wrap(ctx, "take attempts", err)
+		return 0, 0, err
 	}
 	s.attemptCommitMode.Store(&mode)
 	if n == len(takes) {
@@ -123,11 +139,25 @@ func (s *Store) TakeAttempts(ctx context.Context, takes []throttle.Take, now tim
 // SettleAttempts implements throttle.BatchStore: one statement whose
 // common table expressions reset or give back one key each, in order
 // (each waits for the one before), so it takes its row locks in the order
-// the attempt took them.
+// the attempt took them. Concurrent calls with the same first key share
+// a statement (attemptgroups.go).
 func (s *Store) SettleAttempts(ctx context.Context, settles []throttle.Settle, now time.Time) error {
 	if len(settles) == 0 {
 		return nil
 	}
+	c := &attemptCall{settles: settles, now: now}
+	err := s.lines.do(ctx, lineKey{settle: true, key: settles[0].Key}, c, s.settleGroup)
+	if err == nil {
+		err = c.err
+	}
+	if err != nil {
+		return wrap(ctx, "settle attempts", err)
+	}
+	return nil
+}
+
+// settleAttempts is SettleAttempts' statement for one call.
+func (s *Store) settleAttempts(ctx context.Context, settles []throttle.Settle, now time.Time) error {
 	args := make([]any, 0, 1+len(settles))
 	args = append(args, now)
 	for _, st := range settles {
@@ -141,7 +171,7 @@ func (s *Store) SettleAttempts(ctx context.Context, settles []throttle.Settle, n
 		return s.pool.QueryRow(ctx, s.chains.settle(settles), args...).Scan(&n, &mode)
 	})
 	if err != nil {
-		return wrap(ctx, "settle attempts", err)
+		return err
 	}
 	s.attemptCommitMode.Store(&mode)
 	return nil
@@ -158,25 +188,41 @@ type chainCache struct {
 }
 
 // chainKey names a statement: a take of n keys, or a settle of n keys
-// whose resets are the set bits of resets.
+// whose resets are the set bits of resets, for one call or a group
+// (attemptgroups.go).
 type chainKey struct {
 	settle bool
+	group  bool
 	n      int
 	resets uint64
 }
 
 func (c *chainCache) take(n int) string {
-	k := chainKey{n: n}
+	return c.takeOf(chainKey{n: n}, takeChain)
+}
+
+func (c *chainCache) takeGroup(n int) string {
+	return c.takeOf(chainKey{group: true, n: n}, takeGroupChain)
+}
+
+func (c *chainCache) takeOf(k chainKey, build func(int) string) string {
 	if q, ok := c.m.Load(k); ok {
 		return q.(string)
 	}
-	q := takeChain(n)
+	q := build(k.n)
 	c.m.Store(k, q)
 	return q
 }
 
 func (c *chainCache) settle(settles []throttle.Settle) string {
-	k := chainKey{settle: true, n: len(settles)}
+	return c.settleOf(chainKey{settle: true, n: len(settles)}, settles, settleChain)
+}
+
+func (c *chainCache) settleGroup(settles []throttle.Settle) string {
+	return c.settleOf(chainKey{settle: true, group: true, n: len(settles)}, settles, settleGroupChain)
+}
+
+func (c *chainCache) settleOf(k chainKey, settles []throttle.Settle, build func([]bool) string) string {
 	for i, st := range settles {
 		if st.Reset && i < 64 {
 			k.resets |= 1 << i
@@ -190,7 +236,7 @@ func (c *chainCache) settle(settles []throttle.Settle) string {
 	for i, st := range settles {
 		resets[i] = st.Reset
 	}
-	s := settleChain(resets)
+	s := build(resets)
 	if len(settles) <= 64 {
 		c.m.Store(k, s)
 	}
@@ -258,6 +304,16 @@ func takeChain(n int) string {
 // before, so the steps run, and lock, in order. It returns the last
 // step's count and the transaction's synchronous_commit.
 func settleChain(resets []bool) string {
+	return settleSteps(resets, func(i int) (string, string) {
+		return fmt.Sprintf("key = $%d::text", i+2), "count - 1"
+	})
+}
+
+// settleSteps is a statement of settle steps, one per element of resets,
+// each after the one before: step i changes the rows step(i) matches,
+// deleting them (a reset) or setting their count to its count (a
+// give-back, of a window that has not ended).
+func settleSteps(resets []bool, step func(i int) (match, count string)) string {
 	var b strings.Builder
 	b.WriteString("WITH " + attemptsCommitMode)
 	for i, r := range resets {
@@ -266,10 +322,11 @@ func settleChain(resets []bool) string {
 		if i > 0 {
 			after = fmt.Sprintf(" AND (SELECT count(*) FROM s%d) >= 0", i-1)
 		}
+		match, count := step(i)
 		if r {
-			fmt.Fprintf(&b, "s%d AS (DELETE FROM attempts WHERE key = $%d::text%s RETURNING 1)", i, i+2, after)
+			fmt.Fprintf(&b, "s%d AS (DELETE FROM attempts WHERE %s%s RETURNING 1)", i, match, after)
 		} else {
-			fmt.Fprintf(&b, "s%d AS (UPDATE attempts SET count = count - 1 WHERE key = $%d::text AND count > 0 AND expires > $1%s RETURNING 1)", i, i+2, after)
+			fmt.Fprintf(&b, "s%d AS (UPDATE attempts SET count = %s WHERE %s AND count > 0 AND expires > $1%s RETURNING 1)", i, count, match, after)
 		}
 	}
 	// One row from the one row of commit_mode: its setting is made.

@@ -45,6 +45,8 @@ type Store struct {
 	attemptCommitMode atomic.Pointer[string]
 	// chains are the attempts' statements already built (attempts.go).
 	chains chainCache
+	// lines group concurrent attempts on one key (attemptgroups.go).
+	lines attemptLines
 
 	mu      sync.Mutex // guards closed and watches
 	closed  bool
