@@ -37,6 +37,9 @@ type Store struct {
 	schema  string      // current_schema() of the pool's connections
 	lockKey int64       // advisory lock key of Lock
 	claims  *claimQueue // concurrent ClaimOnce calls, batched
+	// revocations are the concurrent HasRevocation calls, batched
+	// (revocationreads.go).
+	revocations revocationReads
 	// durableReplay: claims commit with the server's synchronous_commit
 	// (WithDurableReplay).
 	durableReplay bool
@@ -125,8 +128,10 @@ func advisoryKey(purpose, schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// Close ends running watches and closes the pool's connections. Unlock
-// held locks first: Close waits for them. The error is always nil.
+// Close ends running watches, answers the revocation reads already asked
+// (HasRevocation calls after it get an error) and closes the pool's
+// connections. Unlock held locks first: Close waits for them. The error
+// is always nil.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -138,6 +143,7 @@ func (s *Store) Close() error {
 		cancel()
 	}
 	s.mu.Unlock()
+	s.revocations.close()
 	s.wg.Wait()
 	s.pool.Close()
 	return nil
