@@ -89,6 +89,9 @@ type statefulOptions struct {
 	// introspectLoad is the introspect flow's load generator
 	// (introspectload.go): introspectPoll or introspectNet.
 	introspectLoad string
+	// rounds: each round measures every store and the peer, in an
+	// order reversed every other round (rounds.go).
+	rounds int
 }
 
 type statefulRow struct {
@@ -130,6 +133,11 @@ type statefulRow struct {
 	// (storestats.go; nil: not measured).
 	StoreStats *storeStats `json:"storeStats,omitempty"`
 	Error      string      `json:"error,omitempty"`
+	// Round is the round of --rounds N that measured the row (1..N); 0
+	// on a row that is the median of the rounds (Rounds of them,
+	// medianRows) and on every row of a run of one round.
+	Round  int `json:"round,omitempty"`
+	Rounds int `json:"rounds,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -161,7 +169,12 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.loadGOGC, "load-gogc", defaultLoadGOGC, "the load generator's GOGC (its garbage collector's target, as GOGC=N); its GC cycles stall all its clients at once and so add to the latencies it measures")
 	fs.StringVar(&o.introspectLoad, "introspect-load", introspectPoll, "the introspect flow's load generator: poll (raw sockets polled by one goroutine that never sleeps, as the main benchmark's) or net (Go's net package, one goroutine per connection sleeping in the network poller)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
+	fs.IntVar(&o.rounds, "rounds", defaultStatefulRounds, "rounds: each measures every store and the peer (a fresh server and store each), in an order reversed every other round (A B, B A, ...); the table gives the median of the rounds per row, and --check evaluates the targets on the medians; 1: one window per row")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.rounds < 1 || o.rounds > 100 {
+		fmt.Fprintf(stderr, "bench stateful: --rounds: %d is not from 1 to 100\n", o.rounds)
 		return 2
 	}
 	o.flows = strings.Split(flows, ",")
@@ -187,11 +200,13 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench stateful: %v\n", err)
 		return 1
 	}
-	writeStatefulTable(stdout, rows)
-	writePGCosts(stdout, rows)
-	writeScaling(stdout, rows)
-	writeRuntimeStats(stdout, rows)
-	writeStoreStats(stdout, rows)
+	med := roundRows(rows, 0) // the medians, or the rows of one round
+	writeStatefulTable(stdout, med)
+	writeRounds(stdout, rows)
+	writePGCosts(stdout, med)
+	writeScaling(stdout, med)
+	writeRuntimeStats(stdout, med)
+	writeStoreStats(stdout, med)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		if err := os.WriteFile(o.out, b, 0o644); err != nil {
@@ -277,6 +292,23 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 		}
 		builds = append(builds, signetBuild{"signet+openssl", ob})
 	}
+	// The units of a round: each build with each store, then the peer.
+	// Each is a fresh server (and a fresh store) in every round, the peer
+	// as Signet: no unit carries a longer-lived heap, a larger store or a
+	// warmer JIT into a later round than another.
+	type unit struct {
+		b     signetBuild
+		store string // "": the peer
+	}
+	var units []unit
+	for _, b := range builds {
+		for _, store := range o.stores {
+			units = append(units, unit{b, store})
+		}
+	}
+	if o.peerDir != "" {
+		units = append(units, unit{signetBuild{name: "oidc-provider"}, ""})
+	}
 	var rows []statefulRow
 	for _, cores := range o.cores {
 		var err error
@@ -288,19 +320,37 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range builds {
-			for _, store := range o.stores {
-				st, err := newBenchStore(ctx, store, dir, o.pgDSN)
-				if err != nil {
-					rows = append(rows, statefulRow{Server: b.name, Cores: cores, Store: store, Error: err.Error()})
-					continue
+		var all []statefulRow
+		for r, order := range roundOrder(o.rounds, len(units)) {
+			if o.rounds > 1 {
+				var names []string
+				for _, i := range order {
+					names = append(names, strings.TrimSpace(units[i].b.name+" "+units[i].store))
 				}
-				rows = append(rows, measureSignet(ctx, o, b, hash, st, cores, log)...)
-				st.close()
+				fmt.Fprintf(log, "bench: round %d/%d, %d core(s): %s\n", r+1, o.rounds, cores, strings.Join(names, ", "))
+			}
+			for _, i := range order {
+				u := units[i]
+				var got []statefulRow
+				if u.store == "" {
+					got = measurePeer(ctx, o, cores, log)
+				} else if st, err := newBenchStore(ctx, u.store, dir, o.pgDSN); err != nil {
+					got = []statefulRow{{Server: u.b.name, Cores: cores, Store: u.store, Error: err.Error()}}
+				} else {
+					got = measureSignet(ctx, o, u.b, hash, st, cores, log)
+					st.close()
+				}
+				for j := range got {
+					if o.rounds > 1 {
+						got[j].Round = r + 1
+					}
+				}
+				all = append(all, got...)
 			}
 		}
-		if o.peerDir != "" {
-			rows = append(rows, measurePeer(ctx, o, cores, log)...)
+		rows = append(rows, all...)
+		if o.rounds > 1 {
+			rows = append(rows, medianRows(all)...)
 		}
 	}
 	return rows, nil
