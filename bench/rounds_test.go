@@ -150,3 +150,21 @@ func TestStatefulRoundsFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestServerVariant: --server-variant names a server signet+NAME with
+// environment of its own, and refuses what is not NAME:KEY=VALUE,...
+func TestServerVariant(t *testing.T) {
+	b, err := parseVariant("gomaxprocs2:GOMAXPROCS=2,GOGC=800")
+	if err != nil || b.name != "signet+gomaxprocs2" || !slices.Equal(b.env, []string{"GOMAXPROCS=2", "GOGC=800"}) {
+		t.Errorf("parseVariant: %+v, %v", b, err)
+	}
+	for _, v := range []string{"", "x", "x:", ":A=1", "x:A", "x:A=1,=2", "a b:A=1"} {
+		if _, err := parseVariant(v); err == nil {
+			t.Errorf("%q accepted", v)
+		}
+	}
+	var stderr strings.Builder
+	if code := statefulMain([]string{"--server-variant", "x:A"}, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "is not KEY=VALUE") {
+		t.Errorf("--server-variant x:A: exit %d, %q", code, stderr.String())
+	}
+}

@@ -84,6 +84,9 @@ type statefulOptions struct {
 	// serverEnv is added to each Signet server's environment (e.g.
 	// GOGC=400, GODEBUG=gctrace=1).
 	serverEnv []string
+	// variants are more Signet servers measured in the same rounds, each
+	// the same binary with more environment (--server-variant).
+	variants []signetBuild
 	// loadGOGC is this process's GOGC while it measures (runtimestats.go).
 	loadGOGC int
 	// introspectLoad is the introspect flow's load generator
@@ -132,7 +135,9 @@ type statefulRow struct {
 	// StoreStats are the SQLite store's write counters over the window
 	// (storestats.go; nil: not measured).
 	StoreStats *storeStats `json:"storeStats,omitempty"`
-	Error      string      `json:"error,omitempty"`
+	// Steps are the sign-in's requests, timed apart (steps.go).
+	Steps []stepFigure `json:"steps,omitempty"`
+	Error string       `json:"error,omitempty"`
 	// Round is the round of --rounds N that measured the row (1..N); 0
 	// on a row that is the median of the rounds (Rounds of them,
 	// medianRows) and on every row of a run of one round.
@@ -165,6 +170,13 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		}
 		o.serverEnv = append(o.serverEnv, v)
 		return nil
+	})
+	fs.Func("server-variant", "NAME:KEY=VALUE[,KEY=VALUE...]: also measure signet with this environment added (after --server-env), as server signet+NAME, in the same rounds as the others (repeatable), e.g. gomaxprocs2:GOMAXPROCS=2; an A/B comparison of a setting on one run's interleaved windows", func(v string) error {
+		b, err := parseVariant(v)
+		if err == nil {
+			o.variants = append(o.variants, b)
+		}
+		return err
 	})
 	fs.IntVar(&o.loadGOGC, "load-gogc", defaultLoadGOGC, "the load generator's GOGC (its garbage collector's target, as GOGC=N); its GC cycles stall all its clients at once and so add to the latencies it measures")
 	fs.StringVar(&o.introspectLoad, "introspect-load", introspectPoll, "the introspect flow's load generator: poll (raw sockets polled by one goroutine that never sleeps, as the main benchmark's) or net (Go's net package, one goroutine per connection sleeping in the network poller)")
@@ -207,6 +219,7 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 	writeScaling(stdout, med)
 	writeRuntimeStats(stdout, med)
 	writeStoreStats(stdout, med)
+	writeSteps(stdout, med)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		if err := os.WriteFile(o.out, b, 0o644); err != nil {
@@ -283,14 +296,18 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	if err != nil {
 		return nil, err
 	}
-	builds := []signetBuild{{"signet", bin}}
+	builds := []signetBuild{{name: "signet", bin: bin}}
+	for _, v := range o.variants {
+		v.bin = bin
+		builds = append(builds, v)
+	}
 	if o.openssl {
 		ob := filepath.Join(dir, "signet-openssl")
 		fmt.Fprintln(log, "bench: building signet -tags openssl")
 		if err := buildSignet(ctx, ob, "openssl"); err != nil {
 			return nil, err
 		}
-		builds = append(builds, signetBuild{"signet+openssl", ob})
+		builds = append(builds, signetBuild{name: "signet+openssl", bin: ob})
 	}
 	// The units of a round: each build with each store, then the peer.
 	// Each is a fresh server (and a fresh store) in every round, the peer
@@ -356,8 +373,28 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	return rows, nil
 }
 
-// signetBuild is a signet binary and the server name its rows carry.
-type signetBuild struct{ name, bin string }
+// signetBuild is a signet binary and the server name its rows carry, and
+// environment added to its servers' (a --server-variant).
+type signetBuild struct {
+	name, bin string
+	env       []string
+}
+
+// parseVariant reads --server-variant's NAME:KEY=VALUE[,KEY=VALUE...].
+func parseVariant(v string) (signetBuild, error) {
+	name, env, ok := strings.Cut(v, ":")
+	if !ok || name == "" || env == "" || strings.ContainsAny(name, " \t") {
+		return signetBuild{}, fmt.Errorf("%q is not NAME:KEY=VALUE[,KEY=VALUE...]", v)
+	}
+	b := signetBuild{name: "signet+" + name}
+	for _, kv := range strings.Split(env, ",") {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return signetBuild{}, fmt.Errorf("%q: %q is not KEY=VALUE", v, kv)
+		}
+		b.env = append(b.env, kv)
+	}
+	return b, nil
+}
 
 // serverCPUs are the CPUs of a server of cores cores.
 func serverCPUs(cores int) []int {
@@ -515,7 +552,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	case o.cpuProfile != "":
 		extra = []string{"--cpuprofile", fmt.Sprintf("%s-%s-%s-%d.prof", o.cpuProfile, b.name, st.name, cores)}
 	}
-	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, o.serverEnv, extra...)
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, append(slices.Clone(o.serverEnv), b.env...), extra...)
 	if err != nil {
 		return fail(err)
 	}
@@ -575,7 +612,8 @@ func startServe(ctx context.Context, bin, path, name string, cores int, env []st
 
 // flows are one server's implementations of the measured operations.
 type flows interface {
-	signIn(c *http.Client) (tokens, error)
+	// signIn is the whole code flow; laps (nil: none) times its steps.
+	signIn(c *http.Client, laps *stepLaps) (tokens, error)
 	refresh(c *http.Client, rt string) (tokens, error)
 	introspect(c *http.Client, at string) error
 	// clientCredentials gets an access token signed with alg.
@@ -618,7 +656,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		// (argon2id, then remembered, as in production), so the window
 		// measures sign-ins, not the first hash of each user.
 		if flow == "refresh" || flow == flowIntrospectHTTP || flow == "signin" {
-			t, err := f.signIn(clients[i])
+			t, err := f.signIn(clients[i], nil)
 			if err != nil {
 				row.Error = "setup sign-in: " + err.Error()
 				return row
@@ -626,6 +664,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 			state[i] = t
 		}
 	}
+	laps := make([]stepLaps, len(clients))
 	op := func(i int) error {
 		c := clients[i]
 		switch flow {
@@ -636,7 +675,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 			}
 			return err
 		case "signin":
-			_, err := f.signIn(c)
+			_, err := f.signIn(c, &laps[i])
 			return err
 		case flowIntrospectHTTP:
 			return f.introspect(c, state[i].AccessToken)
@@ -660,12 +699,14 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		errs      atomic.Int64
 		mu        sync.Mutex
 		hist      = &histogram{}
+		steps     stepRecorder
 		firstErr  atomic.Value
 	)
 	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Go(func() {
 			for !stop.Load() {
+				laps[i].reset()
 				t0 := time.Now()
 				err := op(i)
 				d := time.Since(t0)
@@ -676,7 +717,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 					if flow == "refresh" { // a broken family: start another
-						if t, err := f.signIn(clients[i]); err == nil {
+						if t, err := f.signIn(clients[i], nil); err == nil {
 							state[i] = t
 						}
 					}
@@ -685,6 +726,9 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 				count.Add(1)
 				mu.Lock()
 				hist.record(d)
+				if len(laps[i].names) > 0 {
+					steps.record(d, &laps[i])
+				}
 				mu.Unlock()
 			}
 		})
@@ -712,6 +756,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	row.PerSecond = float64(n) / elapsed.Seconds()
 	row.P50Ms = float64(hist.quantile(0.50).Microseconds()) / 1000
 	row.P99Ms = float64(hist.quantile(0.99).Microseconds()) / 1000
+	row.Steps = steps.figures(hist.quantile(0.99))
 	row.Errors = errs.Load()
 	if v, ok := firstErr.Load().(string); ok {
 		row.Error = "first error: " + v
@@ -760,7 +805,7 @@ func pkceChallenge(v string) string {
 
 // signIn is the whole code flow of a new browser: authorize, the login
 // page, the login, the code exchange.
-func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
+func (f *signetFlows) signIn(c *http.Client, laps *stepLaps) (tokens, error) {
 	jar, _ := cookiejar.New(nil)
 	c.Jar = jar
 	defer func() { c.Jar = nil }()
@@ -771,6 +816,7 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("authorize")
 	loc := resp.Header.Get("Location")
 	if rest, ok := strings.CutPrefix(loc, statefulIssuer); ok { // the configured issuer
 		loc = f.base + rest
@@ -779,6 +825,7 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("login page")
 	form := url.Values{"username": {f.username(c)}, "password": {statefulPassword}}
 	for _, m := range reHiddenField.FindAllStringSubmatch(string(body), -1) {
 		form.Set(m[1], htmlUnescape(m[2]))
@@ -787,12 +834,15 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("login")
 	cb, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || cb.Query().Get("code") == "" {
 		return tokens{}, fmt.Errorf("login: no code in %q", resp.Header.Get("Location"))
 	}
-	return tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
+	t, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
 		"redirect_uri": {statefulRedirect}, "client_id": {statefulClient}, "code_verifier": {statefulVerifier}}, "", "")
+	laps.lap("token")
+	return t, err
 }
 
 // username is the user client c signs in as: its own, one of

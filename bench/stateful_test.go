@@ -33,6 +33,16 @@ func TestStatefulSmoke(t *testing.T) {
 	if r := got["refresh"]; r.RowsPer1000 != 0 {
 		t.Errorf("refreshes left %v rows per 1,000: families grow", r.RowsPer1000)
 	}
+	var steps []string
+	for _, s := range got["signin"].Steps {
+		steps = append(steps, s.Name)
+		if s.P50Ms <= 0 || s.P99Ms < s.P50Ms {
+			t.Errorf("step %+v", s)
+		}
+	}
+	if strings.Join(steps, ",") != "authorize,login page,login,token" {
+		t.Errorf("sign-in steps %v; want authorize, login page, login, token", steps)
+	}
 	if r := got["signin"]; r.RowsPer1000 < 2000 || r.BytesPer1000 <= 0 {
 		t.Errorf("sign-ins: %v rows and %v bytes per 1,000, want about 3,000 rows (session, code, refresh token)", r.RowsPer1000, r.BytesPer1000)
 	}
