@@ -47,11 +47,9 @@ type compareRow struct {
 // machine's speed within a round favours neither).
 func compareWindows(n int) []bool {
 	var out []bool // true: A
-	for i := range n {
-		if i%2 == 0 {
-			out = append(out, true, false)
-		} else {
-			out = append(out, false, true)
+	for _, order := range roundOrder(n, 2) {
+		for _, i := range order {
+			out = append(out, i == 0)
 		}
 	}
 	return out

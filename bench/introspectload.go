@@ -116,7 +116,7 @@ func measureIntrospect(ctx context.Context, o *statefulOptions, row statefulRow,
 	t := ri.introspectTarget()
 	reqs := make([]request, o.connections)
 	for i := range reqs {
-		tok, err := f.signIn(newFlowClient())
+		tok, err := f.signIn(newFlowClient(), nil)
 		if err != nil {
 			row.Error = "setup sign-in: " + err.Error()
 			return row

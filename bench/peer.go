@@ -110,7 +110,7 @@ func (f *peerFlows) redirect(c *http.Client, method, u string, form url.Values) 
 // signIn is the whole code flow of a new browser: authorize, the login
 // interaction (page and post), the resumed authorization, the code
 // exchange.
-func (f *peerFlows) signIn(c *http.Client) (tokens, error) {
+func (f *peerFlows) signIn(c *http.Client, laps *stepLaps) (tokens, error) {
 	jar, _ := cookiejar.New(nil)
 	c.Jar = jar
 	defer func() { c.Jar = nil }()
@@ -121,10 +121,12 @@ func (f *peerFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("authorize")
 	_, page, err := do(c, "GET", loc, nil, 200)
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("login page")
 	m := reFormAction.FindSubmatch(page)
 	if m == nil {
 		return tokens{}, errors.New("oidc-provider: no login form")
@@ -137,6 +139,7 @@ func (f *peerFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("login")
 	for range 4 { // the resumed authorization redirects to the client (or to consent)
 		if strings.HasPrefix(loc, statefulRedirect) {
 			break
@@ -145,12 +148,15 @@ func (f *peerFlows) signIn(c *http.Client) (tokens, error) {
 			return tokens{}, err
 		}
 	}
+	laps.lap("resume")
 	cb, err := url.Parse(loc)
 	if err != nil || cb.Query().Get("code") == "" {
 		return tokens{}, fmt.Errorf("oidc-provider: no code in %q", loc)
 	}
-	return tokenCall(c, f.base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
+	t, err := tokenCall(c, f.base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
 		"redirect_uri": {statefulRedirect}, "client_id": {statefulClient}, "code_verifier": {statefulVerifier}}, "", "")
+	laps.lap("token")
+	return t, err
 }
 
 func (f *peerFlows) refresh(c *http.Client, rt string) (tokens, error) {

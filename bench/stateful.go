@@ -84,11 +84,17 @@ type statefulOptions struct {
 	// serverEnv is added to each Signet server's environment (e.g.
 	// GOGC=400, GODEBUG=gctrace=1).
 	serverEnv []string
+	// variants are more Signet servers measured in the same rounds, each
+	// the same binary with more environment (--server-variant).
+	variants []signetBuild
 	// loadGOGC is this process's GOGC while it measures (runtimestats.go).
 	loadGOGC int
 	// introspectLoad is the introspect flow's load generator
 	// (introspectload.go): introspectPoll or introspectNet.
 	introspectLoad string
+	// rounds: each round measures every store and the peer, in an
+	// order reversed every other round (rounds.go).
+	rounds int
 }
 
 type statefulRow struct {
@@ -129,7 +135,14 @@ type statefulRow struct {
 	// StoreStats are the SQLite store's write counters over the window
 	// (storestats.go; nil: not measured).
 	StoreStats *storeStats `json:"storeStats,omitempty"`
-	Error      string      `json:"error,omitempty"`
+	// Steps are the sign-in's requests, timed apart (steps.go).
+	Steps []stepFigure `json:"steps,omitempty"`
+	Error string       `json:"error,omitempty"`
+	// Round is the round of --rounds N that measured the row (1..N); 0
+	// on a row that is the median of the rounds (Rounds of them,
+	// medianRows) and on every row of a run of one round.
+	Round  int `json:"round,omitempty"`
+	Rounds int `json:"rounds,omitempty"`
 }
 
 func statefulMain(args []string, stdout, stderr io.Writer) int {
@@ -158,10 +171,22 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		o.serverEnv = append(o.serverEnv, v)
 		return nil
 	})
+	fs.Func("server-variant", "NAME:KEY=VALUE[,KEY=VALUE...]: also measure signet with this environment added (after --server-env), as server signet+NAME, in the same rounds as the others (repeatable), e.g. gomaxprocs2:GOMAXPROCS=2; an A/B comparison of a setting on one run's interleaved windows", func(v string) error {
+		b, err := parseVariant(v)
+		if err == nil {
+			o.variants = append(o.variants, b)
+		}
+		return err
+	})
 	fs.IntVar(&o.loadGOGC, "load-gogc", defaultLoadGOGC, "the load generator's GOGC (its garbage collector's target, as GOGC=N); its GC cycles stall all its clients at once and so add to the latencies it measures")
 	fs.StringVar(&o.introspectLoad, "introspect-load", introspectPoll, "the introspect flow's load generator: poll (raw sockets polled by one goroutine that never sleeps, as the main benchmark's) or net (Go's net package, one goroutine per connection sleeping in the network poller)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write each Signet server's CPU profile to PREFIX-STORE.prof (serve --cpuprofile)")
+	fs.IntVar(&o.rounds, "rounds", defaultStatefulRounds, "rounds: each measures every store and the peer (a fresh server and store each), in an order reversed every other round (A B, B A, ...); the table gives the median of the rounds per row, and --check evaluates the targets on the medians; 1: one window per row")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.rounds < 1 || o.rounds > 100 {
+		fmt.Fprintf(stderr, "bench stateful: --rounds: %d is not from 1 to 100\n", o.rounds)
 		return 2
 	}
 	o.flows = strings.Split(flows, ",")
@@ -187,11 +212,14 @@ func statefulMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench stateful: %v\n", err)
 		return 1
 	}
-	writeStatefulTable(stdout, rows)
-	writePGCosts(stdout, rows)
-	writeScaling(stdout, rows)
-	writeRuntimeStats(stdout, rows)
-	writeStoreStats(stdout, rows)
+	med := roundRows(rows, 0) // the medians, or the rows of one round
+	writeStatefulTable(stdout, med)
+	writeRounds(stdout, rows)
+	writePGCosts(stdout, med)
+	writeScaling(stdout, med)
+	writeRuntimeStats(stdout, med)
+	writeStoreStats(stdout, med)
+	writeSteps(stdout, med)
 	if o.out != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		if err := os.WriteFile(o.out, b, 0o644); err != nil {
@@ -268,14 +296,35 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 	if err != nil {
 		return nil, err
 	}
-	builds := []signetBuild{{"signet", bin}}
+	builds := []signetBuild{{name: "signet", bin: bin}}
+	for _, v := range o.variants {
+		v.bin = bin
+		builds = append(builds, v)
+	}
 	if o.openssl {
 		ob := filepath.Join(dir, "signet-openssl")
 		fmt.Fprintln(log, "bench: building signet -tags openssl")
 		if err := buildSignet(ctx, ob, "openssl"); err != nil {
 			return nil, err
 		}
-		builds = append(builds, signetBuild{"signet+openssl", ob})
+		builds = append(builds, signetBuild{name: "signet+openssl", bin: ob})
+	}
+	// The units of a round: each build with each store, then the peer.
+	// Each is a fresh server (and a fresh store) in every round, the peer
+	// as Signet: no unit carries a longer-lived heap, a larger store or a
+	// warmer JIT into a later round than another.
+	type unit struct {
+		b     signetBuild
+		store string // "": the peer
+	}
+	var units []unit
+	for _, b := range builds {
+		for _, store := range o.stores {
+			units = append(units, unit{b, store})
+		}
+	}
+	if o.peerDir != "" {
+		units = append(units, unit{signetBuild{name: "oidc-provider"}, ""})
 	}
 	var rows []statefulRow
 	for _, cores := range o.cores {
@@ -288,26 +337,64 @@ func runStateful(ctx context.Context, o *statefulOptions, log io.Writer) ([]stat
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range builds {
-			for _, store := range o.stores {
-				st, err := newBenchStore(ctx, store, dir, o.pgDSN)
-				if err != nil {
-					rows = append(rows, statefulRow{Server: b.name, Cores: cores, Store: store, Error: err.Error()})
-					continue
+		var all []statefulRow
+		for r, order := range roundOrder(o.rounds, len(units)) {
+			if o.rounds > 1 {
+				var names []string
+				for _, i := range order {
+					names = append(names, strings.TrimSpace(units[i].b.name+" "+units[i].store))
 				}
-				rows = append(rows, measureSignet(ctx, o, b, hash, st, cores, log)...)
-				st.close()
+				fmt.Fprintf(log, "bench: round %d/%d, %d core(s): %s\n", r+1, o.rounds, cores, strings.Join(names, ", "))
+			}
+			for _, i := range order {
+				u := units[i]
+				var got []statefulRow
+				if u.store == "" {
+					got = measurePeer(ctx, o, cores, log)
+				} else if st, err := newBenchStore(ctx, u.store, dir, o.pgDSN); err != nil {
+					got = []statefulRow{{Server: u.b.name, Cores: cores, Store: u.store, Error: err.Error()}}
+				} else {
+					got = measureSignet(ctx, o, u.b, hash, st, cores, log)
+					st.close()
+				}
+				for j := range got {
+					if o.rounds > 1 {
+						got[j].Round = r + 1
+					}
+				}
+				all = append(all, got...)
 			}
 		}
-		if o.peerDir != "" {
-			rows = append(rows, measurePeer(ctx, o, cores, log)...)
+		rows = append(rows, all...)
+		if o.rounds > 1 {
+			rows = append(rows, medianRows(all)...)
 		}
 	}
 	return rows, nil
 }
 
-// signetBuild is a signet binary and the server name its rows carry.
-type signetBuild struct{ name, bin string }
+// signetBuild is a signet binary and the server name its rows carry, and
+// environment added to its servers' (a --server-variant).
+type signetBuild struct {
+	name, bin string
+	env       []string
+}
+
+// parseVariant reads --server-variant's NAME:KEY=VALUE[,KEY=VALUE...].
+func parseVariant(v string) (signetBuild, error) {
+	name, env, ok := strings.Cut(v, ":")
+	if !ok || name == "" || env == "" || strings.ContainsAny(name, " \t") {
+		return signetBuild{}, fmt.Errorf("%q is not NAME:KEY=VALUE[,KEY=VALUE...]", v)
+	}
+	b := signetBuild{name: "signet+" + name}
+	for _, kv := range strings.Split(env, ",") {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return signetBuild{}, fmt.Errorf("%q: %q is not KEY=VALUE", v, kv)
+		}
+		b.env = append(b.env, kv)
+	}
+	return b, nil
+}
 
 // serverCPUs are the CPUs of a server of cores cores.
 func serverCPUs(cores int) []int {
@@ -465,7 +552,7 @@ func measureSignet(ctx context.Context, o *statefulOptions, b signetBuild, hash 
 	case o.cpuProfile != "":
 		extra = []string{"--cpuprofile", fmt.Sprintf("%s-%s-%s-%d.prof", o.cpuProfile, b.name, st.name, cores)}
 	}
-	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, o.serverEnv, extra...)
+	srv, err := startServe(ctx, b.bin, path, b.name+" "+st.name, cores, append(slices.Clone(o.serverEnv), b.env...), extra...)
 	if err != nil {
 		return fail(err)
 	}
@@ -525,7 +612,8 @@ func startServe(ctx context.Context, bin, path, name string, cores int, env []st
 
 // flows are one server's implementations of the measured operations.
 type flows interface {
-	signIn(c *http.Client) (tokens, error)
+	// signIn is the whole code flow; laps (nil: none) times its steps.
+	signIn(c *http.Client, laps *stepLaps) (tokens, error)
 	refresh(c *http.Client, rt string) (tokens, error)
 	introspect(c *http.Client, at string) error
 	// clientCredentials gets an access token signed with alg.
@@ -568,7 +656,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		// (argon2id, then remembered, as in production), so the window
 		// measures sign-ins, not the first hash of each user.
 		if flow == "refresh" || flow == flowIntrospectHTTP || flow == "signin" {
-			t, err := f.signIn(clients[i])
+			t, err := f.signIn(clients[i], nil)
 			if err != nil {
 				row.Error = "setup sign-in: " + err.Error()
 				return row
@@ -576,6 +664,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 			state[i] = t
 		}
 	}
+	laps := make([]stepLaps, len(clients))
 	op := func(i int) error {
 		c := clients[i]
 		switch flow {
@@ -586,7 +675,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 			}
 			return err
 		case "signin":
-			_, err := f.signIn(c)
+			_, err := f.signIn(c, &laps[i])
 			return err
 		case flowIntrospectHTTP:
 			return f.introspect(c, state[i].AccessToken)
@@ -610,12 +699,14 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 		errs      atomic.Int64
 		mu        sync.Mutex
 		hist      = &histogram{}
+		steps     stepRecorder
 		firstErr  atomic.Value
 	)
 	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Go(func() {
 			for !stop.Load() {
+				laps[i].reset()
 				t0 := time.Now()
 				err := op(i)
 				d := time.Since(t0)
@@ -626,7 +717,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 					if flow == "refresh" { // a broken family: start another
-						if t, err := f.signIn(clients[i]); err == nil {
+						if t, err := f.signIn(clients[i], nil); err == nil {
 							state[i] = t
 						}
 					}
@@ -635,6 +726,9 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 				count.Add(1)
 				mu.Lock()
 				hist.record(d)
+				if len(laps[i].names) > 0 {
+					steps.record(d, &laps[i])
+				}
 				mu.Unlock()
 			}
 		})
@@ -662,6 +756,7 @@ func measureFlow(ctx context.Context, o *statefulOptions, server string, st *ben
 	row.PerSecond = float64(n) / elapsed.Seconds()
 	row.P50Ms = float64(hist.quantile(0.50).Microseconds()) / 1000
 	row.P99Ms = float64(hist.quantile(0.99).Microseconds()) / 1000
+	row.Steps = steps.figures(hist.quantile(0.99))
 	row.Errors = errs.Load()
 	if v, ok := firstErr.Load().(string); ok {
 		row.Error = "first error: " + v
@@ -710,7 +805,7 @@ func pkceChallenge(v string) string {
 
 // signIn is the whole code flow of a new browser: authorize, the login
 // page, the login, the code exchange.
-func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
+func (f *signetFlows) signIn(c *http.Client, laps *stepLaps) (tokens, error) {
 	jar, _ := cookiejar.New(nil)
 	c.Jar = jar
 	defer func() { c.Jar = nil }()
@@ -721,6 +816,7 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("authorize")
 	loc := resp.Header.Get("Location")
 	if rest, ok := strings.CutPrefix(loc, statefulIssuer); ok { // the configured issuer
 		loc = f.base + rest
@@ -729,6 +825,7 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("login page")
 	form := url.Values{"username": {f.username(c)}, "password": {statefulPassword}}
 	for _, m := range reHiddenField.FindAllStringSubmatch(string(body), -1) {
 		form.Set(m[1], htmlUnescape(m[2]))
@@ -737,12 +834,15 @@ func (f *signetFlows) signIn(c *http.Client) (tokens, error) {
 	if err != nil {
 		return tokens{}, err
 	}
+	laps.lap("login")
 	cb, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || cb.Query().Get("code") == "" {
 		return tokens{}, fmt.Errorf("login: no code in %q", resp.Header.Get("Location"))
 	}
-	return tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
+	t, err := tokenCall(c, f.base+"/connect/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
 		"redirect_uri": {statefulRedirect}, "client_id": {statefulClient}, "code_verifier": {statefulVerifier}}, "", "")
+	laps.lap("token")
+	return t, err
 }
 
 // username is the user client c signs in as: its own, one of

@@ -19,7 +19,7 @@ import (
 // sign-in does (its session, code and refresh token). The rates of so
 // short a run mean nothing. Skipped like TestSmoke.
 func TestStatefulSmoke(t *testing.T) {
-	rows, stdout := runStatefulBench(t, 3*time.Minute, "--stores", "sqlite", "--duration", "1s", "--warmup", "300ms", "--connections", "4")
+	rows, stdout := runStatefulBench(t, 3*time.Minute, "--stores", "sqlite", "--rounds", "1", "--duration", "1s", "--warmup", "300ms", "--connections", "4")
 	got := map[string]statefulRow{}
 	for _, r := range rows {
 		if r.Error != "" || r.Errors != 0 || r.PerSecond <= 0 || r.P99Ms < r.P50Ms {
@@ -33,6 +33,16 @@ func TestStatefulSmoke(t *testing.T) {
 	if r := got["refresh"]; r.RowsPer1000 != 0 {
 		t.Errorf("refreshes left %v rows per 1,000: families grow", r.RowsPer1000)
 	}
+	var steps []string
+	for _, s := range got["signin"].Steps {
+		steps = append(steps, s.Name)
+		if s.P50Ms <= 0 || s.P99Ms < s.P50Ms {
+			t.Errorf("step %+v", s)
+		}
+	}
+	if strings.Join(steps, ",") != "authorize,login page,login,token" {
+		t.Errorf("sign-in steps %v; want authorize, login page, login, token", steps)
+	}
 	if r := got["signin"]; r.RowsPer1000 < 2000 || r.BytesPer1000 <= 0 {
 		t.Errorf("sign-ins: %v rows and %v bytes per 1,000, want about 3,000 rows (session, code, refresh token)", r.RowsPer1000, r.BytesPer1000)
 	}
@@ -44,7 +54,7 @@ func TestStatefulSmoke(t *testing.T) {
 // for each.
 func TestStatefulCoresSmoke(t *testing.T) {
 	rows, stdout := runStatefulBench(t, 8*time.Minute, "--stores", "tmpfs", "--flows", "client_credentials,"+flowCCRS256,
-		"--cores", "1,2", "--openssl", "--duration", "500ms", "--warmup", "200ms", "--connections", "4")
+		"--cores", "1,2", "--openssl", "--rounds", "1", "--duration", "500ms", "--warmup", "200ms", "--connections", "4")
 	seen := map[string]bool{}
 	for _, r := range rows {
 		if r.Error != "" || r.Errors != 0 || r.PerSecond <= 0 {
@@ -62,6 +72,30 @@ func TestStatefulCoresSmoke(t *testing.T) {
 			if line := "scaling " + server + " tmpfs " + flow + ": "; !strings.Contains(stdout, line) {
 				t.Errorf("no %q line in:\n%s", line, stdout)
 			}
+		}
+	}
+}
+
+// TestStatefulRoundsSmoke: `bench stateful --rounds 2` measures each
+// store in each round, in the reversed order in the second, and adds one
+// median row per store and flow after the rounds' rows.
+func TestStatefulRoundsSmoke(t *testing.T) {
+	rows, stdout := runStatefulBench(t, 3*time.Minute, "--stores", "sqlite,tmpfs", "--flows", "refresh", "--rounds", "2",
+		"--duration", "500ms", "--warmup", "200ms", "--connections", "4")
+	var got []string
+	for _, r := range rows {
+		if r.Error != "" || r.Errors != 0 || r.PerSecond <= 0 {
+			t.Errorf("row %+v", r)
+		}
+		got = append(got, fmt.Sprintf("%d %s %d", r.Round, r.Store, r.Rounds))
+	}
+	want := []string{"1 sqlite 0", "1 tmpfs 0", "2 tmpfs 0", "2 sqlite 0", "0 sqlite 2", "0 tmpfs 2"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("rows (round store rounds) %v; want %v", got, want)
+	}
+	for _, s := range []string{"median of 2 rounds", "round 1-core signet sqlite refresh: round 1 "} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("no %q in:\n%s", s, stdout)
 		}
 	}
 }
