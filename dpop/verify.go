@@ -397,12 +397,17 @@ func (v *Verifier) checkClaims(c *claims, req Request, p *Proof) error {
 	if err != nil {
 		return fmt.Errorf("%w: htu %q: %v", ErrHTU, clip(*c.HTU), err)
 	}
-	want, err := NormalizeURI(req.URI)
-	if err != nil {
-		return fmt.Errorf("%w: the request URI %q: %v", ErrHTU, clip(req.URI), err)
-	}
-	if got != want {
-		return fmt.Errorf("%w (got %q, request %q)", ErrHTU, clip(got), want)
+	// A request URI already in normal form (a server's own endpoint URLs
+	// are) equal to got needs no parse: NormalizeURI is idempotent
+	// (FuzzNormalizeURI), so NormalizeURI(req.URI) would be got itself.
+	if got != req.URI {
+		want, err := NormalizeURI(req.URI)
+		if err != nil {
+			return fmt.Errorf("%w: the request URI %q: %v", ErrHTU, clip(req.URI), err)
+		}
+		if got != want {
+			return fmt.Errorf("%w (got %q, request %q)", ErrHTU, clip(got), want)
+		}
 	}
 	if c.IAT == nil {
 		return fmt.Errorf("%w: iat is missing", ErrIssuedAt)
