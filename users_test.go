@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/argon2"
 
@@ -23,8 +22,8 @@ import (
 // them, a username neither holds costs what a wrong password of a
 // configuration user costs, even when the configuration's hashes are
 // costlier than the store's policy: the store checks it against the
-// costlier dummy.
-func TestUserSourcesUnknownUserTiming(t *testing.T) {
+// costlier dummy. Counted under the hashing budget, not timed.
+func TestUserSourcesUnknownUserCost(t *testing.T) {
 	const mem, passes = 16 << 10, 2
 	salt := []byte("signet-test-salt")
 	h := argon2.IDKey([]byte("right"), salt, passes, mem, 1, 32)
@@ -37,7 +36,8 @@ func TestUserSourcesUnknownUserTiming(t *testing.T) {
 		Users:     []config.User{{Subject: "u-1", Username: "alice", Password: sec}},
 		Passwords: config.Passwords{MinLength: 8, Argon2id: userstore.Argon2{MemoryKiB: 8, Iterations: 1, Parallelism: 1}},
 	}
-	_, src, err := UserSources(cfg, memstore.New(), throttle.NewHashing(0, 0), slog.New(slog.DiscardHandler))
+	hashing := throttle.NewHashing(0, 0)
+	_, src, err := UserSources(cfg, memstore.New(), hashing, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,20 +45,23 @@ func TestUserSourcesUnknownUserTiming(t *testing.T) {
 	if sub, err := src.Authenticate(ctx, "alice", "right"); sub != "u-1" || err != nil {
 		t.Fatalf("alice: %q %v", sub, err)
 	}
-	fastest := func(username string) time.Duration {
-		best := time.Hour
-		for range 2 {
-			start := time.Now()
-			if _, err := src.Authenticate(ctx, username, "wrong"); !errors.Is(err, user.ErrInvalidCredentials) {
-				t.Fatal(err)
-			}
-			best = min(best, time.Since(start))
+	cost := func(username string) (n, kib uint64) {
+		n0, kib0 := hashing.Acquired()
+		if _, err := src.Authenticate(ctx, username, "wrong"); !errors.Is(err, user.ErrInvalidCredentials) {
+			t.Fatal(err)
 		}
-		return best
+		n1, kib1 := hashing.Acquired()
+		return n1 - n0, kib1 - kib0
 	}
-	wrong, unknown := fastest("alice"), fastest("nobody")
-	if unknown < wrong/3 {
-		t.Fatalf("an unknown user takes %s, a wrong password %s: the difference tells which usernames exist", unknown, wrong)
+	wrongN, wrongKiB := cost("alice")
+	if wrongN != 1 || wrongKiB != mem {
+		t.Fatalf("a wrong password: %d argon2id checks of %d KiB in all; want 1 of %d", wrongN, wrongKiB, mem)
+	}
+	// The configuration holds no "nobody": the store checks it against
+	// its dummy, which must be the configuration's costlier hash, not
+	// one with the store's cheap policy (8 KiB).
+	if n, kib := cost("nobody"); n != wrongN || kib != wrongKiB {
+		t.Fatalf("an unknown user: %d argon2id checks of %d KiB; a wrong password: %d of %d KiB: the difference tells which usernames exist", n, kib, wrongN, wrongKiB)
 	}
 }
 

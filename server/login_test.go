@@ -17,6 +17,7 @@ import (
 
 	"github.com/signet-id/signet/clientauth"
 	"github.com/signet-id/signet/keystore/memstore"
+	"github.com/signet-id/signet/throttle"
 )
 
 func TestLoginPage(t *testing.T) {
@@ -357,33 +358,38 @@ func TestClientAddrBehindProxies(t *testing.T) {
 	}
 }
 
-// TestUnknownUserTiming: signing in as an unknown user takes about as long
-// as a wrong password (the dummy hash is verified), so timing does not tell
-// which usernames exist.
-func TestUnknownUserTiming(t *testing.T) {
+// TestUnknownUserSignInCost: signing in as an unknown user costs what a wrong
+// password costs (the dummy hash is verified, with the configuration's
+// parameters), so timing does not tell which usernames exist. Counted
+// under the hashing budget, not timed.
+func TestUnknownUserSignInCost(t *testing.T) {
 	salt := []byte("signet-test-salt")
-	const mem, passes = 16 << 10, 2 // 16 MiB: slow enough to measure
+	const mem, passes = 16 << 10, 2
 	h := argon2.IDKey([]byte(alicePassword), salt, passes, mem, 1, 32)
 	dear := secret(t, fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=1$%s$%s", mem, passes,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(h)))
+	hashing := throttle.NewHashing(0, 0)
 	e := newLoginEnv(t, func(c *Config) {
 		c.Users = []User{{Subject: aliceSub, Username: "alice", Password: dear}}
+		c.Hashing = hashing
 	})
 	b := e.browser()
 	lp := b.get(b.authorize(spaRequest()).Header.Get("Location"))
-	fastest := func(username string) time.Duration {
-		best := time.Hour
-		for i := range 2 {
-			start := time.Now()
-			if p := b.submitLogin(lp.body, username, "wrong"+strconv.Itoa(i)); p.StatusCode != 200 {
-				t.Fatalf("%s: %d", username, p.StatusCode)
-			}
-			best = min(best, time.Since(start))
+	cost := func(username string, i int) (n, kib uint64) {
+		n0, kib0 := hashing.Acquired()
+		if p := b.submitLogin(lp.body, username, "wrong"+strconv.Itoa(i)); p.StatusCode != 200 {
+			t.Fatalf("%s: %d", username, p.StatusCode)
 		}
-		return best
+		n1, kib1 := hashing.Acquired()
+		return n1 - n0, kib1 - kib0
 	}
-	wrong, unknown := fastest("alice"), fastest("nobody")
-	if unknown < wrong/3 {
-		t.Fatalf("an unknown user takes %s, a wrong password %s: the difference tells which usernames exist", unknown, wrong)
+	wrongN, wrongKiB := cost("alice", 0)
+	if wrongN != 1 || wrongKiB != mem {
+		t.Fatalf("a wrong password: %d argon2id checks of %d KiB in all; want 1 of %d", wrongN, wrongKiB, mem)
+	}
+	for i := range 2 { // the dummy is made once: the first and a later unknown user
+		if n, kib := cost("nobody", i); n != wrongN || kib != wrongKiB {
+			t.Fatalf("an unknown user: %d argon2id checks of %d KiB; a wrong password: %d of %d: the difference tells which usernames exist", n, kib, wrongN, wrongKiB)
+		}
 	}
 }

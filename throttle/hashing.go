@@ -42,6 +42,9 @@ type Hashing struct {
 	queue   int64
 	sem     *semaphore.Weighted // KiB of memory; FIFO
 	waiting atomic.Int64        // callers blocked in Acquire
+
+	acquired    atomic.Uint64 // successful Acquire calls
+	acquiredKiB atomic.Uint64 // their kib, as asked
 }
 
 // NewHashing returns a budget of memoryKiB KiB with at most queue callers
@@ -61,6 +64,14 @@ func (h *Hashing) MemoryKiB() int64 { return h.total }
 
 // Waiting returns how many callers wait for memory.
 func (h *Hashing) Waiting() int { return int(h.waiting.Load()) }
+
+// Acquired returns how many hashes took memory from the budget since it
+// was made, and the KiB they asked for in all: what the password checks
+// cost, counted rather than timed (an unknown username must cost what a
+// wrong password does, whatever the machine's load).
+func (h *Hashing) Acquired() (n, kib uint64) {
+	return h.acquired.Load(), h.acquiredKiB.Load()
+}
 
 // Acquire takes kib KiB of the budget (all of it when kib is larger: such
 // a hash runs alone) and returns the function that gives it back. It
@@ -88,6 +99,8 @@ func (h *Hashing) Acquire(ctx context.Context, kib uint64) (release func(), err 
 		h.sem.Release(w)
 		return nil, err
 	}
+	h.acquired.Add(1)
+	h.acquiredKiB.Add(kib)
 	var once atomic.Bool
 	return func() {
 		if once.CompareAndSwap(false, true) {

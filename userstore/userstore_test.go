@@ -200,27 +200,31 @@ func (downStore) UserBySubject(context.Context, string) (userstore.Record, error
 }
 
 // An unknown username costs what a wrong password costs: it is checked
-// against a dummy hash with the policy's parameters.
-func TestSourceUnknownUserTiming(t *testing.T) {
+// against a dummy hash with the policy's parameters. The cost is counted
+// (the argon2id checks run under the hashing budget and the memory each
+// asks for), not timed, so the machine's load cannot change the answer.
+func TestSourceUnknownUserCost(t *testing.T) {
 	ctx := context.Background()
 	p := &userstore.Policy{Argon2: userstore.Argon2{MemoryKiB: 16 << 10, Iterations: 2, Parallelism: 1}}
 	src, st := newSource(t, p)
 	h, _ := p.Hash("the right password")
 	add(t, st, "alice", h)
-	fastest := func(username string) time.Duration {
-		best := time.Hour
-		for range 2 {
-			start := time.Now()
-			if _, err := src.Authenticate(ctx, username, "wrong"); !errors.Is(err, user.ErrInvalidCredentials) {
-				t.Fatal(err)
-			}
-			best = min(best, time.Since(start))
+	hashing := src.Hashing.(*throttle.Hashing)
+	cost := func(username string) (n, kib uint64) {
+		n0, kib0 := hashing.Acquired()
+		if _, err := src.Authenticate(ctx, username, "wrong"); !errors.Is(err, user.ErrInvalidCredentials) {
+			t.Fatal(err)
 		}
-		return best
+		n1, kib1 := hashing.Acquired()
+		return n1 - n0, kib1 - kib0
 	}
-	src.Authenticate(ctx, "warm-up", "x") // the dummy is made once
-	wrong, unknown := fastest("alice"), fastest("nobody")
-	if unknown < wrong/3 {
-		t.Fatalf("an unknown user takes %s, a wrong password %s", unknown, wrong)
+	wrongN, wrongKiB := cost("alice")
+	if wrongN != 1 || wrongKiB != 16<<10 {
+		t.Fatalf("a wrong password: %d argon2id checks of %d KiB in all; want 1 of %d", wrongN, wrongKiB, 16<<10)
+	}
+	for range 2 { // the dummy is made once: the first and a later unknown user
+		if n, kib := cost("nobody"); n != wrongN || kib != wrongKiB {
+			t.Fatalf("an unknown user: %d argon2id checks of %d KiB; a wrong password: %d of %d", n, kib, wrongN, wrongKiB)
+		}
 	}
 }
