@@ -198,13 +198,7 @@ func groupFits(k lineKey, first, c *attemptCall, n int, keys map[string]bool) bo
 // latest is the group's clock: the latest of its callers' (a group is
 // applied at once, no earlier than any of its calls).
 func latest(group []*attemptCall) time.Time {
-	now := group[0].now
-	for _, c := range group[1:] {
-		if c.now.After(now) {
-			now = c.now
-		}
-	}
-	return now
+	return slices.MaxFunc(group, func(a, b *attemptCall) int { return a.now.Compare(b.now) }).now
 }
 
 // takeGroup is TakeAttempts for a group (runGroup).
